@@ -1,0 +1,113 @@
+// Package advisor turns the engine's findings (risk factors, forecast,
+// pattern statistics) into a recorded recommendation chain and a ranked list
+// of concrete actions, each with its evidence. It is pure: no I/O, no wall
+// clock; step durations are measured with an injected clock.
+package advisor
+
+import (
+	"time"
+
+	"github.com/cloudsage/cloudsage"
+)
+
+// FactorState is one risk factor as the risk stage scored it.
+type FactorState struct {
+	Name     string  // error_rate, log_volume, latency, memory, cpu
+	Weight   float64 // 40, 25, 20, 10, 5
+	Points   float64 // 0..Weight
+	Value    float64 // measured now
+	Baseline float64 // what it is compared with
+	Unit     string  // "ratio", "lines/min", "ms", "%", "MB"
+	Status   string  // "normal", "elevated", "high"
+}
+
+// PatternStat summarises one mined log pattern.
+type PatternStat struct {
+	ID                  cloudsage.PatternID
+	Template            string
+	Count               int64 // in the whole analysed history
+	Recent              int64 // in the recent window (Input.RecentWindow before At)
+	Before              int64 // in the 24 h before the recent window
+	Errors              int64 // events at error level or above
+	Warns               int64
+	FirstSeen, LastSeen time.Time
+	New                 bool              // first seen within the last hour
+	Samples             []string          // up to 3 raw lines
+	Fields              map[string]string // optional common field values (route, status, host, ...)
+}
+
+// Input is everything the chain looks at.
+type Input struct {
+	At                             time.Time
+	Score                          float64
+	Label                          string  // "high", "medium", "low"
+	Trend                          float64 // score change per hour over recent history (> 0 rising)
+	Factors                        []FactorState
+	PHigh                          float64 // probability of reaching high within the horizon
+	PeakScore                      float64 // highest forecast score within the horizon
+	HorizonHours                   int
+	Patterns                       []PatternStat // most relevant first (errors, new, surging), at most ~50
+	RecentWindow                   time.Duration
+	Preferences                    map[string]float64 // action key -> learned multiplier (1 neutral); may be nil
+	HighThreshold, MediumThreshold float64            // 70, 40 by default
+}
+
+// Step is one recorded step of the chain.
+type Step struct {
+	Name       string         `json:"name"` // context_analysis, pattern_matching, risk_assessment, action_generation
+	Summary    string         `json:"summary"`
+	DurationMS float64        `json:"duration_ms"`
+	Inputs     map[string]any `json:"inputs,omitempty"`
+	Outputs    map[string]any `json:"outputs,omitempty"`
+}
+
+// Evidence backs an action: the patterns, the named numbers and sample lines.
+type Evidence struct {
+	Patterns []cloudsage.PatternID `json:"patterns"`
+	Numbers  map[string]float64    `json:"numbers"`
+	Samples  []string              `json:"samples"`
+}
+
+// Action is one recommended action.
+type Action struct {
+	ID       string   `json:"id"`  // stable across reports: hash of Key + main evidence pattern ids
+	Key      string   `json:"key"` // knowledge-base entry, e.g. "db_pool_exhaustion"
+	Title    string   `json:"title"`
+	Why      string   `json:"why"`
+	Priority string   `json:"priority"` // "critical", "high", "medium", "low"
+	Score    float64  `json:"score"`    // ranking score (severity x evidence x preference)
+	Evidence Evidence `json:"evidence"`
+}
+
+// Chain is the branch taken and its recorded steps.
+type Chain struct {
+	Name           string `json:"name"`            // "critical" (score >= high), "preventive" (rising and > 50), "standard"
+	LookaheadHours int    `json:"lookahead_hours"` // preventive looks 7 days (168 h) ahead
+	Steps          []Step `json:"steps"`
+}
+
+// Result is the chain and its actions.
+type Result struct {
+	Chain   Chain    `json:"chain"`
+	Actions []Action `json:"actions"` // at least 3, best first
+}
+
+// Chain names.
+const (
+	ChainCritical   = "critical"
+	ChainPreventive = "preventive"
+	ChainStandard   = "standard"
+)
+
+// Default thresholds used when Input leaves them zero.
+const (
+	DefaultHighThreshold   = 70
+	DefaultMediumThreshold = 40
+	preventiveFloor        = 50
+	preventiveLookahead    = 168
+)
+
+// Advise runs the chain. clock measures step durations (nil: durations are 0).
+func Advise(in Input, clock func() time.Time) Result {
+	return advise(in, clock)
+}
