@@ -1,0 +1,281 @@
+package series
+
+import (
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cloudsage/cloudsage"
+)
+
+const (
+	patMinutes   = 64 // minute slots per pattern: the last hour
+	patHours     = 48 // hour slots per pattern: the last two days
+	maxSamples   = 3
+	maxSampleLen = 512
+	maxFields    = 8
+)
+
+// sampleFields are the event fields a pattern remembers from its latest
+// sample, for the advisor's evidence (a route, a status, a host, ...).
+var sampleFields = map[string]bool{
+	"route": true, "path": true, "url": true, "uri": true, "request": true, "method": true,
+	"status": true, "host": true, "hostname": true, "upstream": true, "component": true,
+	"logger": true, "service": true, "db": true, "database": true, "queue": true, "topic": true,
+	"remote_addr": true, "client_ip": true, "ip": true, "user": true, "error": true, "err": true,
+	"exception": true, "job": true, "task": true, "pod": true, "container": true,
+}
+
+type slot struct {
+	stamp int32 // minute or hour index; 0 = empty
+	n     uint32
+	errs  uint32
+}
+
+// Pattern is what the series knows about one log pattern.
+type Pattern struct {
+	ID          cloudsage.PatternID
+	Count       uint64
+	Levels      [cloudsage.LevelFatal + 1]uint64
+	First, Last time.Time
+	Samples     []string          // up to three raw lines: the first seen, then the latest
+	Fields      map[string]string // selected fields of the latest sample
+	Formats     map[string]uint64 // formats the pattern's events came in (at most a few)
+
+	mins       [patMinutes]slot
+	hours      [patHours]slot
+	lastMin    int64 // latest minute index written
+	lastHour   int64
+	sampleMin  int64 // minute of the latest sample, to refresh samples at most once a minute
+	firstSec   int64
+	lastSec    int64
+	sampleNext int // next sample slot to overwrite (1 or 2)
+}
+
+func newPattern(id cloudsage.PatternID) *Pattern {
+	return &Pattern{ID: id, firstSec: -1, lastSec: -1, lastMin: -1, lastHour: -1, sampleMin: -1, sampleNext: 1}
+}
+
+// Errors returns the pattern's events at error level or above.
+func (p *Pattern) Errors() uint64 {
+	return p.Levels[cloudsage.LevelError] + p.Levels[cloudsage.LevelFatal]
+}
+
+// Warns returns the pattern's events at warn level.
+func (p *Pattern) Warns() uint64 { return p.Levels[cloudsage.LevelWarn] }
+
+func (p *Pattern) add(ev *cloudsage.Event, sec int64) {
+	p.Count++
+	lv := ev.Level
+	if lv < 0 || lv > cloudsage.LevelFatal {
+		lv = cloudsage.LevelUnknown
+	}
+	p.Levels[lv]++
+	isErr := lv >= cloudsage.LevelError
+	if p.firstSec < 0 || sec < p.firstSec {
+		p.firstSec = sec
+		p.First = ev.Time.UTC()
+	}
+	if sec >= p.lastSec {
+		p.lastSec = sec
+		p.Last = ev.Time.UTC()
+	}
+	mi, hi := floorDiv(sec, 60), floorDiv(sec, 3600)
+	bump(p.mins[:], &p.lastMin, mi, isErr)
+	bump(p.hours[:], &p.lastHour, hi, isErr)
+	if ev.Format != "" && (len(p.Formats) < 4 || p.Formats[ev.Format] > 0) {
+		if p.Formats == nil {
+			p.Formats = make(map[string]uint64, 1)
+		}
+		p.Formats[ev.Format]++
+	}
+	if mi != p.sampleMin || len(p.Samples) < maxSamples {
+		p.sample(ev, mi)
+	}
+}
+
+// bump counts one event in the ring slot of idx, unless idx is older than
+// the ring reaches.
+func bump(r []slot, latest *int64, idx int64, isErr bool) {
+	n := int64(len(r))
+	if *latest >= 0 && idx <= *latest-n {
+		return
+	}
+	if idx > *latest {
+		*latest = idx
+	}
+	s := &r[idx%n]
+	if int64(s.stamp) != idx {
+		*s = slot{stamp: int32(idx)}
+	}
+	s.n++
+	if isErr {
+		s.errs++
+	}
+}
+
+func (p *Pattern) sample(ev *cloudsage.Event, mi int64) {
+	p.sampleMin = mi
+	raw := ev.Raw
+	if raw == "" {
+		raw = ev.Message
+	}
+	raw = truncate(raw, maxSampleLen)
+	if len(p.Samples) < maxSamples {
+		for _, s := range p.Samples {
+			if s == raw {
+				return
+			}
+		}
+		p.Samples = append(p.Samples, strings.Clone(raw))
+	} else {
+		// keep the first sample; rotate the other two through the latest
+		if p.Samples[1] == raw || p.Samples[2] == raw {
+			return
+		}
+		p.Samples[p.sampleNext] = strings.Clone(raw)
+		p.sampleNext = 3 - p.sampleNext
+	}
+	var fields map[string]string
+	add := func(k, v string) {
+		if v == "" || len(fields) >= maxFields {
+			return
+		}
+		if fields == nil {
+			fields = make(map[string]string, 4)
+		}
+		fields[k] = truncate(strings.Clone(v), 200)
+	}
+	add("service", ev.Service)
+	add("host", ev.Host)
+	if len(ev.Fields) > 0 {
+		keys := make([]string, 0, len(ev.Fields))
+		for k := range ev.Fields {
+			if sampleFields[strings.ToLower(k)] {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			add(k, ev.Fields[k])
+		}
+	}
+	if ev.Signals.Status != 0 {
+		if _, ok := fields["status"]; !ok {
+			add("status", itoa(ev.Signals.Status))
+		}
+	}
+	if fields != nil {
+		p.Fields = fields
+	}
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
+
+// truncate cuts s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// CountIn returns the pattern's events, and those at error level or above,
+// with from <= time < to. Minutes are exact over the pattern's last hour;
+// before that whole hours count, and the hour that holds from counts in
+// proportion to its overlap.
+func (p *Pattern) CountIn(from, to time.Time) (n, errs uint64) {
+	if p.lastSec < 0 || !to.After(from) {
+		return 0, 0
+	}
+	f, t := from.Unix(), to.Unix()
+	if t <= p.firstSec || f > p.lastSec {
+		return 0, 0
+	}
+	covMin := p.lastMin - patMinutes + 1 // minutes >= covMin are exact
+	fm, tm := ceilDiv(f, 60), ceilDiv(t, 60)
+	for _, s := range p.mins {
+		m := int64(s.stamp)
+		if s.n > 0 && m >= covMin && m >= fm && m < tm {
+			n += uint64(s.n)
+			errs += uint64(s.errs)
+		}
+	}
+	if fm >= covMin {
+		return n, errs
+	}
+	// The part before minute coverage comes from hours.
+	end := min(t, covMin*60) // seconds
+	covHourStart := floorDiv(covMin*60, 3600)
+	for _, s := range p.hours {
+		h := int64(s.stamp)
+		if s.n == 0 || h <= p.lastHour-patHours {
+			continue
+		}
+		hs, he := h*3600, h*3600+3600
+		cn, ce := float64(s.n), float64(s.errs)
+		if h == covHourStart && covMin*60 > hs {
+			// this hour straddles the minute coverage: remove what the
+			// minutes already hold
+			var mn, me uint64
+			for _, ms := range p.mins {
+				m := int64(ms.stamp)
+				if ms.n > 0 && m >= covMin && m*60 < he {
+					mn += uint64(ms.n)
+					me += uint64(ms.errs)
+				}
+			}
+			cn -= float64(mn)
+			ce -= float64(me)
+			he = covMin * 60
+		}
+		lo, hi := max(hs, f), min(he, end)
+		if hi <= lo || cn <= 0 {
+			continue
+		}
+		frac := float64(hi-lo) / float64(he-hs)
+		n += uint64(cn*frac + 0.5)
+		errs += uint64(max(ce, 0)*frac + 0.5)
+	}
+	return n, errs
+}
+
+// Patterns returns the tracked patterns in no particular order. The values
+// are the series' own: read them, do not change them.
+func (s *Series) Patterns() []*Pattern {
+	out := make([]*Pattern, 0, len(s.patterns))
+	for _, p := range s.patterns {
+		out = append(out, p)
+	}
+	return out
+}
+
+// Pattern returns the tracked pattern id, or nil.
+func (s *Series) Pattern(id cloudsage.PatternID) *Pattern { return s.patterns[id] }
+
+// PatternCount returns how many patterns are tracked.
+func (s *Series) PatternCount() int { return len(s.patterns) }

@@ -1,0 +1,92 @@
+package series
+
+import (
+	"testing"
+	"time"
+
+	"github.com/cloudsage/cloudsage"
+)
+
+func TestPatternCountIn(t *testing.T) {
+	s := New(DefaultConfig())
+	// pattern a: one event a minute for 30 hours, errors in the last 15 minutes;
+	// pattern b: appears only in the last 10 minutes, 5 a minute.
+	end := t0.Add(30 * time.Hour)
+	for m := 0; m < 30*60; m++ {
+		tm := t0.Add(time.Duration(m) * time.Minute)
+		e := ev(tm, cloudsage.LevelInfo)
+		e.Pattern = "a"
+		if tm.After(end.Add(-15 * time.Minute)) {
+			e.Level = cloudsage.LevelError
+		}
+		s.Add(&e)
+		if tm.After(end.Add(-10*time.Minute)) || tm.Equal(end.Add(-10*time.Minute)) {
+			for i := 0; i < 5; i++ {
+				e := ev(tm.Add(time.Duration(i)*time.Second), cloudsage.LevelError)
+				e.Pattern = "b"
+				e.Raw = "b line"
+				e.Fields = map[string]string{"route": "/v1/pay", "noise": "x"}
+				s.Add(&e)
+			}
+		}
+	}
+	recent := end.Add(-15 * time.Minute)
+	tests := []struct {
+		id        cloudsage.PatternID
+		from, to  time.Time
+		n, errs   uint64
+		tolerance uint64
+	}{
+		{"a", recent, end, 15, 14, 0},
+		{"a", recent.Add(-24 * time.Hour), recent, 24 * 60, 0, 1},
+		{"a", t0, end, 30 * 60, 14, 1},
+		{"b", recent, end, 50, 50, 0},
+		{"b", recent.Add(-24 * time.Hour), recent, 0, 0, 0},
+		{"b", end.Add(-time.Hour), end, 50, 50, 0},
+	}
+	for _, tc := range tests {
+		p := s.Pattern(tc.id)
+		n, errs := p.CountIn(tc.from, tc.to)
+		if diff(n, tc.n) > tc.tolerance || diff(errs, tc.errs) > tc.tolerance+1 {
+			t.Errorf("%s.CountIn(%v, %v) = %d, %d; want %d, %d", tc.id, tc.from.Format(time.TimeOnly), tc.to.Format(time.TimeOnly), n, errs, tc.n, tc.errs)
+		}
+	}
+	b := s.Pattern("b")
+	if b.Count != 50 || b.Errors() != 50 || len(b.Samples) != 1 || b.Fields["route"] != "/v1/pay" || b.Fields["noise"] != "" {
+		t.Errorf("pattern b = count %d errors %d samples %q fields %v", b.Count, b.Errors(), b.Samples, b.Fields)
+	}
+	if !b.First.Equal(end.Add(-10 * time.Minute)) {
+		t.Errorf("b.First = %v", b.First)
+	}
+}
+
+func diff(a, b uint64) uint64 {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}
+
+func TestPatternSamples(t *testing.T) {
+	s := New(DefaultConfig())
+	raws := []string{"first", "second", "third", "fourth", "fifth"}
+	for i, r := range raws {
+		e := ev(t0.Add(time.Duration(i)*time.Minute), cloudsage.LevelInfo)
+		e.Pattern, e.Raw = "p", r
+		s.Add(&e)
+	}
+	got := s.Pattern("p").Samples
+	if len(got) != 3 || got[0] != "first" || (got[1] != "fifth" && got[2] != "fifth") {
+		t.Errorf("Samples = %q, want the first and the latest", got)
+	}
+	long := make([]byte, 5000)
+	for i := range long {
+		long[i] = 'x'
+	}
+	e := ev(t0.Add(time.Hour), cloudsage.LevelInfo)
+	e.Pattern, e.Raw = "q", string(long)
+	s.Add(&e)
+	if n := len(s.Pattern("q").Samples[0]); n != maxSampleLen {
+		t.Errorf("sample length = %d, want %d", n, maxSampleLen)
+	}
+}
