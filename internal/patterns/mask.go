@@ -1,0 +1,402 @@
+package patterns
+
+// Masking turns a raw message into the token sequence the miner clusters:
+// whitespace-separated tokens in which the variable parts are replaced by
+// the wildcard <*>. It runs before clustering, so a value that is obviously
+// variable (a number, an address, an id) never splits a pattern and never
+// needs the similarity test to be recognised.
+//
+// What counts as variable, token by token:
+//   - a path (/a/b, ./x, ~/x, C:\x), a URL (scheme://...), an e-mail address:
+//     the whole token (brackets, quotes and trailing punctuation are kept);
+//   - inside a token, split at the delimiters = : , ; ( ) [ ] { } < > " ' | @ # / \,
+//     a piece that starts with a digit (or a sign and a digit), or holds two
+//     or more digits: numbers, hex, UUIDs, IPv4 and IPv6 addresses (with
+//     ports), sizes and durations with units (10MB, 250ms), dates, times,
+//     block and request ids, host names with numbers;
+//   - the value of key=value (up to the next , ; & or the closing quote of a
+//     quoted value, which may contain spaces);
+//   - a token longer than Config.MaxTokenLen.
+//
+// A token whose pieces are all variable collapses to a single <*>
+// ("10.0.0.1:8080" -> "<*>", "[10.0.0.1]" -> "[<*>]"), so one value is one
+// wildcard however many pieces it has.
+
+const wildcard = "<*>"
+
+// span is a token of the masked line: buf[start:end].
+type span struct{ start, end int32 }
+
+// tokenKind tells the similarity test how much a differing token weighs.
+type tokenKind uint8
+
+const (
+	kindOther tokenKind = iota // punctuation, partly masked tokens, mixed forms
+	kindWild                   // exactly <*>
+	kindWord                   // letters only (and ' - _ .), no wildcard inside
+)
+
+// byte classes
+const (
+	cSpace = 1 << iota
+	cDigit
+	cLetter
+	cDelim // splits a token into pieces
+	cOpen  // may lead a token: ( [ { < " '
+	cClose // may end a token: ) ] } > " ' , ; : . !
+	cHex
+)
+
+var class [256]uint8
+
+func init() {
+	for _, c := range " \t\n\r\v\f\x00" {
+		class[c] |= cSpace
+	}
+	for c := '0'; c <= '9'; c++ {
+		class[c] |= cDigit | cHex
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		class[c] |= cLetter
+		class[c-'a'+'A'] |= cLetter
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		class[c] |= cHex
+		class[c-'a'+'A'] |= cHex
+	}
+	for c := 0x80; c < 0x100; c++ {
+		class[c] |= cLetter // UTF-8 bytes: part of a word
+	}
+	for _, c := range "=:,;()[]{}<>\"'|@#/\\" {
+		class[c] |= cDelim
+	}
+	for _, c := range "([{<\"'" {
+		class[c] |= cOpen
+	}
+	for _, c := range ")]}>\"',;:.!?" {
+		class[c] |= cClose
+	}
+	// Other control characters separate tokens like white space does.
+	for c := 1; c < 0x20; c++ {
+		if c != 0x1b {
+			class[c] |= cSpace
+		}
+	}
+}
+
+// masker holds the scratch space of one masking pass; it is reused line
+// after line so masking allocates nothing.
+type masker struct {
+	maxTokens   int
+	maxTokenLen int
+	buf         []byte
+	toks        []span
+	kinds       []tokenKind
+}
+
+// mask fills m.buf, m.toks and m.kinds with the masked tokens of msg,
+// separated by single spaces in buf.
+func (m *masker) mask(msg string) {
+	m.buf = m.buf[:0]
+	m.toks = m.toks[:0]
+	m.kinds = m.kinds[:0]
+	i, n := 0, len(msg)
+	for i < n {
+		c := msg[i]
+		if c == 0x1b { // ANSI escape sequence: drop it
+			i = skipANSI(msg, i)
+			continue
+		}
+		if class[c]&cSpace != 0 {
+			i++
+			continue
+		}
+		j := i
+		for j < n && class[msg[j]]&cSpace == 0 && msg[j] != 0x1b {
+			j++
+		}
+		// key="quoted value with spaces": extend the token to the closing quote.
+		j = extendQuoted(msg, i, j)
+		if len(m.toks) == m.maxTokens-1 && j < n && hasMore(msg, j) {
+			// Too many tokens: the rest of the line is one variable tail.
+			m.emit(wildcard, kindWild)
+			return
+		}
+		m.token(msg[i:j])
+		i = j
+	}
+}
+
+func hasMore(msg string, j int) bool {
+	for ; j < len(msg); j++ {
+		if class[msg[j]]&cSpace == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func skipANSI(s string, i int) int {
+	i++ // ESC
+	if i < len(s) && s[i] == '[' {
+		i++
+		limit := i + 64
+		for i < len(s) && i < limit && (s[i] < 0x40 || s[i] > 0x7e) {
+			i++
+		}
+		if i < len(s) {
+			i++ // final byte
+		}
+		return i
+	}
+	if i < len(s) {
+		i++
+	}
+	return i
+}
+
+// extendQuoted extends the token s[i:j] when it holds key=" or key=' whose
+// quote closes after white space, within 256 bytes.
+func extendQuoted(s string, i, j int) int {
+	for k := i; k+1 < j; k++ {
+		if s[k] == '=' && (s[k+1] == '"' || s[k+1] == '\'') {
+			q := s[k+1]
+			for x := k + 2; x < j; x++ {
+				if s[x] == q {
+					return j // closed inside the token
+				}
+			}
+			for x := j; x < len(s) && x < j+256; x++ {
+				if s[x] == q {
+					e := x + 1
+					for e < len(s) && class[s[e]]&cSpace == 0 {
+						e++
+					}
+					return e
+				}
+			}
+			return j
+		}
+	}
+	return j
+}
+
+func (m *masker) emit(tok string, k tokenKind) {
+	if len(m.buf) > 0 {
+		m.buf = append(m.buf, ' ')
+	}
+	start := len(m.buf)
+	m.buf = append(m.buf, tok...)
+	m.toks = append(m.toks, span{int32(start), int32(len(m.buf))})
+	m.kinds = append(m.kinds, k)
+}
+
+// token masks one raw token and appends it.
+func (m *masker) token(t string) {
+	if len(m.buf) > 0 {
+		m.buf = append(m.buf, ' ')
+	}
+	start := len(m.buf)
+	k := m.maskToken(t)
+	m.toks = append(m.toks, span{int32(start), int32(len(m.buf))})
+	m.kinds = append(m.kinds, k)
+}
+
+func (m *masker) maskToken(t string) tokenKind {
+	if len(t) > m.maxTokenLen {
+		m.buf = append(m.buf, wildcard...)
+		return kindWild
+	}
+	// Fast path: a plain word.
+	word := true
+	for i := 0; i < len(t); i++ {
+		if class[t[i]]&cLetter == 0 {
+			word = false
+			break
+		}
+	}
+	if word {
+		m.buf = append(m.buf, t...)
+		return kindWord
+	}
+	// Split off leading openers and trailing closers.
+	a, b := 0, len(t)
+	for a < b && class[t[a]]&cOpen != 0 {
+		a++
+	}
+	for b > a && class[t[b-1]]&cClose != 0 {
+		b--
+	}
+	lead, core, trail := t[:a], t[a:b], t[b:]
+	if core == "" {
+		m.buf = append(m.buf, t...)
+		return kindOther
+	}
+	if wholeVariable(core) {
+		m.buf = append(m.buf, lead...)
+		m.buf = append(m.buf, wildcard...)
+		m.buf = append(m.buf, trail...)
+		if lead == "" && trail == "" {
+			return kindWild
+		}
+		return kindOther
+	}
+	m.buf = append(m.buf, lead...)
+	coreStart := len(m.buf)
+	letters, masked := m.maskPieces(core)
+	if masked && !letters {
+		m.buf = append(m.buf[:coreStart], wildcard...)
+	}
+	m.buf = append(m.buf, trail...)
+	if lead == "" && trail == "" && masked && !letters {
+		return kindWild
+	}
+	if !masked && isWordish(t) {
+		return kindWord
+	}
+	return kindOther
+}
+
+// isWordish reports whether t is a word with inner or trailing punctuation
+// ("don't", "start-up", "done.", "Service:").
+func isWordish(t string) bool {
+	letters := 0
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		switch {
+		case class[c]&cLetter != 0:
+			letters++
+		case c == '-' || c == '_' || c == '\'' || c == '.' || c == ':' || c == ',' || c == ';' || c == '!' || c == '?':
+		default:
+			return false
+		}
+	}
+	return letters > 0
+}
+
+// maskPieces appends core with its variable pieces masked. It reports
+// whether any constant letters remain and whether anything was masked.
+func (m *masker) maskPieces(core string) (letters, masked bool) {
+	i, n := 0, len(core)
+	for i < n {
+		c := core[i]
+		if class[c]&cDelim != 0 {
+			m.buf = append(m.buf, c)
+			i++
+			if c == '=' && i < n {
+				// key=value: the value is variable up to , ; & or its closing quote.
+				j := i
+				if q := core[j]; q == '"' || q == '\'' {
+					j++
+					for j < n && core[j] != q {
+						j++
+					}
+					if j < n {
+						j++
+					}
+				} else {
+					for j < n && core[j] != ',' && core[j] != ';' && core[j] != '&' {
+						j++
+					}
+				}
+				if j > i {
+					m.buf = append(m.buf, wildcard...)
+					masked = true
+					i = j
+				}
+			}
+			continue
+		}
+		j := i
+		digits, lets := 0, 0
+		for j < n && class[core[j]]&cDelim == 0 {
+			switch cl := class[core[j]]; {
+			case cl&cDigit != 0:
+				digits++
+			case cl&cLetter != 0:
+				lets++
+			}
+			j++
+		}
+		piece := core[i:j]
+		if variablePiece(piece, digits) {
+			m.buf = append(m.buf, wildcard...)
+			masked = true
+		} else {
+			m.buf = append(m.buf, piece...)
+			if lets > 0 {
+				letters = true
+			}
+		}
+		i = j
+	}
+	return letters, masked
+}
+
+// variablePiece: a piece that starts with a digit (or sign+digit, or
+// "0x"), or that holds two or more digits.
+func variablePiece(p string, digits int) bool {
+	if digits == 0 {
+		return false
+	}
+	if digits >= 2 {
+		return true
+	}
+	c := p[0]
+	if c == '-' || c == '+' || c == '.' {
+		if len(p) > 1 {
+			c = p[1]
+		}
+	}
+	return class[c]&cDigit != 0
+}
+
+// wholeVariable reports whether core is a path, a URL or an e-mail address.
+func wholeVariable(s string) bool {
+	switch {
+	case len(s) > 1 && s[0] == '/' && s[1] != '/':
+		return true
+	case len(s) > 2 && (s[0] == '.' || s[0] == '~') && (s[1] == '/' || (s[1] == '.' && s[2] == '/')):
+		return true
+	case len(s) > 3 && class[s[0]]&cLetter != 0 && s[1] == ':' && s[2] == '\\':
+		return true
+	}
+	// URL: scheme://
+	for i := 0; i+2 < len(s) && i < 16; i++ {
+		c := s[i]
+		if c == ':' {
+			if i > 0 && s[i+1] == '/' && s[i+2] == '/' {
+				return true
+			}
+			break
+		}
+		if class[c]&(cLetter|cDigit) == 0 && c != '+' && c != '-' && c != '.' {
+			break
+		}
+	}
+	// e-mail: local@domain.tld with letters on both sides.
+	at := -1
+	for i := 0; i < len(s); i++ {
+		if s[i] == '@' {
+			if at >= 0 {
+				return false
+			}
+			at = i
+		}
+	}
+	if at > 0 && at < len(s)-3 {
+		dot := false
+		for i := at + 1; i < len(s); i++ {
+			c := s[i]
+			if c == '.' && i > at+1 && i < len(s)-1 {
+				dot = true
+				continue
+			}
+			if class[c]&(cLetter|cDigit) == 0 && c != '-' {
+				return false
+			}
+		}
+		return dot && class[s[0]]&(cLetter|cDigit) != 0
+	}
+	return false
+}

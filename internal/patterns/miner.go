@@ -1,0 +1,498 @@
+// Package patterns mines log templates online: each message is masked
+// (numbers, addresses, ids, paths... become <*>), then matched against the
+// templates seen so far in a Drain-style prefix tree (token count, then the
+// leading tokens) with a token-type aware similarity test. A message that
+// matches no template starts a new one. Every template has a stable id,
+// handed out when it is created and never changed, even when the template
+// text generalises later.
+//
+// Compared with Drain:
+//   - a differing plain word becomes <*> only when enough other constant
+//     tokens match, so "VM started" and "VM paused" stay two patterns;
+//   - templates whose text becomes equal once runs of <*> are collapsed are
+//     joined, so a variable that spans a varying number of tokens (a quoted
+//     string, a date) does not split one event into several;
+//   - memory is bounded: clusters per leaf and in total are capped, tokens
+//     per line and bytes per token too; past the caps lines go to the best
+//     matching template or to one "other" pattern per token count.
+//
+// The package is pure: no I/O, no clocks.
+package patterns
+
+import (
+	"hash/fnv"
+	"hash/maphash"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/cloudsage/cloudsage"
+)
+
+// Config holds the miner's parameters. DefaultConfig is the configuration
+// every caller uses (eval, analyze, serve); the fields exist for tests and
+// experiments.
+type Config struct {
+	// Similarity is the share of a template's constant tokens that a message
+	// must match to join it (differing tokens become <*>).
+	Similarity float64
+	// MinSharedForWord is how many constant tokens must match before a
+	// differing plain word may become <*>: it keeps short messages that
+	// differ in a word ("VM started", "VM paused") apart.
+	MinSharedForWord int
+	// PrefixTokens is how many leading tokens key the tree after the token
+	// count (Drain's depth minus two).
+	PrefixTokens int
+	// MaxClusters caps the number of templates; past it, lines that match
+	// none go to the "other" pattern of their token count.
+	MaxClusters int
+	// MaxClustersPerLeaf caps the templates under one tree leaf.
+	MaxClustersPerLeaf int
+	// MaxTokens caps the tokens of a line; the rest becomes one <*>.
+	MaxTokens int
+	// MaxTokenLen masks any longer token as <*>.
+	MaxTokenLen int
+	// CacheSize bounds the exact-line cache (masked line -> template).
+	CacheSize int
+}
+
+// DefaultConfig returns the configuration used everywhere.
+func DefaultConfig() Config {
+	return Config{
+		Similarity:         0.5,
+		MinSharedForWord:   3,
+		PrefixTokens:       2,
+		MaxClusters:        10000,
+		MaxClustersPerLeaf: 200,
+		MaxTokens:          64,
+		MaxTokenLen:        128,
+		CacheSize:          1 << 16,
+	}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.Similarity <= 0 || c.Similarity > 1 {
+		c.Similarity = d.Similarity
+	}
+	if c.MinSharedForWord <= 0 {
+		c.MinSharedForWord = d.MinSharedForWord
+	}
+	if c.PrefixTokens <= 0 {
+		c.PrefixTokens = d.PrefixTokens
+	}
+	if c.PrefixTokens > 4 {
+		c.PrefixTokens = 4
+	}
+	if c.MaxClusters <= 0 {
+		c.MaxClusters = d.MaxClusters
+	}
+	if c.MaxClustersPerLeaf <= 0 {
+		c.MaxClustersPerLeaf = d.MaxClustersPerLeaf
+	}
+	if c.MaxTokens < 2 {
+		c.MaxTokens = d.MaxTokens
+	}
+	if c.MaxTokenLen < 8 {
+		c.MaxTokenLen = d.MaxTokenLen
+	}
+	if c.CacheSize <= 0 {
+		c.CacheSize = d.CacheSize
+	}
+	return c
+}
+
+// Match is the result of mining one message.
+type Match struct {
+	ID  cloudsage.PatternID
+	New bool // this message created the pattern
+}
+
+// Pattern is one mined template.
+type Pattern struct {
+	ID       cloudsage.PatternID
+	Template string
+	Count    int64
+}
+
+type cluster struct {
+	id     cloudsage.PatternID
+	seq    int // creation order: the older of two joined clusters keeps its id
+	tokens []string
+	kinds  []tokenKind
+	count  int64
+	alias  *cluster // joined into alias: lines report alias's root id
+	keys   []string // leaf keys this cluster is registered under
+	ckey   string   // collapsed template, as indexed
+	other  bool     // the catch-all of one token count
+	tmpl   string   // joined template, "" when stale
+}
+
+func (c *cluster) root() *cluster {
+	for c.alias != nil {
+		c = c.alias
+	}
+	return c
+}
+
+func (c *cluster) template() string {
+	if c.tmpl == "" {
+		c.tmpl = strings.Join(c.tokens, " ")
+	}
+	return c.tmpl
+}
+
+// Miner is an online template miner. It is not safe for concurrent use.
+type Miner struct {
+	cfg       Config
+	mk        masker
+	lens      []map[string][]*cluster // token count -> leaf key -> clusters
+	byID      map[cloudsage.PatternID]*cluster
+	all       []*cluster // creation order
+	collapsed map[string]*cluster
+	others    map[int]*cluster
+	live      int // clusters counted against MaxClusters
+	roots     int
+	cache     map[uint64]*cluster
+	seed      maphash.Seed
+	kbuf      []byte
+	leafBuf   [][]*cluster
+}
+
+// New returns an empty miner.
+func New(cfg Config) *Miner {
+	cfg = cfg.withDefaults()
+	m := &Miner{
+		cfg:       cfg,
+		mk:        masker{maxTokens: cfg.MaxTokens, maxTokenLen: cfg.MaxTokenLen},
+		lens:      make([]map[string][]*cluster, cfg.MaxTokens+1),
+		byID:      make(map[cloudsage.PatternID]*cluster),
+		collapsed: make(map[string]*cluster),
+		others:    make(map[int]*cluster),
+		cache:     make(map[uint64]*cluster),
+		seed:      maphash.MakeSeed(),
+	}
+	return m
+}
+
+// Len returns the number of patterns (joined templates count once).
+func (m *Miner) Len() int { return m.roots }
+
+// Template returns the current template of id, or "" when id is unknown.
+func (m *Miner) Template(id cloudsage.PatternID) string {
+	c, ok := m.byID[id]
+	if !ok {
+		return ""
+	}
+	return c.root().template()
+}
+
+// Canonical returns the id that lines of id's pattern now report: id
+// itself unless its template was joined to an older one.
+func (m *Miner) Canonical(id cloudsage.PatternID) cloudsage.PatternID {
+	c, ok := m.byID[id]
+	if !ok {
+		return id
+	}
+	return c.root().id
+}
+
+// Patterns returns every pattern, most frequent first (ties: oldest first).
+func (m *Miner) Patterns() []Pattern {
+	counts := make(map[*cluster]int64, m.roots)
+	for _, c := range m.all {
+		counts[c.root()] += c.count
+	}
+	out := make([]Pattern, 0, m.roots)
+	for _, c := range m.all {
+		if c.alias == nil {
+			out = append(out, Pattern{ID: c.id, Template: c.template(), Count: counts[c]})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Pattern) int {
+		switch {
+		case a.Count > b.Count:
+			return -1
+		case a.Count < b.Count:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// Add mines one message and returns its pattern.
+func (m *Miner) Add(message string) Match {
+	if !utf8.ValidString(message) {
+		message = strings.ToValidUTF8(message, "\uFFFD")
+	}
+	mk := &m.mk
+	mk.mask(message)
+	n := len(mk.toks)
+
+	h := maphash.Bytes(m.seed, mk.buf)
+	if c, ok := m.cache[h]; ok && len(c.tokens) == n {
+		if _, diff, _ := m.score(c); diff == 0 {
+			c.count++
+			return Match{ID: c.root().id}
+		}
+	}
+
+	best, eq, diff, leafFull := m.search(n)
+	if best != nil && m.accept(eq, diff, best) {
+		if diff > 0 {
+			m.generalise(best)
+		}
+		best.count++
+		m.remember(h, best)
+		return Match{ID: best.root().id}
+	}
+	if leafFull || m.live >= m.cfg.MaxClusters {
+		o := m.other(n)
+		o.count++
+		return Match{ID: o.root().id}
+	}
+	c := m.create(n)
+	c.count++
+	m.remember(h, c)
+	r := c.root()
+	return Match{ID: r.id, New: r == c}
+}
+
+func (m *Miner) remember(h uint64, c *cluster) {
+	if len(m.cache) >= m.cfg.CacheSize {
+		clear(m.cache)
+	}
+	m.cache[h] = c
+}
+
+// tok returns token i of the masked line (no allocation when compared).
+func (m *Miner) tok(i int) []byte {
+	s := m.mk.toks[i]
+	return m.mk.buf[s.start:s.end]
+}
+
+// score compares the masked line with c's template: eq constant tokens
+// equal, diff differing, word set when a differing pair is two plain words.
+func (m *Miner) score(c *cluster) (eq, diff int, word bool) {
+	for i, t := range c.tokens {
+		if t == wildcard {
+			continue
+		}
+		if t == string(m.tok(i)) {
+			eq++
+			continue
+		}
+		diff++
+		if c.kinds[i] == kindWord && m.mk.kinds[i] == kindWord {
+			word = true
+		}
+	}
+	return eq, diff, word
+}
+
+func (m *Miner) accept(eq, diff int, c *cluster) bool {
+	if diff == 0 {
+		return true
+	}
+	if eq == 0 || float64(eq) < m.cfg.Similarity*float64(eq+diff) {
+		return false
+	}
+	if _, _, word := m.score(c); word && eq < m.cfg.MinSharedForWord {
+		return false
+	}
+	return true
+}
+
+// search looks for the best template for the masked line in every leaf
+// the line may belong to: its own leading tokens, with any of them
+// replaced by <*>. leafFull reports that the line's own leaf is full.
+func (m *Miner) search(n int) (best *cluster, bestEq, bestDiff int, leafFull bool) {
+	leaves := m.lens[n]
+	if leaves == nil {
+		return nil, 0, 0, false
+	}
+	p := min(m.cfg.PrefixTokens, n)
+	variants := 1 << p
+	bestRatio := -1.0
+	for v := 0; v < variants; v++ {
+		// bit i of v set: position i replaced by <*>; skip variants that
+		// replace a token that already is <*> (same key as without).
+		dup := false
+		m.kbuf = m.kbuf[:0]
+		for i := 0; i < p; i++ {
+			t := m.tok(i)
+			if v&(1<<i) != 0 {
+				if string(t) == wildcard {
+					dup = true
+					break
+				}
+				t = []byte(wildcard)
+			}
+			if i > 0 {
+				m.kbuf = append(m.kbuf, ' ')
+			}
+			m.kbuf = append(m.kbuf, t...)
+		}
+		if dup {
+			continue
+		}
+		leaf := leaves[string(m.kbuf)]
+		if v == 0 && len(leaf) >= m.cfg.MaxClustersPerLeaf {
+			leafFull = true
+		}
+		for _, c := range leaf {
+			eq, diff, _ := m.score(c)
+			ratio := 1.0
+			if eq+diff > 0 {
+				ratio = float64(eq) / float64(eq+diff)
+			}
+			if ratio > bestRatio || (ratio == bestRatio && (eq > bestEq || (eq == bestEq && c.seq < best.seq))) {
+				best, bestEq, bestDiff, bestRatio = c, eq, diff, ratio
+			}
+		}
+	}
+	return best, bestEq, bestDiff, leafFull
+}
+
+// generalise turns the tokens of c that differ from the masked line into <*>.
+func (m *Miner) generalise(c *cluster) {
+	prefixChanged := false
+	for i, t := range c.tokens {
+		if t != wildcard && t != string(m.tok(i)) {
+			c.tokens[i] = wildcard
+			c.kinds[i] = kindWild
+			if i < m.cfg.PrefixTokens {
+				prefixChanged = true
+			}
+		}
+	}
+	c.tmpl = ""
+	if prefixChanged {
+		m.register(c)
+	}
+	m.index(c)
+}
+
+func (m *Miner) create(n int) *cluster {
+	line := string(m.mk.buf) // one copy; tokens are substrings of it
+	c := &cluster{
+		seq:    len(m.all),
+		tokens: make([]string, n),
+		kinds:  slices.Clone(m.mk.kinds),
+	}
+	for i, s := range m.mk.toks {
+		c.tokens[i] = line[s.start:s.end]
+	}
+	c.id = m.newID(line)
+	m.add(c)
+	m.live++
+	m.roots++
+	m.register(c)
+	m.index(c)
+	return c
+}
+
+func (m *Miner) add(c *cluster) {
+	m.all = append(m.all, c)
+	m.byID[c.id] = c
+}
+
+func (m *Miner) newID(template string) cloudsage.PatternID {
+	for k := 0; ; k++ {
+		h := fnv.New32a()
+		h.Write([]byte(template))
+		if k > 0 {
+			h.Write([]byte("#" + strconv.Itoa(k)))
+		}
+		id := cloudsage.PatternID("p" + strconv.FormatUint(uint64(h.Sum32())|1<<32, 16)[1:])
+		if _, taken := m.byID[id]; !taken {
+			return id
+		}
+	}
+}
+
+// leafKey is the key of c's current leading tokens.
+func (m *Miner) leafKey(c *cluster) string {
+	p := min(m.cfg.PrefixTokens, len(c.tokens))
+	return strings.Join(c.tokens[:p], " ")
+}
+
+// register files c under the leaf of its current leading tokens (it stays
+// under the earlier ones too).
+func (m *Miner) register(c *cluster) {
+	key := m.leafKey(c)
+	if slices.Contains(c.keys, key) {
+		return
+	}
+	c.keys = append(c.keys, key)
+	m.file(c, key)
+}
+
+func (m *Miner) file(c *cluster, key string) {
+	n := len(c.tokens)
+	if m.lens[n] == nil {
+		m.lens[n] = make(map[string][]*cluster)
+	}
+	m.lens[n][key] = append(m.lens[n][key], c)
+}
+
+// collapsedKey is the template with every run of <*> collapsed to one.
+func collapsedKey(tokens []string) string {
+	var b strings.Builder
+	prevWild := false
+	for i, t := range tokens {
+		w := t == wildcard
+		if w && prevWild {
+			continue
+		}
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(t)
+		prevWild = w
+	}
+	return b.String()
+}
+
+// index joins c with an older cluster whose template reads the same once
+// runs of <*> are collapsed.
+func (m *Miner) index(c *cluster) {
+	key := collapsedKey(c.tokens)
+	if key == c.ckey {
+		return
+	}
+	c.ckey = key
+	o, ok := m.collapsed[key]
+	if !ok {
+		m.collapsed[key] = c
+		return
+	}
+	a, b := o.root(), c.root()
+	if a == b {
+		return
+	}
+	if b.seq < a.seq {
+		a, b = b, a
+	}
+	b.alias = a
+	m.roots--
+}
+
+// other returns the catch-all pattern of n tokens.
+func (m *Miner) other(n int) *cluster {
+	if o, ok := m.others[n]; ok {
+		return o
+	}
+	o := &cluster{seq: len(m.all), tokens: make([]string, n), kinds: make([]tokenKind, n), other: true}
+	for i := range o.tokens {
+		o.tokens[i] = wildcard
+		o.kinds[i] = kindWild
+	}
+	o.id = m.newID("other " + strconv.Itoa(n))
+	m.add(o)
+	m.others[n] = o
+	m.roots++
+	return o
+}
