@@ -1,0 +1,166 @@
+package risk
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestThresholdsSeverity(t *testing.T) {
+	th := Thresholds{1, 5, 20}
+	tests := []struct{ v, want float64 }{
+		{0, 0}, {1, 0}, {3, 0.25}, {5, 0.5}, {12.5, 0.75}, {20, 1}, {1e9, 1}, {math.NaN(), 0},
+	}
+	for _, tc := range tests {
+		if got := th.Severity(tc.v); math.Abs(got-tc.want) > 1e-9 {
+			t.Errorf("Severity(%v) = %v, want %v", tc.v, got, tc.want)
+		}
+	}
+}
+
+// calm is 15 minutes of a healthy web service; base is its usual self.
+var (
+	calm = Metrics{Minutes: 15, Events: 300, Errors: 1, LatencyP95: 120, LatencyN: 280,
+		MemPct: 55, MemPctN: 15, CPU: 30, CPUN: 15}
+	base = Baseline{OK: true, Source: "test", Metrics: Metrics{Minutes: 1440, Events: 28800, Errors: 100,
+		LatencyP95: 115, LatencyN: 27000, MemPct: 54, MemPctN: 1440, CPU: 28, CPUN: 1440}}
+)
+
+func with(m Metrics, f func(*Metrics)) Metrics { f(&m); return m }
+
+func TestScoreScenarios(t *testing.T) {
+	cfg := DefaultConfig()
+	tests := []struct {
+		name      string
+		now       Metrics
+		base      Baseline
+		label     string
+		top       string // the factor expected first
+		status    string // that factor's status
+		minPoints float64
+	}{
+		{"calm", calm, base, LabelLow, "", "", 0},
+		{"error burst", with(calm, func(m *Metrics) { m.Errors = 105 }), base, LabelMedium, ErrorRate, StatusHigh, 38},
+		{"chronic errors count less than new ones",
+			with(calm, func(m *Metrics) { m.Errors = 45 }),
+			Baseline{OK: true, Source: "test", Metrics: with(base.Metrics, func(m *Metrics) { m.Errors = 4300 })},
+			LabelLow, ErrorRate, StatusElevated, 15},
+		{"no baseline: absolute thresholds", with(calm, func(m *Metrics) { m.Errors = 105 }), Baseline{}, LabelMedium, ErrorRate, StatusHigh, 38},
+		{"silence", with(calm, func(m *Metrics) { m.Events = 2; m.LatencyN = 2 }), base, LabelLow, LogVolume, StatusHigh, 22},
+		{"volume spike", with(calm, func(m *Metrics) { m.Events = 3000; m.LatencyN = 2800 }), base, LabelLow, LogVolume, StatusHigh, 22},
+		{"latency regression", with(calm, func(m *Metrics) { m.LatencyP95 = 900 }), base, LabelLow, Latency, StatusHigh, 18},
+		{"memory pressure", with(calm, func(m *Metrics) { m.MemPct = 96 }), base, LabelLow, Memory, StatusHigh, 9},
+		{"oom kill", with(calm, func(m *Metrics) { m.OOM = 2 }), base, LabelLow, Memory, StatusHigh, 10},
+		{"cpu saturation", with(calm, func(m *Metrics) { m.CPU = 97 }), base, LabelLow, CPU, StatusHigh, 5},
+		{"incident: errors, latency, memory, cpu", with(calm, func(m *Metrics) {
+			m.Errors, m.LatencyP95, m.MemPct, m.CPU = 120, 2500, 93, 95
+		}), base, LabelHigh, ErrorRate, StatusHigh, 38},
+		{"tiny sample is weak evidence", Metrics{Minutes: 15, Events: 2, Errors: 1}, Baseline{}, LabelLow, ErrorRate, StatusNormal, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := Score(cfg, tc.now, tc.base, nil)
+			if a.Label != tc.label {
+				t.Errorf("label = %s (score %v), want %s; factors:\n%s", a.Label, a.Score, tc.label, dump(a))
+			}
+			if len(a.Factors) != 5 || len(a.Top) != 3 {
+				t.Fatalf("%d factors, %d top; want 5, 3", len(a.Factors), len(a.Top))
+			}
+			if tc.top != "" {
+				f := a.Factor(tc.top)
+				if a.Top[0] != tc.top || f.Status != tc.status || f.Points < tc.minPoints {
+					t.Errorf("top = %v, %s = %v points (%s); want %s first, %s, >= %v points\n%s",
+						a.Top, tc.top, f.Points, f.Status, tc.top, tc.status, tc.minPoints, dump(a))
+				}
+			} else if a.Score > 10 {
+				t.Errorf("score = %v, want <= 10\n%s", a.Score, dump(a))
+			}
+			sum := 0.0
+			for _, f := range a.Factors {
+				if f.Points < 0 || f.Points > f.Weight {
+					t.Errorf("%s points %v outside 0..%v", f.Name, f.Points, f.Weight)
+				}
+				sum += f.Points
+			}
+			if math.Abs(sum-a.Score) > 0.1 {
+				t.Errorf("score %v != sum of points %v", a.Score, sum)
+			}
+		})
+	}
+}
+
+func dump(a Assessment) string {
+	var b strings.Builder
+	for _, f := range a.Factors {
+		b.WriteString("  " + f.Summary + "\n")
+	}
+	return b.String()
+}
+
+func TestWeightsAndOrder(t *testing.T) {
+	a := Score(DefaultConfig(), calm, base, nil)
+	want := map[string]float64{ErrorRate: 40, LogVolume: 25, Latency: 20, Memory: 10, CPU: 5}
+	for i, f := range a.Factors {
+		if f.Name != Names[i] || f.Weight != want[f.Name] {
+			t.Errorf("factor %d = %s weight %v, want %s weight %v", i, f.Name, f.Weight, Names[i], want[Names[i]])
+		}
+	}
+}
+
+func TestSummary(t *testing.T) {
+	a := Score(DefaultConfig(), with(calm, func(m *Metrics) { m.Errors = 105 }), base, nil)
+	got := a.Factor(ErrorRate).Summary
+	if want := "Error rate 35% (high) - baseline 0.35%"; got != want {
+		t.Errorf("summary = %q, want %q", got, want)
+	}
+	a = Score(DefaultConfig(), Metrics{Minutes: 15, Events: 10}, Baseline{}, nil)
+	if got, want := a.Factor(Latency).Summary, "Latency p95: not measured in these logs"; got != want {
+		t.Errorf("summary = %q, want %q", got, want)
+	}
+}
+
+func TestAnomalyLift(t *testing.T) {
+	cfg := DefaultConfig()
+	now := with(calm, func(m *Metrics) { m.Errors = 4 }) // 1.3%: noteworthy, not significant over the baseline
+	plain := Score(cfg, now, base, nil).Factor(ErrorRate)
+	lifted := Score(cfg, now, base, map[string]float64{ErrorRate: 1}).Factor(ErrorRate)
+	if !(lifted.Points > plain.Points) || lifted.Status == StatusHigh {
+		t.Errorf("anomaly lifted %v -> %v (%s); want higher, not high", plain.Points, lifted.Points, lifted.Status)
+	}
+	quiet := with(calm, func(m *Metrics) { m.Errors = 0 })
+	if p := Score(cfg, quiet, base, map[string]float64{ErrorRate: 1}).Factor(ErrorRate).Points; p != 0 {
+		t.Errorf("anomaly on a zero error rate gave %v points, want 0", p)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Errorf("DefaultConfig().Validate() = %v", err)
+	}
+	c := DefaultConfig()
+	c.High, c.Medium = 30, 40
+	c.CPUPct = Thresholds{90, 80, 95}
+	err := c.Validate()
+	if err == nil || !strings.Contains(err.Error(), "label thresholds") || !strings.Contains(err.Error(), "cpu_pct") {
+		t.Errorf("Validate() = %v, want both problems", err)
+	}
+}
+
+func TestLabels(t *testing.T) {
+	c := DefaultConfig()
+	for _, tc := range []struct {
+		s    float64
+		want string
+	}{{0, LabelLow}, {39.9, LabelLow}, {40, LabelMedium}, {69.9, LabelMedium}, {70, LabelHigh}, {100, LabelHigh}} {
+		if got := c.Label(tc.s); got != tc.want {
+			t.Errorf("Label(%v) = %s, want %s", tc.s, got, tc.want)
+		}
+	}
+}
+
+func BenchmarkScore(b *testing.B) {
+	cfg := DefaultConfig()
+	for b.Loop() {
+		Score(cfg, calm, base, nil)
+	}
+}
