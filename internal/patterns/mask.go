@@ -33,7 +33,8 @@ type tokenKind uint8
 const (
 	kindOther tokenKind = iota // punctuation, partly masked tokens, mixed forms
 	kindWild                   // exactly <*>
-	kindWord                   // letters only (and ' - _ .), no wildcard inside
+	kindWord                   // a word: letters (and ' - _ . : , ;), maybe in brackets, nothing masked
+	kindGen                    // templates only: <*> made by merging differing constants; matches anything
 )
 
 // byte classes
@@ -90,6 +91,7 @@ type masker struct {
 	maxTokens   int
 	maxTokenLen int
 	buf         []byte
+	alt         []byte
 	toks        []span
 	kinds       []tokenKind
 }
@@ -125,6 +127,133 @@ func (m *masker) mask(msg string) {
 		m.token(msg[i:j])
 		i = j
 	}
+	m.contextual()
+}
+
+// contextual reclassifies tokens by their neighbours once the line is
+// tokenised: a month or weekday name next to a masked number is part of a
+// date and is masked too ("Sat Jun 18 02:08:10 2005"); a unit after a
+// masked number ("5.2 KB", "340 ms") is not a plain word, so two lines
+// whose units differ still fall in one pattern.
+func (m *masker) contextual() {
+	dates := false
+	for i, k := range m.kinds {
+		if k != kindWord {
+			continue
+		}
+		prevWild := i > 0 && m.kinds[i-1] == kindWild
+		if !prevWild && (i+1 >= len(m.kinds) || m.kinds[i+1] != kindWild) {
+			continue
+		}
+		t := m.buf[m.toks[i].start:m.toks[i].end]
+		if dateWord(t) {
+			dates = true
+		} else if prevWild && unitWord(t) {
+			m.kinds[i] = kindOther
+		}
+	}
+	if dates {
+		m.maskDates()
+	}
+}
+
+// maskDates masks month and weekday names that touch a masked token,
+// repeatedly, so a name next to a masked name is masked too.
+func (m *masker) maskDates() {
+	changed := false
+	for pass := 0; pass < 3; pass++ {
+		more := false
+		for i, k := range m.kinds {
+			if k != kindWord {
+				continue
+			}
+			near := i > 0 && m.kinds[i-1] == kindWild || i+1 < len(m.kinds) && m.kinds[i+1] == kindWild
+			if near && dateWord(m.buf[m.toks[i].start:m.toks[i].end]) {
+				m.kinds[i] = kindWild
+				more, changed = true, true
+			}
+		}
+		if !more {
+			break
+		}
+	}
+	if !changed {
+		return
+	}
+	// Rewrite the buffer with the masked names.
+	m.alt = m.alt[:0]
+	for i, s := range m.toks {
+		if i > 0 {
+			m.alt = append(m.alt, ' ')
+		}
+		start := len(m.alt)
+		if m.kinds[i] == kindWild {
+			m.alt = append(m.alt, wildcard...)
+		} else {
+			m.alt = append(m.alt, m.buf[s.start:s.end]...)
+		}
+		m.toks[i] = span{int32(start), int32(len(m.alt))}
+	}
+	m.buf, m.alt = m.alt, m.buf
+}
+
+var dateWords = func() map[string]bool {
+	out := make(map[string]bool)
+	for _, w := range []string{
+		"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
+		"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+		"jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+		"mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun",
+	} {
+		out[w] = true
+	}
+	return out
+}()
+
+func dateWord(t []byte) bool {
+	for len(t) > 0 && class[t[len(t)-1]]&cClose != 0 {
+		t = t[:len(t)-1]
+	}
+	if len(t) < 3 || len(t) > 9 {
+		return false
+	}
+	var low [9]byte
+	for i, c := range t {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		low[i] = c
+	}
+	return dateWords[string(low[:len(t)])]
+}
+
+var unitWords = func() map[string]bool {
+	out := make(map[string]bool)
+	for _, w := range []string{
+		"b", "kb", "mb", "gb", "tb", "pb", "kib", "mib", "gib", "tib", "bytes", "byte",
+		"ns", "us", "µs", "ms", "s", "sec", "secs", "m", "min", "mins", "h", "hr", "hrs",
+		"%", "k", "m", "g",
+	} {
+		out[w] = true
+	}
+	return out
+}()
+
+func unitWord(t []byte) bool {
+	for len(t) > 0 && class[t[len(t)-1]]&cClose != 0 {
+		t = t[:len(t)-1]
+	}
+	if len(t) == 0 || len(t) > 5 {
+		return false
+	}
+	var low [5]byte
+	for i, c := range t {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		low[i] = c
+	}
+	return unitWords[string(low[:len(t)])]
 }
 
 func hasMore(msg string, j int) bool {
@@ -251,7 +380,7 @@ func (m *masker) maskToken(t string) tokenKind {
 	if lead == "" && trail == "" && masked && !letters {
 		return kindWild
 	}
-	if !masked && isWordish(t) {
+	if !masked && isWordish(core) {
 		return kindWord
 	}
 	return kindOther

@@ -37,10 +37,14 @@ type Config struct {
 	// Similarity is the share of a template's constant tokens that a message
 	// must match to join it (differing tokens become <*>).
 	Similarity float64
-	// MinSharedForWord is how many constant tokens must match before a
-	// differing plain word may become <*>: it keeps short messages that
-	// differ in a word ("VM started", "VM paused") apart.
+	// MinSharedForWord is how many constant tokens sibling templates that
+	// differ in one plain word must share before that word may become <*>.
 	MinSharedForWord int
+	// MinValues is how many distinct plain words must have been seen at one
+	// position of otherwise equal templates, most of them rare, before the
+	// position is taken as a variable; fewer are an enumeration
+	// ("VM started", "VM paused").
+	MinValues int
 	// PrefixTokens is how many leading tokens key the tree after the token
 	// count (Drain's depth minus two).
 	PrefixTokens int
@@ -62,6 +66,7 @@ func DefaultConfig() Config {
 	return Config{
 		Similarity:         0.5,
 		MinSharedForWord:   3,
+		MinValues:          5,
 		PrefixTokens:       2,
 		MaxClusters:        10000,
 		MaxClustersPerLeaf: 200,
@@ -78,6 +83,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MinSharedForWord <= 0 {
 		c.MinSharedForWord = d.MinSharedForWord
+	}
+	if c.MinValues <= 1 {
+		c.MinValues = d.MinValues
 	}
 	if c.PrefixTokens <= 0 {
 		c.PrefixTokens = d.PrefixTokens
@@ -157,7 +165,7 @@ type Miner struct {
 	cache     map[uint64]*cluster
 	seed      maphash.Seed
 	kbuf      []byte
-	leafBuf   [][]*cluster
+	cands     []candidate
 }
 
 // New returns an empty miner.
@@ -233,20 +241,26 @@ func (m *Miner) Add(message string) Match {
 
 	h := maphash.Bytes(m.seed, mk.buf)
 	if c, ok := m.cache[h]; ok && len(c.tokens) == n {
-		if _, diff, _ := m.score(c); diff == 0 {
+		if _, diff, _, _ := m.score(c); diff == 0 {
 			c.count++
 			return Match{ID: c.root().id}
 		}
 	}
 
-	best, eq, diff, leafFull := m.search(n)
-	if best != nil && m.accept(eq, diff, best) {
-		if diff > 0 {
-			m.generalise(best)
+	best, leafFull := m.search(n)
+	if best != nil {
+		c := best.c
+		if best.diff > 0 {
+			m.generalise(c)
 		}
-		best.count++
-		m.remember(h, best)
-		return Match{ID: best.root().id}
+		c.count++
+		m.remember(h, c)
+		return Match{ID: c.root().id}
+	}
+	if c := m.join(); c != nil {
+		c.count++
+		m.remember(h, c)
+		return Match{ID: c.id}
 	}
 	if leafFull || m.live >= m.cfg.MaxClusters {
 		o := m.other(n)
@@ -273,49 +287,59 @@ func (m *Miner) tok(i int) []byte {
 	return m.mk.buf[s.start:s.end]
 }
 
-// score compares the masked line with c's template: eq constant tokens
-// equal, diff differing, word set when a differing pair is two plain words.
-func (m *Miner) score(c *cluster) (eq, diff int, word bool) {
+// score compares the masked line with c's template. eq counts equal
+// constant tokens; diff counts differing tokens, of which words are pairs
+// of differing plain words; at is the last differing position. A template
+// <*> made by merging matches anything; a <*> made by masking matches only
+// a masked token, so "<*>" never swallows every one-word message.
+func (m *Miner) score(c *cluster) (eq, diff, words, at int) {
 	for i, t := range c.tokens {
-		if t == wildcard {
+		k := c.kinds[i]
+		if k == kindGen {
 			continue
 		}
 		if t == string(m.tok(i)) {
-			eq++
+			if k != kindWild {
+				eq++
+			}
 			continue
 		}
 		diff++
-		if c.kinds[i] == kindWord && m.mk.kinds[i] == kindWord {
-			word = true
+		at = i
+		if k == kindWord && m.mk.kinds[i] == kindWord {
+			words++
 		}
 	}
-	return eq, diff, word
+	return eq, diff, words, at
 }
 
-func (m *Miner) accept(eq, diff int, c *cluster) bool {
+// accept decides whether a line scored (eq, diff, words) joins a template
+// directly. Differing plain words never do: whether a word position is a
+// variable is decided from the variety of values seen there (see join).
+func (m *Miner) accept(eq, diff, words int) bool {
 	if diff == 0 {
 		return true
 	}
-	if eq == 0 || float64(eq) < m.cfg.Similarity*float64(eq+diff) {
-		return false
-	}
-	if _, _, word := m.score(c); word && eq < m.cfg.MinSharedForWord {
-		return false
-	}
-	return true
+	return words == 0 && eq > 0 && float64(eq) >= m.cfg.Similarity*float64(eq+diff)
 }
 
-// search looks for the best template for the masked line in every leaf
-// the line may belong to: its own leading tokens, with any of them
-// replaced by <*>. leafFull reports that the line's own leaf is full.
-func (m *Miner) search(n int) (best *cluster, bestEq, bestDiff int, leafFull bool) {
+type candidate struct {
+	c                   *cluster
+	eq, diff, words, at int
+}
+
+// search scores the masked line against every template in every leaf the
+// line may belong to: its own leading tokens, with any of them replaced by
+// <*>. It returns the best acceptable template, if any, and keeps all
+// scores in m.cands. leafFull reports that the line's own leaf is full.
+func (m *Miner) search(n int) (best *candidate, leafFull bool) {
+	m.cands = m.cands[:0]
 	leaves := m.lens[n]
 	if leaves == nil {
-		return nil, 0, 0, false
+		return nil, false
 	}
 	p := min(m.cfg.PrefixTokens, n)
 	variants := 1 << p
-	bestRatio := -1.0
 	for v := 0; v < variants; v++ {
 		// bit i of v set: position i replaced by <*>; skip variants that
 		// replace a token that already is <*> (same key as without).
@@ -343,26 +367,94 @@ func (m *Miner) search(n int) (best *cluster, bestEq, bestDiff int, leafFull boo
 			leafFull = true
 		}
 		for _, c := range leaf {
-			eq, diff, _ := m.score(c)
-			ratio := 1.0
-			if eq+diff > 0 {
-				ratio = float64(eq) / float64(eq+diff)
-			}
-			if ratio > bestRatio || (ratio == bestRatio && (eq > bestEq || (eq == bestEq && c.seq < best.seq))) {
-				best, bestEq, bestDiff, bestRatio = c, eq, diff, ratio
-			}
+			eq, diff, words, at := m.score(c)
+			m.cands = append(m.cands, candidate{c, eq, diff, words, at})
 		}
 	}
-	return best, bestEq, bestDiff, leafFull
+	bestRatio := -1.0
+	for i := range m.cands {
+		cd := &m.cands[i]
+		if !m.accept(cd.eq, cd.diff, cd.words) {
+			continue
+		}
+		ratio := 1.0
+		if cd.eq+cd.diff > 0 {
+			ratio = float64(cd.eq) / float64(cd.eq+cd.diff)
+		}
+		if ratio > bestRatio || (ratio == bestRatio && (cd.eq > best.eq || (cd.eq == best.eq && cd.c.seq < best.c.seq))) {
+			best, bestRatio = cd, ratio
+		}
+	}
+	return best, leafFull
+}
+
+// join looks for sibling templates that differ from the line only in one
+// plain word at the same position. When that position has shown enough
+// distinct values, most of them rare, it is a variable (a user name, a
+// host): the oldest sibling's word becomes <*> and the others are joined to
+// it. A few values that keep repeating ("VM started", "VM paused") stay
+// apart: they are an enumeration, not a variable.
+func (m *Miner) join() *cluster {
+	j := -1
+	for i := range m.cands {
+		cd := &m.cands[i]
+		if cd.diff == 1 && cd.words == 1 && cd.eq >= m.cfg.MinSharedForWord {
+			j = cd.at
+			break
+		}
+	}
+	if j < 0 {
+		return nil
+	}
+	var sib []*cluster
+	rare := 1 // the line's own value is new
+	for i := range m.cands {
+		cd := &m.cands[i]
+		if cd.diff != 1 || cd.words != 1 || cd.at != j || cd.eq < m.cfg.MinSharedForWord {
+			continue
+		}
+		r := cd.c.root()
+		if slices.Contains(sib, r) {
+			continue
+		}
+		sib = append(sib, r)
+		if cd.c.count <= 2 {
+			rare++
+		}
+	}
+	values := len(sib) + 1
+	if values < m.cfg.MinValues || 2*rare < values {
+		return nil
+	}
+	oldest := sib[0]
+	for _, c := range sib[1:] {
+		if c.seq < oldest.seq {
+			oldest = c
+		}
+	}
+	oldest.tokens[j] = wildcard
+	oldest.kinds[j] = kindGen
+	oldest.tmpl = ""
+	if j < m.cfg.PrefixTokens {
+		m.register(oldest)
+	}
+	for _, c := range sib {
+		if c != oldest {
+			c.alias = oldest
+			m.roots--
+		}
+	}
+	m.index(oldest)
+	return oldest
 }
 
 // generalise turns the tokens of c that differ from the masked line into <*>.
 func (m *Miner) generalise(c *cluster) {
 	prefixChanged := false
 	for i, t := range c.tokens {
-		if t != wildcard && t != string(m.tok(i)) {
+		if c.kinds[i] != kindGen && t != string(m.tok(i)) {
 			c.tokens[i] = wildcard
-			c.kinds[i] = kindWild
+			c.kinds[i] = kindGen
 			if i < m.cfg.PrefixTokens {
 				prefixChanged = true
 			}
