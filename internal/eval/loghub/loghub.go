@@ -316,3 +316,38 @@ func NormaliseTemplate(s string) string {
 	s = strings.TrimSpace(spaceRun.ReplaceAllString(s, " "))
 	return wildRun.ReplaceAllString(s, "<*>")
 }
+
+// Report is the evaluation of every system of a folder.
+type Report struct {
+	Datasets map[string]Result `json:"datasets"`
+	MeanGA   float64           `json:"mean_ga"`
+	MeanPA   float64           `json:"mean_pa"`
+	// Order lists the systems in the order they were evaluated (sorted).
+	Order []string `json:"-"`
+}
+
+// EvaluateDir evaluates every system of dir (see Systems) with cfg.
+func EvaluateDir(dir string, cfg patterns.Config) (*Report, error) {
+	formats, err := LoadFormats(dir)
+	if err != nil {
+		return nil, err
+	}
+	systems := Systems(dir, formats)
+	if len(systems) == 0 {
+		return nil, fmt.Errorf("no Loghub systems with a corrected ground truth in %s", dir)
+	}
+	rep := &Report{Datasets: make(map[string]Result), Order: systems}
+	for _, name := range systems {
+		ds, err := Load(dir, name, formats[name])
+		if err != nil {
+			return nil, fmt.Errorf("load %s: %w", name, err)
+		}
+		r := Evaluate(ds, cfg)
+		rep.Datasets[name] = r
+		rep.MeanGA += r.GA
+		rep.MeanPA += r.PA
+	}
+	rep.MeanGA /= float64(len(systems))
+	rep.MeanPA /= float64(len(systems))
+	return rep, nil
+}
