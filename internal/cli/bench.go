@@ -1,5 +1,132 @@
 package cli
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"text/tabwriter"
 
-func runBench(_ context.Context, _ []string, _ Stdio) error { return notYet("bench") }
+	"github.com/cloudsage/cloudsage/internal/bench"
+)
+
+const benchUsage = `[--json] [--lines N] [--data DIR] [--stages a,b]
+
+Measures lines/s and memory of the engine's stages on one corpus: the
+Loghub-2k lines of DIR (when present) mixed with generated mixed-format
+lines, cycled to N lines. Each stage runs on one goroutine; --procs sets
+GOMAXPROCS (default 1: one core, garbage collection included). Mining is
+compared in the same run with github.com/faceair/drain on the same
+header-stripped lines and on whole raw lines.
+
+stages:
+%s
+flags:`
+
+type benchReport struct {
+	Corpus      string             `json:"corpus"`
+	Lines       int                `json:"lines"`
+	GOMAXPROCS  int                `json:"gomaxprocs"`
+	Stages      []bench.Result     `json:"stages"`
+	Ratios      map[string]float64 `json:"ratios,omitempty"`
+	MaxRSSBytes uint64             `json:"max_rss_bytes"`
+}
+
+// runBench implements "cloudsage bench".
+func runBench(ctx context.Context, args []string, stdio Stdio) error {
+	var about strings.Builder
+	for _, s := range bench.Stages() {
+		fmt.Fprintf(&about, "  %-12s %s\n", s.Name, s.About)
+	}
+	fs := newFlagSet("bench", fmt.Sprintf(benchUsage, about.String()), stdio)
+	asJSON := fs.Bool("json", false, "print JSON")
+	lines := fs.Int("lines", 1_000_000, "corpus size in `lines`")
+	data := fs.String("data", filepath.Join("..", "shared", "datasets", "loghub"), "Loghub-2k `folder` to take real lines from (skipped when absent)")
+	only := fs.String("stages", "", "comma-separated `stages` to run (default all)")
+	procs := fs.Int("procs", 1, "GOMAXPROCS while measuring")
+	seed := fs.Uint64("seed", 1, "seed of the generated lines")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *lines <= 0 {
+		return usageError{"--lines must be positive"}
+	}
+	var names []string
+	if *only != "" {
+		names = strings.Split(*only, ",")
+	}
+
+	var parts []*bench.Corpus
+	if st, err := os.Stat(*data); err == nil && st.IsDir() {
+		lh, err := bench.LoadLoghub(*data)
+		if err != nil {
+			return err
+		}
+		parts = append(parts, lh)
+	} else if fs.Lookup("data").Value.String() != fs.Lookup("data").DefValue {
+		return fmt.Errorf("no Loghub folder at %s", *data)
+	}
+	gen := *lines
+	if len(parts) > 0 {
+		gen = *lines / 2
+	}
+	parts = append(parts, bench.Generate(gen, *seed))
+	corpus := bench.Mix(*lines, parts...)
+
+	prev := runtime.GOMAXPROCS(*procs)
+	results, err := bench.Run(ctx, corpus, names)
+	runtime.GOMAXPROCS(prev)
+	if err != nil {
+		return err
+	}
+	rep := benchReport{
+		Corpus: corpus.Sources, Lines: corpus.Len(), GOMAXPROCS: *procs,
+		Stages: results, Ratios: ratios(results), MaxRSSBytes: bench.MaxRSSBytes(),
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdio.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	fmt.Fprintf(stdio.Out, "corpus: %s\nGOMAXPROCS=%d, one goroutine per stage\n\n", rep.Corpus, rep.GOMAXPROCS)
+	tw := tabwriter.NewWriter(stdio.Out, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "stage\tlines\tseconds\tlines/s\tpatterns\tpeak heap MiB\tB/line\t")
+	for _, r := range results {
+		pat := "-"
+		if r.Patterns > 0 {
+			pat = fmt.Sprint(r.Patterns)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%s\t%.1f\t%.0f\t%s\n", r.Stage, r.Lines, r.Seconds, r.LinesPerSec, pat,
+			float64(r.PeakHeapBytes)/(1<<20), r.AllocBytesPerLine, r.Note)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, k := range []string{"mine/drain", "mine-raw/drain-raw"} {
+		if v, ok := rep.Ratios[k]; ok {
+			fmt.Fprintf(stdio.Out, "speed %s: %.2fx\n", k, v)
+		}
+	}
+	fmt.Fprintf(stdio.Out, "max RSS %.1f MiB\n", float64(rep.MaxRSSBytes)/(1<<20))
+	return nil
+}
+
+// ratios compares lines/s of stages measured in the same run.
+func ratios(rs []bench.Result) map[string]float64 {
+	by := make(map[string]bench.Result)
+	for _, r := range rs {
+		by[r.Stage] = r
+	}
+	out := make(map[string]float64)
+	for _, p := range [][2]string{{"mine", "drain"}, {"mine-raw", "drain-raw"}, {"parse+mine", "parse"}} {
+		a, okA := by[p[0]]
+		b, okB := by[p[1]]
+		if okA && okB && b.LinesPerSec > 0 {
+			out[p[0]+"/"+p[1]] = a.LinesPerSec / b.LinesPerSec
+		}
+	}
+	return out
+}
