@@ -1,0 +1,785 @@
+// Package sqlstore is the store.Store implementation shared by the SQLite
+// and PostgreSQL adapters: the SQL both dialects understand (numbered $N
+// parameters, ON CONFLICT, RETURNING, times as Unix nanoseconds), with a
+// Dialect for the parts that differ (locking, event insertion, full-text
+// search, error codes).
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/store"
+)
+
+// Dialect is what differs between databases.
+type Dialect interface {
+	Name() string
+	// LockState returns the project's state version, locking its row for
+	// the transaction where the database needs it.
+	LockState(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectID) (int64, error)
+	// InsertEvents appends evs to the events table and its text index.
+	InsertEvents(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectID, b store.BatchID, evs []cloudsage.Event) error
+	// TextMatch returns the WHERE condition that matches q, using $n.
+	TextMatch(q string, n int) (cond string, arg any, ok bool)
+	// DeleteEvents removes the events of p before t (all when t is zero).
+	DeleteEvents(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectID, before time.Time) (int64, error)
+	// Translate turns a driver error into a store error where it can.
+	Translate(err error) error
+}
+
+// DB implements store.Store. W is the writer pool (one connection for
+// SQLite), R the reader pool (the same pool for PostgreSQL).
+type DB struct {
+	W, R    *sql.DB
+	D       Dialect
+	Now     func() time.Time
+	closers []func() error
+}
+
+var _ store.Store = (*DB)(nil)
+
+// New returns a DB over w and r.
+func New(w, r *sql.DB, d Dialect) *DB {
+	db := &DB{W: w, R: r, D: d, Now: time.Now}
+	db.closers = append(db.closers, w.Close)
+	if r != w {
+		db.closers = append(db.closers, r.Close)
+	}
+	return db
+}
+
+// Close closes the pools.
+func (db *DB) Close() error {
+	var errs []error
+	for _, c := range db.closers {
+		errs = append(errs, c())
+	}
+	return errors.Join(errs...)
+}
+
+// Ping checks that both pools answer.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.W.PingContext(ctx); err != nil {
+		return db.wrap(err, "ping")
+	}
+	if err := db.R.PingContext(ctx); err != nil {
+		return db.wrap(err, "ping")
+	}
+	return nil
+}
+
+// Dialect names the database.
+func (db *DB) Dialect() string { return db.D.Name() }
+
+// wrap turns err into a store error: driver errors the dialect knows become
+// Conflict/NotFound/Unavailable; the rest keep the context and cause.
+func (db *DB) wrap(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	var ce *cloudsage.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.NotFoundf("%s: not found", what)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if t := db.D.Translate(err); t != nil {
+		var ce *cloudsage.Error
+		if errors.As(t, &ce) && ce.Message == "" {
+			ce.Message = what
+		}
+		return t
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func ns(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNS(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func nullNS(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixNano()
+}
+
+func fromNullNS(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := fromNS(n.Int64)
+	return &t
+}
+
+// Secret returns the named instance secret, creating it on first use.
+func (db *DB) Secret(ctx context.Context, name string, size int) ([]byte, error) {
+	v := make([]byte, size)
+	rand.Read(v)
+	if _, err := db.W.ExecContext(ctx, `INSERT INTO kv (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, "secret:"+name, v); err != nil {
+		return nil, db.wrap(err, "store secret")
+	}
+	var got []byte
+	if err := db.W.QueryRowContext(ctx, `SELECT value FROM kv WHERE name = $1`, "secret:"+name).Scan(&got); err != nil {
+		return nil, db.wrap(err, "read secret")
+	}
+	return got, nil
+}
+
+// CreateUser stores u; the email is kept lowercased and must be unique.
+func (db *DB) CreateUser(ctx context.Context, u store.User) (store.User, error) {
+	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
+	u.CreatedAt = db.Now().UTC()
+	err := db.W.QueryRowContext(ctx, `INSERT INTO users (email, name, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+		u.Email, u.Name, u.PasswordHash, ns(u.CreatedAt)).Scan(&u.ID)
+	if err != nil {
+		err = db.wrap(err, "create user")
+		if cloudsage.KindOf(err) == cloudsage.Conflict {
+			return store.User{}, &cloudsage.Error{Kind: cloudsage.Conflict, Message: "an account with this email already exists", Err: err}
+		}
+		return store.User{}, err
+	}
+	return u, nil
+}
+
+const userCols = `id, email, name, password_hash, created_at`
+
+func scanUser(row interface{ Scan(...any) error }) (store.User, error) {
+	var u store.User
+	var created int64
+	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &created)
+	u.CreatedAt = fromNS(created)
+	return u, err
+}
+
+// UserByEmail finds a user by email, case-insensitively.
+func (db *DB) UserByEmail(ctx context.Context, email string) (store.User, error) {
+	u, err := scanUser(db.R.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE email = $1`, strings.ToLower(strings.TrimSpace(email))))
+	return u, db.wrap(err, "user")
+}
+
+// UserByID finds a user by id.
+func (db *DB) UserByID(ctx context.Context, id cloudsage.UserID) (store.User, error) {
+	u, err := scanUser(db.R.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id))
+	return u, db.wrap(err, "user")
+}
+
+// CreateSession stores s.
+func (db *DB) CreateSession(ctx context.Context, s store.Session) error {
+	_, err := db.W.ExecContext(ctx, `INSERT INTO sessions (hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+		s.Hash, s.UserID, ns(s.CreatedAt), ns(s.ExpiresAt))
+	return db.wrap(err, "create session")
+}
+
+// SessionByHash returns the unexpired session with hash.
+func (db *DB) SessionByHash(ctx context.Context, hash string, now time.Time) (store.Session, error) {
+	var s store.Session
+	var c, e int64
+	err := db.R.QueryRowContext(ctx, `SELECT hash, user_id, created_at, expires_at FROM sessions WHERE hash = $1 AND expires_at > $2`,
+		hash, ns(now)).Scan(&s.Hash, &s.UserID, &c, &e)
+	s.CreatedAt, s.ExpiresAt = fromNS(c), fromNS(e)
+	return s, db.wrap(err, "session")
+}
+
+// DeleteSession removes a session (logout); a missing one is not an error.
+func (db *DB) DeleteSession(ctx context.Context, hash string) error {
+	_, err := db.W.ExecContext(ctx, `DELETE FROM sessions WHERE hash = $1`, hash)
+	return db.wrap(err, "delete session")
+}
+
+// DeleteExpiredSessions removes sessions expired at now.
+func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
+	res, err := db.W.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, ns(now))
+	if err != nil {
+		return 0, db.wrap(err, "delete expired sessions")
+	}
+	return res.RowsAffected()
+}
+
+// tx runs fn in a transaction on the writer pool.
+func (db *DB) tx(ctx context.Context, what string, fn func(*sql.Tx) error) error {
+	tx, err := db.W.BeginTx(ctx, nil)
+	if err != nil {
+		return db.wrap(err, what)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return db.wrap(err, what)
+	}
+	return db.wrap(tx.Commit(), what)
+}
+
+// CreateProject creates p with owner as admin, and its empty state row.
+func (db *DB) CreateProject(ctx context.Context, owner cloudsage.UserID, p store.Project) (store.Project, error) {
+	if p.Settings.HighThreshold == 0 && p.Settings.RetentionDays == 0 {
+		p.Settings = store.DefaultSettings()
+	}
+	set, err := json.Marshal(p.Settings)
+	if err != nil {
+		return p, err
+	}
+	now := db.Now().UTC()
+	p.CreatedAt = now
+	p.Role = store.RoleAdmin
+	err = db.tx(ctx, "create project", func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO projects (name, settings, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id`,
+			p.Name, string(set), ns(now)).Scan(&p.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO members (project_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)`,
+			p.ID, owner, store.RoleAdmin, ns(now)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO project_state (project_id) VALUES ($1)`, p.ID)
+		return err
+	})
+	return p, err
+}
+
+const projectCols = `p.id, p.name, p.settings, p.created_at, s.score, s.label, s.events, s.last_ingest_at`
+
+func scanProject(row interface{ Scan(...any) error }, extra ...any) (store.Project, error) {
+	var p store.Project
+	var set string
+	var created int64
+	var last sql.NullInt64
+	dest := append([]any{&p.ID, &p.Name, &set, &created, &p.Score, &p.Label, &p.Events, &last}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return p, err
+	}
+	p.CreatedAt = fromNS(created)
+	p.LastIngestAt = fromNullNS(last)
+	p.Settings = store.DefaultSettings()
+	if err := json.Unmarshal([]byte(set), &p.Settings); err != nil {
+		return p, fmt.Errorf("project %d settings: %w", p.ID, err)
+	}
+	return p, nil
+}
+
+// Project returns project id as seen by user; NotFound unless a member.
+func (db *DB) Project(ctx context.Context, id cloudsage.ProjectID, user cloudsage.UserID) (store.Project, error) {
+	var role string
+	p, err := scanProject(db.R.QueryRowContext(ctx, `SELECT `+projectCols+`, m.role FROM projects p
+		JOIN members m ON m.project_id = p.id AND m.user_id = $2
+		JOIN project_state s ON s.project_id = p.id WHERE p.id = $1`, id, user), &role)
+	p.Role = store.Role(role)
+	if err != nil {
+		return p, db.wrap(err, "project")
+	}
+	return p, nil
+}
+
+// ProjectByID returns project id.
+func (db *DB) ProjectByID(ctx context.Context, id cloudsage.ProjectID) (store.Project, error) {
+	p, err := scanProject(db.R.QueryRowContext(ctx, `SELECT `+projectCols+` FROM projects p
+		JOIN project_state s ON s.project_id = p.id WHERE p.id = $1`, id))
+	return p, db.wrap(err, "project")
+}
+
+// Projects lists the projects user is a member of, by id.
+func (db *DB) Projects(ctx context.Context, user cloudsage.UserID) ([]store.Project, error) {
+	rows, err := db.R.QueryContext(ctx, `SELECT `+projectCols+`, m.role FROM projects p
+		JOIN members m ON m.project_id = p.id AND m.user_id = $1
+		JOIN project_state s ON s.project_id = p.id ORDER BY p.id`, user)
+	if err != nil {
+		return nil, db.wrap(err, "projects")
+	}
+	defer rows.Close()
+	ps := []store.Project{}
+	for rows.Next() {
+		var role string
+		p, err := scanProject(rows, &role)
+		if err != nil {
+			return nil, db.wrap(err, "projects")
+		}
+		p.Role = store.Role(role)
+		ps = append(ps, p)
+	}
+	return ps, db.wrap(rows.Err(), "projects")
+}
+
+// AllProjects lists every project (for background work).
+func (db *DB) AllProjects(ctx context.Context) ([]store.Project, error) {
+	rows, err := db.R.QueryContext(ctx, `SELECT `+projectCols+` FROM projects p JOIN project_state s ON s.project_id = p.id ORDER BY p.id`)
+	if err != nil {
+		return nil, db.wrap(err, "projects")
+	}
+	defer rows.Close()
+	var ps []store.Project
+	for rows.Next() {
+		p, err := scanProject(rows)
+		if err != nil {
+			return nil, db.wrap(err, "projects")
+		}
+		ps = append(ps, p)
+	}
+	return ps, db.wrap(rows.Err(), "projects")
+}
+
+// UpdateProject saves p's name and settings.
+func (db *DB) UpdateProject(ctx context.Context, p store.Project) error {
+	set, err := json.Marshal(p.Settings)
+	if err != nil {
+		return err
+	}
+	res, err := db.W.ExecContext(ctx, `UPDATE projects SET name = $2, settings = $3, updated_at = $4 WHERE id = $1`,
+		p.ID, p.Name, string(set), ns(db.Now()))
+	if err != nil {
+		return db.wrap(err, "update project")
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.NotFoundf("project not found")
+	}
+	return nil
+}
+
+// DeleteProject removes a project and everything in it.
+func (db *DB) DeleteProject(ctx context.Context, id cloudsage.ProjectID) error {
+	return db.tx(ctx, "delete project", func(tx *sql.Tx) error {
+		if _, err := db.D.DeleteEvents(ctx, tx, id, time.Time{}); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM projects WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return store.NotFoundf("project not found")
+		}
+		return nil
+	})
+}
+
+// SetMember adds a member or changes their role.
+func (db *DB) SetMember(ctx context.Context, m store.Member) error {
+	if !m.Role.Valid() {
+		return cloudsage.Errorf(cloudsage.Invalid, "role must be admin, member or viewer")
+	}
+	_, err := db.W.ExecContext(ctx, `INSERT INTO members (project_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role`, m.ProjectID, m.UserID, m.Role, ns(db.Now()))
+	return db.wrap(err, "set member")
+}
+
+// Members lists a project's members.
+func (db *DB) Members(ctx context.Context, id cloudsage.ProjectID) ([]store.Member, error) {
+	rows, err := db.R.QueryContext(ctx, `SELECT m.project_id, m.user_id, u.email, m.role FROM members m
+		JOIN users u ON u.id = m.user_id WHERE m.project_id = $1 ORDER BY m.user_id`, id)
+	if err != nil {
+		return nil, db.wrap(err, "members")
+	}
+	defer rows.Close()
+	var ms []store.Member
+	for rows.Next() {
+		var m store.Member
+		if err := rows.Scan(&m.ProjectID, &m.UserID, &m.Email, &m.Role); err != nil {
+			return nil, db.wrap(err, "members")
+		}
+		ms = append(ms, m)
+	}
+	return ms, db.wrap(rows.Err(), "members")
+}
+
+// RemoveMember removes a member.
+func (db *DB) RemoveMember(ctx context.Context, id cloudsage.ProjectID, user cloudsage.UserID) error {
+	res, err := db.W.ExecContext(ctx, `DELETE FROM members WHERE project_id = $1 AND user_id = $2`, id, user)
+	if err != nil {
+		return db.wrap(err, "remove member")
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.NotFoundf("member not found")
+	}
+	return nil
+}
+
+// CreateToken stores t (whose Hash is already computed).
+func (db *DB) CreateToken(ctx context.Context, t store.Token) (store.Token, error) {
+	if !t.Role.Valid() {
+		return t, cloudsage.Errorf(cloudsage.Invalid, "role must be admin, member or viewer")
+	}
+	t.CreatedAt = db.Now().UTC()
+	var by any
+	if t.CreatedBy != 0 {
+		by = t.CreatedBy
+	}
+	err := db.W.QueryRowContext(ctx, `INSERT INTO api_tokens (project_id, name, prefix, hash, role, created_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, t.ProjectID, t.Name, t.Prefix, t.Hash, t.Role, by, ns(t.CreatedAt)).Scan(&t.ID)
+	return t, db.wrap(err, "create token")
+}
+
+const tokenCols = `id, project_id, name, prefix, hash, role, created_by, created_at, last_used_at`
+
+func scanToken(row interface{ Scan(...any) error }) (store.Token, error) {
+	var t store.Token
+	var by sql.NullInt64
+	var created int64
+	var last sql.NullInt64
+	err := row.Scan(&t.ID, &t.ProjectID, &t.Name, &t.Prefix, &t.Hash, &t.Role, &by, &created, &last)
+	t.CreatedBy = cloudsage.UserID(by.Int64)
+	t.CreatedAt = fromNS(created)
+	t.LastUsedAt = fromNullNS(last)
+	return t, err
+}
+
+// Tokens lists a project's tokens.
+func (db *DB) Tokens(ctx context.Context, project cloudsage.ProjectID) ([]store.Token, error) {
+	rows, err := db.R.QueryContext(ctx, `SELECT `+tokenCols+` FROM api_tokens WHERE project_id = $1 ORDER BY id`, project)
+	if err != nil {
+		return nil, db.wrap(err, "tokens")
+	}
+	defer rows.Close()
+	ts := []store.Token{}
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, db.wrap(err, "tokens")
+		}
+		ts = append(ts, t)
+	}
+	return ts, db.wrap(rows.Err(), "tokens")
+}
+
+// DeleteToken revokes a token of project.
+func (db *DB) DeleteToken(ctx context.Context, project cloudsage.ProjectID, id store.TokenID) error {
+	res, err := db.W.ExecContext(ctx, `DELETE FROM api_tokens WHERE project_id = $1 AND id = $2`, project, id)
+	if err != nil {
+		return db.wrap(err, "delete token")
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.NotFoundf("token not found")
+	}
+	return nil
+}
+
+// TokenByHash finds a token by the hash of its secret and records its use
+// (at most once a minute, to keep reads cheap).
+func (db *DB) TokenByHash(ctx context.Context, hash string, now time.Time) (store.Token, error) {
+	t, err := scanToken(db.R.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM api_tokens WHERE hash = $1`, hash))
+	if err != nil {
+		return t, db.wrap(err, "token")
+	}
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
+		if _, err := db.W.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $2 WHERE id = $1`, t.ID, ns(now)); err != nil {
+			return t, db.wrap(err, "touch token")
+		}
+		t.LastUsedAt = &now
+	}
+	return t, nil
+}
+
+// LoadState returns a project's state.
+func (db *DB) LoadState(ctx context.Context, project cloudsage.ProjectID) (store.State, error) {
+	st := store.State{Changed: true}
+	err := db.R.QueryRowContext(ctx, `SELECT version, snapshot FROM project_state WHERE project_id = $1`, project).Scan(&st.Version, &st.Snapshot)
+	return st, db.wrap(err, "load state")
+}
+
+// Ingest stores one batch atomically; see store.Store.
+func (db *DB) Ingest(ctx context.Context, project cloudsage.ProjectID, known int64, fn func(store.State) (store.Write, error)) (store.Ingested, error) {
+	var out store.Ingested
+	err := db.tx(ctx, "ingest", func(tx *sql.Tx) error {
+		ver, err := db.D.LockState(ctx, tx, project)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.NotFoundf("project not found")
+		}
+		if err != nil {
+			return err
+		}
+		st := store.State{Version: ver}
+		if ver != known {
+			st.Changed = true
+			if err := tx.QueryRowContext(ctx, `SELECT snapshot FROM project_state WHERE project_id = $1`, project).Scan(&st.Snapshot); err != nil {
+				return err
+			}
+		}
+		w, err := fn(st)
+		if err != nil {
+			return err
+		}
+		now := db.Now().UTC()
+		b := w.Batch
+		b.ProjectID, b.CreatedAt, b.Status = project, now, "committed"
+		if b.Formats == nil {
+			b.Formats = map[string]int{}
+		}
+		formats, _ := json.Marshal(b.Formats)
+		if err := tx.QueryRowContext(ctx, `INSERT INTO ingest_batches (project_id, created_at, status, source, bytes, received, accepted, rejected, formats, new_patterns, score, label)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+			project, ns(now), b.Status, b.Source, b.Bytes, b.Received, b.Accepted, b.Rejected, string(formats), b.NewPatterns, b.Score, b.Label).Scan(&b.ID); err != nil {
+			return err
+		}
+		if len(w.Events) > 0 {
+			if err := db.D.InsertEvents(ctx, tx, project, b.ID, w.Events); err != nil {
+				return err
+			}
+		}
+		if err := upsertPatterns(ctx, tx, project, w.Patterns); err != nil {
+			return err
+		}
+		var rep, repAt, repH any
+		var last any = ns(now)
+		set := `version = version + 1, snapshot = $2, events = events + $3, last_ingest_at = $4`
+		args := []any{project, w.Snapshot, len(w.Events), last}
+		if r := w.Report; r != nil {
+			rep, repAt, repH = r.Body, ns(r.At), r.Horizon
+			set += `, report = $5, report_at = $6, report_horizon = $7, score = $8, label = $9`
+			args = append(args, rep, repAt, repH, r.Score, r.Label)
+			if w.Keep {
+				set += `, kept_at = $4`
+				if _, err := tx.ExecContext(ctx, `INSERT INTO forecasts (project_id, at, horizon, score, label, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+					project, ns(r.At), r.Horizon, r.Score, r.Label, r.Body, ns(now)); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO risk_history (project_id, at, score, label, batch_id) VALUES ($1, $2, $3, $4, $5)`,
+				project, ns(now), r.Score, r.Label, b.ID); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE project_state SET `+set+` WHERE project_id = $1`, args...); err != nil {
+			return err
+		}
+		out = store.Ingested{Batch: b, Version: ver + 1}
+		return nil
+	})
+	return out, err
+}
+
+func upsertPatterns(ctx context.Context, tx *sql.Tx, project cloudsage.ProjectID, ps []store.Pattern) error {
+	const cols = 6
+	const chunk = 200
+	for len(ps) > 0 {
+		n := min(len(ps), chunk)
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO patterns (project_id, id, template, count, first_seen, last_seen) VALUES `)
+		args := make([]any, 0, n*cols)
+		for i, p := range ps[:n] {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			writePlaceholders(&sb, i*cols, cols)
+			args = append(args, project, string(p.ID), p.Template, p.Count, ns(p.FirstSeen), ns(p.LastSeen))
+		}
+		sb.WriteString(` ON CONFLICT (project_id, id) DO UPDATE SET template = excluded.template, count = excluded.count,
+			first_seen = CASE WHEN patterns.first_seen = 0 OR (excluded.first_seen <> 0 AND excluded.first_seen < patterns.first_seen) THEN excluded.first_seen ELSE patterns.first_seen END,
+			last_seen = CASE WHEN excluded.last_seen > patterns.last_seen THEN excluded.last_seen ELSE patterns.last_seen END`)
+		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
+			return fmt.Errorf("upsert patterns: %w", err)
+		}
+		ps = ps[n:]
+	}
+	return nil
+}
+
+// writePlaceholders writes "($off+1, ..., $off+n)".
+func writePlaceholders(sb *strings.Builder, off, n int) {
+	sb.WriteByte('(')
+	for j := range n {
+		if j > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteByte('$')
+		sb.WriteString(strconv.Itoa(off + j + 1))
+	}
+	sb.WriteByte(')')
+}
+
+// Batches lists a project's recent batches, newest first.
+func (db *DB) Batches(ctx context.Context, project cloudsage.ProjectID, limit int) ([]store.Batch, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	rows, err := db.R.QueryContext(ctx, `SELECT id, project_id, created_at, status, source, bytes, received, accepted, rejected, formats, new_patterns, score, label
+		FROM ingest_batches WHERE project_id = $1 ORDER BY id DESC LIMIT $2`, project, limit)
+	if err != nil {
+		return nil, db.wrap(err, "batches")
+	}
+	defer rows.Close()
+	bs := []store.Batch{}
+	for rows.Next() {
+		var b store.Batch
+		var created int64
+		var formats string
+		if err := rows.Scan(&b.ID, &b.ProjectID, &created, &b.Status, &b.Source, &b.Bytes, &b.Received, &b.Accepted, &b.Rejected, &formats, &b.NewPatterns, &b.Score, &b.Label); err != nil {
+			return nil, db.wrap(err, "batches")
+		}
+		b.CreatedAt = fromNS(created)
+		json.Unmarshal([]byte(formats), &b.Formats)
+		bs = append(bs, b)
+	}
+	return bs, db.wrap(rows.Err(), "batches")
+}
+
+// Patterns lists a project's patterns, most frequent first.
+func (db *DB) Patterns(ctx context.Context, project cloudsage.ProjectID, limit int) ([]store.Pattern, error) {
+	if limit <= 0 || limit > 10000 {
+		limit = 1000
+	}
+	rows, err := db.R.QueryContext(ctx, `SELECT id, template, count, first_seen, last_seen FROM patterns
+		WHERE project_id = $1 ORDER BY count DESC, id LIMIT $2`, project, limit)
+	if err != nil {
+		return nil, db.wrap(err, "patterns")
+	}
+	defer rows.Close()
+	ps := []store.Pattern{}
+	for rows.Next() {
+		var p store.Pattern
+		var f, l int64
+		if err := rows.Scan(&p.ID, &p.Template, &p.Count, &f, &l); err != nil {
+			return nil, db.wrap(err, "patterns")
+		}
+		p.FirstSeen, p.LastSeen = fromNS(f), fromNS(l)
+		ps = append(ps, p)
+	}
+	return ps, db.wrap(rows.Err(), "patterns")
+}
+
+// LatestReport returns the report stored by the last ingest.
+func (db *DB) LatestReport(ctx context.Context, project cloudsage.ProjectID) (store.Report, error) {
+	r := store.Report{ProjectID: project}
+	var at, h sql.NullInt64
+	var last sql.NullInt64
+	err := db.R.QueryRowContext(ctx, `SELECT report, report_at, report_horizon, score, label, last_ingest_at FROM project_state WHERE project_id = $1`, project).
+		Scan(&r.Body, &at, &h, &r.Score, &r.Label, &last)
+	if err != nil {
+		return r, db.wrap(err, "report")
+	}
+	if r.Body == nil {
+		return r, store.NotFoundf("no report yet: ingest some logs first")
+	}
+	r.At, r.Horizon, r.CreatedAt = fromNS(at.Int64), int(h.Int64), fromNS(last.Int64)
+	return r, nil
+}
+
+// Reports returns kept reports, newest first, without bodies.
+func (db *DB) Reports(ctx context.Context, project cloudsage.ProjectID, limit int) ([]store.Report, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	rows, err := db.R.QueryContext(ctx, `SELECT id, at, horizon, score, label, created_at FROM forecasts
+		WHERE project_id = $1 ORDER BY id DESC LIMIT $2`, project, limit)
+	if err != nil {
+		return nil, db.wrap(err, "reports")
+	}
+	defer rows.Close()
+	rs := []store.Report{}
+	for rows.Next() {
+		r := store.Report{ProjectID: project}
+		var at, created int64
+		if err := rows.Scan(&r.ID, &at, &r.Horizon, &r.Score, &r.Label, &created); err != nil {
+			return nil, db.wrap(err, "reports")
+		}
+		r.At, r.CreatedAt = fromNS(at), fromNS(created)
+		rs = append(rs, r)
+	}
+	return rs, db.wrap(rows.Err(), "reports")
+}
+
+// RiskHistory returns risk points in [from, to), oldest first (at most 10,000).
+func (db *DB) RiskHistory(ctx context.Context, project cloudsage.ProjectID, from, to time.Time) ([]store.RiskPoint, error) {
+	hi := int64(1<<63 - 1)
+	if !to.IsZero() {
+		hi = ns(to)
+	}
+	rows, err := db.R.QueryContext(ctx, `SELECT at, score, label FROM (SELECT at, score, label FROM risk_history
+		WHERE project_id = $1 AND at >= $2 AND at < $3 ORDER BY at DESC LIMIT 10000) r ORDER BY at`, project, ns(from), hi)
+	if err != nil {
+		return nil, db.wrap(err, "risk history")
+	}
+	defer rows.Close()
+	ps := []store.RiskPoint{}
+	for rows.Next() {
+		var p store.RiskPoint
+		var at int64
+		if err := rows.Scan(&at, &p.Score, &p.Label); err != nil {
+			return nil, db.wrap(err, "risk history")
+		}
+		p.At = fromNS(at)
+		ps = append(ps, p)
+	}
+	return ps, db.wrap(rows.Err(), "risk history")
+}
+
+// SetActionStatus records feedback on an action.
+func (db *DB) SetActionStatus(ctx context.Context, a store.ActionStatus) error {
+	switch a.Status {
+	case store.ActionDone, store.ActionDismissed, store.ActionSnoozed:
+	default:
+		return cloudsage.Errorf(cloudsage.Invalid, "status must be done, dismissed or snoozed")
+	}
+	var user any
+	if a.UserID != 0 {
+		user = a.UserID
+	}
+	_, err := db.W.ExecContext(ctx, `INSERT INTO action_status (project_id, action_id, status, until, user_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (project_id, action_id) DO UPDATE SET status = excluded.status, until = excluded.until, user_id = excluded.user_id, updated_at = excluded.updated_at`,
+		a.ProjectID, a.ActionID, a.Status, nullNS(a.Until), user, ns(db.Now()))
+	return db.wrap(err, "set action status")
+}
+
+// ActionStatuses lists a project's action feedback.
+func (db *DB) ActionStatuses(ctx context.Context, project cloudsage.ProjectID) ([]store.ActionStatus, error) {
+	rows, err := db.R.QueryContext(ctx, `SELECT action_id, status, until, user_id, updated_at FROM action_status WHERE project_id = $1 ORDER BY action_id`, project)
+	if err != nil {
+		return nil, db.wrap(err, "action statuses")
+	}
+	defer rows.Close()
+	as := []store.ActionStatus{}
+	for rows.Next() {
+		a := store.ActionStatus{ProjectID: project}
+		var until, user sql.NullInt64
+		var upd int64
+		if err := rows.Scan(&a.ActionID, &a.Status, &until, &user, &upd); err != nil {
+			return nil, db.wrap(err, "action statuses")
+		}
+		a.Until, a.UserID, a.UpdatedAt = fromNullNS(until), cloudsage.UserID(user.Int64), fromNS(upd)
+		as = append(as, a)
+	}
+	return as, db.wrap(rows.Err(), "action statuses")
+}
+
+// DeleteEventsBefore removes a project's events older than before.
+func (db *DB) DeleteEventsBefore(ctx context.Context, project cloudsage.ProjectID, before time.Time) (int64, error) {
+	if before.IsZero() {
+		return 0, cloudsage.Errorf(cloudsage.Invalid, "retention cut-off must be set")
+	}
+	var n int64
+	err := db.tx(ctx, "delete old events", func(tx *sql.Tx) error {
+		var err error
+		if n, err = db.D.DeleteEvents(ctx, tx, project, before); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE project_state SET events = CASE WHEN events > $2 THEN events - $2 ELSE 0 END WHERE project_id = $1`, project, n)
+		return err
+	})
+	return n, err
+}
+
+// CountEvents counts a project's stored events.
+func (db *DB) CountEvents(ctx context.Context, project cloudsage.ProjectID) (int64, error) {
+	var n int64
+	err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE project_id = $1`, project).Scan(&n)
+	return n, db.wrap(err, "count events")
+}

@@ -1,0 +1,348 @@
+// Package store defines what the application needs from its database: users,
+// sessions, projects with members and roles, API tokens, the event log with
+// full-text search, patterns, forecasts, risk history and action feedback.
+// store/sqlite and store/postgres implement it; store/storetest is the suite
+// both must pass.
+//
+// Every method takes a context and returns a *cloudsage.Error of kind
+// NotFound for a missing row (never nil, nil) and Conflict for a uniqueness
+// violation, so callers never see a driver error type.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cloudsage/cloudsage"
+)
+
+// Role is a member's role in a project. Viewers read; members also ingest
+// and act on actions; admins change settings, tokens and members.
+type Role string
+
+// Roles, from least to most privileged.
+const (
+	RoleViewer Role = "viewer"
+	RoleMember Role = "member"
+	RoleAdmin  Role = "admin"
+)
+
+func (r Role) rank() int {
+	switch r {
+	case RoleViewer:
+		return 1
+	case RoleMember:
+		return 2
+	case RoleAdmin:
+		return 3
+	}
+	return 0
+}
+
+// Valid reports whether r is one of the three roles.
+func (r Role) Valid() bool { return r.rank() > 0 }
+
+// Allows reports whether a member with role r may do what needs role min.
+func (r Role) Allows(min Role) bool { return r.rank() >= min.rank() && r.rank() > 0 }
+
+// TokenID identifies an API token.
+type TokenID int64
+
+// BatchID identifies one ingest request.
+type BatchID int64
+
+// User is an account.
+type User struct {
+	ID           cloudsage.UserID `json:"id"`
+	Email        string           `json:"email"`
+	Name         string           `json:"name,omitempty"`
+	PasswordHash string           `json:"-"`
+	CreatedAt    time.Time        `json:"created_at"`
+}
+
+// Session is a logged-in browser or client. Only the SHA-256 of the session
+// secret is stored.
+type Session struct {
+	Hash      string
+	UserID    cloudsage.UserID
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Settings are a project's analysis and retention settings.
+type Settings struct {
+	HighThreshold    float64            `json:"high_threshold"`
+	MediumThreshold  float64            `json:"medium_threshold"`
+	FactorThresholds map[string]float64 `json:"factor_thresholds,omitempty"`
+	RetentionDays    int                `json:"retention_days"`
+	TimeZone         string             `json:"time_zone"`
+}
+
+// DefaultSettings are a new project's settings: High at 70, Medium at 40,
+// 30 days of raw events, UTC.
+func DefaultSettings() Settings {
+	return Settings{HighThreshold: 70, MediumThreshold: 40, RetentionDays: 30, TimeZone: "UTC"}
+}
+
+// Validate returns every problem with s, joined, as an Invalid error.
+func (s Settings) Validate() error {
+	var probs []string
+	if s.HighThreshold <= 0 || s.HighThreshold > 100 {
+		probs = append(probs, "high_threshold must be in (0, 100]")
+	}
+	if s.MediumThreshold <= 0 || s.MediumThreshold >= s.HighThreshold {
+		probs = append(probs, "medium_threshold must be above 0 and below high_threshold")
+	}
+	if s.RetentionDays < 1 || s.RetentionDays > 3650 {
+		probs = append(probs, "retention_days must be between 1 and 3650")
+	}
+	if _, err := time.LoadLocation(s.TimeZone); err != nil || s.TimeZone == "" {
+		probs = append(probs, fmt.Sprintf("time_zone %q is not a known IANA zone", s.TimeZone))
+	}
+	for k, v := range s.FactorThresholds {
+		if v < 0 {
+			probs = append(probs, fmt.Sprintf("factor_thresholds.%s must not be negative", k))
+		}
+	}
+	if len(probs) > 0 {
+		return cloudsage.Errorf(cloudsage.Invalid, "invalid settings: %s", strings.Join(probs, "; "))
+	}
+	return nil
+}
+
+// Project is a set of logs analysed together. Role, Score, Label and
+// LastIngestAt are filled when a project is read for a user.
+type Project struct {
+	ID           cloudsage.ProjectID `json:"id"`
+	Name         string              `json:"name"`
+	Settings     Settings            `json:"settings"`
+	CreatedAt    time.Time           `json:"created_at"`
+	Role         Role                `json:"role,omitempty"`
+	Score        float64             `json:"score"`
+	Label        string              `json:"label"`
+	Events       int64               `json:"events"`
+	LastIngestAt *time.Time          `json:"last_ingest_at"`
+}
+
+// Member is a user's membership of a project.
+type Member struct {
+	ProjectID cloudsage.ProjectID `json:"project_id"`
+	UserID    cloudsage.UserID    `json:"user_id"`
+	Email     string              `json:"email"`
+	Role      Role                `json:"role"`
+}
+
+// Token is a per-project API token. Only the SHA-256 of the secret is stored.
+type Token struct {
+	ID         TokenID             `json:"id"`
+	ProjectID  cloudsage.ProjectID `json:"project_id"`
+	Name       string              `json:"name"`
+	Prefix     string              `json:"prefix"` // the first characters, to recognise it
+	Hash       string              `json:"-"`
+	Role       Role                `json:"role"`
+	CreatedBy  cloudsage.UserID    `json:"created_by"`
+	CreatedAt  time.Time           `json:"created_at"`
+	LastUsedAt *time.Time          `json:"last_used_at"`
+}
+
+// Batch is the record of one ingest request.
+type Batch struct {
+	ID          BatchID             `json:"batch_id"`
+	ProjectID   cloudsage.ProjectID `json:"project_id"`
+	CreatedAt   time.Time           `json:"created_at"`
+	Status      string              `json:"status"` // "committed": only committed batches are stored
+	Source      string              `json:"source"` // "text", "ndjson", "json", "multipart", ...
+	Bytes       int64               `json:"bytes"`
+	Received    int                 `json:"received"`
+	Accepted    int                 `json:"accepted"`
+	Rejected    int                 `json:"rejected"`
+	Formats     map[string]int      `json:"formats"`
+	NewPatterns int                 `json:"new_patterns"`
+	Score       float64             `json:"score"`
+	Label       string              `json:"label"`
+}
+
+// Event is a stored event.
+type Event struct {
+	ID      int64   `json:"id"`
+	BatchID BatchID `json:"batch_id"`
+	cloudsage.Event
+}
+
+// EventQuery selects events of one project, newest first.
+type EventQuery struct {
+	Project cloudsage.ProjectID
+	Q       string            // full-text: every word must occur
+	Levels  []cloudsage.Level // any of these; empty means all
+	Pattern cloudsage.PatternID
+	Service string
+	From    time.Time // inclusive; zero means unbounded
+	To      time.Time // exclusive; zero means unbounded
+	Limit   int       // 1..1000; 0 means 100
+	Cursor  string    // from EventPage.NextCursor
+}
+
+// MaxEventLimit is the largest page of events.
+const MaxEventLimit = 1000
+
+// EventPage is one page of events and the cursor of the next ("" at the end).
+type EventPage struct {
+	Events     []Event `json:"events"`
+	NextCursor string  `json:"next_cursor"`
+}
+
+// Pattern is a mined template as last reported by the engine.
+type Pattern struct {
+	ID        cloudsage.PatternID `json:"id"`
+	Template  string              `json:"template"`
+	Count     int64               `json:"count"`
+	FirstSeen time.Time           `json:"first_seen"`
+	LastSeen  time.Time           `json:"last_seen"`
+}
+
+// Report is a stored analysis report (the JSON of engine.Report).
+type Report struct {
+	ID        int64               `json:"id"`
+	ProjectID cloudsage.ProjectID `json:"project_id"`
+	At        time.Time           `json:"at"` // the analysis time
+	Horizon   int                 `json:"horizon_hours"`
+	Score     float64             `json:"score"`
+	Label     string              `json:"label"`
+	Body      []byte              `json:"-"` // JSON
+	CreatedAt time.Time           `json:"created_at"`
+}
+
+// RiskPoint is one row of a project's risk history.
+type RiskPoint struct {
+	At    time.Time `json:"at"`
+	Score float64   `json:"score"`
+	Label string    `json:"label"`
+}
+
+// Action statuses.
+const (
+	ActionDone      = "done"
+	ActionDismissed = "dismissed"
+	ActionSnoozed   = "snoozed"
+)
+
+// ActionStatus is a user's feedback on a recommended action.
+type ActionStatus struct {
+	ProjectID cloudsage.ProjectID `json:"project_id"`
+	ActionID  string              `json:"action_id"`
+	Status    string              `json:"status"`
+	Until     *time.Time          `json:"until,omitempty"`
+	UserID    cloudsage.UserID    `json:"user_id"`
+	UpdatedAt time.Time           `json:"updated_at"`
+}
+
+// Hidden reports whether the action should be left out of a report read at now.
+func (a ActionStatus) Hidden(now time.Time) bool {
+	switch a.Status {
+	case ActionDone, ActionDismissed:
+		return true
+	case ActionSnoozed:
+		return a.Until == nil || now.Before(*a.Until)
+	}
+	return false
+}
+
+// State is what Ingest hands the caller's function: the project's engine
+// state version and, when it differs from the version the caller holds, the
+// stored snapshot (nil when the project has none yet).
+type State struct {
+	Version  int64
+	Changed  bool   // Version differs from the caller's; Snapshot is the stored one
+	Snapshot []byte // valid only when Changed
+}
+
+// Write is what one ingest batch stores, atomically.
+type Write struct {
+	Batch    Batch // counts and summary; ID, ProjectID and CreatedAt are set by the store
+	Events   []cloudsage.Event
+	Patterns []Pattern // upserted
+	Snapshot []byte    // the engine state after the batch
+	Report   *Report   // the latest report (optional)
+	Keep     bool      // also keep Report in the forecast history
+}
+
+// Ingested is the result of a committed ingest.
+type Ingested struct {
+	Batch   Batch
+	Version int64 // the new state version
+}
+
+// Store is the whole persistence contract of the server.
+type Store interface {
+	Close() error
+	Ping(ctx context.Context) error
+	Dialect() string
+
+	// Secret returns the named instance secret, generating and storing
+	// size random bytes on first use.
+	Secret(ctx context.Context, name string, size int) ([]byte, error)
+
+	CreateUser(ctx context.Context, u User) (User, error)
+	UserByEmail(ctx context.Context, email string) (User, error)
+	UserByID(ctx context.Context, id cloudsage.UserID) (User, error)
+
+	CreateSession(ctx context.Context, s Session) error
+	SessionByHash(ctx context.Context, hash string, now time.Time) (Session, error)
+	DeleteSession(ctx context.Context, hash string) error
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
+
+	// CreateProject creates p with owner as its admin.
+	CreateProject(ctx context.Context, owner cloudsage.UserID, p Project) (Project, error)
+	// Project returns a project as seen by user: NotFound unless user is a member.
+	Project(ctx context.Context, id cloudsage.ProjectID, user cloudsage.UserID) (Project, error)
+	// ProjectByID returns a project whatever the caller (for tokens and background work).
+	ProjectByID(ctx context.Context, id cloudsage.ProjectID) (Project, error)
+	Projects(ctx context.Context, user cloudsage.UserID) ([]Project, error)
+	AllProjects(ctx context.Context) ([]Project, error)
+	UpdateProject(ctx context.Context, p Project) error
+	DeleteProject(ctx context.Context, id cloudsage.ProjectID) error
+	SetMember(ctx context.Context, m Member) error
+	Members(ctx context.Context, id cloudsage.ProjectID) ([]Member, error)
+	RemoveMember(ctx context.Context, id cloudsage.ProjectID, user cloudsage.UserID) error
+
+	CreateToken(ctx context.Context, t Token) (Token, error)
+	Tokens(ctx context.Context, project cloudsage.ProjectID) ([]Token, error)
+	DeleteToken(ctx context.Context, project cloudsage.ProjectID, id TokenID) error
+	// TokenByHash finds a token and records its use at now.
+	TokenByHash(ctx context.Context, hash string, now time.Time) (Token, error)
+
+	// Ingest runs one batch as one transaction: it locks the project's
+	// state, calls fn with it (known is the version the caller's engine
+	// holds), stores fn's Write and commits. Nothing of a failed batch stays.
+	Ingest(ctx context.Context, project cloudsage.ProjectID, known int64, fn func(State) (Write, error)) (Ingested, error)
+	// LoadState returns the project's state version and snapshot.
+	LoadState(ctx context.Context, project cloudsage.ProjectID) (State, error)
+	Batches(ctx context.Context, project cloudsage.ProjectID, limit int) ([]Batch, error)
+	SearchEvents(ctx context.Context, q EventQuery) (EventPage, error)
+	CountEvents(ctx context.Context, project cloudsage.ProjectID) (int64, error)
+	DeleteEventsBefore(ctx context.Context, project cloudsage.ProjectID, before time.Time) (int64, error)
+	Patterns(ctx context.Context, project cloudsage.ProjectID, limit int) ([]Pattern, error)
+
+	// LatestReport returns the report stored by the last ingest.
+	LatestReport(ctx context.Context, project cloudsage.ProjectID) (Report, error)
+	// Reports returns the kept reports, newest first, without bodies.
+	Reports(ctx context.Context, project cloudsage.ProjectID, limit int) ([]Report, error)
+	RiskHistory(ctx context.Context, project cloudsage.ProjectID, from, to time.Time) ([]RiskPoint, error)
+
+	SetActionStatus(ctx context.Context, a ActionStatus) error
+	ActionStatuses(ctx context.Context, project cloudsage.ProjectID) ([]ActionStatus, error)
+}
+
+// IsNotFound reports whether err is a NotFound error.
+func IsNotFound(err error) bool { return cloudsage.KindOf(err) == cloudsage.NotFound }
+
+// ErrNotFound is returned (wrapped in a *cloudsage.Error) for a missing row.
+var ErrNotFound = errors.New("not found")
+
+// NotFoundf returns a NotFound error for what.
+func NotFoundf(format string, args ...any) error {
+	return &cloudsage.Error{Kind: cloudsage.NotFound, Message: fmt.Sprintf(format, args...), Err: ErrNotFound}
+}

@@ -1,0 +1,471 @@
+// Package storetest is the behaviour every store.Store must have. Each
+// dialect's test calls Run with a function that opens a fresh, empty store.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/store"
+)
+
+// Run runs the suite; open returns a fresh, empty, migrated store that the
+// caller closes in t.Cleanup.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s store.Store)
+	}{
+		{"Users", testUsers},
+		{"Sessions", testSessions},
+		{"Projects", testProjects},
+		{"Tokens", testTokens},
+		{"Ingest", testIngest},
+		{"IngestRollback", testIngestRollback},
+		{"Search", testSearch},
+		{"Reports", testReports},
+		{"Actions", testActions},
+		{"Retention", testRetention},
+		{"Secret", testSecret},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
+	}
+}
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func wantKind(t *testing.T, what string, err error, k cloudsage.ErrorKind) {
+	t.Helper()
+	if got := cloudsage.KindOf(err); got != k {
+		t.Fatalf("%s: error kind %q (%v), want %q", what, got, err, k)
+	}
+}
+
+// must(v, err)(t) returns v, failing t on err.
+func must[T any](v T, err error) func(t *testing.T) T {
+	return func(t *testing.T) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+func noErr(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func user(t *testing.T, s store.Store, email string) store.User {
+	t.Helper()
+	return must(s.CreateUser(context.Background(), store.User{Email: email, PasswordHash: "h:" + email}))(t)
+}
+
+func testUsers(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u := user(t, s, "Ann@Example.com")
+	if u.ID == 0 || u.Email != "ann@example.com" {
+		t.Fatalf("CreateUser = %+v, want an id and a lowercased email", u)
+	}
+	_, err := s.CreateUser(ctx, store.User{Email: "ann@example.com", PasswordHash: "x"})
+	wantKind(t, "duplicate email", err, cloudsage.Conflict)
+	got := must(s.UserByEmail(ctx, "ANN@example.com"))(t)
+	if got.ID != u.ID || got.PasswordHash != "h:Ann@Example.com" {
+		t.Errorf("UserByEmail = %+v, want %+v", got, u)
+	}
+	got = must(s.UserByID(ctx, u.ID))(t)
+	if got.Email != u.Email {
+		t.Errorf("UserByID = %+v", got)
+	}
+	_, err = s.UserByEmail(ctx, "nobody@example.com")
+	wantKind(t, "missing user", err, cloudsage.NotFound)
+	_, err = s.UserByID(ctx, u.ID+100)
+	wantKind(t, "missing user id", err, cloudsage.NotFound)
+}
+
+func testSessions(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u := user(t, s, "ann@example.com")
+	noErr(t, s.CreateSession(ctx, store.Session{Hash: "live", UserID: u.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
+	noErr(t, s.CreateSession(ctx, store.Session{Hash: "old", UserID: u.ID, CreatedAt: t0, ExpiresAt: t0.Add(-time.Minute)}))
+	got := must(s.SessionByHash(ctx, "live", t0))(t)
+	if got.UserID != u.ID || !got.ExpiresAt.Equal(t0.Add(time.Hour)) {
+		t.Errorf("SessionByHash = %+v", got)
+	}
+	_, err := s.SessionByHash(ctx, "old", t0)
+	wantKind(t, "expired session", err, cloudsage.NotFound)
+	n := must(s.DeleteExpiredSessions(ctx, t0))(t)
+	if n != 1 {
+		t.Errorf("DeleteExpiredSessions = %d, want 1", n)
+	}
+	noErr(t, s.DeleteSession(ctx, "live"))
+	_, err = s.SessionByHash(ctx, "live", t0)
+	wantKind(t, "deleted session", err, cloudsage.NotFound)
+}
+
+func testProjects(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	ann, bob := user(t, s, "ann@example.com"), user(t, s, "bob@example.com")
+	p := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "shop"}))(t)
+	if p.ID == 0 || p.Role != store.RoleAdmin || p.Settings.HighThreshold != 70 {
+		t.Fatalf("CreateProject = %+v", p)
+	}
+	got := must(s.Project(ctx, p.ID, ann.ID))(t)
+	if got.Name != "shop" || got.Role != store.RoleAdmin || got.Settings.RetentionDays != 30 {
+		t.Errorf("Project(owner) = %+v", got)
+	}
+	_, err := s.Project(ctx, p.ID, bob.ID)
+	wantKind(t, "Project(other user)", err, cloudsage.NotFound)
+	_, err = s.Project(ctx, p.ID+1000, ann.ID)
+	wantKind(t, "Project(missing)", err, cloudsage.NotFound)
+	if ps := must(s.Projects(ctx, bob.ID))(t); len(ps) != 0 {
+		t.Errorf("Projects(bob) = %v, want none", ps)
+	}
+
+	noErr(t, s.SetMember(ctx, store.Member{ProjectID: p.ID, UserID: bob.ID, Role: store.RoleViewer}))
+	got = must(s.Project(ctx, p.ID, bob.ID))(t)
+	if got.Role != store.RoleViewer {
+		t.Errorf("Project(viewer).Role = %q", got.Role)
+	}
+	wantKind(t, "bad role", s.SetMember(ctx, store.Member{ProjectID: p.ID, UserID: bob.ID, Role: "owner"}), cloudsage.Invalid)
+	ms := must(s.Members(ctx, p.ID))(t)
+	if len(ms) != 2 || ms[0].Role != store.RoleAdmin || ms[1].Email != "bob@example.com" {
+		t.Errorf("Members = %+v", ms)
+	}
+	noErr(t, s.RemoveMember(ctx, p.ID, bob.ID))
+	_, err = s.Project(ctx, p.ID, bob.ID)
+	wantKind(t, "Project(removed member)", err, cloudsage.NotFound)
+
+	got.Name = "shop-eu"
+	got.Settings.HighThreshold = 80
+	got.Settings.TimeZone = "Europe/Paris"
+	noErr(t, s.UpdateProject(ctx, got))
+	got = must(s.ProjectByID(ctx, p.ID))(t)
+	if got.Name != "shop-eu" || got.Settings.HighThreshold != 80 || got.Settings.TimeZone != "Europe/Paris" {
+		t.Errorf("after UpdateProject = %+v", got)
+	}
+	p2 := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "blog"}))(t)
+	ps := must(s.Projects(ctx, ann.ID))(t)
+	if len(ps) != 2 || ps[0].ID != p.ID || ps[1].ID != p2.ID {
+		t.Errorf("Projects(ann) = %+v", ps)
+	}
+	noErr(t, s.DeleteProject(ctx, p.ID))
+	_, err = s.Project(ctx, p.ID, ann.ID)
+	wantKind(t, "deleted project", err, cloudsage.NotFound)
+	wantKind(t, "delete again", s.DeleteProject(ctx, p.ID), cloudsage.NotFound)
+	if all := must(s.AllProjects(ctx))(t); len(all) != 1 || all[0].ID != p2.ID {
+		t.Errorf("AllProjects = %+v", all)
+	}
+}
+
+func testTokens(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	ann := user(t, s, "ann@example.com")
+	p := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "a"}))(t)
+	q := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "b"}))(t)
+	tok := must(s.CreateToken(ctx, store.Token{ProjectID: p.ID, Name: "ci", Prefix: "cs_ab", Hash: "h1", Role: store.RoleMember, CreatedBy: ann.ID}))(t)
+	if tok.ID == 0 {
+		t.Fatal("CreateToken gave no id")
+	}
+	_, err := s.CreateToken(ctx, store.Token{ProjectID: q.ID, Name: "dup", Hash: "h1", Role: store.RoleMember})
+	wantKind(t, "duplicate token hash", err, cloudsage.Conflict)
+	_, err = s.CreateToken(ctx, store.Token{ProjectID: q.ID, Name: "x", Hash: "h2", Role: "root"})
+	wantKind(t, "bad token role", err, cloudsage.Invalid)
+	got := must(s.TokenByHash(ctx, "h1", t0))(t)
+	if got.ID != tok.ID || got.ProjectID != p.ID || got.Role != store.RoleMember || got.LastUsedAt == nil {
+		t.Errorf("TokenByHash = %+v", got)
+	}
+	ts := must(s.Tokens(ctx, p.ID))(t)
+	if len(ts) != 1 || ts[0].Name != "ci" || ts[0].Prefix != "cs_ab" {
+		t.Errorf("Tokens = %+v", ts)
+	}
+	if ts := must(s.Tokens(ctx, q.ID))(t); len(ts) != 0 {
+		t.Errorf("Tokens(other project) = %+v", ts)
+	}
+	wantKind(t, "delete via other project", s.DeleteToken(ctx, q.ID, tok.ID), cloudsage.NotFound)
+	noErr(t, s.DeleteToken(ctx, p.ID, tok.ID))
+	_, err = s.TokenByHash(ctx, "h1", t0)
+	wantKind(t, "revoked token", err, cloudsage.NotFound)
+}
+
+// events returns n events, one a second from t0, every third an error.
+func events(n int, word string) []cloudsage.Event {
+	evs := make([]cloudsage.Event, n)
+	for i := range evs {
+		lvl := cloudsage.LevelInfo
+		if i%3 == 0 {
+			lvl = cloudsage.LevelError
+		}
+		msg := fmt.Sprintf("%s request %d served", word, i)
+		evs[i] = cloudsage.Event{
+			Time: t0.Add(time.Duration(i) * time.Second), Level: lvl, Service: []string{"api", "web"}[i%2],
+			Message: msg, Raw: "2026-03-01 " + msg, Format: "plain", Pattern: cloudsage.PatternID(fmt.Sprintf("p%d", i%4)),
+			Fields:  map[string]string{"i": fmt.Sprint(i)},
+			Signals: cloudsage.Signals{Status: 200 + i%2*300, LatencyMS: float64(i), HasLatency: true},
+		}
+	}
+	return evs
+}
+
+func ingest(t *testing.T, s store.Store, p cloudsage.ProjectID, known int64, evs []cloudsage.Event) store.Ingested {
+	t.Helper()
+	return must(s.Ingest(context.Background(), p, known, func(st store.State) (store.Write, error) {
+		return store.Write{
+			Batch:    store.Batch{Source: "text", Received: len(evs), Accepted: len(evs), Formats: map[string]int{"plain": len(evs)}, Score: 42, Label: "medium"},
+			Events:   evs,
+			Snapshot: []byte(fmt.Sprintf("snap-%d", st.Version+1)),
+			Patterns: []store.Pattern{{ID: "p0", Template: "<*> request <*> served", Count: int64(len(evs)), FirstSeen: t0, LastSeen: t0.Add(time.Hour)}},
+			Report:   &store.Report{At: t0, Horizon: 24, Score: 42, Label: "medium", Body: []byte(`{"risk":{"score":42}}`)},
+			Keep:     true,
+		}, nil
+	}))(t)
+}
+
+func testIngest(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	ann := user(t, s, "ann@example.com")
+	p := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "a"}))(t)
+	st := must(s.LoadState(ctx, p.ID))(t)
+	if st.Version != 0 || st.Snapshot != nil {
+		t.Fatalf("fresh LoadState = %+v", st)
+	}
+	res := ingest(t, s, p.ID, 0, events(10, "alpha"))
+	if res.Version != 1 || res.Batch.ID == 0 || res.Batch.Accepted != 10 {
+		t.Fatalf("Ingest = %+v", res)
+	}
+	// The caller's engine is at version 1: the snapshot is not handed back.
+	_, err := s.Ingest(ctx, p.ID, 1, func(st store.State) (store.Write, error) {
+		if st.Changed || st.Version != 1 {
+			t.Errorf("State at known version = %+v, want unchanged version 1", st)
+		}
+		return store.Write{Snapshot: []byte("snap-2")}, nil
+	})
+	noErr(t, err)
+	// A caller at an older version gets the stored snapshot.
+	_, err = s.Ingest(ctx, p.ID, 0, func(st store.State) (store.Write, error) {
+		if !st.Changed || string(st.Snapshot) != "snap-2" {
+			t.Errorf("State at stale version = %+v, want changed with snap-2", st)
+		}
+		return store.Write{Snapshot: []byte("snap-3")}, nil
+	})
+	noErr(t, err)
+	st = must(s.LoadState(ctx, p.ID))(t)
+	if st.Version != 3 || string(st.Snapshot) != "snap-3" {
+		t.Errorf("LoadState = %d %q, want 3 snap-3", st.Version, st.Snapshot)
+	}
+	bs := must(s.Batches(ctx, p.ID, 10))(t)
+	if len(bs) != 3 || bs[2].Accepted != 10 || bs[2].Formats["plain"] != 10 || bs[2].Status != "committed" {
+		t.Errorf("Batches = %+v", bs)
+	}
+	if n := must(s.CountEvents(ctx, p.ID))(t); n != 10 {
+		t.Errorf("CountEvents = %d, want 10", n)
+	}
+	got := must(s.Project(ctx, p.ID, ann.ID))(t)
+	if got.Events != 10 || got.LastIngestAt == nil || got.Score != 42 {
+		t.Errorf("Project after ingest = %+v", got)
+	}
+	ps := must(s.Patterns(ctx, p.ID, 0))(t)
+	if len(ps) != 1 || ps[0].Count != 10 || ps[0].Template != "<*> request <*> served" {
+		t.Errorf("Patterns = %+v", ps)
+	}
+	_, err = s.Ingest(ctx, p.ID+1000, 0, func(store.State) (store.Write, error) { return store.Write{}, nil })
+	wantKind(t, "ingest into missing project", err, cloudsage.NotFound)
+}
+
+func testIngestRollback(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	ann := user(t, s, "ann@example.com")
+	p := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "a"}))(t)
+	ingest(t, s, p.ID, 0, events(5, "alpha"))
+	boom := errors.New("boom")
+	_, err := s.Ingest(ctx, p.ID, 1, func(store.State) (store.Write, error) { return store.Write{}, boom })
+	if !errors.Is(err, boom) {
+		t.Fatalf("Ingest with failing fn = %v, want boom", err)
+	}
+	// A batch that fails after its events are written (a report without a
+	// body violates NOT NULL) leaves nothing of itself.
+	_, err = s.Ingest(ctx, p.ID, 1, func(store.State) (store.Write, error) {
+		return store.Write{Events: events(3, "beta"), Snapshot: []byte("bad"),
+			Report: &store.Report{At: t0, Horizon: 24}, Keep: true}, nil
+	})
+	if err == nil {
+		t.Fatal("Ingest with a bad report succeeded, want an error")
+	}
+	st := must(s.LoadState(ctx, p.ID))(t)
+	if st.Version != 1 || string(st.Snapshot) != "snap-1" {
+		t.Errorf("state after failed batches = %d %q, want 1 snap-1", st.Version, st.Snapshot)
+	}
+	if n := must(s.CountEvents(ctx, p.ID))(t); n != 5 {
+		t.Errorf("CountEvents after failed batch = %d, want 5", n)
+	}
+	if page := must(s.SearchEvents(ctx, store.EventQuery{Project: p.ID, Q: "beta"}))(t); len(page.Events) != 0 {
+		t.Errorf("failed batch's events are searchable: %d", len(page.Events))
+	}
+	if bs := must(s.Batches(ctx, p.ID, 10))(t); len(bs) != 1 {
+		t.Errorf("Batches after failures = %d, want 1", len(bs))
+	}
+}
+
+func testSearch(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	ann := user(t, s, "ann@example.com")
+	p := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "a"}))(t)
+	other := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "b"}))(t)
+	evs := events(30, "alpha")
+	evs[7].Message = "disk full on /var/lib/data.db durability-marker-7"
+	evs[7].Raw = evs[7].Message
+	ingest(t, s, p.ID, 0, evs)
+	ingest(t, s, other.ID, 0, events(30, "alpha"))
+
+	ids := func(page store.EventPage) []string {
+		var out []string
+		for _, e := range page.Events {
+			out = append(out, e.Fields["i"])
+		}
+		return out
+	}
+	all := must(s.SearchEvents(ctx, store.EventQuery{Project: p.ID, Limit: 1000}))(t)
+	if len(all.Events) != 30 || all.NextCursor != "" || all.Events[0].Fields["i"] != "29" {
+		t.Fatalf("all events: %d, cursor %q, first %v", len(all.Events), all.NextCursor, ids(all))
+	}
+	e := all.Events[29]
+	want := evs[0]
+	want.Time = want.Time.UTC()
+	if diff := cmp.Diff(want, e.Event); diff != "" {
+		t.Errorf("stored event differs (-want +got):\n%s", diff)
+	}
+	// Paging visits every event once, newest first.
+	var seen []string
+	q := store.EventQuery{Project: p.ID, Limit: 7}
+	for range 10 {
+		page := must(s.SearchEvents(ctx, q))(t)
+		seen = append(seen, ids(page)...)
+		if page.NextCursor == "" {
+			break
+		}
+		q.Cursor = page.NextCursor
+	}
+	if diff := cmp.Diff(ids(all), seen); diff != "" {
+		t.Errorf("paged ids differ from one page (-all +paged):\n%s", diff)
+	}
+
+	cases := []struct {
+		name string
+		q    store.EventQuery
+		want int
+	}{
+		{"word", store.EventQuery{Q: "alpha"}, 29},
+		{"word case", store.EventQuery{Q: "ALPHA"}, 29},
+		{"two words", store.EventQuery{Q: "disk full"}, 1},
+		{"path part", store.EventQuery{Q: "data"}, 1},
+		{"hyphenated", store.EventQuery{Q: "durability-marker-7"}, 1},
+		{"hyphen part", store.EventQuery{Q: "marker"}, 1},
+		{"no match", store.EventQuery{Q: "zebra"}, 0},
+		{"punctuation only", store.EventQuery{Q: `"*"`}, 0},
+		{"quote inside", store.EventQuery{Q: `al"pha`}, 0},
+		{"level", store.EventQuery{Levels: []cloudsage.Level{cloudsage.LevelError}}, 10},
+		{"levels", store.EventQuery{Levels: []cloudsage.Level{cloudsage.LevelError, cloudsage.LevelInfo}}, 30},
+		{"service", store.EventQuery{Service: "api"}, 15},
+		{"pattern", store.EventQuery{Pattern: "p1"}, 8},
+		{"from", store.EventQuery{From: t0.Add(20 * time.Second)}, 10},
+		{"to", store.EventQuery{To: t0.Add(20 * time.Second)}, 20},
+		{"combined", store.EventQuery{Q: "served", Levels: []cloudsage.Level{cloudsage.LevelError}, Service: "api", To: t0.Add(20 * time.Second)}, 4},
+	}
+	for _, c := range cases {
+		c.q.Project = p.ID
+		c.q.Limit = 1000
+		page, err := s.SearchEvents(ctx, c.q)
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		if len(page.Events) != c.want {
+			t.Errorf("%s: SearchEvents(%+v) = %d events %v, want %d", c.name, c.q, len(page.Events), ids(page), c.want)
+		}
+	}
+	_, err := s.SearchEvents(ctx, store.EventQuery{Project: p.ID, Cursor: "nonsense"})
+	wantKind(t, "bad cursor", err, cloudsage.Invalid)
+}
+
+func testReports(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	ann := user(t, s, "ann@example.com")
+	p := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "a"}))(t)
+	_, err := s.LatestReport(ctx, p.ID)
+	wantKind(t, "report before ingest", err, cloudsage.NotFound)
+	ingest(t, s, p.ID, 0, events(3, "a"))
+	ingest(t, s, p.ID, 1, events(3, "b"))
+	r := must(s.LatestReport(ctx, p.ID))(t)
+	if string(r.Body) != `{"risk":{"score":42}}` || r.Score != 42 || r.Horizon != 24 || !r.At.Equal(t0) {
+		t.Errorf("LatestReport = %+v %s", r, r.Body)
+	}
+	rs := must(s.Reports(ctx, p.ID, 10))(t)
+	if len(rs) != 2 || rs[0].ID <= rs[1].ID || rs[0].Label != "medium" {
+		t.Errorf("Reports = %+v", rs)
+	}
+	h := must(s.RiskHistory(ctx, p.ID, time.Time{}, time.Time{}))(t)
+	if len(h) != 2 || h[0].Score != 42 || h[0].At.After(h[1].At) {
+		t.Errorf("RiskHistory = %+v", h)
+	}
+	if h := must(s.RiskHistory(ctx, p.ID, time.Now().Add(time.Hour), time.Time{}))(t); len(h) != 0 {
+		t.Errorf("RiskHistory(future) = %+v", h)
+	}
+}
+
+func testActions(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	ann := user(t, s, "ann@example.com")
+	p := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "a"}))(t)
+	until := t0.Add(time.Hour)
+	noErr(t, s.SetActionStatus(ctx, store.ActionStatus{ProjectID: p.ID, ActionID: "a1", Status: store.ActionDone, UserID: ann.ID}))
+	noErr(t, s.SetActionStatus(ctx, store.ActionStatus{ProjectID: p.ID, ActionID: "a2", Status: store.ActionSnoozed, Until: &until}))
+	noErr(t, s.SetActionStatus(ctx, store.ActionStatus{ProjectID: p.ID, ActionID: "a1", Status: store.ActionDismissed}))
+	wantKind(t, "bad status", s.SetActionStatus(ctx, store.ActionStatus{ProjectID: p.ID, ActionID: "a3", Status: "maybe"}), cloudsage.Invalid)
+	as := must(s.ActionStatuses(ctx, p.ID))(t)
+	if len(as) != 2 || as[0].Status != store.ActionDismissed || as[1].Until == nil || !as[1].Until.Equal(until) {
+		t.Fatalf("ActionStatuses = %+v", as)
+	}
+	if !as[1].Hidden(t0) || as[1].Hidden(until.Add(time.Second)) || !as[0].Hidden(t0) {
+		t.Errorf("Hidden: snoozed %v/%v, dismissed %v", as[1].Hidden(t0), as[1].Hidden(until.Add(time.Second)), as[0].Hidden(t0))
+	}
+}
+
+func testRetention(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	ann := user(t, s, "ann@example.com")
+	p := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "a"}))(t)
+	ingest(t, s, p.ID, 0, events(30, "alpha"))
+	n := must(s.DeleteEventsBefore(ctx, p.ID, t0.Add(10*time.Second)))(t)
+	if n != 10 {
+		t.Errorf("DeleteEventsBefore = %d, want 10", n)
+	}
+	page := must(s.SearchEvents(ctx, store.EventQuery{Project: p.ID, Q: "alpha", Limit: 1000}))(t)
+	if len(page.Events) != 20 {
+		t.Errorf("after retention, search finds %d, want 20", len(page.Events))
+	}
+	if got := must(s.ProjectByID(ctx, p.ID))(t); got.Events != 20 {
+		t.Errorf("event counter after retention = %d, want 20", got.Events)
+	}
+	_, err := s.DeleteEventsBefore(ctx, p.ID, time.Time{})
+	wantKind(t, "zero cut-off", err, cloudsage.Invalid)
+}
+
+func testSecret(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := must(s.Secret(ctx, "session", 32))(t)
+	b := must(s.Secret(ctx, "session", 32))(t)
+	c := must(s.Secret(ctx, "other", 32))(t)
+	if len(a) != 32 || string(a) != string(b) || string(a) == string(c) {
+		t.Errorf("Secret: %x %x %x, want a stable 32-byte value per name", a, b, c)
+	}
+}
