@@ -1,6 +1,9 @@
 package forecast
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // btResult summarises a rolling-origin back-test.
 type btResult struct {
@@ -95,23 +98,30 @@ func backtestMean(s series, opt Options) btResult {
 	return acc.result(s)
 }
 
-// accum collects forecast errors.
+// accum collects forecast errors. An error beyond clipK forecast sds is
+// capped there, as the fit caps one-step errors: one spike in the hold-out
+// must not decide the model's error (and so its confidence).
 type accum struct {
-	abs, smape, z2 float64
-	n, nz          int
+	abs, smape float64
+	n          int
+	z          []float64 // |error| / forecast sd
 }
 
 func (a *accum) add(actual, pred, sd float64) {
 	e := actual - pred
+	if sd > 0 {
+		z := math.Abs(e) / sd
+		a.z = append(a.z, z)
+		if z > clipK {
+			e *= clipK / z
+			actual = pred + e
+		}
+	}
 	a.abs += math.Abs(e)
 	if den := math.Abs(actual) + math.Abs(pred); den > 0 {
 		a.smape += 2 * math.Abs(e) / den
 	}
 	a.n++
-	if sd > 0 {
-		a.z2 += (e / sd) * (e / sd)
-		a.nz++
-	}
 }
 
 func (a *accum) result(s series) btResult {
@@ -120,8 +130,11 @@ func (a *accum) result(s series) btResult {
 	}
 	r := btResult{mae: a.abs / float64(a.n), smape: a.smape / float64(a.n), n: a.n}
 	r.rel = r.mae / s.spread
-	if a.nz > 0 {
-		r.ratio = math.Sqrt(a.z2 / float64(a.nz))
+	if len(a.z) > 0 {
+		// Robust ratio of actual to predicted error size: the median |z| of a
+		// normal is 0.6745.
+		slices.Sort(a.z)
+		r.ratio = a.z[len(a.z)/2] / 0.6745
 	}
 	return r
 }

@@ -323,7 +323,7 @@ func (f *ets) varianceFactors(horizon int) []float64 {
 // reparametrisation with Nelder-Mead, starting from start when it is not nil
 // and from the best of a small grid otherwise. It returns ok=false when the
 // series is too short for the model.
-func fitETS(k kind, y, yi []float64, m int, clip float64, start *params) (*ets, bool) {
+func fitETS(k kind, y, yi []float64, m int, clip float64, start *params, hints ...params) (*ets, bool) {
 	if !k.seasonal() {
 		m = 1
 	}
@@ -361,7 +361,7 @@ func fitETS(k kind, y, yi []float64, m int, clip float64, start *params) (*ets, 
 	if start != nil {
 		x0 = k.encode(*start)
 	} else {
-		x0 = bestStart(k, obj)
+		x0 = bestStart(k, obj, hints)
 	}
 	x, _ := minimize(obj, x0)
 
@@ -376,14 +376,18 @@ func fitETS(k kind, y, yi []float64, m int, clip float64, start *params) (*ets, 
 	return f, true
 }
 
-// bestStart evaluates a small grid of plausible parameter sets and returns the
+// bestStart evaluates a small grid of plausible parameter sets, plus hints
+// (parameters of simpler models fitted to the same series), and returns the
 // best as the Nelder-Mead starting point, which avoids the poorest local
 // minima at little cost.
-func bestStart(k kind, obj func([]float64) float64) []float64 {
+func bestStart(k kind, obj func([]float64) float64, hints []params) []float64 {
 	var best []float64
 	bestF := math.Inf(1)
+	cands := hints
 	for _, a := range []float64{0.05, 0.2, 0.5, 0.9} {
-		p := params{alpha: a, beta: 0.1 * a, gamma: 0.2 * (1 - a), phi: 0.9}
+		cands = append(cands, params{alpha: a, beta: 0.1 * a, gamma: 0.2 * (1 - a), phi: 0.9})
+	}
+	for _, p := range cands {
 		x := k.encode(p)
 		if v := obj(x); v < bestF {
 			bestF, best = v, x

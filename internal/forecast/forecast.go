@@ -164,7 +164,31 @@ func clean(history []float64) series {
 	}
 	sd = math.Sqrt(sd / float64(s.nObs))
 	s.spread = math.Max(math.Max(meanAbs, sd), floor)
+	s.yi = hampel(s.yi, clipK*s.scale)
 	return s
+}
+
+// hampel returns y with every value further than limit from the median of
+// its 7-point neighbourhood replaced by that median. Initial states are
+// estimated from the result, so that a spike in the first periods does not
+// become part of the season or trend.
+func hampel(y []float64, limit float64) []float64 {
+	const half = 3
+	if len(y) < 2*half+1 {
+		return y
+	}
+	out := slices.Clone(y)
+	var win [2*half + 1]float64
+	for i := range y {
+		lo := min(max(0, i-half), len(y)-(2*half+1))
+		w := win[:0]
+		w = append(w, y[lo:lo+2*half+1]...)
+		slices.Sort(w)
+		if med := w[half]; math.Abs(y[i]-med) > limit {
+			out[i] = med
+		}
+	}
+	return out
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
@@ -188,6 +212,8 @@ func Predict(history []float64, opt Options) (Forecast, error) {
 		f := flat(opt, "none", 0, 0, nil)
 		f.Why = "no history, so a flat forecast at 0 with no confidence"
 		return f, nil
+	case s.nObs == 1:
+		return short(s, opt), nil
 	case isConstant(s):
 		sd := sdFloor(math.Abs(s.mean))
 		f := flat(opt, "mean", s.mean, sd, nil)
@@ -202,6 +228,7 @@ func Predict(history []float64, opt Options) (Forecast, error) {
 
 	m := opt.Period
 	var cands []*ets
+	fitted := make([]*ets, numKinds)
 	tried := []string{}
 	for k := range numKinds {
 		if k.trend() && s.nObs < minTrend {
@@ -210,25 +237,58 @@ func Predict(history []float64, opt Options) (Forecast, error) {
 		if k.seasonal() && (m < 2 || len(s.y) < minSeasonal*m) {
 			continue
 		}
-		if fit, ok := fitETS(k, s.y, s.yi, m, clipK*s.scale, nil); ok {
+		if fit, ok := fitETS(k, s.y, s.yi, m, clipK*s.scale, nil, hints(k, fitted)...); ok {
 			cands = append(cands, fit)
+			fitted[k] = fit
 			tried = append(tried, k.name())
 		}
 	}
 	if len(cands) == 0 {
-		return short(s, opt), nil
+		return meanForecast(s, opt, 1, backtestMean(s, opt)), nil
 	}
-	best := cands[0]
-	for _, c := range cands[1:] {
-		if c.aicc < best.aicc {
-			best = c
+	// Within the seasonal and the non-seasonal family the model is chosen by
+	// AICc (the mean, with one parameter, belongs to the non-seasonal one).
+	// Between the families the rolling-origin back-test decides: one-step
+	// errors flatter a trend model that chases a short season, and the
+	// forecast is used many steps ahead.
+	var bestNS, bestS *ets
+	for _, c := range cands {
+		b := &bestNS
+		if c.kind.seasonal() {
+			b = &bestS
+		}
+		if *b == nil || c.aicc < (*b).aicc {
+			*b = c
 		}
 	}
-	// A stationary series is best forecast by its mean: compare it on the same
-	// footing (AICc, one parameter).
-	meanAICc := meanModelAICc(s)
-	if meanAICc < best.aicc {
-		return meanForecast(s, opt, len(tried)+1), nil
+	models := len(tried) + 1
+	useMean := bestNS == nil || meanModelAICc(s) < bestNS.aicc
+	var btNS btResult
+	if useMean {
+		btNS = backtestMean(s, opt)
+	} else {
+		btNS = backtest(bestNS, s, opt)
+	}
+	best, bt := bestNS, btNS
+	how := fmt.Sprintf("best AICc of %d models", models)
+	if bestS != nil {
+		btS := backtest(bestS, s, opt)
+		nsAICc := meanModelAICc(s)
+		if !useMean {
+			nsAICc = bestNS.aicc
+		}
+		switch {
+		case btS.n > 0 && btNS.n > 0 && btS.mae < btNS.mae:
+			best, bt, useMean = bestS, btS, false
+			how = fmt.Sprintf("best AICc of the seasonal models, and a smaller back-test error than the best without a season (%.3g vs %.3g)", btS.mae, btNS.mae)
+		case (btS.n == 0 || btNS.n == 0) && bestS.aicc < nsAICc:
+			best, bt, useMean = bestS, btS, false
+		default:
+			how = fmt.Sprintf("best AICc of %d models; a season did not lower the back-test error (%.3g vs %.3g)", models, btS.mae, btNS.mae)
+		}
+	}
+	if useMean {
+		return meanForecast(s, opt, models, btNS), nil
 	}
 
 	f := Forecast{Model: best.kind.name(), Level: opt.Level}
@@ -241,7 +301,6 @@ func Predict(history []float64, opt Options) (Forecast, error) {
 		f.Params["gamma"] = best.p.gamma
 	}
 
-	bt := backtest(best, s, opt)
 	f.BacktestMAE, f.BacktestSMAPE, f.BacktestN = bt.mae, bt.smape, bt.n
 
 	// Analytic ETS intervals, widened (never narrowed) when the out-of-sample
@@ -261,8 +320,42 @@ func Predict(history []float64, opt Options) (Forecast, error) {
 	}
 
 	f.Confidence = confidence(s, opt, bt)
-	f.Why = explain(s, opt, f, best, len(tried)+1, bt)
+	f.Why = explain(s, opt, f, best, how, bt)
 	return f, nil
+}
+
+// hints proposes starting parameters for k from the simpler models already
+// fitted: the richest model combines their level, trend and season rates.
+func hints(k kind, fitted []*ets) []params {
+	var out []params
+	base := params{alpha: 0.2, beta: 0.02, gamma: 0.1, phi: 0.9}
+	if f := fitted[kindSES]; f != nil {
+		base.alpha = f.p.alpha
+	}
+	if f := fitted[kindHoltDamped]; f != nil && k.trend() {
+		base.alpha, base.beta, base.phi = f.p.alpha, f.p.beta, f.p.phi
+	}
+	if f := fitted[kindSeasonal]; f != nil && k.seasonal() {
+		base.alpha, base.gamma = f.p.alpha, f.p.gamma
+		if t := fitted[kindHoltDamped]; t != nil && k.trend() {
+			base.beta = math.Min(t.p.beta/t.p.alpha, 0.99) * base.alpha
+			base.phi = t.p.phi
+		}
+	}
+	base.beta = math.Min(base.beta, 0.99*base.alpha)
+	base.gamma = math.Min(base.gamma, 0.99*(1-base.alpha))
+	if fitted[kindSES] != nil {
+		out = append(out, base)
+	}
+	return out
+}
+
+// seasonNote says why no season was fitted when one was asked for.
+func seasonNote(s series, opt Options) string {
+	if opt.Period >= 2 && len(s.y) < minSeasonal*opt.Period {
+		return fmt.Sprintf(" (fewer than %d seasons, so no season)", minSeasonal)
+	}
+	return ""
 }
 
 func isConstant(s series) bool {
@@ -323,7 +416,7 @@ func short(s series, opt Options) Forecast {
 		f.Why = fmt.Sprintf("only one point, so the forecast repeats it (%.4g) with an assumed 10%% error; confidence %.2f", obs[0], f.Confidence)
 		return f
 	}
-	f := meanForecast(s, opt, 1)
+	f := meanForecast(s, opt, 1, btResult{})
 	f.Why = fmt.Sprintf("only %d points, too few to fit smoothing, so the forecast is their mean (%.4g); confidence %.2f",
 		len(obs), f.Params["mean"], f.Confidence)
 	return f
@@ -345,7 +438,9 @@ func meanModelAICc(s series) float64 {
 	return n*math.Log(math.Max(sse, 1e-300)/n) + 2*k + 2*k*(k+1)/(n-k-1)
 }
 
-func meanForecast(s series, opt Options, models int) Forecast {
+// meanForecast forecasts the mean of the history; bt is its back-test (see
+// backtestMean).
+func meanForecast(s series, opt Options, models int, bt btResult) Forecast {
 	var ss float64
 	for _, v := range s.y {
 		if !math.IsNaN(v) {
@@ -361,12 +456,10 @@ func meanForecast(s series, opt Options, models int) Forecast {
 		f.Confidence = round2(0.5 * math.Sqrt(quantity(s.nObs, opt.Period)))
 		return f
 	}
-	// Back-test the mean: at each origin of the last part, the mean so far.
-	bt := backtestMean(s, opt)
 	f.BacktestMAE, f.BacktestSMAPE, f.BacktestN = bt.mae, bt.smape, bt.n
 	f.Confidence = confidence(s, opt, bt)
-	f.Why = fmt.Sprintf("%s with no trend or season that pays for itself (the mean beat %d smoothing models on AICc), so a flat forecast at %.4g; %s",
-		describeHistory(s.nObs, opt.Period), models-1, s.mean, describeBacktest(bt, f.Confidence))
+	f.Why = fmt.Sprintf("%s%s: no trend or season pays for itself (the mean had the best AICc of %d models), so a flat forecast at %.4g; %s",
+		describeHistory(s.nObs, opt.Period), seasonNote(s, opt), models, s.mean, describeBacktest(bt, f.Confidence))
 	return f
 }
 
@@ -407,7 +500,7 @@ func describeBacktest(bt btResult, conf float64) string {
 	return fmt.Sprintf("back-test error %.0f%% (MAE %.3g over %d checks); confidence %.2f", 100*bt.rel, bt.mae, bt.n, conf)
 }
 
-func explain(s series, opt Options, f Forecast, best *ets, models int, bt btResult) string {
+func explain(s series, opt Options, f Forecast, best *ets, how string, bt btResult) string {
 	var what string
 	switch best.kind {
 	case kindHoltWinters:
@@ -420,12 +513,8 @@ func explain(s series, opt Options, f Forecast, best *ets, models int, bt btResu
 		what = "level tracked by simple exponential smoothing"
 	}
 	var notes []string
-	if opt.Period >= 2 && !best.kind.seasonal() {
-		if len(s.y) < minSeasonal*opt.Period {
-			notes = append(notes, fmt.Sprintf("fewer than %d seasons, so no season", minSeasonal))
-		} else {
-			notes = append(notes, "the season did not pay for itself")
-		}
+	if opt.Period >= 2 && len(s.y) < minSeasonal*opt.Period {
+		notes = append(notes, fmt.Sprintf("fewer than %d seasons, so no season", minSeasonal))
 	}
 	if w := f.Params["interval_widen"]; w > 1 {
 		notes = append(notes, fmt.Sprintf("intervals widened x%.1f by the back-test", w))
@@ -434,6 +523,6 @@ func explain(s series, opt Options, f Forecast, best *ets, models int, bt btResu
 	if len(notes) > 0 {
 		extra = " (" + strings.Join(notes, "; ") + ")"
 	}
-	return fmt.Sprintf("%s: %s, best AICc of %d models%s; %s",
-		describeHistory(s.nObs, opt.Period), what, models, extra, describeBacktest(bt, f.Confidence))
+	return fmt.Sprintf("%s: %s, %s%s; %s",
+		describeHistory(s.nObs, opt.Period), what, how, extra, describeBacktest(bt, f.Confidence))
 }

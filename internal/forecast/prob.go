@@ -32,20 +32,24 @@ func ProbAbove(f Forecast, threshold float64) float64 {
 	n := len(f.Points)
 	mean := make([]float64, n)
 	sd := make([]float64, n)
-	maxMarginal := 0.0
+	maxMarginal, sumMarginal := 0.0, 0.0
 	for i, p := range f.Points {
 		mean[i] = p.Mean
 		sd[i] = p.SD
 		if sd[i] <= 0 || !finite(sd[i]) {
 			sd[i] = math.Max(0, (p.High-p.Low)/(2*z))
 		}
-		maxMarginal = math.Max(maxMarginal, marginalAbove(mean[i], sd[i], threshold))
+		pm := marginalAbove(mean[i], sd[i], threshold)
+		maxMarginal = math.Max(maxMarginal, pm)
+		sumMarginal += pm
 	}
-	if maxMarginal >= 1 {
+	switch {
+	case maxMarginal >= 1:
 		return 1
-	}
-	if maxMarginal < 1e-9 {
-		return maxMarginal
+	case sumMarginal < 1e-3:
+		// The union bound is tight enough (and errs high) when every step is
+		// this unlikely.
+		return sumMarginal
 	}
 	// Split each step's variance into a transient part (the one-step variance)
 	// and a persistent part that only grows: increments of a random walk.
@@ -60,13 +64,22 @@ func ProbAbove(f Forecast, threshold float64) float64 {
 		inc[i] = math.Sqrt(persistent - prev)
 		prev = persistent
 	}
+	// A step whose path sits more than 6 transient sds below the threshold
+	// cannot cross there (p < 1e-9): skip drawing its shock.
+	margin := 6 * transient
 	rng := rand.New(rand.NewPCG(0x5eed, 0xf04eca57))
 	hits := 0
 	for range probPaths {
 		walk := 0.0
 		for i := range n {
-			walk += inc[i] * rng.NormFloat64()
-			if mean[i]+walk+transient*rng.NormFloat64() > threshold {
+			if inc[i] > 0 {
+				walk += inc[i] * rng.NormFloat64()
+			}
+			x := mean[i] + walk
+			if x+margin <= threshold {
+				continue
+			}
+			if x+transient*rng.NormFloat64() > threshold {
 				hits++
 				break
 			}
