@@ -107,7 +107,9 @@ const (
 	preventiveLookahead    = 168
 )
 
-// Advise runs the chain. clock measures step durations (nil: durations are 0).
+// Advise runs the chain with the embedded knowledge base. clock measures
+// step durations (nil: durations are 0). The result is deterministic for a
+// given input apart from those durations.
 func Advise(in Input, clock func() time.Time) Result {
 	return advise(in, clock)
 }

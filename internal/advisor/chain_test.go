@@ -15,7 +15,7 @@ func TestAdviseBranch(t *testing.T) {
 		{"flat medium is standard", Input{Score: 55, Trend: 0, HorizonHours: 24}, ChainStandard, 24},
 		{"rising but low is standard", Input{Score: 45, Trend: 5, HorizonHours: 24}, ChainStandard, 24},
 		{"custom threshold", Input{Score: 65, HighThreshold: 60, HorizonHours: 48}, ChainCritical, 48},
-		{"empty", Input{}, ChainStandard, 0},
+		{"empty", Input{}, ChainStandard, 24},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

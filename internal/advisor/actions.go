@@ -1,0 +1,674 @@
+package advisor
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/cloudsage/cloudsage"
+)
+
+const (
+	minActions      = 3
+	maxActions      = 5
+	maxGroups       = 3 // actions per entry split by group_by
+	maxEvidencePats = 10
+	maxSampleBytes  = 500
+	secondaryFactor = 0.5 // an entry's second action ranks at half its first
+	maxCritical     = 2
+)
+
+// builtinParams are computed for every candidate (see candidate.params).
+var builtinParams = map[string]bool{
+	"activity": true, "activity_long": true, "recent": true, "before": true, "count": true, "errors": true,
+	"warns": true, "window": true, "span": true, "change": true, "kind": true, "phrase": true, "template": true,
+	"share": true, "first_seen": true, "last_seen": true, "first_seen_or_window": true, "surge": true,
+	"patterns": true, "value": true, "baseline": true, "ratio": true, "points": true,
+	"weight": true, "factor_status": true, "score": true, "peak": true, "p_high": true, "horizon": true,
+	"lookahead": true, "high": true, "trend": true, "hours_to_high": true, "peak_by": true, "events": true,
+	"pattern_total": true, "since": true, "new_errors_text": true, "factor_label": true, "factor_label_cap": true, "volume_share": true,
+}
+
+var factorLabels = map[string]string{
+	"error_rate": "the error rate", "log_volume": "the log volume", "latency": "latency", "memory": "memory use", "cpu": "CPU use",
+}
+
+// aggregate sums the matched patterns of a candidate.
+type aggregate struct {
+	recent, before, count, errors, warns int64
+	surge                                float64
+	fresh                                bool
+	first, last                          time.Time
+	newCount                             int
+	newErrors                            int
+}
+
+// candidate is one matched signature (or one group of it) before ranking.
+type candidate struct {
+	entry     *Entry
+	key       string
+	group     string
+	ms        []match
+	factor    *FactorState
+	ratio     float64
+	agg       aggregate
+	severity  float64
+	strength  float64
+	boost     float64
+	pref      float64
+	userNow   bool
+	params    map[string]string
+	phrases   []string
+	extra     map[string]float64 // evidence numbers beyond the patterns and factor
+}
+
+func (c *candidate) score() float64 {
+	return c.severity * (0.2 + 0.8*c.strength) * c.boost * c.pref
+}
+
+// buildCandidates matches every entry against the patterns and factors.
+func buildCandidates(kb *KnowledgeBase, e *env, chain string) []*candidate {
+	matches := matchPatterns(kb, e)
+	var out []*candidate
+	for i, ent := range kb.Entries {
+		ms := matches[i]
+		var f *FactorState
+		var ratio float64
+		hit := false
+		if ent.Factor != nil {
+			f, ratio, hit = ent.Factor.match(e)
+		}
+		if ent.RequireFactor && !hit {
+			continue
+		}
+		if len(ms) == 0 && !hit {
+			continue
+		}
+		sortMatches(ms)
+		for _, g := range groupMatches(ent, ms) {
+			c := &candidate{entry: ent, key: ent.Key, group: g.name, ms: g.ms, severity: ent.Severity}
+			if hit {
+				c.factor, c.ratio = f, ratio
+			}
+			c.assess(e, chain)
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+type group struct {
+	name string
+	ms   []match
+}
+
+func groupMatches(ent *Entry, ms []match) []group {
+	if ent.GroupBy == "" || len(ms) == 0 {
+		return []group{{ms: ms}}
+	}
+	var gs []group
+	idx := map[string]int{}
+	for _, m := range ms {
+		name := ent.param(ent.GroupBy, m.v)
+		i, ok := idx[name]
+		if !ok {
+			i = len(gs)
+			idx[name] = i
+			gs = append(gs, group{name: name})
+		}
+		gs[i].ms = append(gs[i].ms, m)
+	}
+	sort.SliceStable(gs, func(i, j int) bool { return sumRecent(gs[i].ms) > sumRecent(gs[j].ms) })
+	if len(gs) > maxGroups {
+		gs = gs[:maxGroups]
+	}
+	return gs
+}
+
+func sumRecent(ms []match) int64 {
+	var n int64
+	for _, m := range ms {
+		n += max(m.v.p.Recent, 0)
+	}
+	return n
+}
+
+// assess aggregates the evidence and computes strength, boost and preference.
+func (c *candidate) assess(e *env, chain string) {
+	a := &c.agg
+	seen := map[string]bool{}
+	for _, m := range c.ms {
+		p := m.v.p
+		a.recent += max(p.Recent, 0)
+		a.before += max(p.Before, 0)
+		a.count += max(p.Count, 0)
+		a.errors += max(p.Errors, 0)
+		a.warns += max(p.Warns, 0)
+		if !p.FirstSeen.IsZero() && (a.first.IsZero() || p.FirstSeen.Before(a.first)) {
+			a.first = p.FirstSeen
+		}
+		if p.LastSeen.After(a.last) {
+			a.last = p.LastSeen
+		}
+		if p.New {
+			a.newCount++
+			if p.Errors > 0 {
+				a.newErrors++
+			}
+		}
+		if m.phrase != "" && !seen[strings.ToLower(m.phrase)] {
+			seen[strings.ToLower(m.phrase)] = true
+			c.phrases = append(c.phrases, m.phrase)
+		}
+	}
+	a.surge, a.fresh = e.surge(a.recent, a.before)
+
+	var s float64
+	if len(c.ms) > 0 {
+		vol := strengthOfVolume(a.recent)
+		if a.recent == 0 {
+			vol = 0.3 * strengthOfVolume(a.count)
+		}
+		surge := 0.0
+		switch {
+		case a.fresh:
+			surge = 1
+		case a.surge > 1:
+			surge = clamp01(math.Log2(a.surge) / 5)
+		}
+		share := 0.0
+		if e.totalErrors > 0 {
+			share = float64(a.errors) / float64(e.totalErrors)
+		}
+		newness := 0.0
+		if a.newErrors > 0 {
+			newness = 1
+		} else if a.newCount > 0 {
+			newness = 0.5
+		}
+		level := 0.4
+		switch {
+		case a.errors > 0:
+			level = 1
+		case a.warns > 0:
+			level = 0.7
+		case c.ms[0].v.errLike:
+			level = 0.6
+		}
+		rel := 0.0
+		for _, name := range c.entry.Relates {
+			if f := e.factors[name]; f != nil && f.Weight > 0 {
+				rel = max(rel, clamp01(f.Points/f.Weight))
+			}
+		}
+		s = level*(0.4*vol+0.2*surge+0.15*share+0.1*newness) + 0.15*rel
+	}
+	if c.factor != nil {
+		f := c.factor
+		pts := 0.0
+		if f.Weight > 0 {
+			pts = clamp01(f.Points / f.Weight)
+		}
+		dev := 0.0
+		if c.ratio >= 1 {
+			dev = clamp01((c.ratio - 1) / 2)
+		} else {
+			dev = clamp01((1 - c.ratio) / 0.9)
+		}
+		fs := 0.5*pts + 0.5*dev
+		if len(c.ms) > 0 {
+			s = max(s, fs) + 0.1
+		} else {
+			s = fs
+		}
+	}
+	c.strength = clamp01(s)
+	c.userNow = c.entry.UserFacing && (a.recent > 0 || c.factor != nil)
+	c.boost = 1
+	switch chain {
+	case ChainCritical:
+		if c.userNow {
+			c.boost = 1.5
+		}
+	case ChainPreventive:
+		if c.entry.Trend {
+			c.boost = 1.5
+		}
+	}
+	c.pref = preference(e.in.Preferences, c.key)
+	c.params = c.buildParams(e)
+}
+
+// preference is the learned multiplier for key: 1 when unknown, within [0, 10].
+func preference(prefs map[string]float64, key string) float64 {
+	p, ok := prefs[key]
+	if !ok || math.IsNaN(p) {
+		return 1
+	}
+	return min(max(p, 0), 10)
+}
+
+// buildParams computes every template parameter the evidence supports.
+func (c *candidate) buildParams(e *env) map[string]string {
+	p := map[string]string{
+		"window":    fmtDur(e.window),
+		"score":     strconv.FormatFloat(math.Round(finite(e.in.Score)), 'f', 0, 64),
+		"peak":      strconv.FormatFloat(math.Round(finite(e.in.PeakScore)), 'f', 0, 64),
+		"p_high":    fmtPct(clamp01(e.in.PHigh)),
+		"horizon":   strconv.Itoa(e.in.HorizonHours) + " h",
+		"lookahead": "7 days",
+	}
+	if e.beforeSpan >= time.Minute {
+		p["span"] = fmtDur(e.beforeSpan)
+	}
+	p["high"] = strconv.FormatFloat(math.Round(e.in.HighThreshold), 'f', 0, 64)
+	p["events"] = fmtInt(e.totalCount)
+	p["pattern_total"] = strconv.Itoa(len(e.views))
+	if !e.in.At.IsZero() && e.in.HorizonHours > 0 {
+		p["peak_by"] = fmtTime(e.in.At.Add(time.Duration(e.in.HorizonHours)*time.Hour), e.in.At)
+	}
+	if tr := finite(e.in.Trend); math.Abs(tr) >= 0.05 {
+		sign := "+"
+		if tr < 0 {
+			sign = ""
+		}
+		p["trend"] = sign + fmtNum(tr) + "/h"
+		if h := hoursToHigh(e.in); h > 0 {
+			p["hours_to_high"] = fmtDur(time.Duration(h * float64(time.Hour)).Round(time.Minute))
+		}
+	}
+	if f := c.factor; f != nil {
+		p["value"] = fmtValue(f.Value, f.Unit)
+		p["baseline"] = fmtValue(f.Baseline, f.Unit)
+		p["ratio"] = fmtRatio(c.ratio)
+		p["points"] = fmtNum(f.Points)
+		p["weight"] = fmtNum(f.Weight)
+		p["factor_label"] = factorLabels[f.Name]
+		if p["factor_label"] == "" {
+			p["factor_label"] = clean(f.Name, 20)
+		}
+		p["factor_label_cap"] = capitalize(p["factor_label"])
+		p["factor_status"] = clean(f.Status, 16)
+		if p["factor_status"] == "" {
+			p["factor_status"] = "normal"
+		}
+	}
+	if len(c.ms) == 0 {
+		p["first_seen_or_window"] = "the last " + p["window"]
+		return p
+	}
+	a := c.agg
+	top := c.ms[0].v
+	p["recent"] = fmtInt(a.recent)
+	p["before"] = fmtInt(a.before)
+	p["count"] = fmtInt(a.count)
+	p["errors"] = fmtInt(a.errors)
+	p["warns"] = fmtInt(a.warns)
+	p["patterns"] = strconv.Itoa(len(c.ms))
+	p["template"] = top.tmpl
+	if e.totalCount > 0 {
+		p["volume_share"] = fmtPct(float64(a.count) / float64(e.totalCount))
+	}
+	p["first_seen"] = fmtTime(a.first, e.in.At)
+	p["last_seen"] = fmtTime(a.last, e.in.At)
+	p["first_seen_or_window"] = p["first_seen"]
+	if p["first_seen"] == "" {
+		p["first_seen_or_window"] = "the last " + p["window"]
+	}
+	// since: when this began, as far as the evidence shows.
+	p["since"] = "the last " + p["window"]
+	if !a.first.IsZero() && !e.in.At.IsZero() && (a.fresh || a.newCount > 0 || e.in.At.Sub(a.first) <= e.window) {
+		p["since"] = p["first_seen"]
+	}
+	if a.newErrors == 1 {
+		p["new_errors_text"] = "1 new error pattern"
+	} else if a.newErrors > 1 {
+		p["new_errors_text"] = strconv.Itoa(a.newErrors) + " new error patterns"
+	}
+	if a.surge > 0 {
+		p["surge"] = fmtRatio(a.surge)
+	}
+	if e.totalErrors > 0 && a.errors > 0 {
+		p["share"] = fmtPct(float64(a.errors)/float64(e.totalErrors)) + " of all errors"
+	}
+	switch {
+	case a.errors > 0:
+		p["kind"] = "errors"
+	case a.warns > 0:
+		p["kind"] = "warnings"
+	default:
+		p["kind"] = "lines"
+	}
+	if len(c.phrases) > 0 {
+		q := quotePhrase(c.phrases[0])
+		if len(c.phrases) > 1 {
+			q += " / " + quotePhrase(c.phrases[1])
+		}
+		if len(c.phrases) > 2 {
+			q += " (+" + strconv.Itoa(len(c.phrases)-2) + " more)"
+		}
+		p["phrase"] = q
+	}
+	p["change"] = changeText(e, a)
+	p["activity"] = activityText(e, a, p)
+	long := p["activity"]
+	if p["share"] != "" && a.errors < e.totalErrors {
+		long += "; " + p["share"]
+	}
+	if len(c.ms) > 1 {
+		long += "; " + p["patterns"] + " patterns, led by '" + top.tmpl + "'"
+	} else if top.tmpl != "" {
+		long += "; pattern '" + top.tmpl + "'"
+	}
+	if p["first_seen"] != "" {
+		long += ", first seen " + p["first_seen"]
+	}
+	p["activity_long"] = long
+	for _, name := range paramNames(c.entry) {
+		for _, m := range c.ms {
+			if v := c.entry.param(name, m.v); v != "" {
+				p[name] = v
+				break
+			}
+		}
+	}
+	if c.group != "" && c.entry.GroupBy != "" {
+		p[c.entry.GroupBy] = c.group
+	}
+	return p
+}
+
+func paramNames(ent *Entry) []string {
+	names := []string{"route", "status", "ip", "hostport", "exception", "host", "service"}
+	for _, px := range ent.params {
+		if !genericParams[px.name] {
+			names = append(names, px.name)
+		}
+	}
+	return names
+}
+
+// quotePhrase quotes matched text; a status ("HTTP 503") is not a quote.
+func quotePhrase(s string) string {
+	if strings.HasPrefix(s, "HTTP ") {
+		return s
+	}
+	return "'" + s + "'"
+}
+
+// changeText compares the recent window with the history before it.
+func changeText(e *env, a aggregate) string {
+	span := fmtDur(e.beforeSpan)
+	switch {
+	case a.recent == 0:
+		return "none in the last " + fmtDur(e.window)
+	case e.beforeSpan < time.Minute:
+		return "no earlier history to compare"
+	case a.before == 0:
+		return "none in the " + span + " before"
+	case a.surge >= 2:
+		return fmtRatio(a.surge) + " the rate of the " + span + " before (" + fmtInt(a.before) + ")"
+	case a.surge >= 0.5:
+		return "about the usual rate (" + fmtInt(a.before) + " in the " + span + " before)"
+	default:
+		return "below the rate of the " + span + " before (" + fmtInt(a.before) + ")"
+	}
+}
+
+// activityText is the headline evidence: "1,204 'too many clients' errors
+// in 15 min, none in the 24 h before".
+func activityText(e *env, a aggregate, p map[string]string) string {
+	what := p["kind"]
+	if p["phrase"] != "" {
+		what = p["phrase"] + " " + what
+	}
+	if a.recent > 0 {
+		return fmtInt(a.recent) + " " + what + " in " + fmtDur(e.window) + ", " + p["change"]
+	}
+	s := fmtInt(a.count) + " " + what + " earlier"
+	if p["last_seen"] != "" {
+		s += " (last " + p["last_seen"] + ")"
+	}
+	return s + ", none in the last " + fmtDur(e.window)
+}
+
+// render turns a candidate into an action with its tmplIdx-th usable
+// template; ok is false when no template is usable.
+func (c *candidate) render(e *env, nth int) (Action, bool) {
+	used := 0
+	for i, t := range c.entry.tmpls {
+		title, ok1 := t.title.render(c.params)
+		why, ok2 := t.why.render(c.params)
+		if !ok1 || !ok2 {
+			continue
+		}
+		if used < nth {
+			used++
+			continue
+		}
+		a := Action{
+			Key:      c.key,
+			Title:    capitalize(title),
+			Why:      capitalize(why),
+			Priority: c.priority(e),
+			Evidence: c.evidence(e),
+		}
+		a.ID = actionID(c.key, c.group, c.idPatterns(), i)
+		a.Score = round3(c.score())
+		if nth > 0 {
+			a.Score = round3(a.Score * secondaryFactor)
+			a.Priority = demote(a.Priority)
+		}
+		return a, true
+	}
+	return Action{}, false
+}
+
+func (c *candidate) priority(e *env) string {
+	p := c.severity * c.strength
+	chain, _ := branch(e.in)
+	if chain == ChainCritical {
+		switch {
+		case p >= 0.5 && c.userNow:
+			return "critical"
+		case p >= 0.35:
+			return "high"
+		case p >= 0.2:
+			return "medium"
+		}
+		return "low"
+	}
+	switch {
+	case p >= 0.5:
+		return "high"
+	case p >= 0.25:
+		return "medium"
+	}
+	return "low"
+}
+
+var priorities = []string{"critical", "high", "medium", "low"}
+
+func demote(p string) string {
+	for i, q := range priorities[:len(priorities)-1] {
+		if p == q {
+			return priorities[i+1]
+		}
+	}
+	return p
+}
+
+// capCritical keeps "critical" for the first maxCritical actions so the
+// label still means "do this first".
+func capCritical(acts []Action) {
+	n := 0
+	for i := range acts {
+		if acts[i].Priority == "critical" {
+			n++
+			if n > maxCritical {
+				acts[i].Priority = "high"
+			}
+		}
+	}
+}
+
+// idPatterns are the main evidence patterns: the three with the most lines
+// over the whole history (more stable between reports than recent counts).
+func (c *candidate) idPatterns() []string {
+	ms := append([]match(nil), c.ms...)
+	sort.SliceStable(ms, func(i, j int) bool {
+		a, b := ms[i].v.p, ms[j].v.p
+		if a.Count != b.Count {
+			return a.Count > b.Count
+		}
+		return a.ID < b.ID
+	})
+	var ids []string
+	for i, m := range ms {
+		if i == 3 {
+			break
+		}
+		ids = append(ids, string(m.v.id))
+	}
+	sort.Strings(ids)
+	if len(ids) == 0 && c.factor != nil {
+		ids = []string{"factor:" + c.factor.Name}
+	}
+	return ids
+}
+
+// actionID hashes the key, the group and the main pattern ids, so the same
+// situation keeps the same id from one report to the next.
+func actionID(key, group string, ids []string, variant int) string {
+	h := sha256.New()
+	h.Write([]byte(key))
+	h.Write([]byte{0})
+	h.Write([]byte(group))
+	for _, id := range ids {
+		h.Write([]byte{0})
+		h.Write([]byte(id))
+	}
+	if variant > 0 {
+		h.Write([]byte{1, byte(variant)})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+func (c *candidate) evidence(e *env) Evidence {
+	ev := Evidence{Patterns: []cloudsage.PatternID{}, Numbers: map[string]float64{}, Samples: []string{}}
+	for i, m := range c.ms {
+		if i == maxEvidencePats {
+			break
+		}
+		ev.Patterns = append(ev.Patterns, m.v.id)
+	}
+	a := c.agg
+	if len(c.ms) > 0 {
+		ev.Numbers["recent"] = float64(a.recent)
+		ev.Numbers["before"] = float64(a.before)
+		ev.Numbers["count"] = float64(a.count)
+		ev.Numbers["errors"] = float64(a.errors)
+		ev.Numbers["window_minutes"] = round3(e.window.Minutes())
+		if a.warns > 0 {
+			ev.Numbers["warns"] = float64(a.warns)
+		}
+		if a.surge > 0 {
+			ev.Numbers["surge_ratio"] = round3(a.surge)
+		}
+		if e.totalErrors > 0 && a.errors > 0 {
+			ev.Numbers["error_share"] = round3(float64(a.errors) / float64(e.totalErrors))
+		}
+		if a.newCount > 0 {
+			ev.Numbers["new_patterns"] = float64(a.newCount)
+		}
+		if len(c.ms) > 1 {
+			ev.Numbers["patterns"] = float64(len(c.ms))
+		}
+	}
+	if f := c.factor; f != nil {
+		ev.Numbers[f.Name+"_value"] = round3(f.Value)
+		ev.Numbers[f.Name+"_baseline"] = round3(f.Baseline)
+		ev.Numbers[f.Name+"_points"] = round3(f.Points)
+	}
+	for k, v := range c.extra {
+		ev.Numbers[k] = round3(v)
+	}
+	ev.Samples = samplesOf(c.ms)
+	return ev
+}
+
+// samplesOf takes up to three distinct sample lines, the first of each top
+// pattern before the second of any.
+func samplesOf(ms []match) []string {
+	out := []string{}
+	seen := map[string]bool{}
+	for round := 0; round < maxSamples && len(out) < maxSamples; round++ {
+		for _, m := range ms {
+			if len(out) == maxSamples {
+				break
+			}
+			if round >= len(m.v.p.Samples) {
+				continue
+			}
+			s := cleanSample(m.v.p.Samples[round], maxSampleBytes)
+			if s == "" || seen[s] {
+				continue
+			}
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func capitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if r == utf8.RuneError || !unicode.IsLower(r) {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// rankActions renders candidates, adds each entry's secondary action,
+// de-duplicates and sorts best first.
+func rankActions(e *env, cands []*candidate) []Action {
+	var acts []Action
+	for _, c := range cands {
+		if a, ok := c.render(e, 0); ok {
+			acts = append(acts, a)
+		}
+		if a, ok := c.render(e, 1); ok {
+			acts = append(acts, a)
+		}
+	}
+	return dedupSort(acts)
+}
+
+func dedupSort(acts []Action) []Action {
+	sort.SliceStable(acts, func(i, j int) bool {
+		if acts[i].Score != acts[j].Score {
+			return acts[i].Score > acts[j].Score
+		}
+		if acts[i].Key != acts[j].Key {
+			return acts[i].Key < acts[j].Key
+		}
+		return acts[i].ID < acts[j].ID
+	})
+	seenID := map[string]bool{}
+	seenTitle := map[string]bool{}
+	out := acts[:0]
+	for _, a := range acts {
+		if seenID[a.ID] || seenTitle[a.Title] {
+			continue
+		}
+		seenID[a.ID], seenTitle[a.Title] = true, true
+		out = append(out, a)
+	}
+	return out
+}

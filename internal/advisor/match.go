@@ -1,0 +1,501 @@
+package advisor
+
+import (
+	"math"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cloudsage/cloudsage"
+)
+
+// Limits that keep matching cheap whatever the input holds.
+const (
+	maxTextBytes  = 2048 // of a template or one sample, for matching
+	maxSamples    = 3
+	maxParamRunes = 60
+	maxPhraseRune = 40
+	freshHistory  = 30 * time.Minute // history needed before "none before" means new
+)
+
+// view is one pattern prepared for matching.
+type view struct {
+	p       *PatternStat
+	texts   []string // samples first (raw, unmasked), then the template
+	lower   string   // all texts, lowercased, joined by newlines
+	joined  string   // all texts joined by newlines (same layout as lower when lengths agree)
+	level   cloudsage.Level
+	status  string  // HTTP status, "" when none
+	surge   float64 // recent rate over the rate before; 0 when unknown
+	fresh   bool    // nothing before, something now, with enough history before
+	id      cloudsage.PatternID
+	tmpl    string // cleaned template for display
+	errLike bool   // text reads like an error even without an error level
+}
+
+// env is what every step shares for one Advise call.
+type env struct {
+	in          Input
+	window      time.Duration
+	beforeSpan  time.Duration // history before the recent window, at most 24 h
+	views       []*view
+	totalErrors int64
+	totalRecent int64
+	totalCount  int64
+	factors     map[string]*FactorState
+}
+
+var errorWords = []string{"error", "fail", "fatal", "exception", "refused", "timeout", "timed out", "denied", "panic", "critical", "cannot", "unable"}
+
+func newEnv(in Input) *env {
+	e := &env{in: in, window: in.RecentWindow, factors: map[string]*FactorState{}}
+	if e.window <= 0 {
+		e.window = 15 * time.Minute
+	}
+	for i := range in.Factors {
+		f := &in.Factors[i]
+		if _, dup := e.factors[f.Name]; !dup {
+			e.factors[f.Name] = f
+		}
+	}
+	var earliest time.Time
+	for i := range in.Patterns {
+		p := &in.Patterns[i]
+		if !p.FirstSeen.IsZero() && (earliest.IsZero() || p.FirstSeen.Before(earliest)) {
+			earliest = p.FirstSeen
+		}
+	}
+	if !earliest.IsZero() && !in.At.IsZero() {
+		span := in.At.Sub(earliest) - e.window
+		e.beforeSpan = min(max(span, 0), 24*time.Hour)
+	}
+	e.views = make([]*view, 0, len(in.Patterns))
+	for i := range in.Patterns {
+		p := &in.Patterns[i]
+		v := e.newView(p)
+		e.views = append(e.views, v)
+		e.totalErrors += max(p.Errors, 0)
+		e.totalRecent += max(p.Recent, 0)
+		e.totalCount += max(p.Count, 0)
+	}
+	return e
+}
+
+func (e *env) newView(p *PatternStat) *view {
+	v := &view{p: p, id: p.ID, tmpl: clean(p.Template, 80)}
+	for i, s := range p.Samples {
+		if i == maxSamples {
+			break
+		}
+		v.texts = append(v.texts, capBytes(s, maxTextBytes))
+	}
+	v.texts = append(v.texts, capBytes(p.Template, maxTextBytes))
+	v.joined = strings.Join(v.texts, "\n")
+	v.lower = strings.ToLower(v.joined)
+	for _, w := range errorWords {
+		if strings.Contains(v.lower, w) {
+			v.errLike = true
+			break
+		}
+	}
+	switch {
+	case p.Errors > 0:
+		v.level = cloudsage.LevelError
+	case p.Warns > 0 || v.errLike:
+		v.level = cloudsage.LevelWarn
+	default:
+		v.level = cloudsage.LevelInfo
+	}
+	v.status = statusOf(p, v.texts)
+	v.surge, v.fresh = e.surge(max(p.Recent, 0), max(p.Before, 0))
+	return v
+}
+
+// surge compares the recent rate with the rate in the history before it.
+func (e *env) surge(recent, before int64) (ratio float64, fresh bool) {
+	if recent == 0 || e.beforeSpan < time.Minute {
+		return 0, false
+	}
+	if before == 0 {
+		return 0, e.beforeSpan >= freshHistory
+	}
+	rr := float64(recent) / e.window.Minutes()
+	br := float64(before) / e.beforeSpan.Minutes()
+	return rr / br, false
+}
+
+func capBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
+
+// match is one pattern matched by one entry.
+type match struct {
+	v      *view
+	phrase string
+}
+
+// matchPatterns returns, per entry, the patterns it matches; a pattern
+// matched by a more specific entry is left out of less specific ones
+// (specificity 0 entries keep everything they match).
+func matchPatterns(kb *KnowledgeBase, e *env) [][]match {
+	out := make([][]match, len(kb.Entries))
+	best := make([]int, len(e.views))
+	for i, ent := range kb.Entries {
+		for j, v := range e.views {
+			phrase, ok := ent.matchView(v, e)
+			if !ok {
+				continue
+			}
+			out[i] = append(out[i], match{v: v, phrase: phrase})
+			if ent.Specificity > best[j] {
+				best[j] = ent.Specificity
+			}
+		}
+	}
+	idx := make(map[*view]int, len(e.views))
+	for j, v := range e.views {
+		idx[v] = j
+	}
+	for i, ent := range kb.Entries {
+		if ent.Specificity == 0 {
+			continue
+		}
+		kept := out[i][:0]
+		for _, m := range out[i] {
+			if best[idx[m.v]] <= ent.Specificity {
+				kept = append(kept, m)
+			}
+		}
+		out[i] = kept
+	}
+	return out
+}
+
+func (ent *Entry) matchView(v *view, e *env) (string, bool) {
+	for _, r := range ent.Rules {
+		if phrase, ok := r.match(v, e); ok {
+			return phrase, true
+		}
+	}
+	return "", false
+}
+
+func (r *Rule) match(v *view, e *env) (string, bool) {
+	p := v.p
+	if r.minLevel != 0 && v.level < r.minLevel {
+		return "", false
+	}
+	if r.MinRecent > 0 && p.Recent < r.MinRecent {
+		return "", false
+	}
+	if r.MinSurge > 0 && !v.fresh && v.surge < r.MinSurge {
+		return "", false
+	}
+	if r.NewErrors && !(p.New && p.Errors > 0) {
+		return "", false
+	}
+	for _, f := range r.fields {
+		if val, ok := p.Fields[f.name]; !ok || !f.re.MatchString(val) {
+			return "", false
+		}
+	}
+	phrase := ""
+	if r.status != nil {
+		if v.status == "" || !r.status.MatchString(v.status) {
+			return "", false
+		}
+		// A status read only from samples of a pattern with no error or
+		// warning lines is likely a mixed pattern (200s and 500s): skip.
+		if v.level < cloudsage.LevelWarn && !templateHasStatus(p, v.status) {
+			return "", false
+		}
+		phrase = "HTTP " + v.status
+	}
+	if len(r.keywords) > 0 || r.re != nil {
+		hit := ""
+		for _, k := range r.keywords {
+			if i := strings.Index(v.lower, k); i >= 0 {
+				hit = k
+				if len(v.lower) == len(v.joined) {
+					hit = v.joined[i : i+len(k)]
+				}
+				break
+			}
+		}
+		if hit == "" && r.re != nil {
+			if loc := r.re.FindStringIndex(v.joined); loc != nil {
+				hit = v.joined[loc[0]:loc[1]]
+			}
+		}
+		if hit == "" {
+			return "", false
+		}
+		phrase = clean(hit, maxPhraseRune)
+	}
+	return phrase, true
+}
+
+// match reports whether the factor rule holds, with the factor and its
+// value/baseline ratio.
+func (fr *FactorRule) match(e *env) (*FactorState, float64, bool) {
+	f := e.factors[fr.Name]
+	if f == nil {
+		return nil, 0, false
+	}
+	if len(fr.Status) > 0 {
+		ok := false
+		for _, s := range fr.Status {
+			if f.Status == s {
+				ok = true
+			}
+		}
+		if !ok {
+			return nil, 0, false
+		}
+	}
+	if finite(f.Baseline) < fr.MinBaseline {
+		return nil, 0, false
+	}
+	r := factorRatio(f)
+	if fr.MinRatio > 0 && r < fr.MinRatio {
+		return nil, 0, false
+	}
+	if fr.MaxRatio > 0 && r > fr.MaxRatio {
+		return nil, 0, false
+	}
+	return f, r, true
+}
+
+// factorRatio is value/baseline: 1 when both are 0, large when only the
+// baseline is 0.
+func factorRatio(f *FactorState) float64 {
+	v, b := finite(f.Value), finite(f.Baseline)
+	switch {
+	case b > 0:
+		return v / b
+	case v > 0:
+		return 1e6
+	default:
+		return 1
+	}
+}
+
+// --- evidence extraction -------------------------------------------------
+
+var (
+	statusRE   = regexp.MustCompile(`(?i)(?:HTTP/\d(?:\.\d)?"?\s+|\bstatus(?:_?code)?["']?\s*[=:]\s*["']?|\bresponse code[=: ]+|\breturned\s+)([1-5]\d\d)\b`)
+	requestRE  = regexp.MustCompile(`\b(?:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)\s+(/[^\s"?]*)`)
+	pathKVRE   = regexp.MustCompile(`(?i)\b(?:path|route|uri|url|endpoint)["']?\s*[=:]\s*["']?(/[^\s"'?&,]*)`)
+	ipRE       = regexp.MustCompile(`\b((?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3})\b`)
+	fromIPRE   = regexp.MustCompile(`(?i)\b(?:from|client|rhost=|remote_addr=|ip=)\s*\[?((?:\d{1,3}\.){3}\d{1,3})`)
+	hostPortRE = regexp.MustCompile(`\b((?:\d{1,3}\.){3}\d{1,3}|[a-zA-Z][\w-]*(?:\.[\w-]+)*):(\d{2,5})\b`)
+	javaExcRE  = regexp.MustCompile(`\b((?:[a-zA-Z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error))\b`)
+	simpleExc  = regexp.MustCompile(`\b([A-Z][A-Za-z0-9]*(?:Exception|Error))\b`)
+	panicRE    = regexp.MustCompile(`panic: ([^\n]{1,60})`)
+	idSegRE    = regexp.MustCompile(`^(?:\d+|[0-9a-fA-F]{8,}|[0-9a-fA-F]{8}-[0-9a-fA-F-]{27})$`)
+	tsLikeRE   = regexp.MustCompile(`^[Tt]?\d+$`)
+)
+
+// genericParams are extracted for every entry from fields and text.
+var genericParams = map[string]bool{"route": true, "status": true, "ip": true, "hostport": true, "exception": true, "host": true, "service": true}
+
+func fieldOf(p *PatternStat, names ...string) string {
+	for _, n := range names {
+		if v := p.Fields[n]; v != "" && !strings.Contains(v, "<") {
+			return v
+		}
+	}
+	return ""
+}
+
+func statusOf(p *PatternStat, texts []string) string {
+	if s := fieldOf(p, "status", "status_code", "http.status_code", "http_status", "http.response.status_code", "response_status"); s != "" {
+		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n >= 100 && n < 600 {
+			return strconv.Itoa(n)
+		}
+	}
+	for _, t := range texts {
+		if m := statusRE.FindStringSubmatch(t); m != nil {
+			return m[1]
+		}
+	}
+	return ""
+}
+
+func templateHasStatus(p *PatternStat, status string) bool {
+	if fieldOf(p, "status", "status_code", "http.status_code", "http_status", "http.response.status_code", "response_status") == status {
+		return true
+	}
+	m := statusRE.FindStringSubmatch(p.Template)
+	return m != nil && m[1] == status
+}
+
+// routeOf finds the request route: a field, else the template's path when
+// it is not fully masked, else the first sample's path with ids replaced.
+func routeOf(v *view) string {
+	if r := fieldOf(v.p, "route", "http.route", "path", "url.path", "http.target", "uri", "request_uri", "endpoint", "url"); r != "" {
+		return normRoute(r)
+	}
+	if m := requestRE.FindStringSubmatch(v.p.Template); m != nil && len(m[1]) > 1 && !strings.HasPrefix(m[1], "/<") {
+		return normRoute(m[1])
+	}
+	for _, t := range v.texts {
+		if m := requestRE.FindStringSubmatch(t); m != nil {
+			return normRoute(m[1])
+		}
+		if m := pathKVRE.FindStringSubmatch(t); m != nil {
+			return normRoute(m[1])
+		}
+	}
+	return ""
+}
+
+func normRoute(r string) string {
+	if i := strings.IndexAny(r, "?#"); i >= 0 {
+		r = r[:i]
+	}
+	if strings.HasPrefix(r, "http://") || strings.HasPrefix(r, "https://") {
+		if i := strings.Index(r[8:], "/"); i >= 0 {
+			r = r[8+i:]
+		}
+	}
+	segs := strings.Split(r, "/")
+	for i, s := range segs {
+		if idSegRE.MatchString(s) || strings.ContainsAny(s, "<>") {
+			segs[i] = ":id"
+		}
+	}
+	return clean(strings.Join(segs, "/"), maxParamRunes)
+}
+
+// ipOf finds the one client address behind a pattern: a field, or the
+// address every sample agrees on.
+func ipOf(v *view) string {
+	if ip := fieldOf(v.p, "client_ip", "remote_addr", "remote_ip", "src_ip", "source_ip", "clientip", "client.ip", "source.ip", "ip", "x_forwarded_for"); ip != "" {
+		return clean(ip, maxParamRunes)
+	}
+	agreed := ""
+	for i, t := range v.texts {
+		if i == len(v.texts)-1 && len(v.texts) > 1 {
+			break // the template: addresses there are usually masked
+		}
+		ip := ""
+		if m := fromIPRE.FindStringSubmatch(t); m != nil {
+			ip = m[1]
+		} else if m := ipRE.FindStringSubmatch(t); m != nil && strings.HasPrefix(strings.TrimSpace(t), m[1]) {
+			ip = m[1]
+		}
+		if ip == "" || (agreed != "" && ip != agreed) {
+			return ""
+		}
+		agreed = ip
+	}
+	return agreed
+}
+
+func hostPortOf(v *view) string {
+	for _, t := range v.texts {
+		for _, loc := range hostPortRE.FindAllStringSubmatchIndex(t, 8) {
+			host, port := t[loc[2]:loc[3]], t[loc[4]:loc[5]]
+			if loc[1] < len(t) && (t[loc[1]] == ':' || t[loc[1]] == '.') {
+				continue // a time of day or a version
+			}
+			if loc[0] > 0 && (t[loc[0]-1] == '-' || t[loc[0]-1] == '/' && !strings.HasSuffix(t[:loc[0]], "//")) {
+				continue
+			}
+			if tsLikeRE.MatchString(host) || strings.EqualFold(host, "http") || strings.EqualFold(host, "https") {
+				continue
+			}
+			if n, _ := strconv.Atoi(port); n == 0 || n > 65535 {
+				continue
+			}
+			return clean(host+":"+port, maxParamRunes)
+		}
+	}
+	return ""
+}
+
+func exceptionOf(v *view) string {
+	for _, t := range v.texts {
+		if m := javaExcRE.FindStringSubmatch(t); m != nil {
+			return clean(m[1], maxParamRunes)
+		}
+		if m := simpleExc.FindStringSubmatch(t); m != nil {
+			return clean(m[1], maxParamRunes)
+		}
+		if m := panicRE.FindStringSubmatch(t); m != nil {
+			return clean("panic: "+m[1], maxParamRunes)
+		}
+	}
+	return ""
+}
+
+// param extracts one named parameter for a pattern: the entry's own
+// extractors first, then the generic ones.
+func (ent *Entry) param(name string, v *view) string {
+	for _, px := range ent.params {
+		if px.name != name {
+			continue
+		}
+		for _, re := range px.res {
+			for _, t := range v.texts {
+				if m := re.FindStringSubmatch(t); m != nil {
+					if val := clean(m[1], maxParamRunes); val != "" && !strings.ContainsAny(val, "<>") {
+						return val
+					}
+				}
+			}
+		}
+	}
+	switch name {
+	case "route":
+		return routeOf(v)
+	case "status":
+		return v.status
+	case "ip":
+		return ipOf(v)
+	case "hostport":
+		return hostPortOf(v)
+	case "exception":
+		return exceptionOf(v)
+	case "host":
+		return clean(fieldOf(v.p, "host", "hostname", "host.name", "node", "instance"), maxParamRunes)
+	case "service":
+		return clean(fieldOf(v.p, "service", "service.name", "app", "application", "program", "container", "pod", "job"), maxParamRunes)
+	}
+	return ""
+}
+
+// sortViews orders matched patterns: most recent first, then most errors,
+// most lines, and id, so the order never depends on the input order.
+func sortMatches(ms []match) {
+	sort.SliceStable(ms, func(i, j int) bool {
+		a, b := ms[i].v.p, ms[j].v.p
+		if a.Recent != b.Recent {
+			return a.Recent > b.Recent
+		}
+		if a.Errors != b.Errors {
+			return a.Errors > b.Errors
+		}
+		if a.Count != b.Count {
+			return a.Count > b.Count
+		}
+		return a.ID < b.ID
+	})
+}
+
+// strengthOfVolume maps a count to 0..1 on a log scale (1,000 -> 1).
+func strengthOfVolume(n int64) float64 {
+	if n <= 0 {
+		return 0
+	}
+	return clamp01(math.Log10(1+float64(n)) / 3)
+}
