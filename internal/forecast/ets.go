@@ -8,10 +8,10 @@ import (
 type kind int
 
 const (
-	kindSES           kind = iota // ETS(A,N,N): level only
-	kindHoltDamped                // ETS(A,Ad,N): level + damped trend
-	kindSeasonal                  // ETS(A,N,A): level + additive season
-	kindHoltWinters               // ETS(A,Ad,A): level + damped trend + additive season
+	kindSES         kind = iota // ETS(A,N,N): level only
+	kindHoltDamped              // ETS(A,Ad,N): level + damped trend
+	kindSeasonal                // ETS(A,N,A): level + additive season
+	kindHoltWinters             // ETS(A,Ad,A): level + damped trend + additive season
 	numKinds
 )
 
