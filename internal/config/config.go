@@ -1,0 +1,243 @@
+// Package config is the server's configuration: defaults, then CLOUDSAGE_*
+// environment variables, then flags; Validate reports every problem at
+// once. Nothing reads configuration globally: cli builds one Config and
+// passes it to constructors.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Secret is a string that never shows itself in logs or output.
+type Secret string
+
+// String redacts the secret.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// LogValue redacts the secret in slog output.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// Reveal returns the secret's value, for the one place that needs it.
+func (s Secret) Reveal() string { return string(s) }
+
+// Config is everything `cloudsage serve` can be told.
+type Config struct {
+	Addr         string        // listen address
+	DataDir      string        // SQLite file and other local state
+	DatabaseURL  Secret        // postgres://... selects PostgreSQL; empty means SQLite in DataDir
+	LogLevel     string        // debug, info, warn, error
+	RateLimit    int           // ingest requests per minute per project
+	MaxBodyBytes int64         // largest ingest body, after decompression
+	MaxLineBytes int           // longest accepted log line
+	SessionTTL   time.Duration // how long a login lasts
+	Retention    time.Duration // how often old events are deleted
+	CORSOrigins  []string      // origins allowed to call the API cross-site; empty: CORS off
+	TrustProxy   bool          // trust X-Forwarded-Proto/For from a reverse proxy
+	Demo         bool          // create a demo user and project with sample logs
+}
+
+// Default returns the defaults.
+func Default() Config {
+	return Config{
+		Addr:         "127.0.0.1:8080",
+		DataDir:      "./cloudsage-data",
+		LogLevel:     "info",
+		RateLimit:    100,
+		MaxBodyBytes: 64 << 20,
+		MaxLineBytes: 64 << 10,
+		SessionTTL:   30 * 24 * time.Hour,
+		Retention:    time.Hour,
+	}
+}
+
+// Load returns the configuration from defaults, then env (CLOUDSAGE_*,
+// read through getenv), then args parsed with fs. It does not validate.
+func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
+	c := Default()
+	if err := c.fromEnv(getenv); err != nil {
+		return c, err
+	}
+	c.RegisterFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func (c *Config) fromEnv(getenv func(string) string) error {
+	var errs []error
+	str := func(name string, dst *string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	num := func(name string, set func(int64)) {
+		if v := getenv(name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q is not a number", name, v))
+				return
+			}
+			set(n)
+		}
+	}
+	dur := func(name string, dst *time.Duration) {
+		if v := getenv(name); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q is not a duration", name, v))
+				return
+			}
+			*dst = d
+		}
+	}
+	boolean := func(name string, dst *bool) {
+		if v := getenv(name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q is not true or false", name, v))
+				return
+			}
+			*dst = b
+		}
+	}
+	str("CLOUDSAGE_ADDR", &c.Addr)
+	str("CLOUDSAGE_DATA_DIR", &c.DataDir)
+	if v := getenv("CLOUDSAGE_DATABASE_URL"); v != "" {
+		c.DatabaseURL = Secret(v)
+	}
+	str("CLOUDSAGE_LOG_LEVEL", &c.LogLevel)
+	num("CLOUDSAGE_RATE_LIMIT", func(n int64) { c.RateLimit = int(n) })
+	num("CLOUDSAGE_MAX_BODY_BYTES", func(n int64) { c.MaxBodyBytes = n })
+	num("CLOUDSAGE_MAX_LINE_BYTES", func(n int64) { c.MaxLineBytes = int(n) })
+	dur("CLOUDSAGE_SESSION_TTL", &c.SessionTTL)
+	dur("CLOUDSAGE_RETENTION_INTERVAL", &c.Retention)
+	if v := getenv("CLOUDSAGE_CORS_ORIGINS"); v != "" {
+		c.CORSOrigins = splitList(v)
+	}
+	boolean("CLOUDSAGE_TRUST_PROXY", &c.TrustProxy)
+	boolean("CLOUDSAGE_DEMO", &c.Demo)
+	return errors.Join(errs...)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// secretFlag lets a flag set a Secret without printing its default.
+type secretFlag struct{ s *Secret }
+
+func (f secretFlag) String() string {
+	if f.s == nil {
+		return ""
+	}
+	return f.s.String()
+}
+func (f secretFlag) Set(v string) error { *f.s = Secret(v); return nil }
+
+type listFlag struct{ l *[]string }
+
+func (f listFlag) String() string {
+	if f.l == nil {
+		return ""
+	}
+	return strings.Join(*f.l, ",")
+}
+func (f listFlag) Set(v string) error { *f.l = splitList(v); return nil }
+
+// RegisterFlags defines c's flags on fs, with c's current values as defaults.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (CLOUDSAGE_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data folder for SQLite (CLOUDSAGE_DATA_DIR)")
+	fs.Var(secretFlag{&c.DatabaseURL}, "database-url", "postgres:// URL to use PostgreSQL instead of SQLite (CLOUDSAGE_DATABASE_URL)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (CLOUDSAGE_LOG_LEVEL)")
+	fs.IntVar(&c.RateLimit, "rate-limit", c.RateLimit, "ingest requests per minute per project (CLOUDSAGE_RATE_LIMIT)")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest ingest body after decompression (CLOUDSAGE_MAX_BODY_BYTES)")
+	fs.IntVar(&c.MaxLineBytes, "max-line-bytes", c.MaxLineBytes, "longest accepted log line (CLOUDSAGE_MAX_LINE_BYTES)")
+	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "how long a login lasts (CLOUDSAGE_SESSION_TTL)")
+	fs.DurationVar(&c.Retention, "retention-interval", c.Retention, "how often old events are deleted (CLOUDSAGE_RETENTION_INTERVAL)")
+	fs.Var(listFlag{&c.CORSOrigins}, "cors-origins", "comma-separated origins allowed cross-site; empty disables CORS (CLOUDSAGE_CORS_ORIGINS)")
+	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "trust X-Forwarded-Proto/-For from a reverse proxy (CLOUDSAGE_TRUST_PROXY)")
+	fs.BoolVar(&c.Demo, "demo", c.Demo, "create a demo user and project with sample logs (CLOUDSAGE_DEMO)")
+}
+
+// Postgres reports whether the configuration selects PostgreSQL.
+func (c Config) Postgres() bool {
+	u := c.DatabaseURL.Reveal()
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
+// Validate returns every problem with c, joined.
+func (c Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("addr %q: want host:port", c.Addr))
+	}
+	if c.DatabaseURL != "" && !c.Postgres() {
+		errs = append(errs, errors.New("database-url: only postgres:// URLs are supported (leave it empty for SQLite)"))
+	} else if c.DatabaseURL != "" {
+		if _, err := url.Parse(c.DatabaseURL.Reveal()); err != nil {
+			errs = append(errs, errors.New("database-url is not a valid URL"))
+		}
+	}
+	if c.DatabaseURL == "" && c.DataDir == "" {
+		errs = append(errs, errors.New("data-dir must be set when no database-url is given"))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log-level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	if c.RateLimit < 1 {
+		errs = append(errs, errors.New("rate-limit must be at least 1 request a minute"))
+	}
+	if c.MaxBodyBytes < 1024 {
+		errs = append(errs, errors.New("max-body-bytes must be at least 1024"))
+	}
+	if c.MaxLineBytes < 256 || int64(c.MaxLineBytes) > c.MaxBodyBytes {
+		errs = append(errs, errors.New("max-line-bytes must be at least 256 and at most max-body-bytes"))
+	}
+	if c.SessionTTL < time.Minute {
+		errs = append(errs, errors.New("session-ttl must be at least 1m"))
+	}
+	if c.Retention < time.Second {
+		errs = append(errs, errors.New("retention-interval must be at least 1s"))
+	}
+	for _, o := range c.CORSOrigins {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+			errs = append(errs, fmt.Errorf("cors-origins: %q is not an origin like https://example.com", o))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// LogValue lists the configuration for a start-up log line, secrets redacted.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("addr", c.Addr), slog.String("data_dir", c.DataDir),
+		slog.Any("database_url", c.DatabaseURL), slog.String("log_level", c.LogLevel),
+		slog.Int("rate_limit", c.RateLimit), slog.Int64("max_body_bytes", c.MaxBodyBytes),
+		slog.Int("max_line_bytes", c.MaxLineBytes), slog.Duration("session_ttl", c.SessionTTL),
+		slog.Any("cors_origins", c.CORSOrigins), slog.Bool("trust_proxy", c.TrustProxy), slog.Bool("demo", c.Demo),
+	)
+}
