@@ -51,21 +51,21 @@ type aggregate struct {
 
 // candidate is one matched signature (or one group of it) before ranking.
 type candidate struct {
-	entry     *Entry
-	key       string
-	group     string
-	ms        []match
-	factor    *FactorState
-	ratio     float64
-	agg       aggregate
-	severity  float64
-	strength  float64
-	boost     float64
-	pref      float64
-	userNow   bool
-	params    map[string]string
-	phrases   []string
-	extra     map[string]float64 // evidence numbers beyond the patterns and factor
+	entry    *Entry
+	key      string
+	group    string
+	ms       []match
+	factor   *FactorState
+	ratio    float64
+	agg      aggregate
+	severity float64
+	strength float64
+	boost    float64
+	pref     float64
+	userNow  bool
+	params   map[string]string
+	phrases  []string
+	extra    map[string]float64 // evidence numbers beyond the patterns and factor
 }
 
 func (c *candidate) score() float64 {

@@ -26,17 +26,17 @@ type KnowledgeBase struct {
 
 // Entry is one signature of the knowledge base.
 type Entry struct {
-	Key         string   `json:"key"`
-	Select      string   `json:"select"` // fallbacks only: what the action is about (see fallbackSelectors)
-	Name        string   `json:"name"`
-	Severity    float64  `json:"severity"`    // 0..1: how bad this is when fully evidenced
-	Specificity int      `json:"specificity"` // a pattern matched by a more specific entry is not reused by a less specific one (0: never excluded)
-	UserFacing  bool     `json:"user_facing"` // hurts users now: ranks first in the critical chain
-	Trend       bool     `json:"trend"`       // builds up over days: ranks first in the preventive chain
-	Relates     []string `json:"relates"`     // risk factors this signature feeds
-	GroupBy     string   `json:"group_by"`    // parameter whose value splits matches into separate actions ("route", "ip")
-	Rules       []*Rule  `json:"rules"`       // a pattern matches when any rule matches it
-	Factor      *FactorRule          `json:"factor"`
+	Key         string      `json:"key"`
+	Select      string      `json:"select"` // fallbacks only: what the action is about (see fallbackSelectors)
+	Name        string      `json:"name"`
+	Severity    float64     `json:"severity"`    // 0..1: how bad this is when fully evidenced
+	Specificity int         `json:"specificity"` // a pattern matched by a more specific entry is not reused by a less specific one (0: never excluded)
+	UserFacing  bool        `json:"user_facing"` // hurts users now: ranks first in the critical chain
+	Trend       bool        `json:"trend"`       // builds up over days: ranks first in the preventive chain
+	Relates     []string    `json:"relates"`     // risk factors this signature feeds
+	GroupBy     string      `json:"group_by"`    // parameter whose value splits matches into separate actions ("route", "ip")
+	Rules       []*Rule     `json:"rules"`       // a pattern matches when any rule matches it
+	Factor      *FactorRule `json:"factor"`
 	// RequireFactor: patterns alone do not make a match; the factor rule must hold.
 	RequireFactor bool                `json:"require_factor"`
 	Params        map[string][]string `json:"params"` // name -> regexes with one capture group, tried in order
