@@ -1,0 +1,205 @@
+// Package anomaly detects anomalies in a numeric time series, one point at a
+// time, with bounded memory and no labels. It scores the engine's
+// per-minute series (error counts, volume, latency, memory, CPU) and is
+// measured on the Numenta Anomaly Benchmark (cloudsage eval nab).
+//
+// Each point gets the larger of two scores:
+//   - novelty: the value leaves the range seen so far by more than
+//     Tolerance of that range (0.9 to 1.0, growing with the excess);
+//   - context: the robust z-score (distance from the median in units of the
+//     inter-quantile spread) of the short-term mean and of the first
+//     difference against the last History points, mapped to z/(z+Z).
+//
+// Output discipline: nothing is reported during the first Warmup points,
+// and once a score reaches Alert the next Suppress points are damped, so one
+// incident raises one alert, not one per point.
+package anomaly
+
+import (
+	"bytes"
+	"encoding/gob"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Config holds the detector's few parameters. They are generic: the same
+// values serve every series.
+type Config struct {
+	History   int     // points kept as the reference distribution
+	Short     int     // points in the short-term mean
+	Warmup    int     // points learnt before any score above 0
+	Suppress  int     // points damped after a reported anomaly
+	Damp      float64 // factor applied to scores while damped
+	Alert     float64 // score at which an anomaly is reported
+	Tolerance float64 // fraction of the seen range a new extreme must pass
+	Z         float64 // robust z at which the context score reaches 0.5
+}
+
+// DefaultConfig returns the parameters used everywhere by default.
+func DefaultConfig() Config {
+	return Config{
+		History:   1000,
+		Short:     6,
+		Warmup:    150,
+		Suppress:  100,
+		Damp:      0.1,
+		Alert:     0.5,
+		Tolerance: 0.02,
+		Z:         20,
+	}
+}
+
+func (c Config) validate() Config {
+	d := DefaultConfig()
+	if c.History < 10 || c.History > 1<<20 {
+		c.History = d.History
+	}
+	if c.Short < 1 || c.Short > c.History {
+		c.Short = d.Short
+	}
+	if c.Z <= 0 {
+		c.Z = d.Z
+	}
+	c.Warmup, c.Suppress = max(c.Warmup, 0), max(c.Suppress, 0)
+	c.Damp = min(max(c.Damp, 0), 1)
+	return c
+}
+
+// Detector is a streaming anomaly detector; its memory is bounded by
+// Config.History. The zero value is not usable; call New.
+type Detector struct {
+	cfg    Config
+	n      int     // points learnt
+	level  *window // history of the short-term mean
+	diff   *window // history of first differences
+	recent *window // last Short values
+	prev   float64 // last value
+	lo, hi float64 // range seen so far
+	quiet  int     // damped points left
+}
+
+// New returns a detector with cfg; out-of-range fields take their defaults.
+func New(cfg Config) *Detector {
+	cfg = cfg.validate()
+	return &Detector{
+		cfg:    cfg,
+		level:  newWindow(cfg.History),
+		diff:   newWindow(cfg.History),
+		recent: newWindow(cfg.Short),
+	}
+}
+
+// Config returns the detector's parameters.
+func (d *Detector) Config() Config { return d.cfg }
+
+// Update feeds the value v observed at t, in time order, and returns its
+// anomaly score in [0,1]. Non-finite values score 0 and are not learnt.
+func (d *Detector) Update(_ time.Time, v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	if d.n == 0 {
+		d.lo, d.hi, d.prev = v, v, v
+	}
+	novelty := 0.0
+	if rng := d.hi - d.lo; rng > 0 && !math.IsInf(rng, 0) {
+		if excess := max(v-d.hi, d.lo-v) / rng; excess > d.cfg.Tolerance {
+			novelty = 0.9 + 0.1*min(1, excess)
+		}
+	}
+	d.lo, d.hi = min(d.lo, v), max(d.hi, v)
+
+	d.recent.push(v)
+	mean, delta := d.recent.mean(), v-d.prev
+	z := 0.0
+	if d.n >= 10 {
+		z = max(robustZ(d.level, mean), robustZ(d.diff, delta))
+	}
+	d.level.push(mean)
+	d.diff.push(delta)
+	d.prev = v
+	d.n++
+
+	score := max(novelty, z/(z+d.cfg.Z))
+	if math.IsNaN(score) || d.n <= d.cfg.Warmup {
+		score = 0
+	}
+	if d.quiet > 0 {
+		d.quiet--
+		score *= d.cfg.Damp
+	} else if score >= d.cfg.Alert {
+		d.quiet = d.cfg.Suppress
+	}
+	return min(1, max(0, score))
+}
+
+// robustZ returns how far f lies from the median of w in robust units: the
+// inter-quartile spread, floored by a quarter of the 1-99% spread (so a
+// mostly flat series does not make every blip infinite) and by a tiny
+// fraction of the median.
+func robustZ(w *window, f float64) float64 {
+	med := w.quantile(0.5)
+	iqr := (w.quantile(0.75) - w.quantile(0.25)) / 1.349
+	wide := (w.quantile(0.99) - w.quantile(0.01)) / 4.65
+	scale := max(iqr, 0.25*wide, 1e-9*math.Abs(med), 1e-300)
+	z := math.Abs(f-med) / scale
+	if math.IsNaN(z) {
+		return 0
+	}
+	return z
+}
+
+// state is the detector's persistent form.
+type state struct {
+	Version      int
+	Cfg          Config
+	N            int
+	Level, Diff  []float64
+	Recent       []float64
+	Prev, Lo, Hi float64
+	Quiet        int
+}
+
+const stateVersion = 1
+
+// MarshalBinary encodes the detector's configuration and learnt state, so a
+// server can persist it and resume with UnmarshalBinary.
+func (d *Detector) MarshalBinary() ([]byte, error) {
+	var buf bytes.Buffer
+	err := gob.NewEncoder(&buf).Encode(state{
+		Version: stateVersion, Cfg: d.cfg, N: d.n,
+		Level: d.level.values(), Diff: d.diff.values(), Recent: d.recent.values(),
+		Prev: d.prev, Lo: d.lo, Hi: d.hi, Quiet: d.quiet,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode detector: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// UnmarshalBinary restores a detector written by MarshalBinary.
+func (d *Detector) UnmarshalBinary(b []byte) error {
+	var s state
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&s); err != nil {
+		return fmt.Errorf("decode detector: %w", err)
+	}
+	if s.Version != stateVersion {
+		return fmt.Errorf("decode detector: unknown state version %d", s.Version)
+	}
+	nd := New(s.Cfg)
+	for _, w := range []struct {
+		dst *window
+		src []float64
+	}{{nd.level, s.Level}, {nd.diff, s.Diff}, {nd.recent, s.Recent}} {
+		if len(w.src) > cap(w.dst.ring) {
+			return fmt.Errorf("decode detector: %d values for a window of %d", len(w.src), cap(w.dst.ring))
+		}
+		for _, v := range w.src {
+			w.dst.push(v)
+		}
+	}
+	nd.n, nd.prev, nd.lo, nd.hi, nd.quiet = s.N, s.Prev, s.Lo, s.Hi, s.Quiet
+	*d = *nd
+	return nil
+}

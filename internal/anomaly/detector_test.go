@@ -1,0 +1,252 @@
+package anomaly
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var t0 = time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+
+// run feeds xs to a default detector and returns the scores.
+func run(xs []float64) []float64 {
+	d := New(DefaultConfig())
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = d.Update(t0.Add(time.Duration(i)*time.Minute), x)
+	}
+	return out
+}
+
+// noise returns n points of Gaussian noise around level with sd.
+func noise(r *rand.Rand, n int, level, sd float64) []float64 {
+	xs := make([]float64, n)
+	for i := range xs {
+		xs[i] = level + sd*r.NormFloat64()
+	}
+	return xs
+}
+
+// daily returns n points of a 1440-point daily cycle plus noise.
+func daily(r *rand.Rand, n int) []float64 {
+	xs := make([]float64, n)
+	for i := range xs {
+		xs[i] = 100 + 40*math.Sin(2*math.Pi*float64(i)/1440) + 3*r.NormFloat64()
+	}
+	return xs
+}
+
+func maxIn(xs []float64, from, to int) float64 {
+	m := 0.0
+	for _, x := range xs[from:to] {
+		m = max(m, x)
+	}
+	return m
+}
+
+func count(xs []float64, thr float64) int {
+	n := 0
+	for _, x := range xs {
+		if x >= thr {
+			n++
+		}
+	}
+	return n
+}
+
+// detectThreshold is the score at which the tests call a point detected:
+// about where NAB's optimiser puts the threshold for the default config.
+const detectThreshold = 0.5
+
+func TestDetectorFindsAnomalies(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	tests := []struct {
+		name   string
+		series func() []float64
+		at     int // first anomalous point
+		within int // must be detected within this many points
+	}{
+		{"spike", func() []float64 {
+			xs := noise(r, 3000, 50, 2)
+			xs[2000] = 90
+			return xs
+		}, 2000, 1},
+		{"level shift", func() []float64 {
+			xs := noise(r, 3000, 50, 2)
+			for i := 2000; i < 3000; i++ {
+				xs[i] += 15
+			}
+			return xs
+		}, 2000, 5},
+		{"drop to zero (silence)", func() []float64 {
+			xs := noise(r, 3000, 200, 10)
+			for i := 2000; i < 3000; i++ {
+				xs[i] = 0
+			}
+			return xs
+		}, 2000, 2},
+		{"variance change", func() []float64 {
+			xs := noise(r, 3000, 50, 1)
+			for i := 2000; i < 3000; i++ {
+				xs[i] = 50 + 12*r.NormFloat64()
+			}
+			return xs
+		}, 2000, 30},
+		{"gradual drift", func() []float64 {
+			xs := noise(r, 4000, 50, 1)
+			for i := 2000; i < 4000; i++ {
+				xs[i] += float64(i-2000) * 0.02 // +40 over 2000 points
+			}
+			return xs
+		}, 2000, 800},
+		{"seasonal series breaks its cycle", func() []float64 {
+			xs := daily(r, 6000)
+			for i := 5000; i < 5300; i++ {
+				xs[i] = 300
+			}
+			return xs
+		}, 5000, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			xs := tt.series()
+			scores := run(xs)
+			if got := maxIn(scores, tt.at, tt.at+tt.within); got < detectThreshold {
+				t.Errorf("max score in %d points after the anomaly = %.3f, want >= %v", tt.within, got, detectThreshold)
+			}
+		})
+	}
+}
+
+func TestDetectorQuietOnNormalData(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	tests := []struct {
+		name   string
+		series []float64
+		most   int // detections allowed
+	}{
+		{"gaussian noise", noise(r, 10000, 50, 2), 10},
+		{"daily cycle", daily(r, 10000), 10},
+		{"constant", noise(r, 5000, 7, 0), 0},
+		{"counts of a quiet service", func() []float64 {
+			xs := make([]float64, 10000)
+			for i := range xs {
+				xs[i] = float64(r.IntN(3))
+			}
+			return xs
+		}(), 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			scores := run(tt.series)
+			if n := count(scores, detectThreshold); n > tt.most {
+				t.Errorf("%d detections on %d normal points, want <= %d", n, len(tt.series), tt.most)
+			}
+		})
+	}
+}
+
+func TestDetectorDiscipline(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	xs := noise(r, 3000, 50, 2)
+	for i := 100; i < 110; i++ { // inside the warm-up
+		xs[i] = 500
+	}
+	for i := 2000; i < 2050; i++ { // one incident lasting 50 points
+		xs[i] = 120 + float64(i-2000)
+	}
+	scores := run(xs)
+	if m := maxIn(scores, 0, DefaultConfig().Warmup); m != 0 {
+		t.Errorf("max score during warm-up = %v, want 0", m)
+	}
+	for i := 2000; i < 2200; i++ {
+		if scores[i] >= detectThreshold {
+			t.Logf("alert at %d: %v", i, scores[i])
+		}
+	}
+	if n := count(scores[2000:2100], detectThreshold); n != 1 {
+		t.Errorf("incident raised %d alerts, want exactly 1", n)
+	}
+}
+
+func TestMarshalRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	xs := append(noise(r, 2500, 10, 1), noise(r, 500, 30, 1)...)
+	a := New(DefaultConfig())
+	var b Detector
+	for i, x := range xs {
+		ts := t0.Add(time.Duration(i) * time.Minute)
+		if i == 1700 {
+			blob, err := a.MarshalBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.UnmarshalBinary(blob); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sa := a.Update(ts, x)
+		if i >= 1700 {
+			if sb := b.Update(ts, x); sa != sb {
+				t.Fatalf("point %d: restored detector scores %v, original %v", i, sb, sa)
+			}
+		}
+	}
+	if diff := cmp.Diff(a.Config(), b.Config()); diff != "" {
+		t.Errorf("config mismatch (-orig +restored):\n%s", diff)
+	}
+	if err := b.UnmarshalBinary([]byte("not a detector")); err == nil {
+		t.Error("UnmarshalBinary(garbage) = nil error, want one")
+	}
+}
+
+func TestNewFixesConfig(t *testing.T) {
+	d := New(Config{History: -1, Short: 0, Z: -3, Damp: 7})
+	got := d.Config()
+	if got.History != DefaultConfig().History || got.Short != DefaultConfig().Short || got.Z != DefaultConfig().Z || got.Damp != 1 {
+		t.Errorf("New(bad config).Config() = %+v", got)
+	}
+}
+
+func FuzzDetector(f *testing.F) {
+	f.Add(1.0, 2.0, 3.0, uint8(10))
+	f.Add(math.NaN(), math.Inf(1), math.Inf(-1), uint8(200))
+	f.Add(1e308, -1e308, 0.0, uint8(255))
+	f.Add(5e-324, 0.0, -5e-324, uint8(40))
+	f.Fuzz(func(t *testing.T, a, b, c float64, n uint8) {
+		cfg := DefaultConfig()
+		cfg.Warmup = 5
+		d := New(cfg)
+		vals := []float64{a, b, c, a * b, b - c, 0}
+		for i := range int(n) + 20 {
+			s := d.Update(t0.Add(time.Duration(i)*time.Minute), vals[i%len(vals)]*float64(1+i%7))
+			if !(s >= 0 && s <= 1) {
+				t.Fatalf("point %d: score %v outside [0,1]", i, s)
+			}
+		}
+		blob, err := d.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e Detector
+		if err := e.UnmarshalBinary(blob); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func BenchmarkDetector(b *testing.B) {
+	r := rand.New(rand.NewPCG(9, 10))
+	xs := daily(r, 1<<16)
+	d := New(DefaultConfig())
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		d.Update(t0, xs[i&(len(xs)-1)])
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "points/s")
+}

@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// writeNAB writes a tiny NAB-style folder: one file with a level shift
+// inside its one window.
+func writeNAB(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "data", "cat"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "labels"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString("timestamp,value\n")
+	t0 := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	ts := func(i int) string { return t0.Add(time.Duration(i) * 5 * time.Minute).Format("2006-01-02 15:04:05") }
+	for i := range 1000 {
+		v := 10.0 + float64(i%7)
+		if i >= 800 {
+			v += 100
+		}
+		fmt.Fprintf(&b, "%s,%g\n", ts(i), v)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "data", "cat", "f.csv"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	labels := fmt.Sprintf(`{"cat/f.csv": [["%s.000000", "%s.000000"]]}`, ts(790), ts(840))
+	if err := os.WriteFile(filepath.Join(dir, "labels", "combined_windows.json"), []byte(labels), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestEvalNAB(t *testing.T) {
+	dir := writeNAB(t)
+	var out, errb bytes.Buffer
+	if code := Run(context.Background(), []string{"eval", "nab", "--data", dir}, Stdio{Out: &out, Err: &errb}); code != 0 {
+		t.Fatalf("eval nab exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "NAB standard ") {
+		t.Errorf("last line = %q, want NAB standard <value>", last)
+	}
+
+	out.Reset()
+	if code := Run(context.Background(), []string{"eval", "nab", "--data", dir, "--json"}, Stdio{Out: &out, Err: &errb}); code != 0 {
+		t.Fatalf("eval nab --json exit %d: %s", code, errb.String())
+	}
+	var got struct {
+		Standard    *float64 `json:"standard"`
+		RewardLowFP *float64 `json:"reward_low_FP"`
+		RewardLowFN *float64 `json:"reward_low_FN"`
+		Files       int      `json:"files"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("eval nab --json: %v\n%s", err, out.String())
+	}
+	if got.Standard == nil || got.RewardLowFP == nil || got.RewardLowFN == nil || got.Files != 1 {
+		t.Fatalf("eval nab --json = %s", out.String())
+	}
+	// The shift sits early in the window: the detector earns most of A_TP.
+	if *got.Standard < 80 {
+		t.Errorf("standard = %v on an obvious level shift, want >= 80", *got.Standard)
+	}
+}
+
+func TestEvalNABErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+	}{
+		{[]string{"eval", "nab"}, 2},
+		{[]string{"eval", "nab", "--data", t.TempDir()}, 1},
+	}
+	for _, tt := range tests {
+		var out, errb bytes.Buffer
+		if code := Run(context.Background(), tt.args, Stdio{Out: &out, Err: &errb}); code != tt.code {
+			t.Errorf("Run(%q) = %d, want %d (%s)", tt.args, code, tt.code, errb.String())
+		}
+	}
+}
