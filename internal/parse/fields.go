@@ -1,0 +1,165 @@
+package parse
+
+import (
+	"strings"
+
+	"github.com/cloudsage/cloudsage"
+)
+
+// Structured formats (JSON, logfmt) hand every key/value leaf to a
+// structured collector, which picks out the time, level, message, service
+// and host by their many conventional names, reads signals from the rest and
+// keeps them as Fields.
+
+type keyKind uint8
+
+const (
+	kOther keyKind = iota
+	kTime
+	kLevel
+	kMsg
+	kService
+	kHost
+)
+
+type keyInfo struct {
+	kind keyKind
+	prio uint8 // lower wins when several keys name the same thing
+}
+
+// keyKinds is keyed by the lower-case (dotted) key.
+var keyKinds = map[string]keyInfo{
+	"time": {kTime, 1}, "timestamp": {kTime, 1}, "@timestamp": {kTime, 1}, "ts": {kTime, 1},
+	"@t": {kTime, 1}, "datetime": {kTime, 2}, "date": {kTime, 3}, "eventtime": {kTime, 2},
+	"timemillis": {kTime, 2}, "time_local": {kTime, 2}, "timestamp_ms": {kTime, 2},
+	"asctime": {kTime, 2}, "logtime": {kTime, 2}, "log_time": {kTime, 2}, "t": {kTime, 4},
+
+	"level": {kLevel, 1}, "lvl": {kLevel, 1}, "severity": {kLevel, 1}, "log.level": {kLevel, 1},
+	"loglevel": {kLevel, 1}, "log_level": {kLevel, 1}, "levelname": {kLevel, 1}, "@l": {kLevel, 1},
+	"level_name": {kLevel, 1}, "severity_text": {kLevel, 1}, "severitytext": {kLevel, 1},
+	"priority": {kLevel, 3}, "@level": {kLevel, 1}, "loglevelname": {kLevel, 1},
+
+	"msg": {kMsg, 1}, "message": {kMsg, 2}, "@message": {kMsg, 3}, "@m": {kMsg, 3},
+	"@mt": {kMsg, 6}, "short_message": {kMsg, 4}, "textpayload": {kMsg, 4}, "log": {kMsg, 7},
+	"event": {kMsg, 8}, "body": {kMsg, 9}, "full_message": {kMsg, 5}, "error.message": {kMsg, 10},
+
+	"service": {kService, 1}, "service.name": {kService, 1}, "service_name": {kService, 1},
+	"app": {kService, 2}, "application": {kService, 2}, "app_name": {kService, 2},
+	"appname": {kService, 2}, "name": {kService, 4}, "logger": {kService, 3},
+	"logger_name": {kService, 3}, "loggername": {kService, 3}, "log.logger": {kService, 3},
+	"component": {kService, 3}, "source": {kService, 5}, "_systemd_unit": {kService, 3},
+	"syslog_identifier": {kService, 2},
+
+	"host": {kHost, 1}, "hostname": {kHost, 1}, "host.name": {kHost, 1},
+	"host.hostname": {kHost, 1}, "_hostname": {kHost, 1}, "node": {kHost, 3},
+}
+
+// maxFields caps the fields kept per event, so a huge object cannot blow up
+// memory.
+const maxFields = 128
+
+type structured struct {
+	p        *Parser
+	ev       *cloudsage.Event
+	st       *lineState
+	timePrio uint8
+	lvlPrio  uint8
+	msgPrio  uint8
+	msgKey   string
+	svcPrio  uint8
+	hostPrio uint8
+}
+
+func newStructured(p *Parser, ev *cloudsage.Event, st *lineState) structured {
+	return structured{p: p, ev: ev, st: st, timePrio: 255, lvlPrio: 255, msgPrio: 255, svcPrio: 255, hostPrio: 255}
+}
+
+func lookupKey(key string) keyInfo {
+	if len(key) > 24 {
+		return keyInfo{}
+	}
+	var buf [24]byte
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return keyKinds[string(buf[:len(key)])]
+}
+
+// leaf takes one key (dotted for nested objects) and its value; str says
+// the value was a string (so "null" is text, not JSON null).
+func (x *structured) leaf(key, val string, str bool) {
+	ki := lookupKey(key)
+	switch ki.kind {
+	case kTime:
+		if ki.prio < x.timePrio {
+			if t, ok := parseTimeValue(val, x.p.ref()); ok {
+				x.ev.Time, x.st.hasTime = t, true
+				x.timePrio = ki.prio
+				return
+			}
+		}
+	case kLevel:
+		if ki.prio < x.lvlPrio {
+			if l, ok := levelValue(val); ok {
+				x.ev.Level, x.st.hasLevel = l, true
+				x.lvlPrio = ki.prio
+				return
+			}
+		}
+	case kMsg:
+		if str && ki.prio < x.msgPrio {
+			if x.msgPrio != 255 {
+				x.field(x.msgKey, x.ev.Message)
+			}
+			x.ev.Message, x.msgKey, x.msgPrio = val, key, ki.prio
+			return
+		}
+	case kService:
+		if ki.prio < x.svcPrio && val != "" && len(val) <= 128 {
+			x.ev.Service, x.svcPrio = val, ki.prio
+		}
+	case kHost:
+		if ki.prio < x.hostPrio && val != "" && len(val) <= 256 {
+			x.ev.Host, x.hostPrio = val, ki.prio
+		}
+	}
+	fieldSignal(&x.ev.Signals, key, val, &x.st.mem)
+	x.field(key, val)
+}
+
+func (x *structured) field(key, val string) {
+	if x.ev.Fields == nil {
+		x.ev.Fields = make(map[string]string, 8)
+	} else if len(x.ev.Fields) >= maxFields {
+		return
+	}
+	if len(val) > MaxMessage {
+		val = truncUTF8(val, MaxMessage)
+	}
+	x.ev.Fields[key] = val
+}
+
+// done finishes a structured event: a message that is missing is built
+// from the fields, so pattern mining still sees something stable.
+func (x *structured) done(line string) {
+	x.st.scanMessage = true
+	if x.msgPrio == 255 {
+		x.ev.Message = line
+		return
+	}
+	x.ev.Message = strings.TrimRight(x.ev.Message, "\r\n")
+	if i := strings.IndexByte(x.ev.Message, '\n'); i >= 0 {
+		// a message with a stack trace inside: the first line is the message
+		if x.ev.Fields == nil {
+			x.ev.Fields = make(map[string]string, 1)
+		}
+		if _, ok := x.ev.Fields["stack"]; !ok && len(x.ev.Fields) < maxFields {
+			x.ev.Fields["stack"] = truncUTF8(x.ev.Message[i+1:], MaxMessage)
+		}
+		x.ev.Message = x.ev.Message[:i]
+	}
+}

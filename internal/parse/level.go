@@ -1,0 +1,171 @@
+package parse
+
+import "github.com/cloudsage/cloudsage"
+
+// levelWords maps lowercase level spellings to levels.
+var levelWords = map[string]cloudsage.Level{
+	"trace": cloudsage.LevelTrace, "trc": cloudsage.LevelTrace, "finest": cloudsage.LevelTrace,
+	"finer": cloudsage.LevelTrace, "verbose": cloudsage.LevelTrace, "vrb": cloudsage.LevelTrace,
+	"debug": cloudsage.LevelDebug, "dbg": cloudsage.LevelDebug, "debg": cloudsage.LevelDebug,
+	"fine": cloudsage.LevelDebug, "config": cloudsage.LevelDebug,
+	"info": cloudsage.LevelInfo, "inf": cloudsage.LevelInfo, "information": cloudsage.LevelInfo,
+	"informational": cloudsage.LevelInfo, "notice": cloudsage.LevelInfo, "note": cloudsage.LevelInfo,
+	"log": cloudsage.LevelInfo, "statement": cloudsage.LevelInfo,
+	"warn": cloudsage.LevelWarn, "warning": cloudsage.LevelWarn, "wrn": cloudsage.LevelWarn,
+	"wrng": cloudsage.LevelWarn,
+	"error": cloudsage.LevelError, "err": cloudsage.LevelError, "eror": cloudsage.LevelError,
+	"erro": cloudsage.LevelError, "severe": cloudsage.LevelError, "dpanic": cloudsage.LevelError,
+	"failure": cloudsage.LevelError,
+	"crit": cloudsage.LevelFatal, "critical": cloudsage.LevelFatal, "fatal": cloudsage.LevelFatal,
+	"ftl": cloudsage.LevelFatal, "panic": cloudsage.LevelFatal, "alert": cloudsage.LevelFatal,
+	"emerg": cloudsage.LevelFatal, "emergency": cloudsage.LevelFatal,
+}
+
+// levelWord returns the level a word names, in any case ("WARN", "Warning",
+// "err"), or false. Single letters are not words; see levelLetter.
+func levelWord(w string) (cloudsage.Level, bool) {
+	if len(w) < 3 || len(w) > 13 {
+		return cloudsage.LevelUnknown, false
+	}
+	var buf [16]byte
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	l, ok := levelWords[string(buf[:len(w)])]
+	return l, ok
+}
+
+// levelValue reads the value of a level field: a word, a single letter, or
+// a number (pino/bunyan 10..60, syslog 0..7).
+func levelValue(v string) (cloudsage.Level, bool) {
+	if l, ok := levelWord(v); ok {
+		return l, true
+	}
+	if len(v) == 1 && v[0] >= 'A' && v[0] <= 'Z' {
+		return levelLetter(v[0])
+	}
+	return numericLevelString(v)
+}
+
+// levelLetter maps the one-letter levels of Android logcat, glog and Rails
+// (V D I W E F) to levels.
+func levelLetter(c byte) (cloudsage.Level, bool) {
+	switch c {
+	case 'V', 'T':
+		return cloudsage.LevelTrace, true
+	case 'D':
+		return cloudsage.LevelDebug, true
+	case 'I':
+		return cloudsage.LevelInfo, true
+	case 'W':
+		return cloudsage.LevelWarn, true
+	case 'E':
+		return cloudsage.LevelError, true
+	case 'F':
+		return cloudsage.LevelFatal, true
+	}
+	return cloudsage.LevelUnknown, false
+}
+
+// numericLevel maps a number to a level: pino/bunyan levels 10..60 and syslog
+// severities 0..7.
+func numericLevel(n int) (cloudsage.Level, bool) {
+	switch {
+	case n < 0:
+		return cloudsage.LevelUnknown, false
+	case n <= 7:
+		return syslogSeverity(n), true
+	case n >= 10 && n <= 19:
+		return cloudsage.LevelTrace, true
+	case n >= 20 && n <= 29:
+		return cloudsage.LevelDebug, true
+	case n >= 30 && n <= 39:
+		return cloudsage.LevelInfo, true
+	case n >= 40 && n <= 49:
+		return cloudsage.LevelWarn, true
+	case n >= 50 && n <= 59:
+		return cloudsage.LevelError, true
+	case n >= 60 && n <= 69:
+		return cloudsage.LevelFatal, true
+	}
+	return cloudsage.LevelUnknown, false
+}
+
+func numericLevelString(s string) (cloudsage.Level, bool) {
+	if len(s) == 0 || len(s) > 2 {
+		return cloudsage.LevelUnknown, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return cloudsage.LevelUnknown, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return numericLevel(n)
+}
+
+// syslogSeverity maps an RFC 5424 severity (0 emergency .. 7 debug).
+func syslogSeverity(sev int) cloudsage.Level {
+	switch sev {
+	case 0, 1, 2:
+		return cloudsage.LevelFatal
+	case 3:
+		return cloudsage.LevelError
+	case 4:
+		return cloudsage.LevelWarn
+	case 5, 6:
+		return cloudsage.LevelInfo
+	default:
+		return cloudsage.LevelDebug
+	}
+}
+
+// keywordLevels are words that, in a line with no explicit level, say how
+// bad it is. Only whole words count.
+var keywordLevels = map[string]cloudsage.Level{
+	"error": cloudsage.LevelError, "errors": cloudsage.LevelError, "exception": cloudsage.LevelError,
+	"traceback": cloudsage.LevelError, "severe": cloudsage.LevelError, "critical": cloudsage.LevelError,
+	"fatal": cloudsage.LevelFatal, "panic": cloudsage.LevelFatal,
+	"warning": cloudsage.LevelWarn, "warn": cloudsage.LevelWarn, "failed": cloudsage.LevelWarn,
+	"failure": cloudsage.LevelWarn, "timeout": cloudsage.LevelWarn, "refused": cloudsage.LevelWarn,
+	"denied": cloudsage.LevelWarn, "unable": cloudsage.LevelWarn,
+}
+
+// keywordLevel infers a level from the words of a message that carries no
+// explicit one: the most severe keyword wins; none gives LevelUnknown.
+func keywordLevel(msg string) cloudsage.Level {
+	best := cloudsage.LevelUnknown
+	n := len(msg)
+	if n > 1024 {
+		n = 1024
+	}
+	for i := 0; i < n; {
+		c := msg[i] | 0x20
+		if c < 'a' || c > 'z' {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < n && isLetter(msg[j]) {
+			j++
+		}
+		if (c == 'e' || c == 'f' || c == 'p' || c == 'w' || c == 't' || c == 'r' || c == 'd' || c == 'u' || c == 's' || c == 'c') && j-i >= 4 && j-i <= 9 {
+			var buf [9]byte
+			for k := i; k < j; k++ {
+				buf[k-i] = msg[k] | 0x20
+			}
+			if l, ok := keywordLevels[string(buf[:j-i])]; ok && l > best {
+				best = l
+			}
+		}
+		i = j
+	}
+	return best
+}
+
+func isLetter(c byte) bool { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }

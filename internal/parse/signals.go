@@ -1,0 +1,540 @@
+package parse
+
+import (
+	"strings"
+
+	"github.com/cloudsage/cloudsage"
+)
+
+// Signals are read from structured fields by their conventional names
+// (status, duration_ms, latency, took, rss, heap_used, cpu_pct, ...) and
+// from free text ("status=500", "took 340ms", "mem: 512MB/1GB", "Out of
+// memory"). Units: durations in ns/µs/us/ms/s/m/h ("5.2s", "1m30s"), sizes
+// in B/KB/MB/GB (and KiB/MiB/GiB), percentages with '%'.
+
+// sigKind is what a normalised field name measures.
+type sigKind uint8
+
+const (
+	sigNone sigKind = iota
+	sigStatus
+	sigLatency
+	sigMem
+	sigMemPct
+	sigMemUsed
+	sigMemTotal
+	sigCPU
+)
+
+// unit of a plain number, from the field name.
+type unit uint8
+
+const (
+	uDefault unit = iota
+	uNS
+	uUS
+	uMS
+	uS
+	uBytes
+	uKB
+	uMB
+	uGB
+	uPct
+)
+
+// sigBases maps a normalised name (lower case, no '_' '-' '.', unit suffix
+// removed) to what it measures.
+var sigBases = map[string]sigKind{
+	"status": sigStatus, "statuscode": sigStatus, "httpstatus": sigStatus, "responsestatus": sigStatus,
+	"httpstatuscode": sigStatus, "responsecode": sigStatus,
+
+	"duration": sigLatency, "latency": sigLatency, "took": sigLatency, "elapsed": sigLatency,
+	"elapsedtime": sigLatency, "responsetime": sigLatency, "requesttime": sigLatency, "rt": sigLatency,
+	"upstreamresponsetime": sigLatency, "processingtime": sigLatency, "executiontime": sigLatency,
+	"resptime": sigLatency, "reqtime": sigLatency, "timetaken": sigLatency, "durationtime": sigLatency,
+	"time": sigLatency, // only with an explicit unit, see fieldSignal
+	"service": sigLatency, // Heroku router "service=42ms", only with a unit
+	"totaltime": sigLatency, "runtime": sigLatency, "lat": sigLatency, "dur": sigLatency,
+
+	"mem": sigMem, "memory": sigMem, "rss": sigMem, "heap": sigMem, "heapused": sigMemUsed,
+	"memused": sigMemUsed, "memoryused": sigMemUsed, "memusage": sigMem, "memoryusage": sigMem,
+	"heapalloc": sigMem, "heapinuse": sigMem, "residentmemory": sigMem, "memrss": sigMem,
+	"memtotal": sigMemTotal, "memorytotal": sigMemTotal, "memlimit": sigMemTotal,
+	"memorylimit": sigMemTotal, "heaptotal": sigMemTotal, "heapmax": sigMemTotal,
+	"heaplimit": sigMemTotal, "totalmemory": sigMemTotal, "usedmemory": sigMemUsed,
+	"memutil": sigMemPct, "memutilization": sigMemPct, "memoryutilization": sigMemPct,
+
+	"cpu": sigCPU, "cpuusage": sigCPU, "cpuutil": sigCPU, "cpuutilization": sigCPU,
+	"cpuload": sigCPU, "load": sigCPU, "processcpu": sigCPU, "cpupercent": sigCPU,
+}
+
+// memParts collects used and total memory reported in separate fields.
+type memParts struct {
+	usedMB, totalMB float64
+	hasUsed         bool
+	hasTotal        bool
+}
+
+func (m *memParts) apply(sig *cloudsage.Signals) {
+	if m.hasUsed && m.hasTotal && m.totalMB > 0 && !sig.HasMemPct {
+		sig.MemoryPct, sig.HasMemPct = clampPct(m.usedMB/m.totalMB*100), true
+	}
+	if m.hasUsed && !sig.HasMemMB {
+		sig.MemoryMB, sig.HasMemMB = m.usedMB, true
+	}
+}
+
+// classify normalises a field name: the last dotted segment, lower case,
+// without '_' and '-', with a unit suffix split off ("duration_ms" ->
+// "duration", ms; "cpu_pct" -> "cpu", %).
+func classify(key string) (sigKind, unit, bool) {
+	full := key
+	if k := strings.LastIndexByte(key, '.'); k >= 0 {
+		key = key[k+1:]
+	}
+	if len(key) > 32 || key == "" {
+		return sigNone, uDefault, false
+	}
+	var buf [32]byte
+	n := 0
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if c == '_' || c == '-' {
+			continue
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[n] = c
+		n++
+	}
+	name := buf[:n]
+	if k, ok := sigBases[string(name)]; ok {
+		u := uDefault
+		if k == sigLatency && strings.EqualFold(full, "event.duration") {
+			u = uNS // ECS
+		}
+		return k, u, false
+	}
+	for _, sfx := range unitSuffixes {
+		if len(name) > len(sfx.s) && string(name[len(name)-len(sfx.s):]) == sfx.s {
+			if k, ok := sigBases[string(name[:len(name)-len(sfx.s)])]; ok {
+				return k, sfx.u, true
+			}
+		}
+	}
+	return sigNone, uDefault, false
+}
+
+var unitSuffixes = []struct {
+	s string
+	u unit
+}{
+	{"millis", uMS}, {"ms", uMS}, {"msec", uMS}, {"micros", uUS}, {"us", uUS}, {"usec", uUS},
+	{"nanos", uNS}, {"ns", uNS}, {"seconds", uS}, {"secs", uS}, {"sec", uS}, {"s", uS},
+	{"bytes", uBytes}, {"kb", uKB}, {"mb", uMB}, {"gb", uGB},
+	{"pct", uPct}, {"percent", uPct}, {"perc", uPct}, {"percentage", uPct},
+}
+
+// fieldSignal reads a signal from one structured field.
+func fieldSignal(sig *cloudsage.Signals, key, val string, mem *memParts) {
+	if val == "" || len(val) > 64 {
+		return
+	}
+	kind, u, suffixed := classify(key)
+	if kind == sigNone {
+		return
+	}
+	applySignal(sig, kind, u, suffixed, key, val, mem)
+}
+
+func applySignal(sig *cloudsage.Signals, kind sigKind, u unit, suffixed bool, key, val string, mem *memParts) {
+	num, rest, ok := leadingNumber(val)
+	if !ok {
+		return
+	}
+	switch kind {
+	case sigStatus:
+		if rest == "" && num >= 100 && num <= 599 && num == float64(int(num)) && sig.Status == 0 {
+			sig.Status = int(num)
+		}
+	case sigLatency:
+		if sig.HasLatency {
+			return
+		}
+		if rest != "" {
+			if ms, ok := parseDurationMS(val); ok {
+				setLatency(sig, ms)
+			}
+			return
+		}
+		lk := strings.ToLower(key)
+		if !suffixed && (strings.HasSuffix(lk, "time") && !strings.Contains(lk, "response") && !strings.Contains(lk, "request") && !strings.Contains(lk, "taken") || strings.HasSuffix(lk, "service")) {
+			// "time" and "service" are latencies only with a unit or a fraction
+			if strings.IndexByte(val, '.') < 0 {
+				return
+			}
+			u = uS
+		}
+		switch u {
+		case uNS:
+			setLatency(sig, num/1e6)
+		case uUS:
+			setLatency(sig, num/1e3)
+		case uS:
+			setLatency(sig, num*1e3)
+		case uMS:
+			setLatency(sig, num)
+		default:
+			// nginx-style names hold seconds with a fraction; the rest ms
+			if strings.IndexByte(val, '.') >= 0 && num < 100 && (strings.Contains(lk, "request") || strings.Contains(lk, "upstream") || strings.Contains(lk, "response") || lk == "rt") {
+				setLatency(sig, num*1e3)
+			} else {
+				setLatency(sig, num)
+			}
+		}
+	case sigMem, sigMemUsed, sigMemTotal, sigMemPct:
+		memSignal(sig, kind, u, num, rest, val, mem)
+	case sigCPU:
+		if sig.HasCPU {
+			return
+		}
+		switch {
+		case rest == "%" || u == uPct:
+			sig.CPUPct, sig.HasCPU = clampPct(num), true
+		case rest == "" && strings.IndexByte(val, '.') >= 0 && num <= 1 && !strings.HasSuffix(strings.ToLower(key), "load"):
+			sig.CPUPct, sig.HasCPU = num*100, true
+		case rest == "" && !strings.HasSuffix(strings.ToLower(key), "load") && num <= 100:
+			sig.CPUPct, sig.HasCPU = num, true
+		}
+	}
+}
+
+func memSignal(sig *cloudsage.Signals, kind sigKind, u unit, num float64, rest, val string, mem *memParts) {
+	if rest == "%" || u == uPct || kind == sigMemPct {
+		if !sig.HasMemPct && num <= 100 {
+			sig.MemoryPct, sig.HasMemPct = clampPct(num), true
+		}
+		return
+	}
+	// used/total: "512MB/1GB", "512/1024MB"
+	if k := strings.IndexByte(val, '/'); k > 0 {
+		used, uu, ok1 := sizeMB(val[:k], u)
+		total, tu, ok2 := sizeMB(val[k+1:], u)
+		if ok1 && ok2 && total > 0 {
+			if !uu && tu { // "512/1024MB": the unit applies to both
+				used, _, _ = sizeMB(val[:k]+trimNumber(val[k+1:]), u)
+			}
+			if !sig.HasMemPct {
+				sig.MemoryPct, sig.HasMemPct = clampPct(used/total*100), true
+			}
+			if !sig.HasMemMB {
+				sig.MemoryMB, sig.HasMemMB = used, true
+			}
+		}
+		return
+	}
+	mb, _, ok := sizeMB(val, u)
+	if !ok {
+		return
+	}
+	switch kind {
+	case sigMemTotal:
+		mem.totalMB, mem.hasTotal = mb, true
+	case sigMemUsed:
+		mem.usedMB, mem.hasUsed = mb, true
+	default:
+		if !sig.HasMemMB {
+			sig.MemoryMB, sig.HasMemMB = mb, true
+		}
+	}
+}
+
+// trimNumber returns s without its leading number (its unit).
+func trimNumber(s string) string {
+	_, rest, _ := leadingNumber(s)
+	return rest
+}
+
+// sizeMB reads a size ("512MB", "1.5GiB", "2048" in the unit the field name
+// gives, bytes when huge) in MB. The bool says the value had its own unit.
+func sizeMB(s string, u unit) (float64, bool, bool) {
+	num, rest, ok := leadingNumber(trimSpace(s))
+	if !ok {
+		return 0, false, false
+	}
+	rest = trimLeft(rest)
+	switch strings.ToLower(rest) {
+	case "":
+		switch u {
+		case uBytes:
+			return num / (1 << 20), false, true
+		case uKB:
+			return num / 1024, false, true
+		case uGB:
+			return num * 1024, false, true
+		case uMB:
+			return num, false, true
+		}
+		if num > 1<<24 { // more than 16M: bytes
+			return num / (1 << 20), false, true
+		}
+		return num, false, true
+	case "b", "bytes":
+		return num / (1 << 20), true, true
+	case "k", "kb", "kib":
+		return num / 1024, true, true
+	case "m", "mb", "mib":
+		return num, true, true
+	case "g", "gb", "gib":
+		return num * 1024, true, true
+	case "t", "tb", "tib":
+		return num * 1024 * 1024, true, true
+	}
+	return 0, false, false
+}
+
+func clampPct(v float64) float64 {
+	if v < 0 {
+		return 0
+	}
+	if v > 100 {
+		return 100
+	}
+	return v
+}
+
+func setLatency(sig *cloudsage.Signals, ms float64) {
+	if ms < 0 || ms != ms || ms > 1e10 {
+		return
+	}
+	sig.LatencyMS, sig.HasLatency = ms, true
+}
+
+// leadingNumber reads a decimal number at the start of s and returns it with
+// the rest of s.
+func leadingNumber(s string) (float64, string, bool) {
+	i := 0
+	if i < len(s) && (s[i] == '-' || s[i] == '+') {
+		i++
+	}
+	start := i
+	var v float64
+	for i < len(s) && isDigit(s[i]) {
+		v = v*10 + float64(s[i]-'0')
+		i++
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		scale := 0.1
+		for i < len(s) && isDigit(s[i]) {
+			v += float64(s[i]-'0') * scale
+			scale /= 10
+			i++
+		}
+	}
+	if i == start || i == start+1 && s[start] == '.' {
+		return 0, s, false
+	}
+	if s[0] == '-' {
+		v = -v
+	}
+	return v, s[i:], true
+}
+
+func parseFloat(s string) float64 {
+	v, _, _ := leadingNumber(s)
+	return v
+}
+
+// isNumber reports whether w is a plain decimal number.
+func isNumber(w string) bool {
+	_, rest, ok := leadingNumber(w)
+	return ok && rest == ""
+}
+
+// parseDurationMS reads a duration with units ("340ms", "5.2s", "1m30s",
+// "250µs", "1.5 s") in milliseconds.
+func parseDurationMS(s string) (float64, bool) {
+	total := 0.0
+	any := false
+	for s != "" {
+		num, rest, ok := leadingNumber(s)
+		if !ok {
+			return 0, false
+		}
+		rest = trimLeft(rest)
+		j := 0
+		for j < len(rest) && (isLetter(rest[j]) || rest[j] >= 0x80) {
+			j++
+		}
+		var f float64
+		switch rest[:j] {
+		case "ns":
+			f = 1e-6
+		case "us", "µs", "μs":
+			f = 1e-3
+		case "ms", "msec", "millis":
+			f = 1
+		case "s", "sec", "secs", "seconds":
+			f = 1e3
+		case "m", "min", "mins", "minutes":
+			f = 60e3
+		case "h", "hr", "hours":
+			f = 3600e3
+		default:
+			return 0, false
+		}
+		total += num * f
+		any = true
+		s = rest[j:]
+	}
+	return total, any
+}
+
+// messageSignals reads signals from free text: key=value and "key: value"
+// pairs with signal names, "took 340ms"-style durations, and HTTP status
+// after a request line ("HTTP/1.1" 500) or "Completed 500". Values already
+// set by structured fields win.
+func messageSignals(sig *cloudsage.Signals, msg string, mem *memParts) {
+	n := min(len(msg), 2048)
+	for i := 0; i < n; i++ {
+		c := msg[i]
+		switch {
+		case c == '=' || c == ':' && i+1 < n && msg[i+1] == ' ':
+			k := i
+			for k > 0 && (isAlnum(msg[k-1]) || msg[k-1] == '_' || msg[k-1] == '.' || msg[k-1] == '-') {
+				k--
+			}
+			if k == i || i-k > 32 {
+				continue
+			}
+			v := i + 1
+			for v < n && msg[v] == ' ' {
+				v++
+			}
+			if v >= n || v-i > 2 {
+				continue
+			}
+			if msg[v] == '"' {
+				v++
+			}
+			e := v
+			for e < n && msg[e] != ' ' && msg[e] != ',' && msg[e] != ';' && msg[e] != '"' && msg[e] != ')' && msg[e] != ']' {
+				e++
+			}
+			if e == v || !isDigit(msg[v]) && msg[v] != '.' {
+				continue
+			}
+			key := msg[k:i]
+			if kind, u, suffixed := classify(key); kind != sigNone {
+				val := msg[v:e]
+				if c == ':' && kind == sigStatus && !isStatusWord(key) {
+					continue
+				}
+				// "512 MB" with a space before the unit
+				if e+1 < n && msg[e] == ' ' && (kind == sigMem || kind == sigMemUsed || kind == sigMemTotal) {
+					u2 := e + 1
+					for u2 < n && isLetter(msg[u2]) {
+						u2++
+					}
+					if _, ok, _ := sizeMB("1"+msg[e+1:u2], uDefault); ok {
+						val = msg[v:u2]
+					}
+				}
+				applySignal(sig, kind, u, suffixed, key, strings.ReplaceAll(val, " ", ""), mem)
+			}
+			i = e - 1
+		case isDigit(c) && (i == 0 || msg[i-1] == ' ') && !sig.HasLatency:
+			// "took 340ms", "in 5.2s", "after 3s"
+			e := i
+			for e < n && (isAlnum(msg[e]) || msg[e] == '.' || msg[e] >= 0x80) {
+				e++
+			}
+			if e-i < 2 || !isLetter(msg[e-1]) {
+				i = e
+				continue
+			}
+			w := prevWord(msg, i)
+			switch w {
+			case "took", "in", "after", "elapsed", "duration", "latency", "taking", "time", "Took", "In":
+				if ms, ok := parseDurationMS(msg[i:e]); ok {
+					setLatency(sig, ms)
+				}
+			}
+			i = e
+		}
+	}
+	if sig.Status == 0 {
+		httpStatus(sig, msg[:n])
+	}
+}
+
+func isStatusWord(key string) bool {
+	k := strings.ToLower(key)
+	return k == "status" || strings.HasSuffix(k, "status") || strings.HasSuffix(k, "status_code") || strings.HasSuffix(k, "statuscode")
+}
+
+// prevWord returns the word before the token that starts at msg[i].
+func prevWord(msg string, i int) string {
+	e := i - 1
+	for e > 0 && msg[e] == ' ' {
+		e--
+	}
+	s := e + 1
+	for s > 0 && isLetter(msg[s-1]) {
+		s--
+	}
+	if s >= e+1 {
+		return ""
+	}
+	return msg[s : e+1]
+}
+
+// httpStatus finds a status after a quoted request line ("GET / HTTP/1.1"
+// 500) or after "Completed " (Rails).
+func httpStatus(sig *cloudsage.Signals, msg string) {
+	i := strings.Index(msg, "HTTP/1")
+	if i < 0 {
+		i = strings.Index(msg, "HTTP/2")
+	}
+	if i >= 0 {
+		j := i + 6
+		for j < len(msg) && j < i+10 && msg[j] != '"' {
+			j++
+		}
+		if j+5 <= len(msg) && msg[j] == '"' && msg[j+1] == ' ' {
+			if v, ok := digitsAt(msg, j+2, 3); ok && v >= 100 && v <= 599 && (j+5 == len(msg) || !isDigit(msg[j+5])) {
+				sig.Status = v
+			}
+		}
+		return
+	}
+	if strings.HasPrefix(msg, "Completed ") {
+		if v, ok := digitsAt(msg, 10, 3); ok && v >= 100 && v <= 599 {
+			sig.Status = v
+		}
+	}
+}
+
+// oomSignal flags out-of-memory errors and kills.
+func oomSignal(sig *cloudsage.Signals, msg string) {
+	if sig.OOM {
+		return
+	}
+	m := msg[:min(len(msg), 2048)]
+	if strings.Contains(m, "emory") || strings.Contains(m, "EMORY") {
+		if strings.Contains(m, "Out of memory") || strings.Contains(m, "out of memory") ||
+			strings.Contains(m, "OutOfMemory") || strings.Contains(m, "Cannot allocate memory") ||
+			strings.Contains(m, "MemoryError") || strings.Contains(m, "OUT OF MEMORY") {
+			sig.OOM = true
+		}
+		return
+	}
+	if strings.Contains(m, "OOM") || strings.Contains(m, "oom") {
+		if strings.Contains(m, "OOMKilled") || strings.Contains(m, "oom-kill") || strings.Contains(m, "oom_kill") ||
+			strings.Contains(m, "OOM killer") || strings.Contains(m, "oom-killer") || strings.Contains(m, "OOM-killer") {
+			sig.OOM = true
+		}
+	}
+}
