@@ -124,7 +124,7 @@ type header struct {
 	hasLevel bool
 	service  string
 	time     time.Time // a later, more precise timestamp in the header (BGL)
-	msg      int   // where the message starts
+	msg      int       // where the message starts
 }
 
 // parseHeader reads the header that follows a timestamp ending at s[i].

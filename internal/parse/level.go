@@ -12,11 +12,11 @@ var levelWords = map[string]cloudsage.Level{
 	"informational": cloudsage.LevelInfo, "notice": cloudsage.LevelInfo, "note": cloudsage.LevelInfo,
 	"log": cloudsage.LevelInfo, "statement": cloudsage.LevelInfo,
 	"warn": cloudsage.LevelWarn, "warning": cloudsage.LevelWarn, "wrn": cloudsage.LevelWarn,
-	"wrng": cloudsage.LevelWarn,
+	"wrng":  cloudsage.LevelWarn,
 	"error": cloudsage.LevelError, "err": cloudsage.LevelError, "eror": cloudsage.LevelError,
 	"erro": cloudsage.LevelError, "severe": cloudsage.LevelError, "dpanic": cloudsage.LevelError,
 	"failure": cloudsage.LevelError,
-	"crit": cloudsage.LevelFatal, "critical": cloudsage.LevelFatal, "fatal": cloudsage.LevelFatal,
+	"crit":    cloudsage.LevelFatal, "critical": cloudsage.LevelFatal, "fatal": cloudsage.LevelFatal,
 	"ftl": cloudsage.LevelFatal, "panic": cloudsage.LevelFatal, "alert": cloudsage.LevelFatal,
 	"emerg": cloudsage.LevelFatal, "emergency": cloudsage.LevelFatal,
 }

@@ -52,8 +52,8 @@ var sigBases = map[string]sigKind{
 	"elapsedtime": sigLatency, "responsetime": sigLatency, "requesttime": sigLatency, "rt": sigLatency,
 	"upstreamresponsetime": sigLatency, "processingtime": sigLatency, "executiontime": sigLatency,
 	"resptime": sigLatency, "reqtime": sigLatency, "timetaken": sigLatency, "durationtime": sigLatency,
-	"time": sigLatency, // only with an explicit unit, see fieldSignal
-	"service": sigLatency, // Heroku router "service=42ms", only with a unit
+	"time":      sigLatency, // only with an explicit unit, see fieldSignal
+	"service":   sigLatency, // Heroku router "service=42ms", only with a unit
 	"totaltime": sigLatency, "runtime": sigLatency, "lat": sigLatency, "dur": sigLatency,
 
 	"mem": sigMem, "memory": sigMem, "rss": sigMem, "heap": sigMem, "heapused": sigMemUsed,
