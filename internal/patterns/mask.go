@@ -361,6 +361,10 @@ func (m *masker) maskToken(t string) tokenKind {
 		m.buf = append(m.buf, t...)
 		return kindOther
 	}
+	if ipv6ish(t) {
+		m.buf = append(m.buf, wildcard...)
+		return kindWild
+	}
 	if wholeVariable(core) {
 		m.buf = append(m.buf, lead...)
 		m.buf = append(m.buf, wildcard...)
@@ -478,6 +482,26 @@ func variablePiece(p string, digits int) bool {
 		}
 	}
 	return class[c]&cDigit != 0
+}
+
+// ipv6ish reports whether s is an IPv6 address (or a MAC address),
+// maybe bracketed and with a port: hex digits, at least two colons, a
+// digit, and nothing else but . [ ] %.
+func ipv6ish(s string) bool {
+	colons, digits := 0, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ':':
+			colons++
+		case class[c]&cDigit != 0:
+			digits++
+		case class[c]&cHex != 0, c == '.', c == '[', c == ']', c == '%':
+		default:
+			return false
+		}
+	}
+	return colons >= 2 && digits > 0
 }
 
 // wholeVariable reports whether core is a path, a URL or an e-mail address.

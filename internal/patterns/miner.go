@@ -346,13 +346,13 @@ func (m *Miner) search(n int) (best *candidate, leafFull bool) {
 		dup := false
 		m.kbuf = m.kbuf[:0]
 		for i := 0; i < p; i++ {
-			t := m.tok(i)
+			t := keyToken(m.tok(i), m.mk.kinds[i])
 			if v&(1<<i) != 0 {
 				if string(t) == wildcard {
 					dup = true
 					break
 				}
-				t = []byte(wildcard)
+				t = wildBytes
 			}
 			if i > 0 {
 				m.kbuf = append(m.kbuf, ' ')
@@ -508,7 +508,31 @@ func (m *Miner) newID(template string) cloudsage.PatternID {
 // leafKey is the key of c's current leading tokens.
 func (m *Miner) leafKey(c *cluster) string {
 	p := min(m.cfg.PrefixTokens, len(c.tokens))
-	return strings.Join(c.tokens[:p], " ")
+	var b []byte
+	for i := 0; i < p; i++ {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, keyToken([]byte(c.tokens[i]), c.kinds[i])...)
+	}
+	return string(b)
+}
+
+var wildBytes = []byte(wildcard)
+
+// keyToken is the tree key of a leading token: <*> for a wildcard or any
+// token holding a digit (an identifier such as broadcast_0 should not
+// split the tree, as in Drain), the token itself otherwise.
+func keyToken(t []byte, k tokenKind) []byte {
+	if k == kindWild || k == kindGen {
+		return wildBytes
+	}
+	for _, c := range t {
+		if c >= '0' && c <= '9' {
+			return wildBytes
+		}
+	}
+	return t
 }
 
 // register files c under the leaf of its current leading tokens (it stays

@@ -62,7 +62,7 @@ func (m *Miner) UnmarshalBinary(data []byte) error {
 	}
 	n := New(s.Config)
 	for i, st := range s.Clusters {
-		if len(st.Tokens) == 0 || len(st.Tokens) > n.cfg.MaxTokens || len(st.Kinds) != len(st.Tokens) {
+		if len(st.Tokens) > n.cfg.MaxTokens || len(st.Kinds) != len(st.Tokens) {
 			return fmt.Errorf("decode patterns: cluster %d: bad token count", i)
 		}
 		if _, dup := n.byID[st.ID]; dup || st.ID == "" {

@@ -1,0 +1,390 @@
+package patterns
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/cloudsage/cloudsage"
+)
+
+// mine adds lines to a fresh miner and returns the canonical id of each.
+func mine(t testing.TB, lines ...string) (*Miner, []cloudsage.PatternID) {
+	t.Helper()
+	m := New(DefaultConfig())
+	ids := make([]cloudsage.PatternID, len(lines))
+	for i, l := range lines {
+		ids[i] = m.Add(l).ID
+	}
+	for i := range ids {
+		ids[i] = m.Canonical(ids[i])
+	}
+	return m, ids
+}
+
+// groups returns, for each line, the index of the first line with the same id.
+func groups(ids []cloudsage.PatternID) []int {
+	first := make(map[cloudsage.PatternID]int)
+	out := make([]int, len(ids))
+	for i, id := range ids {
+		if j, ok := first[id]; ok {
+			out[i] = j
+		} else {
+			first[id] = i
+			out[i] = i
+		}
+	}
+	return out
+}
+
+func TestMinerGrouping(t *testing.T) {
+	users := make([]string, 0, 12)
+	for _, u := range []string{"webmaster", "admin", "oracle", "test", "guest", "support", "ubnt", "pi", "ftp", "mysql", "nagios", "deploy"} {
+		users = append(users, "Invalid user "+u+" from 10.0.0."+fmt.Sprint(len(u)))
+	}
+	tests := []struct {
+		name  string
+		lines []string
+		want  []int // group of each line: index of the first line in its group
+	}{
+		{
+			name:  "numbers and addresses are variables",
+			lines: []string{"Accepted password for root from 10.1.2.3 port 22 ssh2", "Accepted password for root from 192.168.0.77 port 50122 ssh2"},
+			want:  []int{0, 0},
+		},
+		{
+			name: "VM started and VM paused stay apart",
+			lines: []string{
+				"[instance: 4b4b3b1e-2f1a-4c1b-9d1e-0c2b3a4d5e6f] VM Started (Lifecycle Event)",
+				"[instance: 4b4b3b1e-2f1a-4c1b-9d1e-0c2b3a4d5e6f] VM Paused (Lifecycle Event)",
+				"[instance: 4b4b3b1e-2f1a-4c1b-9d1e-0c2b3a4d5e6f] VM Resumed (Lifecycle Event)",
+				"[instance: 5c5c3b1e-2f1a-4c1b-9d1e-0c2b3a4d5e6f] VM Started (Lifecycle Event)",
+			},
+			want: []int{0, 1, 2, 0},
+		},
+		{
+			name:  "short messages differing in a word stay apart",
+			lines: []string{"VM started", "VM paused", "VM started"},
+			want:  []int{0, 1, 0},
+		},
+		{
+			name:  "one-word messages are not swallowed by a masked template",
+			lines: []string{"12345", "closeQs", "cancelAutohide", "67890"},
+			want:  []int{0, 1, 2, 0},
+		},
+		{
+			name:  "a word position with many rare values is a variable",
+			lines: users,
+			want:  []int{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+		},
+		{
+			name: "different sentences with the same length stay apart",
+			lines: []string{
+				"Failed to get next element [HRESULT = 0x800f080d - CBS_E_MANIFEST_INVALID_ITEM]",
+				"Failed to internally open package. [HRESULT = 0x800f0805 - CBS_E_INVALID_PACKAGE]",
+			},
+			want: []int{0, 1},
+		},
+		{
+			name: "a variable spanning several tokens does not split an event",
+			lines: []string{
+				"connection from 10.0.0.1 at Thu Jul 7 16:33:52 2005",
+				"connection from 10.0.0.2 at Sat Jun 18 02:08:10 2005",
+				"connection from 10.0.0.3 at 2005-06-18T02:08:10Z",
+			},
+			want: []int{0, 0, 0},
+		},
+		{
+			name: "units next to numbers vary",
+			lines: []string{
+				"Block broadcast_0 stored as values in memory (estimated size 384.0 B, free 317.5 KB)",
+				"Block broadcast_1 stored as values in memory (estimated size 8.8 KB, free 14.0 KB)",
+			},
+			want: []int{0, 0},
+		},
+		{
+			name: "key=value values, quoted with spaces",
+			lines: []string{
+				`acquire lock=233570404, flags=0x1, tag="View Lock", name=com.android.systemui, uid=10037`,
+				`acquire lock=17, flags=0x3, tag="WindowManager", name=android, uid=1000`,
+			},
+			want: []int{0, 0},
+		},
+		{
+			name:  "paths, URLs and e-mail addresses",
+			lines: []string{"open /var/log/app.log failed", "open /etc/passwd failed", "open https://example.com/x?y=1 failed", "open bob@example.com failed"},
+			want:  []int{0, 0, 0, 0},
+		},
+		{
+			name:  "ANSI colours are ignored",
+			lines: []string{"\x1b[31mERROR\x1b[0m disk full on sda1", "ERROR disk full on sda1"},
+			want:  []int{0, 0},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, ids := mine(t, tt.lines...)
+			got := groups(ids)
+			for i := range got {
+				if got[i] != tt.want[i] {
+					var b strings.Builder
+					for j, l := range tt.lines {
+						fmt.Fprintf(&b, "\n  %d %s %q -> %q", got[j], ids[j], l, m.Template(ids[j]))
+					}
+					t.Fatalf("groups = %v, want %v%s", got, tt.want, b.String())
+				}
+			}
+		})
+	}
+}
+
+func TestMinerTemplates(t *testing.T) {
+	f := func(want string, lines ...string) {
+		t.Helper()
+		m, ids := mine(t, lines...)
+		if got := m.Template(ids[len(ids)-1]); got != want {
+			t.Errorf("Template(%q) = %q, want %q", lines, got, want)
+		}
+	}
+	f("Accepted password for root from <*> port <*> ssh2",
+		"Accepted password for root from 10.1.2.3 port 22 ssh2")
+	f("Received connection request <*>", "Received connection request /10.10.34.11:45307")
+	f("rhost=<*> uid=<*>", "rhost=218.188.2.4 uid=0")
+	f("[client <*>] Directory index forbidden by rule: <*>", "[client 10.0.0.1] Directory index forbidden by rule: /var/www/html/")
+	f("session opened for user <*> by (uid=<*>)",
+		"session opened for user a1 by (uid=0)", "session opened for user bob by (uid=0)")
+	f("took <*> KB", "took 10 KB")
+	f("id <*> created", "id 550e8400-e29b-41d4-a716-446655440000 created")
+	f("at <*>", "at 2024-05-01T10:00:00.123Z")
+	f("got <*>, done", "got 0xdeadbeef, done")
+	f("v6 addr <*>", "v6 addr [2001:db8::1]:8080")
+}
+
+func TestMinerNewFlagAndStableIDs(t *testing.T) {
+	m := New(DefaultConfig())
+	a := m.Add("Accepted password for root from 10.1.2.3 port 22 ssh2")
+	if !a.New {
+		t.Errorf("first line: New = false, want true")
+	}
+	b := m.Add("Accepted password for root from 10.1.2.4 port 23 ssh2")
+	if b.New || b.ID != a.ID {
+		t.Errorf("second line = %+v, want id %s, not new", b, a.ID)
+	}
+	before := m.Template(a.ID)
+	c := m.Add("Accepted password for root from 10.1.2.5 port 24 ssh1")
+	d := m.Add("Accepted publickey for admin from 10.1.2.5 port 24 ssh2")
+	// The template may generalise; the id must not change.
+	if c.ID != a.ID && m.Canonical(c.ID) != a.ID {
+		t.Errorf("generalising line got id %s, want %s", c.ID, a.ID)
+	}
+	if m.Canonical(a.ID) != a.ID {
+		t.Errorf("Canonical(%s) = %s: an older id must stay canonical", a.ID, m.Canonical(a.ID))
+	}
+	if after := m.Template(a.ID); after == before || after != "Accepted password for root from <*> port <*> <*>" {
+		t.Errorf("template after generalising = %q (before %q), want %q", after, before, "Accepted password for root from <*> port <*> <*>")
+	}
+	if d.ID == a.ID || !d.New {
+		t.Errorf("different line = %+v, want a new pattern", d)
+	}
+	// Same input order, same ids.
+	m2 := New(DefaultConfig())
+	for _, l := range []string{
+		"Accepted password for root from 10.1.2.3 port 22 ssh2",
+		"Accepted password for root from 10.1.2.4 port 23 ssh2",
+		"Accepted password for root from 10.1.2.5 port 24 ssh1",
+		"Accepted publickey for admin from 10.1.2.5 port 24 ssh2",
+	} {
+		m2.Add(l)
+	}
+	p1, p2 := m.Patterns(), m2.Patterns()
+	if len(p1) != len(p2) {
+		t.Fatalf("patterns differ: %v vs %v", p1, p2)
+	}
+	for i := range p1 {
+		if p1[i] != p2[i] {
+			t.Errorf("pattern %d = %+v, want %+v (deterministic)", i, p2[i], p1[i])
+		}
+	}
+	if !strings.HasPrefix(string(a.ID), "p") || len(a.ID) != 9 {
+		t.Errorf("id %q, want p + 8 hex digits", a.ID)
+	}
+}
+
+func TestMinerJoinKeepsIDs(t *testing.T) {
+	// Lines that differ in a user name: first kept apart, then joined once
+	// the position shows many rare values. Ids handed out before the join
+	// still resolve, to the oldest pattern.
+	m := New(DefaultConfig())
+	var ids []cloudsage.PatternID
+	for i, u := range []string{"amy", "ben", "cat", "dan", "eve", "fay", "gus"} {
+		ids = append(ids, m.Add(fmt.Sprintf("Invalid user %s from 10.0.0.%d", u, i)).ID)
+	}
+	root := m.Canonical(ids[0])
+	for i, id := range ids {
+		if m.Canonical(id) != root {
+			t.Errorf("line %d: Canonical(%s) = %s, want %s", i, id, m.Canonical(id), root)
+		}
+		if got := m.Template(id); got != "Invalid user <*> from <*>" {
+			t.Errorf("Template(%s) = %q, want %q", id, got, "Invalid user <*> from <*>")
+		}
+	}
+	if m.Len() != 1 {
+		t.Errorf("Len() = %d, want 1", m.Len())
+	}
+	ps := m.Patterns()
+	if len(ps) != 1 || ps[0].Count != 7 || ps[0].ID != root {
+		t.Errorf("Patterns() = %+v, want one pattern %s with count 7", ps, root)
+	}
+}
+
+func TestMinerPatternsOrder(t *testing.T) {
+	m, _ := mine(t, "a b c", "x y z", "x y z", "q r s", "x y z", "q r s")
+	ps := m.Patterns()
+	want := []int64{3, 2, 1}
+	if len(ps) != 3 {
+		t.Fatalf("Patterns() = %+v, want 3", ps)
+	}
+	for i, p := range ps {
+		if p.Count != want[i] {
+			t.Errorf("Patterns()[%d].Count = %d, want %d", i, p.Count, want[i])
+		}
+	}
+	if m.Template("nope") != "" {
+		t.Error("Template of an unknown id is not empty")
+	}
+}
+
+// TestMinerBounded feeds raw random input (nothing the masks recognise)
+// and checks that the caps hold: the number of patterns and the template
+// sizes stay bounded.
+func TestMinerBounded(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxClusters = 500
+	cfg.MaxClustersPerLeaf = 20
+	m := New(cfg)
+	r := rand.New(rand.NewPCG(1, 2))
+	word := func() string {
+		b := make([]byte, 1+r.IntN(12))
+		for i := range b {
+			b[i] = byte('a' + r.IntN(26))
+		}
+		return string(b)
+	}
+	n := 20000
+	if testing.Short() {
+		n = 5000
+	}
+	for range n {
+		k := 1 + r.IntN(100)
+		ws := make([]string, k)
+		for j := range ws {
+			ws[j] = word()
+		}
+		if r.IntN(50) == 0 {
+			ws[0] = strings.Repeat("x", 10000) // a huge token
+		}
+		id := m.Add(strings.Join(ws, " ")).ID
+		if id == "" {
+			t.Fatal("empty id")
+		}
+	}
+	// MaxClusters templates, plus at most one "other" pattern per token count.
+	if max := cfg.MaxClusters + cfg.MaxTokens; m.Len() > max {
+		t.Errorf("Len() = %d after random input, want <= %d", m.Len(), max)
+	}
+	for _, p := range m.Patterns() {
+		if len(strings.Fields(p.Template)) > cfg.MaxTokens {
+			t.Fatalf("template with %d tokens > MaxTokens %d", len(strings.Fields(p.Template)), cfg.MaxTokens)
+		}
+		if len(p.Template) > cfg.MaxTokens*(cfg.MaxTokenLen+1) {
+			t.Fatalf("template of %d bytes", len(p.Template))
+		}
+	}
+}
+
+func TestMinerBadInput(t *testing.T) {
+	m := New(DefaultConfig())
+	for _, in := range []string{
+		"", "   ", "\x00\x00\x00", "\xff\xfe invalid utf8 \xc3", strings.Repeat("a", 10<<20),
+		strings.Repeat("a ", 100000), "\x1b[", "\x1b", `k="unterminated`, "=", "==", "a=", "@", "://", "/",
+	} {
+		got := m.Add(in)
+		if got.ID == "" {
+			t.Errorf("Add(%.20q) gave an empty id", in)
+		}
+		if m.Template(got.ID) == "" && strings.Trim(in, " \x00\x1b[") != "" {
+			t.Errorf("Add(%.20q): no template", in)
+		}
+	}
+}
+
+func FuzzMiner(f *testing.F) {
+	for _, s := range []string{
+		"Accepted password for root from 10.1.2.3 port 22 ssh2",
+		`acquire lock=233570404, flags=0x1, tag="View Lock", name=com.android.systemui`,
+		"connection from 10.0.0.1 at Thu Jul 7 16:33:52 2005",
+		"\x1b[31mERROR\x1b[0m disk full",
+		"VM started", "", "\xff",
+	} {
+		f.Add(s, "VM paused")
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		m := New(DefaultConfig())
+		ma := m.Add(a)
+		mb := m.Add(b)
+		// Adding a line again gives the same (canonical) id, never a new one.
+		again := m.Add(a)
+		if again.New || m.Canonical(again.ID) != m.Canonical(ma.ID) {
+			t.Fatalf("Add(%q) again = %+v, first %+v", a, again, ma)
+		}
+		if m.Template(mb.ID) == "" && m.Template(ma.ID) == "" && strings.TrimSpace(a) != "" {
+			t.Fatalf("no template for %q", a)
+		}
+		// Persisted and restored: same ids, same templates.
+		data, err := m.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := New(DefaultConfig())
+		if err := r.UnmarshalBinary(data); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []cloudsage.PatternID{ma.ID, mb.ID} {
+			if r.Template(id) != m.Template(id) {
+				t.Fatalf("restored Template(%s) = %q, want %q", id, r.Template(id), m.Template(id))
+			}
+		}
+		if got := r.Add(a); m.Canonical(got.ID) != m.Canonical(ma.ID) || got.New {
+			t.Fatalf("restored Add(%q) = %+v, want %s", a, got, ma.ID)
+		}
+	})
+}
+
+var benchLines = []string{
+	"Accepted password for root from 10.1.2.3 port 22 ssh2",
+	"Received disconnect from 52.80.34.196: 11: Bye Bye [preauth]",
+	"PacketResponder 1 for block blk_38865049064139660 terminating",
+	"[instance: b9000564-fe1a-409b-b8cc-1e88b294cd1d] Took 19.05 seconds to spawn the instance on the hypervisor.",
+	`acquire lock=233570404, flags=0x1, tag="View Lock", name=com.android.systemui, ws=null, uid=10037, pid=2227`,
+	"Block broadcast_9_piece0 stored as bytes in memory (estimated size 5.2 KB, free 5.2 KB)",
+	"session opened for user cyrus by (uid=0)",
+	"10.11.10.1 \"GET /v2/54fadb412c4e40cdbaed9335e4c35a9e/servers/detail HTTP/1.1\" status: 200 len: 1893 time: 0.2477829",
+}
+
+func BenchmarkMiner(b *testing.B) {
+	// Vary the numbers so lines are not byte-identical.
+	r := rand.New(rand.NewPCG(3, 4))
+	lines := make([]string, 4096)
+	for i := range lines {
+		l := benchLines[i%len(benchLines)]
+		lines[i] = strings.ReplaceAll(l, "1", fmt.Sprint(r.IntN(10)))
+	}
+	m := New(DefaultConfig())
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.Add(lines[i&4095])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}
