@@ -64,10 +64,10 @@ func LearnBaseline(s *series.Series, at time.Time, cfg Config) Baseline {
 		return out
 	}
 	if ms := sameHour([]int{7, 14, 21, 28}); len(ms) >= 2 {
-		return Baseline{Metrics: median(ms), OK: true, Source: fmt.Sprintf("same hour of the week, %d previous weeks", len(ms))}
+		return Baseline{Metrics: Median(ms), OK: true, Source: fmt.Sprintf("same hour of the week, %d previous weeks", len(ms))}
 	}
 	if ms := sameHour([]int{1, 2, 3, 4, 5, 6, 7}); len(ms) >= 3 {
-		return Baseline{Metrics: median(ms), OK: true, Source: fmt.Sprintf("same hour of day, %d previous days", len(ms))}
+		return Baseline{Metrics: Median(ms), OK: true, Source: fmt.Sprintf("same hour of day, %d previous days", len(ms))}
 	}
 	to := at.Add(time.Second).Truncate(time.Second).Add(-cfg.Window)
 	from := to.Add(-24 * time.Hour)
@@ -93,9 +93,10 @@ func human(d time.Duration) string {
 	return fmt.Sprintf("%.0f min", d.Minutes())
 }
 
-// median returns the per-field median of ms; a measurement's median is
-// taken only over the samples that had it.
-func median(ms []Metrics) Metrics {
+// Median returns the per-field median of ms; a measurement's median is
+// taken only over the samples that had it, and the error rate is the median
+// rate carried over the median event count.
+func Median(ms []Metrics) Metrics {
 	pick := func(get func(Metrics) float64, has func(Metrics) bool) float64 {
 		var v []float64
 		for _, m := range ms {

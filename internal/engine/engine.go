@@ -1,0 +1,281 @@
+// Package engine runs CloudSage's analysis stages in order — parse, mine
+// patterns, aggregate series, score risk, forecast, advise — for one
+// project. `cloudsage analyze` and `cloudsage serve` share it. It is pure:
+// time comes from the events and from the caller (a clock may be injected to
+// measure how long the chain's steps take).
+package engine
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/parse"
+	"github.com/cloudsage/cloudsage/internal/patterns"
+	"github.com/cloudsage/cloudsage/internal/risk"
+	"github.com/cloudsage/cloudsage/internal/series"
+)
+
+// Config configures an Engine.
+type Config struct {
+	Risk     risk.Config     // label and factor thresholds, the recent window, the time zone of "same hour" baselines
+	Series   series.Config   // how much history is kept
+	Patterns patterns.Config // the miner
+
+	NewWithin       time.Duration      // a pattern first seen this close to the evaluation time is new (1 h)
+	ReportPatterns  int                // patterns listed in a report (20)
+	AdvisorPatterns int                // patterns handed to the advisor (50)
+	HistoryHours    int                // hourly history the forecasts fit on (168: a week)
+	ForecastLevel   float64            // prediction-interval coverage of the forecast band (0.8)
+	Preferences     map[string]float64 // learned action preferences (action key -> multiplier); nil = neutral
+	// Clock measures the duration of the chain's steps; nil leaves them 0.
+	// The engine never reads it for anything else.
+	Clock func() time.Time
+}
+
+// DefaultConfig returns the configuration analyze and serve use.
+func DefaultConfig() Config {
+	return Config{
+		Risk:            risk.DefaultConfig(),
+		Series:          series.DefaultConfig(),
+		Patterns:        patterns.DefaultConfig(),
+		NewWithin:       time.Hour,
+		ReportPatterns:  20,
+		AdvisorPatterns: 50,
+		HistoryHours:    168,
+		ForecastLevel:   0.8,
+	}
+}
+
+// Validate reports what is wrong with c.
+func (c Config) Validate() error {
+	var errs []error
+	if err := c.Risk.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.NewWithin <= 0 {
+		errs = append(errs, fmt.Errorf("new-pattern window %v is not positive", c.NewWithin))
+	}
+	if c.ForecastLevel <= 0 || c.ForecastLevel >= 1 {
+		errs = append(errs, fmt.Errorf("forecast level %v is not between 0 and 1", c.ForecastLevel))
+	}
+	return errors.Join(errs...)
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.Risk.High == 0 {
+		c.Risk = d.Risk
+	}
+	if c.Risk.Location == nil {
+		c.Risk.Location = time.UTC
+	}
+	if c.Patterns == (patterns.Config{}) {
+		c.Patterns = d.Patterns
+	}
+	if c.NewWithin <= 0 {
+		c.NewWithin = d.NewWithin
+	}
+	if c.ReportPatterns <= 0 {
+		c.ReportPatterns = d.ReportPatterns
+	}
+	if c.AdvisorPatterns <= 0 {
+		c.AdvisorPatterns = d.AdvisorPatterns
+	}
+	if c.HistoryHours < 24 {
+		c.HistoryHours = d.HistoryHours
+	}
+	if c.ForecastLevel <= 0 || c.ForecastLevel >= 1 {
+		c.ForecastLevel = d.ForecastLevel
+	}
+	return c
+}
+
+// Engine holds one project's analysis state: parser, pattern miner, series.
+// It is not safe for concurrent use; the server holds one per project behind
+// a mutex.
+type Engine struct {
+	cfg     Config
+	parser  *parse.Parser
+	miner   *patterns.Miner
+	series  *series.Series
+	events  int64
+	formats map[string]int64
+	buf     []cloudsage.Event
+}
+
+// New returns an empty Engine.
+func New(cfg Config) *Engine {
+	cfg = cfg.withDefaults()
+	return &Engine{
+		cfg:     cfg,
+		parser:  parse.New(),
+		miner:   patterns.New(cfg.Patterns),
+		series:  series.New(cfg.Series),
+		formats: make(map[string]int64),
+	}
+}
+
+// Config returns the engine's configuration.
+func (e *Engine) Config() Config { return e.cfg }
+
+// SetDefaultTime sets the time given to lines that carry none before any
+// timestamp has been seen (the receive time, for a server).
+func (e *Engine) SetDefaultTime(t time.Time) { e.parser.SetDefaultTime(t) }
+
+// AddLine parses one line and aggregates the events it completes. A
+// multi-line record (a stack trace) completes when the next record starts, or
+// at Flush.
+func (e *Engine) AddLine(line string) {
+	e.buf = e.parser.Push(e.buf[:0], line)
+	for i := range e.buf {
+		e.ingest(&e.buf[i])
+	}
+	clear(e.buf) // drop references to the lines
+}
+
+// AddLines parses lines and returns the events they complete, with Pattern
+// set, so that a server can store them.
+func (e *Engine) AddLines(lines []string) []cloudsage.Event {
+	var out []cloudsage.Event
+	for _, l := range lines {
+		n := len(out)
+		out = e.parser.Push(out, l)
+		for i := n; i < len(out); i++ {
+			e.ingest(&out[i])
+		}
+	}
+	return out
+}
+
+// Flush completes a pending multi-line event and returns it (with Pattern
+// set), if there was one.
+func (e *Engine) Flush() []cloudsage.Event {
+	out := e.parser.Flush(nil)
+	for i := range out {
+		e.ingest(&out[i])
+	}
+	return out
+}
+
+// AddEvents mines and aggregates events parsed elsewhere (OTLP, Loki, ...)
+// and sets Pattern on each.
+func (e *Engine) AddEvents(evs []cloudsage.Event) {
+	for i := range evs {
+		e.ingest(&evs[i])
+	}
+}
+
+func (e *Engine) ingest(ev *cloudsage.Event) {
+	msg := ev.Message
+	if msg == "" {
+		msg = ev.Raw
+	}
+	ev.Pattern = e.miner.Add(msg).ID
+	e.events++
+	if ev.Format != "" {
+		e.formats[ev.Format]++
+	}
+	e.series.Add(ev)
+}
+
+// LastEventTime returns the time of the latest event aggregated (zero when
+// none): the time `analyze` evaluates at.
+func (e *Engine) LastEventTime() time.Time { return e.series.Last() }
+
+// Events returns how many events the engine has seen.
+func (e *Engine) Events() int64 { return e.events }
+
+// Snapshot format: magic, then length-prefixed sections.
+const engineMagic = "CSENGINE1"
+
+// MarshalBinary encodes the engine's state — counters, miner, series — so
+// that a server can persist a project and resume it. A pending multi-line
+// event is not included: Flush first.
+func (e *Engine) MarshalBinary() ([]byte, error) {
+	mb, err := e.miner.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("encode miner: %w", err)
+	}
+	sb, err := e.series.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("encode series: %w", err)
+	}
+	b := make([]byte, 0, len(mb)+len(sb)+256)
+	b = append(b, engineMagic...)
+	b = binary.AppendVarint(b, e.events)
+	b = binary.AppendUvarint(b, uint64(len(e.formats)))
+	for _, k := range sortedKeys(e.formats) {
+		b = binary.AppendUvarint(b, uint64(len(k)))
+		b = append(b, k...)
+		b = binary.AppendVarint(b, e.formats[k])
+	}
+	b = binary.AppendUvarint(b, uint64(len(mb)))
+	b = append(b, mb...)
+	b = binary.AppendUvarint(b, uint64(len(sb)))
+	b = append(b, sb...)
+	return b, nil
+}
+
+var errSnapshot = errors.New("corrupt engine snapshot")
+
+// UnmarshalBinary replaces the engine's state with one written by
+// MarshalBinary. The parser starts afresh.
+func (e *Engine) UnmarshalBinary(data []byte) error {
+	if len(data) < len(engineMagic) || string(data[:len(engineMagic)]) != engineMagic {
+		return fmt.Errorf("read engine snapshot: %w", errSnapshot)
+	}
+	b := data[len(engineMagic):]
+	events, n := binary.Varint(b)
+	if n <= 0 {
+		return fmt.Errorf("read engine snapshot: events: %w", errSnapshot)
+	}
+	b = b[n:]
+	nf, n := binary.Uvarint(b)
+	if n <= 0 || nf > 1024 {
+		return fmt.Errorf("read engine snapshot: formats: %w", errSnapshot)
+	}
+	b = b[n:]
+	formats := make(map[string]int64, nf)
+	for range nf {
+		k, rest, ok := section(b)
+		if !ok {
+			return fmt.Errorf("read engine snapshot: format name: %w", errSnapshot)
+		}
+		v, n := binary.Varint(rest)
+		if n <= 0 {
+			return fmt.Errorf("read engine snapshot: format count: %w", errSnapshot)
+		}
+		formats[string(k)] = v
+		b = rest[n:]
+	}
+	mb, rest, ok := section(b)
+	if !ok {
+		return fmt.Errorf("read engine snapshot: miner: %w", errSnapshot)
+	}
+	sb, rest, ok := section(rest)
+	if !ok || len(rest) != 0 {
+		return fmt.Errorf("read engine snapshot: series: %w", errSnapshot)
+	}
+	miner := patterns.New(e.cfg.Patterns)
+	if err := miner.UnmarshalBinary(mb); err != nil {
+		return fmt.Errorf("read engine snapshot: %w", err)
+	}
+	s := series.New(e.cfg.Series)
+	if err := s.UnmarshalBinary(sb); err != nil {
+		return fmt.Errorf("read engine snapshot: %w", err)
+	}
+	e.miner, e.series, e.events, e.formats = miner, s, events, formats
+	e.parser = parse.New()
+	return nil
+}
+
+func section(b []byte) (sec, rest []byte, ok bool) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)-k) {
+		return nil, nil, false
+	}
+	return b[k : k+int(n)], b[k+int(n):], true
+}

@@ -1,0 +1,308 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/cloudsage/cloudsage/internal/forecast"
+	"github.com/cloudsage/cloudsage/internal/risk"
+	"github.com/cloudsage/cloudsage/internal/series"
+)
+
+// Forecast is the risk forecast of a report.
+type Forecast struct {
+	HorizonHours int              `json:"horizon_hours"`
+	Points       []ForecastPoint  `json:"points"` // one per hour
+	PHigh        float64          `json:"p_high"` // probability of reaching high within the horizon
+	Confidence   float64          `json:"confidence"`
+	Why          string           `json:"why"`
+	PeakScore    float64          `json:"peak_score"`
+	PeakTime     time.Time        `json:"peak_time"`
+	HistoryHours int              `json:"history_hours"` // hourly history the models were fitted on
+	Seasonal     bool             `json:"seasonal"`      // a daily season was allowed (>= 48 h of history)
+	Factors      []FactorForecast `json:"factors"`
+}
+
+// ForecastPoint is the forecast score of one hour, with its band.
+type ForecastPoint struct {
+	Time  time.Time `json:"time"` // start of the hour
+	Score float64   `json:"score"`
+	Low   float64   `json:"low"`
+	High  float64   `json:"high"`
+}
+
+// FactorForecast is one factor's forecast, summarised.
+type FactorForecast struct {
+	Name       string  `json:"name"`
+	Unit       string  `json:"unit"`
+	Model      string  `json:"model"`
+	Confidence float64 `json:"confidence"`
+	Why        string  `json:"why"`
+	Last       float64 `json:"last"` // the latest hourly value
+	Next       float64 `json:"next"` // the next hour's mean
+	Peak       float64 `json:"peak"` // the highest mean within the horizon
+	Low        float64 `json:"low"`  // the band at the peak
+	High       float64 `json:"high"`
+}
+
+// hourRow is one hour of history as the forecast sees it.
+type hourRow struct {
+	agg     series.Agg
+	minutes float64
+}
+
+func (e *Engine) forecast(at time.Time, horizon int, now risk.Assessment) Forecast {
+	cfg := e.cfg
+	out := Forecast{HorizonHours: horizon}
+	if e.series.Empty() {
+		out.Points = flatPoints(at.Truncate(time.Hour), horizon, now.Score)
+		out.Why = "no events yet: the forecast repeats the current score"
+		return out
+	}
+	rows := e.hourRows(at)
+	out.HistoryHours = len(rows)
+	out.Seasonal = len(rows) >= 48
+	period := 0
+	if out.Seasonal {
+		period = 24
+	}
+	last := rows[len(rows)-1]
+	lastStart := at.Truncate(time.Hour)
+	if last.minutes < 60 && len(rows) == 1 && last.minutes < 10 {
+		// too little to forecast from
+		out.Points = flatPoints(lastStart, horizon, now.Score)
+		out.Why = "less than 10 minutes of history: the forecast repeats the current score"
+		return out
+	}
+
+	// Per-factor hourly series.
+	memUnit := now.Factor(risk.Memory).Unit
+	hist := map[string][]float64{}
+	for _, rw := range rows {
+		m := risk.FromAgg(&rw.agg, rw.minutes)
+		add := func(name string, v float64, ok bool) {
+			if !ok {
+				v = math.NaN()
+			}
+			hist[name] = append(hist[name], v)
+		}
+		add(risk.ErrorRate, m.ErrorRate(), m.Events >= 5)
+		add(risk.LogVolume, m.PerMinute(), true)
+		add(risk.Latency, m.LatencyP95, m.LatencyN >= 5)
+		if memUnit == "MB" {
+			add(risk.Memory, m.MemMB, m.MemMBN > 0)
+		} else {
+			add(risk.Memory, m.MemPct, m.MemPctN > 0)
+		}
+		add(risk.CPU, m.CPU, m.CPUN > 0)
+	}
+	opts := map[string]forecast.Options{
+		risk.ErrorRate: {Max: 1},
+		risk.LogVolume: {},
+		risk.Latency:   {},
+		risk.Memory:    {},
+		risk.CPU:       {Max: 100},
+	}
+	if memUnit == "%" {
+		opts[risk.Memory] = forecast.Options{Max: 100}
+	}
+	fcs := map[string]forecast.Forecast{}
+	for _, name := range risk.Names {
+		h := hist[name]
+		if !anyFinite(h) {
+			continue
+		}
+		o := opts[name]
+		o.Period, o.Horizon, o.Level, o.NonNegative = period, horizon, cfg.ForecastLevel, true
+		f, err := forecast.Predict(h, o)
+		if err != nil || len(f.Points) < horizon {
+			continue
+		}
+		fcs[name] = f
+		fc := FactorForecast{Name: name, Unit: now.Factor(name).Unit, Model: f.Model,
+			Confidence: round(f.Confidence, 2), Why: f.Why, Last: round(lastFinite(h), 4), Next: round(f.Points[0].Mean, 4)}
+		for _, p := range f.Points {
+			if p.Mean > fc.Peak || fc.Peak == 0 {
+				fc.Peak, fc.Low, fc.High = round(p.Mean, 4), round(p.Low, 4), round(p.High, 4)
+			}
+		}
+		out.Factors = append(out.Factors, fc)
+	}
+
+	// Baselines per forecast hour: the median of the same hour of day in
+	// history when there are three days of it, else the current baseline.
+	base0 := risk.LearnBaseline(e.series, at, cfg.Risk)
+	baseAt := func(step int) risk.Baseline {
+		if len(rows) < 72 {
+			return base0
+		}
+		var ms []risk.Metrics
+		// row i covers lastStart - (len-1-i) hours; the forecast hour is lastStart + step hours
+		for i := len(rows) - 1 - (24 - step%24); i >= 0; i -= 24 {
+			if i >= len(rows)-1 {
+				continue
+			}
+			ms = append(ms, risk.FromAgg(&rows[i].agg, rows[i].minutes))
+		}
+		if len(ms) < 3 {
+			return base0
+		}
+		return risk.Baseline{Metrics: risk.Median(ms), OK: true, Source: "same hour of day"}
+	}
+
+	// The latest hour's metrics, as templates for the forecast's.
+	lastM := risk.FromAgg(&last.agg, last.minutes)
+	metricsAt := func(step int, pick func(forecast.Point) float64) risk.Metrics {
+		m := risk.Metrics{Minutes: 60}
+		val := func(name string, fallback float64) (float64, bool) {
+			f, ok := fcs[name]
+			if !ok {
+				return fallback, false
+			}
+			return pick(f.Points[step-1]), true
+		}
+		vol, _ := val(risk.LogVolume, lastM.PerMinute())
+		m.Events = math.Max(vol, 0) * 60
+		rate, _ := val(risk.ErrorRate, lastM.ErrorRate())
+		m.Errors = clamp(rate, 0, 1) * m.Events
+		if v, ok := val(risk.Latency, 0); ok {
+			m.LatencyP95, m.LatencyN = v, math.Max(lastM.LatencyN, 30)
+		}
+		if v, ok := val(risk.Memory, 0); ok {
+			if memUnit == "MB" {
+				m.MemMB, m.MemMBN = v, 1
+			} else {
+				m.MemPct, m.MemPctN = v, 1
+			}
+		}
+		if v, ok := val(risk.CPU, 0); ok {
+			m.CPU, m.CPUN = v, 1
+		}
+		return m
+	}
+	// The hourly view of now scores differently from the 15-minute window;
+	// carry the difference into the first hours and let it fade.
+	lastScore := risk.Score(cfg.Risk, lastM, base0, nil).Score
+	offset := now.Score - lastScore
+	mean := func(p forecast.Point) float64 { return p.Mean }
+	low := func(p forecast.Point) float64 { return p.Low }
+	high := func(p forecast.Point) float64 { return p.High }
+	sim := forecast.Forecast{Level: cfg.ForecastLevel}
+	for step := 1; step <= horizon; step++ {
+		b := baseAt(step)
+		sm := risk.Score(cfg.Risk, metricsAt(step, mean), b, nil).Score
+		sl := risk.Score(cfg.Risk, metricsAt(step, low), b, nil).Score
+		sh := risk.Score(cfg.Risk, metricsAt(step, high), b, nil).Score
+		lo, hi := math.Min(sm, math.Min(sl, sh)), math.Max(sm, math.Max(sl, sh))
+		adj := offset * math.Pow(0.8, float64(step-1))
+		p := ForecastPoint{
+			Time:  lastStart.Add(time.Duration(step) * time.Hour).UTC(),
+			Score: round(clamp(sm+adj, 0, 100), 1),
+			Low:   round(clamp(lo+adj, 0, 100), 1),
+			High:  round(clamp(hi+adj, 0, 100), 1),
+		}
+		out.Points = append(out.Points, p)
+		sim.Points = append(sim.Points, forecast.Point{Step: step, Mean: p.Score, Low: p.Low, High: p.High})
+		if p.Score > out.PeakScore || out.PeakTime.IsZero() {
+			out.PeakScore, out.PeakTime = p.Score, p.Time
+		}
+	}
+	out.PHigh = round(forecast.ProbAbove(sim, cfg.Risk.High), 3)
+	if now.Score >= cfg.Risk.High {
+		out.PHigh = math.Max(out.PHigh, 0.5) // already high: reaching it again is at least a coin toss
+	}
+
+	// Confidence: the factor models' confidences weighted by factor weight.
+	var wsum, csum float64
+	var driver FactorForecast
+	bestPts := -1.0
+	for _, fc := range out.Factors {
+		w := now.Factor(fc.Name).Weight
+		wsum += w
+		csum += w * fc.Confidence
+		if pts := now.Factor(fc.Name).Points + w/100; pts > bestPts {
+			bestPts, driver = pts, fc
+		}
+	}
+	if wsum > 0 {
+		out.Confidence = round(csum/wsum, 2)
+	}
+	season := "no daily season yet (it needs 48 h)"
+	if out.Seasonal {
+		season = "daily season allowed"
+	}
+	out.Why = fmt.Sprintf("%d h of hourly history, %s; confidence is the factor models' back-tested confidence weighted by factor weight", len(rows), season)
+	if driver.Name != "" {
+		out.Why += fmt.Sprintf("; %s (the main factor now): %s", driver.Name, driver.Why)
+	}
+	return out
+}
+
+// hourRows returns the hourly history up to at: whole hours from the start of
+// history (at most HistoryHours back), then the hour in progress.
+func (e *Engine) hourRows(at time.Time) []hourRow {
+	cur := at.Truncate(time.Hour)
+	from := e.series.First().Truncate(time.Hour)
+	if lim := cur.Add(-time.Duration(e.cfg.HistoryHours) * time.Hour); from.Before(lim) {
+		from = lim
+	}
+	var rows []hourRow
+	aggs := e.series.Hourly(from, cur)
+	first := e.series.First()
+	for i, a := range aggs {
+		mins := 60.0
+		if i == 0 && first.After(from) {
+			mins = math.Max(1, 60-first.Sub(from).Minutes())
+		}
+		rows = append(rows, hourRow{agg: a, minutes: mins})
+	}
+	to := at.Add(time.Second).Truncate(time.Second)
+	if el := to.Sub(cur); el >= 10*time.Minute || len(rows) == 0 {
+		a := e.series.Window(cur, to)
+		mins := math.Max(1, el.Minutes())
+		if first.After(cur) {
+			mins = math.Max(1, to.Sub(first).Minutes())
+		}
+		rows = append(rows, hourRow{agg: a, minutes: mins})
+	}
+	return rows
+}
+
+func flatPoints(start time.Time, horizon int, score float64) []ForecastPoint {
+	pts := make([]ForecastPoint, horizon)
+	for i := range pts {
+		pts[i] = ForecastPoint{Time: start.Add(time.Duration(i+1) * time.Hour).UTC(), Score: score, Low: 0, High: 100}
+	}
+	return pts
+}
+
+func anyFinite(v []float64) bool {
+	for _, x := range v {
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			return true
+		}
+	}
+	return false
+}
+
+func lastFinite(v []float64) float64 {
+	for i := len(v) - 1; i >= 0; i-- {
+		if !math.IsNaN(v[i]) && !math.IsInf(v[i], 0) {
+			return v[i]
+		}
+	}
+	return 0
+}
+
+func clamp(v, lo, hi float64) float64 {
+	if math.IsNaN(v) {
+		return lo
+	}
+	return math.Min(hi, math.Max(lo, v))
+}
+
+func round(v float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(v*p) / p
+}

@@ -1,0 +1,316 @@
+package engine
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/advisor"
+	"github.com/cloudsage/cloudsage/internal/risk"
+	"github.com/cloudsage/cloudsage/internal/series"
+)
+
+// Report is the engine's whole answer at one time: what `analyze --json`
+// prints and what the server's forecast API returns. The JSON names are
+// the ones issue 3 lists; keep them.
+type Report struct {
+	At           time.Time        `json:"at"` // the time evaluated at
+	Events       int64            `json:"events"`
+	Formats      map[string]int64 `json:"formats"`
+	Span         Span             `json:"span"`
+	Dropped      Dropped          `json:"dropped"`
+	Risk         Risk             `json:"risk"`
+	Patterns     []Pattern        `json:"patterns"`
+	PatternTotal int              `json:"pattern_total"` // patterns mined so far
+	NewPatterns  int              `json:"new_patterns"`  // of them, new within the last hour
+	Forecast     Forecast         `json:"forecast"`
+	Chain        advisor.Chain    `json:"chain"`
+	Actions      []advisor.Action `json:"actions"`
+}
+
+// Span is the time range of the events seen.
+type Span struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+}
+
+// Dropped counts events whose timestamps the series could not place.
+type Dropped struct {
+	TooOld uint64 `json:"too_old"`
+	TooNew uint64 `json:"too_new"`
+}
+
+// Risk is the score at the report's time.
+type Risk struct {
+	Score    float64       `json:"score"`
+	Label    string        `json:"label"`
+	Trend    float64       `json:"trend"` // score change per hour over the last hours (> 0 rising)
+	Factors  []risk.Factor `json:"factors"`
+	Top      []string      `json:"top"`
+	Window   string        `json:"window"`   // the recent window scored, e.g. "15m0s"
+	Baseline string        `json:"baseline"` // where the baseline came from
+	History  []ScorePoint  `json:"history"`  // the score at earlier hours, oldest first, for the trend
+}
+
+// ScorePoint is a score at a time.
+type ScorePoint struct {
+	Time  time.Time `json:"time"`
+	Score float64   `json:"score"`
+}
+
+// Pattern is one log pattern in a report.
+type Pattern struct {
+	ID        cloudsage.PatternID `json:"id"`
+	Template  string              `json:"template"`
+	Count     int64               `json:"count"`
+	Recent    int64               `json:"recent"` // in the recent window
+	Before    int64               `json:"before"` // in the 24 h before it
+	Errors    int64               `json:"errors"`
+	Warns     int64               `json:"warns"`
+	Levels    map[string]int64    `json:"levels"`
+	FirstSeen time.Time           `json:"first_seen"`
+	LastSeen  time.Time           `json:"last_seen"`
+	New       bool                `json:"new"`   // first seen within the last hour, with history before it
+	Trend     string              `json:"trend"` // new, surging, rising, steady, falling, quiet
+	Surge     float64             `json:"surge"` // recent rate / rate in the 24 h before (capped at 100)
+	Samples   []string            `json:"samples"`
+	Fields    map[string]string   `json:"fields,omitempty"`
+	Formats   map[string]uint64   `json:"formats,omitempty"`
+	relevance float64
+}
+
+// Report evaluates the project at at (for `analyze`, the time of the last
+// event; for the server, now) with a forecast horizonHours ahead (24, 48
+// or 72; other values are clamped to 1..168).
+func (e *Engine) Report(at time.Time, horizonHours int) Report {
+	cfg := e.cfg
+	horizonHours = min(max(horizonHours, 1), 168)
+	r := Report{
+		At:           at.UTC(),
+		Events:       e.events,
+		Formats:      e.formats,
+		Span:         Span{From: e.series.First(), To: e.series.Last()},
+		Dropped:      Dropped{TooOld: e.series.Stats().TooOld, TooNew: e.series.Stats().TooNew},
+		PatternTotal: e.miner.Len(),
+	}
+	if r.Formats == nil {
+		r.Formats = map[string]int64{}
+	}
+
+	a := risk.Evaluate(e.series, at, cfg.Risk, nil)
+	r.Risk = Risk{
+		Score: a.Score, Label: a.Label, Factors: a.Factors, Top: a.Top,
+		Window: cfg.Risk.Window.String(), Baseline: a.Baseline,
+	}
+	r.Risk.History, r.Risk.Trend = e.trend(at, a.Score)
+
+	pats := e.patternStats(at)
+	for _, p := range pats {
+		if p.New {
+			r.NewPatterns++
+		}
+	}
+	r.Patterns = pats[:min(len(pats), cfg.ReportPatterns)]
+	if r.Patterns == nil {
+		r.Patterns = []Pattern{}
+	}
+
+	r.Forecast = e.forecast(at, horizonHours, a)
+
+	in := advisor.Input{
+		At:              at,
+		Score:           a.Score,
+		Label:           a.Label,
+		Trend:           r.Risk.Trend,
+		PHigh:           r.Forecast.PHigh,
+		PeakScore:       r.Forecast.PeakScore,
+		HorizonHours:    horizonHours,
+		RecentWindow:    cfg.Risk.Window,
+		Preferences:     cfg.Preferences,
+		HighThreshold:   cfg.Risk.High,
+		MediumThreshold: cfg.Risk.Medium,
+	}
+	for _, f := range a.Factors {
+		in.Factors = append(in.Factors, advisor.FactorState{
+			Name: f.Name, Weight: f.Weight, Points: f.Points, Value: f.Value,
+			Baseline: f.Baseline, Unit: f.Unit, Status: f.Status,
+		})
+	}
+	for _, p := range pats[:min(len(pats), cfg.AdvisorPatterns)] {
+		in.Patterns = append(in.Patterns, advisor.PatternStat{
+			ID: p.ID, Template: p.Template, Count: p.Count, Recent: p.Recent, Before: p.Before,
+			Errors: p.Errors, Warns: p.Warns, FirstSeen: p.FirstSeen, LastSeen: p.LastSeen,
+			New: p.New, Samples: p.Samples, Fields: p.Fields,
+		})
+	}
+	res := advisor.Advise(in, cfg.Clock)
+	r.Chain, r.Actions = res.Chain, res.Actions
+	if r.Actions == nil {
+		r.Actions = []advisor.Action{}
+	}
+	return r
+}
+
+// trend scores the hours before at and returns those scores (oldest first,
+// ending with the current one) and the least-squares slope in points per
+// hour. Hours before history starts are skipped.
+func (e *Engine) trend(at time.Time, now float64) ([]ScorePoint, float64) {
+	const hours = 6
+	first := e.series.First()
+	var pts []ScorePoint
+	for k := hours; k >= 1; k-- {
+		t := at.Add(-time.Duration(k) * time.Hour)
+		if t.Sub(first) < e.cfg.Risk.Window {
+			continue
+		}
+		a := risk.Evaluate(e.series, t, e.cfg.Risk, nil)
+		pts = append(pts, ScorePoint{Time: t.UTC(), Score: a.Score})
+	}
+	pts = append(pts, ScorePoint{Time: at.UTC(), Score: now})
+	if len(pts) < 3 {
+		return pts, 0
+	}
+	var sx, sy, sxx, sxy float64
+	for _, p := range pts {
+		x := p.Time.Sub(at).Hours()
+		sx += x
+		sy += p.Score
+		sxx += x * x
+		sxy += x * p.Score
+	}
+	n := float64(len(pts))
+	den := n*sxx - sx*sx
+	if den == 0 {
+		return pts, 0
+	}
+	return pts, math.Round((n*sxy-sx*sy)/den*100) / 100
+}
+
+// patternStats returns every tracked pattern's numbers at at, joined by the
+// miner's canonical ids, most relevant first.
+func (e *Engine) patternStats(at time.Time) []Pattern {
+	win := e.cfg.Risk.Window
+	to := at.Add(time.Second).Truncate(time.Second)
+	recentFrom := to.Add(-win)
+	beforeFrom := recentFrom.Add(-24 * time.Hour)
+	first := e.series.First()
+	hasHistory := first.Before(at.Add(-e.cfg.NewWithin))
+	beforeSpan := recentFrom.Sub(beforeFrom)
+	if first.After(beforeFrom) {
+		beforeSpan = recentFrom.Sub(first)
+	}
+	byID := make(map[cloudsage.PatternID]*Pattern)
+	var order []cloudsage.PatternID
+	for _, sp := range e.series.Patterns() {
+		if sp.First.After(at) {
+			continue // evaluating the past: the pattern did not exist yet
+		}
+		id := e.miner.Canonical(sp.ID)
+		p := byID[id]
+		if p == nil {
+			p = &Pattern{ID: id, Template: e.miner.Template(id), Levels: map[string]int64{}}
+			byID[id] = p
+			order = append(order, id)
+		}
+		merge(p, sp, recentFrom, to, beforeFrom)
+	}
+	out := make([]Pattern, 0, len(order))
+	for _, id := range order {
+		p := byID[id]
+		p.New = hasHistory && !p.FirstSeen.Before(at.Add(-e.cfg.NewWithin))
+		// expected recent count from the rate before
+		expected := 0.0
+		if beforeSpan > 0 {
+			expected = float64(p.Before) * win.Minutes() / beforeSpan.Minutes()
+		}
+		p.Surge = math.Round(math.Min(100, (float64(p.Recent)+0.5)/(expected+0.5))*100) / 100
+		switch {
+		case p.New:
+			p.Trend = "new"
+		case p.Recent == 0 && p.Before == 0:
+			p.Trend = "quiet"
+		case p.Surge >= 3 && p.Recent >= 5:
+			p.Trend = "surging"
+		case p.Surge >= 1.5 && p.Recent >= 3:
+			p.Trend = "rising"
+		case p.Surge <= 0.5:
+			p.Trend = "falling"
+		default:
+			p.Trend = "steady"
+		}
+		if p.Samples == nil {
+			p.Samples = []string{}
+		}
+		p.relevance = relevance(p)
+		out = append(out, *p)
+	}
+	slices.SortFunc(out, func(a, b Pattern) int {
+		if c := cmp.Compare(b.relevance, a.relevance); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return out
+}
+
+func merge(p *Pattern, sp *series.Pattern, recentFrom, to, beforeFrom time.Time) {
+	n, _ := sp.CountIn(recentFrom, to)
+	b, _ := sp.CountIn(beforeFrom, recentFrom)
+	p.Recent += int64(n)
+	p.Before += int64(b)
+	p.Count += int64(sp.Count)
+	p.Errors += int64(sp.Errors())
+	p.Warns += int64(sp.Warns())
+	for lv, c := range sp.Levels {
+		if c > 0 {
+			p.Levels[cloudsage.Level(lv).String()] += int64(c)
+		}
+	}
+	if p.FirstSeen.IsZero() || sp.First.Before(p.FirstSeen) {
+		p.FirstSeen = sp.First
+	}
+	if sp.Last.After(p.LastSeen) {
+		p.LastSeen = sp.Last
+		// the most recently active member speaks for the joined pattern
+		p.Samples = slices.Clone(sp.Samples)
+		p.Fields = sp.Fields
+	}
+	for k, v := range sp.Formats {
+		if p.Formats == nil {
+			p.Formats = map[string]uint64{}
+		}
+		p.Formats[k] += v
+	}
+}
+
+// relevance ranks patterns for the report and the advisor: errors and warnings
+// now, new ones and surging ones first; a big quiet pattern still shows.
+func relevance(p *Pattern) float64 {
+	cnt := float64(max(p.Count, 1))
+	sev := 1 + 4*float64(p.Errors)/cnt + float64(p.Warns)/cnt
+	act := math.Log1p(float64(p.Recent)) + 0.25*math.Log1p(float64(p.Before)/96)
+	surge := math.Sqrt(math.Min(math.Max(p.Surge, 0.5), 25))
+	nw := 1.0
+	if p.New {
+		nw = 1.5
+		if p.Errors > 0 {
+			nw = 2.5
+		}
+	}
+	return sev*act*surge*nw + 0.05*math.Log1p(cnt)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
