@@ -64,7 +64,7 @@ func midTime(s string, ref refTime) (t time.Time, n int, ok bool) {
 	for tok := 0; tok < 6; tok++ {
 		e := tokenEnd(s, i)
 		w := s[i:e]
-		if w == "" || isWord(w) || strings.IndexByte(w, '=') >= 0 || w[0] == '"' {
+		if w == "" || tok == 0 && isWord(w) && !noLower(w) || strings.IndexByte(w, '=') >= 0 || w[0] == '"' {
 			return
 		}
 		i = e
@@ -183,9 +183,9 @@ func parseHeader(s string, i int, mid bool) header {
 	h.time = time.Time{}
 	j = h.msg
 	if mid {
-		for k := 0; k < 3 && j < len(s) && isDigit(s[j]); k++ {
+		for k := 0; k < 3 && j < len(s) && (isDigit(s[j]) || s[j] == '-'); k++ {
 			e := tokenEnd(s, j)
-			if !isAllDigits(s[j:e]) {
+			if !isAllDigits(strings.TrimPrefix(s[j:e], "-")) {
 				break
 			}
 			j = skipSpaceSeps(s, e)
@@ -215,6 +215,15 @@ func afterLevel(s string, j int, svc string, h header) header {
 			break
 		}
 		n := skipSpaceSeps(s, e)
+		if strings.IndexByte(s[j:e], ' ') >= 0 && n == e+1 {
+			// words in brackets: a thread when a component follows
+			// ("[IPC Server handler 0] o.a.h.ipc.Server: msg"), else the
+			// start of the message ("[client 1.2.3.4] msg")
+			ne := tokenEnd(s, n)
+			if w := s[n:ne]; len(w) < 2 || w[len(w)-1] != ':' || !componentLike(w[:len(w)-1]) {
+				break
+			}
+		}
 		sep = n > e+1 // "] - msg": the separator says the message starts
 		j = n
 	}
@@ -222,7 +231,7 @@ func afterLevel(s string, j int, svc string, h header) header {
 		end := tokenEnd(s, j)
 		w := s[j:end]
 		switch {
-		case len(w) > 1 && w[len(w)-1] == ':' && identLike(w[:len(w)-1]):
+		case len(w) > 1 && w[len(w)-1] == ':' && componentLike(w[:len(w)-1]):
 			h.service = w[:len(w)-1]
 			j = end
 		case identLike(w) && (strings.HasPrefix(s[end:], " - ") || strings.HasPrefix(s[end:], " -- ")):
@@ -472,6 +481,13 @@ func isAllDigits(w string) bool {
 		}
 	}
 	return true
+}
+
+// componentLike reports whether w names a logger or class rather than
+// being the first word of a message ("ciod:"): identLike with an upper-case
+// letter or one of . _ $ / [ (.
+func componentLike(w string) bool {
+	return identLike(w) && strings.ContainsAny(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZ._$/[(")
 }
 
 // identLike reports whether w can name a logger, class, tag or process:

@@ -48,12 +48,19 @@ func (p *Parser) syslogBody(s string, ev *cloudsage.Event) {
 	tok := s[i:e]
 	if !isTag(tok) {
 		ev.Host = tok
-		i = e
-		for i < len(s) && s[i] == ' ' {
-			i++
-		}
+		i = skipSpaceSeps(s, e)
 		e = tokenEnd(s, i)
 		tok = s[i:e]
+		if !isTag(tok) && identLike(tok) {
+			// "syslogd 1.4.1: restart.": a tag with a version
+			v := skipSpaces(s, e)
+			ve := tokenEnd(s, v)
+			if ve-v > 1 && s[ve-1] == ':' && isDigit(s[v]) && isVersion(s[v:ve-1]) {
+				ev.Service = tok
+				ev.Message = s[skipSpaces(s, ve):]
+				return
+			}
+		}
 	}
 	if isTag(tok) {
 		name := tok[:len(tok)-1]
@@ -67,6 +74,16 @@ func (p *Parser) syslogBody(s string, ev *cloudsage.Event) {
 		}
 	}
 	ev.Message = s[i:]
+}
+
+// isVersion reports whether w is digits and dots ("1.4.1").
+func isVersion(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if !isDigit(w[i]) && w[i] != '.' {
+			return false
+		}
+	}
+	return true
 }
 
 // isTag reports whether tok is a syslog tag: "name:", "name[pid]:".
