@@ -4,8 +4,8 @@
 // measured on the Numenta Anomaly Benchmark (cloudsage eval nab).
 //
 // Each point gets the larger of two scores:
-//   - novelty: the value leaves the range seen so far by more than
-//     Tolerance of that range (0.9 to 1.0, growing with the excess);
+//   - novelty: the value leaves the range of the last Range points by more
+//     than Tolerance of that range (0.9 to 1.0, growing with the excess);
 //   - context: the robust z-score (distance from the median in units of the
 //     inter-quantile spread) of the short-term mean and of the first
 //     difference against the last History points, mapped to z/(z+Z).
@@ -32,6 +32,7 @@ type Config struct {
 	Suppress  int     // points damped after a reported anomaly
 	Damp      float64 // factor applied to scores while damped
 	Alert     float64 // score at which an anomaly is reported
+	Range     int     // points whose extremes make the seen range
 	Tolerance float64 // fraction of the seen range a new extreme must pass
 	Z         float64 // robust z at which the context score reaches 0.5
 }
@@ -45,6 +46,7 @@ func DefaultConfig() Config {
 		Suppress:  100,
 		Damp:      0.1,
 		Alert:     0.5,
+		Range:     2000,
 		Tolerance: 0.02,
 		Z:         20,
 	}
@@ -57,6 +59,9 @@ func (c Config) validate() Config {
 	}
 	if c.Short < 1 || c.Short > c.History {
 		c.Short = d.Short
+	}
+	if c.Range < 2 || c.Range > 1<<20 {
+		c.Range = d.Range
 	}
 	if c.Z <= 0 {
 		c.Z = d.Z
@@ -74,8 +79,8 @@ type Detector struct {
 	level  *window // history of the short-term mean
 	diff   *window // history of first differences
 	recent *window // last Short values
+	seen   *window // last Range values: their extremes are the seen range
 	prev   float64 // last value
-	lo, hi float64 // range seen so far
 	quiet  int     // damped points left
 }
 
@@ -87,6 +92,7 @@ func New(cfg Config) *Detector {
 		level:  newWindow(cfg.History),
 		diff:   newWindow(cfg.History),
 		recent: newWindow(cfg.Short),
+		seen:   newWindow(cfg.Range),
 	}
 }
 
@@ -100,15 +106,18 @@ func (d *Detector) Update(_ time.Time, v float64) float64 {
 		return 0
 	}
 	if d.n == 0 {
-		d.lo, d.hi, d.prev = v, v, v
+		d.prev = v
 	}
 	novelty := 0.0
-	if rng := d.hi - d.lo; rng > 0 && !math.IsInf(rng, 0) {
-		if excess := max(v-d.hi, d.lo-v) / rng; excess > d.cfg.Tolerance {
-			novelty = 0.9 + 0.1*min(1, excess)
+	if k := len(d.seen.sorted); k > 0 {
+		lo, hi := d.seen.sorted[0], d.seen.sorted[k-1]
+		if rng := hi - lo; rng > 0 && !math.IsInf(rng, 0) {
+			if excess := max(v-hi, lo-v) / rng; excess > d.cfg.Tolerance {
+				novelty = 0.9 + 0.1*min(1, excess)
+			}
 		}
 	}
-	d.lo, d.hi = min(d.lo, v), max(d.hi, v)
+	d.seen.push(v)
 
 	d.recent.push(v)
 	mean, delta := d.recent.mean(), v-d.prev
@@ -156,8 +165,8 @@ type state struct {
 	Cfg          Config
 	N            int
 	Level, Diff  []float64
-	Recent       []float64
-	Prev, Lo, Hi float64
+	Recent, Seen []float64
+	Prev         float64
 	Quiet        int
 }
 
@@ -170,7 +179,7 @@ func (d *Detector) MarshalBinary() ([]byte, error) {
 	err := gob.NewEncoder(&buf).Encode(state{
 		Version: stateVersion, Cfg: d.cfg, N: d.n,
 		Level: d.level.values(), Diff: d.diff.values(), Recent: d.recent.values(),
-		Prev: d.prev, Lo: d.lo, Hi: d.hi, Quiet: d.quiet,
+		Seen: d.seen.values(), Prev: d.prev, Quiet: d.quiet,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode detector: %w", err)
@@ -191,7 +200,7 @@ func (d *Detector) UnmarshalBinary(b []byte) error {
 	for _, w := range []struct {
 		dst *window
 		src []float64
-	}{{nd.level, s.Level}, {nd.diff, s.Diff}, {nd.recent, s.Recent}} {
+	}{{nd.level, s.Level}, {nd.diff, s.Diff}, {nd.recent, s.Recent}, {nd.seen, s.Seen}} {
 		if len(w.src) > cap(w.dst.ring) {
 			return fmt.Errorf("decode detector: %d values for a window of %d", len(w.src), cap(w.dst.ring))
 		}
@@ -199,7 +208,7 @@ func (d *Detector) UnmarshalBinary(b []byte) error {
 			w.dst.push(v)
 		}
 	}
-	nd.n, nd.prev, nd.lo, nd.hi, nd.quiet = s.N, s.Prev, s.Lo, s.Hi, s.Quiet
+	nd.n, nd.prev, nd.quiet = s.N, s.Prev, s.Quiet
 	*d = *nd
 	return nil
 }

@@ -250,3 +250,14 @@ func BenchmarkDetector(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "points/s")
 }
+
+func TestDetectorForgetsOldExtremes(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	xs := noise(r, 6000, 50, 2)
+	xs[1000] = 1000 // an old outage
+	xs[5000] = 800  // a new one, smaller, long after: still news
+	scores := run(xs)
+	if scores[5000] < 0.9 {
+		t.Errorf("score of a new extreme %d points after an older, larger one = %.3f, want >= 0.9", 4000, scores[5000])
+	}
+}
