@@ -263,7 +263,7 @@ type State struct {
 type Write struct {
 	Batch    Batch // counts and summary; ID, ProjectID and CreatedAt are set by the store
 	Events   []cloudsage.Event
-	Patterns []Pattern // upserted
+	Patterns []Pattern // upserted: Count is added, a non-empty Template replaces the stored one
 	Snapshot []byte    // the engine state after the batch
 	Report   *Report   // the latest report (optional)
 	Keep     bool      // also keep Report in the forecast history

@@ -582,7 +582,8 @@ func upsertPatterns(ctx context.Context, tx *sql.Tx, project cloudsage.ProjectID
 			writePlaceholders(&sb, i*cols, cols)
 			args = append(args, project, string(p.ID), p.Template, p.Count, ns(p.FirstSeen), ns(p.LastSeen))
 		}
-		sb.WriteString(` ON CONFLICT (project_id, id) DO UPDATE SET template = excluded.template, count = excluded.count,
+		sb.WriteString(` ON CONFLICT (project_id, id) DO UPDATE SET count = patterns.count + excluded.count,
+			template = CASE WHEN excluded.template <> '' THEN excluded.template ELSE patterns.template END,
 			first_seen = CASE WHEN patterns.first_seen = 0 OR (excluded.first_seen <> 0 AND excluded.first_seen < patterns.first_seen) THEN excluded.first_seen ELSE patterns.first_seen END,
 			last_seen = CASE WHEN excluded.last_seen > patterns.last_seen THEN excluded.last_seen ELSE patterns.last_seen END`)
 		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {

@@ -278,6 +278,15 @@ func testIngest(t *testing.T, s store.Store) {
 	if len(ps) != 1 || ps[0].Count != 10 || ps[0].Template != "<*> request <*> served" {
 		t.Errorf("Patterns = %+v", ps)
 	}
+	// Counts add up; an empty template keeps the stored one.
+	_, err = s.Ingest(ctx, p.ID, 3, func(store.State) (store.Write, error) {
+		return store.Write{Patterns: []store.Pattern{{ID: "p0", Count: 5, LastSeen: t0.Add(2 * time.Hour)}, {ID: "p9", Template: "new <*>", Count: 1, FirstSeen: t0, LastSeen: t0}}}, nil
+	})
+	noErr(t, err)
+	ps = must(s.Patterns(ctx, p.ID, 0))(t)
+	if len(ps) != 2 || ps[0].Count != 15 || ps[0].Template != "<*> request <*> served" || !ps[0].LastSeen.Equal(t0.Add(2*time.Hour)) || !ps[0].FirstSeen.Equal(t0) {
+		t.Errorf("Patterns after second upsert = %+v", ps)
+	}
 	_, err = s.Ingest(ctx, p.ID+1000, 0, func(store.State) (store.Write, error) { return store.Write{}, nil })
 	wantKind(t, "ingest into missing project", err, cloudsage.NotFound)
 }
