@@ -345,6 +345,10 @@ func (m *masker) maskToken(t string) tokenKind {
 		}
 	}
 	if word {
+		if valueWord(t) {
+			m.buf = append(m.buf, wildcard...)
+			return kindWild
+		}
 		m.buf = append(m.buf, t...)
 		return kindWord
 	}
@@ -399,7 +403,7 @@ func isWordish(t string) bool {
 		switch {
 		case class[c]&cLetter != 0:
 			letters++
-		case c == '-' || c == '_' || c == '\'' || c == '.' || c == ':' || c == ',' || c == ';' || c == '!' || c == '?':
+		case class[c]&cDigit != 0, c == '-' || c == '_' || c == '\'' || c == '.' || c == ':' || c == ',' || c == ';' || c == '!' || c == '?':
 		default:
 			return false
 		}
@@ -466,11 +470,49 @@ func (m *masker) maskPieces(core string) (letters, masked bool) {
 	return letters, masked
 }
 
+// valueWord reports whether p is a literal value: true, false, null, nil
+// (any case). They fill a slot ("ret:false") like a number does.
+func valueWord(p string) bool {
+	if len(p) < 3 || len(p) > 5 {
+		return false
+	}
+	var low [5]byte
+	for i := 0; i < len(p); i++ {
+		low[i] = p[i] | 0x20
+	}
+	switch string(low[:len(p)]) {
+	case "true", "false", "null", "nil":
+		return true
+	}
+	return false
+}
+
+// dotted reports whether p is a dotted name of three or more parts: a
+// host name, a Java package or class, a property key
+// (com.example.app.Main, android.intent.action.MAIN, db-3.prod.example).
+func dotted(p string) bool {
+	dots := 0
+	prev := byte('.')
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c == '.' {
+			if prev == '.' {
+				return false
+			}
+			dots++
+		} else if class[c]&(cLetter|cDigit) == 0 && c != '_' && c != '-' && c != '$' {
+			return false
+		}
+		prev = c
+	}
+	return dots >= 2 && prev != '.'
+}
+
 // variablePiece: a piece that starts with a digit (or sign+digit, or
 // "0x"), or that holds two or more digits.
 func variablePiece(p string, digits int) bool {
 	if digits == 0 {
-		return false
+		return valueWord(p) || dotted(p)
 	}
 	if digits >= 2 {
 		return true

@@ -289,7 +289,7 @@ func (m *Miner) tok(i int) []byte {
 
 // score compares the masked line with c's template. eq counts equal
 // constant tokens; diff counts differing tokens, of which words are pairs
-// of differing plain words; at is the last differing position. A template
+// of differing plain words; at is the position of the last such pair. A template
 // <*> made by merging matches anything; a <*> made by masking matches only
 // a masked token, so "<*>" never swallows every one-word message.
 func (m *Miner) score(c *cluster) (eq, diff, words, at int) {
@@ -305,9 +305,9 @@ func (m *Miner) score(c *cluster) (eq, diff, words, at int) {
 			continue
 		}
 		diff++
-		at = i
 		if k == kindWord && m.mk.kinds[i] == kindWord {
 			words++
+			at = i
 		}
 	}
 	return eq, diff, words, at
@@ -395,10 +395,12 @@ func (m *Miner) search(n int) (best *candidate, leafFull bool) {
 // it. A few values that keep repeating ("VM started", "VM paused") stay
 // apart: they are an enumeration, not a variable.
 func (m *Miner) join() *cluster {
+	sibling := func(cd *candidate) bool {
+		return cd.words == 1 && cd.eq >= m.cfg.MinSharedForWord && m.accept(cd.eq, cd.diff-1, 0)
+	}
 	j := -1
 	for i := range m.cands {
-		cd := &m.cands[i]
-		if cd.diff == 1 && cd.words == 1 && cd.eq >= m.cfg.MinSharedForWord {
+		if cd := &m.cands[i]; sibling(cd) {
 			j = cd.at
 			break
 		}
@@ -410,7 +412,7 @@ func (m *Miner) join() *cluster {
 	rare := 1 // the line's own value is new
 	for i := range m.cands {
 		cd := &m.cands[i]
-		if cd.diff != 1 || cd.words != 1 || cd.at != j || cd.eq < m.cfg.MinSharedForWord {
+		if !sibling(cd) || cd.at != j {
 			continue
 		}
 		r := cd.c.root()
@@ -432,19 +434,15 @@ func (m *Miner) join() *cluster {
 			oldest = c
 		}
 	}
-	oldest.tokens[j] = wildcard
-	oldest.kinds[j] = kindGen
-	oldest.tmpl = ""
-	if j < m.cfg.PrefixTokens {
-		m.register(oldest)
-	}
 	for _, c := range sib {
 		if c != oldest {
 			c.alias = oldest
 			m.roots--
 		}
 	}
-	m.index(oldest)
+	if len(oldest.tokens) == len(m.mk.toks) {
+		m.generalise(oldest)
+	}
 	return oldest
 }
 
@@ -465,6 +463,62 @@ func (m *Miner) generalise(c *cluster) {
 		m.register(c)
 	}
 	m.index(c)
+	m.absorb(c)
+}
+
+// absorb joins into c's pattern the templates of the line's leaves that
+// c's generalised template now covers: they name the same event, and a
+// line like theirs would now match c.
+func (m *Miner) absorb(c *cluster) {
+	for i := range m.cands {
+		d := m.cands[i].c
+		if d.other || len(d.tokens) != len(c.tokens) || d.root() == c.root() || !covers(c, d) {
+			continue
+		}
+		m.link(c.root(), d.root())
+	}
+}
+
+// covers reports whether every line matching d's template matches c's.
+func covers(c, d *cluster) bool {
+	for i, t := range c.tokens {
+		if c.kinds[i] != kindGen && (t != d.tokens[i] || d.kinds[i] == kindGen) {
+			return false
+		}
+	}
+	return true
+}
+
+// link joins roots a and b: the older keeps its id; when both have the
+// same length its template is generalised to cover the younger's.
+func (m *Miner) link(a, b *cluster) {
+	if b.seq < a.seq {
+		a, b = b, a
+	}
+	b.alias = a
+	m.roots--
+	if len(a.tokens) != len(b.tokens) {
+		return
+	}
+	changed, prefix := false, false
+	for i, t := range a.tokens {
+		if a.kinds[i] == kindGen {
+			continue
+		}
+		if b.kinds[i] == kindGen || t != b.tokens[i] {
+			a.tokens[i] = wildcard
+			a.kinds[i] = kindGen
+			changed = true
+			prefix = prefix || i < m.cfg.PrefixTokens
+		}
+	}
+	if changed {
+		a.tmpl = ""
+		if prefix {
+			m.register(a)
+		}
+		m.index(a)
+	}
 }
 
 func (m *Miner) create(n int) *cluster {
