@@ -57,6 +57,8 @@ const (
 	minSeasonal  = 2 // full periods needed before a season is fitted
 	minTrend     = 8 // observations needed before a trend is fitted
 	minSES       = 4 // observations needed before smoothing is fitted
+	fitSeasons   = 10  // at most this many seasons of history are fitted...
+	minFit       = 240 // ...or this many points, whichever is more
 )
 
 func invalid(format string, args ...any) error {
@@ -205,6 +207,11 @@ func Predict(history []float64, opt Options) (Forecast, error) {
 	opt, err := opt.validate()
 	if err != nil {
 		return Forecast{}, err
+	}
+	// Old history adds little to an adaptive model and costs time: fit on the
+	// most recent points.
+	if limit := max(fitSeasons*opt.Period, minFit); len(history) > limit {
+		history = history[len(history)-limit:]
 	}
 	s := clean(history)
 	switch {
