@@ -54,9 +54,9 @@ type Forecast struct {
 const (
 	defaultLevel = 0.8
 	maxHorizon   = 100_000
-	minSeasonal  = 2 // full periods needed before a season is fitted
-	minTrend     = 8 // observations needed before a trend is fitted
-	minSES       = 4 // observations needed before smoothing is fitted
+	minSeasonal  = 2   // full periods needed before a season is fitted
+	minTrend     = 8   // observations needed before a trend is fitted
+	minSES       = 4   // observations needed before smoothing is fitted
 	fitSeasons   = 10  // at most this many seasons of history are fitted...
 	minFit       = 240 // ...or this many points, whichever is more
 )
