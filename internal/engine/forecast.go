@@ -151,7 +151,7 @@ func (e *Engine) forecast(at time.Time, horizon int, now risk.Assessment) Foreca
 		return risk.Baseline{Metrics: risk.Median(ms), OK: true, Source: "same hour of day"}
 	}
 
-	// The latest hour's metrics, as templates for the forecast's.
+	// The latest hour's metrics fill in what no model forecasts.
 	lastM := risk.FromAgg(&last.agg, last.minutes)
 	metricsAt := func(step int, pick func(forecast.Point) float64) risk.Metrics {
 		m := risk.Metrics{Minutes: 60}
@@ -181,37 +181,38 @@ func (e *Engine) forecast(at time.Time, horizon int, now risk.Assessment) Foreca
 		}
 		return m
 	}
-	// The hourly view of now scores differently from the 15-minute window;
-	// carry the difference into the first hours and let it fade.
-	lastScore := risk.Score(cfg.Risk, lastM, base0, nil).Score
-	offset := now.Score - lastScore
+	// The models forecast hourly values, which score differently from the
+	// recent window: anchor the first hour on the current score and let the
+	// difference fade (15% an hour) into the models' forecast.
 	mean := func(p forecast.Point) float64 { return p.Mean }
 	low := func(p forecast.Point) float64 { return p.Low }
 	high := func(p forecast.Point) float64 { return p.High }
-	sim := forecast.Forecast{Level: cfg.ForecastLevel}
+	type triple struct{ m, lo, hi float64 }
+	raw := make([]triple, horizon)
 	for step := 1; step <= horizon; step++ {
 		b := baseAt(step)
 		sm := risk.Score(cfg.Risk, metricsAt(step, mean), b, nil).Score
 		sl := risk.Score(cfg.Risk, metricsAt(step, low), b, nil).Score
 		sh := risk.Score(cfg.Risk, metricsAt(step, high), b, nil).Score
-		lo, hi := math.Min(sm, math.Min(sl, sh)), math.Max(sm, math.Max(sl, sh))
-		adj := offset * math.Pow(0.8, float64(step-1))
+		raw[step-1] = triple{sm, math.Min(sm, math.Min(sl, sh)), math.Max(sm, math.Max(sl, sh))}
+	}
+	offset := now.Score - raw[0].m
+	sim := forecast.Forecast{Level: cfg.ForecastLevel}
+	for i, t := range raw {
+		adj := offset * math.Pow(0.85, float64(i))
 		p := ForecastPoint{
-			Time:  lastStart.Add(time.Duration(step) * time.Hour).UTC(),
-			Score: round(clamp(sm+adj, 0, 100), 1),
-			Low:   round(clamp(lo+adj, 0, 100), 1),
-			High:  round(clamp(hi+adj, 0, 100), 1),
+			Time:  lastStart.Add(time.Duration(i+1) * time.Hour).UTC(),
+			Score: round(clamp(t.m+adj, 0, 100), 1),
+			Low:   round(clamp(t.lo+adj, 0, 100), 1),
+			High:  round(clamp(t.hi+adj, 0, 100), 1),
 		}
 		out.Points = append(out.Points, p)
-		sim.Points = append(sim.Points, forecast.Point{Step: step, Mean: p.Score, Low: p.Low, High: p.High})
+		sim.Points = append(sim.Points, forecast.Point{Step: i + 1, Mean: p.Score, Low: p.Low, High: p.High})
 		if p.Score > out.PeakScore || out.PeakTime.IsZero() {
 			out.PeakScore, out.PeakTime = p.Score, p.Time
 		}
 	}
 	out.PHigh = round(forecast.ProbAbove(sim, cfg.Risk.High), 3)
-	if now.Score >= cfg.Risk.High {
-		out.PHigh = math.Max(out.PHigh, 0.5) // already high: reaching it again is at least a coin toss
-	}
 
 	// Confidence: the factor models' confidences weighted by factor weight.
 	var wsum, csum float64
