@@ -22,6 +22,7 @@ const (
 	maxSampleBytes  = 500
 	secondaryFactor = 0.5 // an entry's second action ranks at half its first
 	maxCritical     = 2
+	maxParamViews   = 3 // parameters are read from the top matched patterns only
 )
 
 // builtinParams are computed for every candidate (see candidate.params).
@@ -311,7 +312,7 @@ func (c *candidate) buildParams(e *env) map[string]string {
 	p["errors"] = fmtInt(a.errors)
 	p["warns"] = fmtInt(a.warns)
 	p["patterns"] = strconv.Itoa(len(c.ms))
-	p["template"] = top.tmpl
+	p["template"] = top.tmpl()
 	if e.totalCount > 0 {
 		p["volume_share"] = fmtPct(float64(a.count) / float64(e.totalCount))
 	}
@@ -362,16 +363,19 @@ func (c *candidate) buildParams(e *env) map[string]string {
 		long += "; " + p["share"]
 	}
 	if len(c.ms) > 1 {
-		long += "; " + p["patterns"] + " patterns, led by '" + top.tmpl + "'"
-	} else if top.tmpl != "" {
-		long += "; pattern '" + top.tmpl + "'"
+		long += "; " + p["patterns"] + " patterns, led by '" + top.tmpl() + "'"
+	} else if top.tmpl() != "" {
+		long += "; pattern '" + top.tmpl() + "'"
 	}
 	if p["first_seen"] != "" {
 		long += ", first seen " + p["first_seen"]
 	}
 	p["activity_long"] = long
-	for _, name := range paramNames(c.entry) {
-		for _, m := range c.ms {
+	for _, name := range c.entry.used {
+		for i, m := range c.ms {
+			if i == maxParamViews {
+				break
+			}
 			if v := c.entry.param(name, m.v); v != "" {
 				p[name] = v
 				break
@@ -382,16 +386,6 @@ func (c *candidate) buildParams(e *env) map[string]string {
 		p[c.entry.GroupBy] = c.group
 	}
 	return p
-}
-
-func paramNames(ent *Entry) []string {
-	names := []string{"route", "status", "ip", "hostport", "exception", "host", "service"}
-	for _, px := range ent.params {
-		if !genericParams[px.name] {
-			names = append(names, px.name)
-		}
-	}
-	return names
 }
 
 // quotePhrase quotes matched text; a status ("HTTP 503") is not a quote.

@@ -199,10 +199,10 @@ func contextAnalysis(e *env, chain string, s *Step) {
 			how = fmtRatio(v.surge)
 		}
 		pparts = append(pparts, fmt.Sprintf("%d pattern%s surging, led by '%s' (%s lines in %s, %s)",
-			n, plural(n), clean(v.tmpl, 60), fmtInt(v.p.Recent), fmtDur(e.window), how))
+			n, plural(n), clean(v.tmpl(), 60), fmtInt(v.p.Recent), fmtDur(e.window), how))
 	}
 	if n := len(newErr); n > 0 {
-		pparts = append(pparts, fmt.Sprintf("%d new error pattern%s, led by '%s' (%s errors)", n, plural(n), clean(newErr[0].tmpl, 60), fmtInt(newErr[0].p.Errors)))
+		pparts = append(pparts, fmt.Sprintf("%d new error pattern%s, led by '%s' (%s errors)", n, plural(n), clean(newErr[0].tmpl(), 60), fmtInt(newErr[0].p.Errors)))
 	}
 	if len(pparts) == 0 {
 		pparts = append(pparts, fmt.Sprintf("no surging or new error patterns among %d", len(e.views)))
@@ -237,7 +237,7 @@ func viewList(vs []*view, e *env, n int) []map[string]any {
 		if i == n {
 			break
 		}
-		m := map[string]any{"id": string(v.id), "template": v.tmpl, "recent": v.p.Recent, "before": v.p.Before, "errors": v.p.Errors}
+		m := map[string]any{"id": string(v.id), "template": v.tmpl(), "recent": v.p.Recent, "before": v.p.Before, "errors": v.p.Errors}
 		if v.surge > 0 {
 			m["surge_ratio"] = round3(v.surge)
 		}

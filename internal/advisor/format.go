@@ -155,13 +155,24 @@ func lookup(params map[string]string, names []string) (string, bool) {
 	return "", false
 }
 
-// tidy collapses runs of spaces and removes spaces before punctuation.
+// tidy collapses runs of spaces, trims, and removes spaces before
+// punctuation (left behind by empty parameters).
 func tidy(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	for _, p := range []string{" :", " ,", " .", " )"} {
-		s = strings.ReplaceAll(s, p, p[1:])
+	b := make([]byte, 0, len(s))
+	space := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+			space = len(b) > 0
+			continue
+		}
+		if space && !(c == ':' || c == ',' || c == '.' || c == ')') {
+			b = append(b, ' ')
+		}
+		space = false
+		b = append(b, c)
 	}
-	return s
+	return string(b)
 }
 
 // clean makes user data safe to embed in one line of text: valid UTF-8,

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/cloudsage/cloudsage"
 )
@@ -44,6 +46,7 @@ type Entry struct {
 
 	params []paramExtractor
 	tmpls  []actionText
+	used   []string // parameters the templates and group_by need that come from the patterns
 }
 
 type actionText struct {
@@ -61,8 +64,11 @@ type Rule struct {
 	MinSurge  float64           `json:"min_surge"`  // recent rate at least this multiple of the rate before
 	NewErrors bool              `json:"new_errors"` // the pattern is new and has errors
 
-	keywords []string // lowercased
-	re       *regexp.Regexp
+	keywords []string       // lowercased
+	kwGrams  [][]uint16     // bigram bits of each keyword, for the quick test
+	hintGram [][]uint16     // bigram bits of each regex hint
+	re       *regexp.Regexp // all Regexes as one alternation, run on lowercased text
+	reHints  []string       // the regex cannot match unless one of these is in the text (nil: no hint)
 	status   *regexp.Regexp
 	fields   []fieldRule
 	minLevel cloudsage.Level
@@ -242,6 +248,21 @@ func (e *Entry) compile(fallback bool) error {
 		}
 		e.params = append(e.params, px)
 	}
+	used := map[string]bool{}
+	if e.GroupBy != "" {
+		used[e.GroupBy] = true
+	}
+	for _, t := range e.tmplsFor() {
+		for _, n := range t.names() {
+			used[n] = true
+		}
+	}
+	for n := range used {
+		if !builtinParams[n] {
+			e.used = append(e.used, n)
+		}
+	}
+	sortStrings(e.used)
 	if e.GroupBy != "" && !e.knowsParam(e.GroupBy) {
 		errs = append(errs, fmt.Errorf("group_by %q: not a parameter", e.GroupBy))
 	}
@@ -264,6 +285,19 @@ func (e *Entry) compile(fallback bool) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// tmplsFor parses the action texts (errors are reported by compile).
+func (e *Entry) tmplsFor() []template {
+	var out []template
+	for _, a := range e.Actions {
+		for _, s := range []string{a.Title, a.Why} {
+			if t, err := parseTemplate(s); err == nil {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
 }
 
 func sortedKeys(m map[string]bool) []string {
@@ -305,17 +339,25 @@ func (r *Rule) compile() error {
 			continue
 		}
 		r.keywords = append(r.keywords, strings.ToLower(k))
+		r.kwGrams = append(r.kwGrams, gramBits(strings.ToLower(k)))
 	}
 	if len(r.Regexes) > 0 {
 		parts := make([]string, len(r.Regexes))
 		for i, src := range r.Regexes {
 			if _, err := regexp.Compile(src); err != nil {
 				errs = append(errs, fmt.Errorf("regex %q: %w", src, err))
+			} else if hasUpperLiteral(src) {
+				errs = append(errs, fmt.Errorf("regex %q: rule regexes run on lowercased text, write their letters in lowercase", src))
 			}
 			parts[i] = "(?:" + src + ")"
 		}
-		if re, err := regexp.Compile("(?i)" + strings.Join(parts, "|")); err == nil {
+		all := strings.Join(parts, "|")
+		if re, err := regexp.Compile(all); err == nil {
 			r.re = re
+			r.reHints = requiredLiterals(all)
+			for _, h := range r.reHints {
+				r.hintGram = append(r.hintGram, gramBits(h))
+			}
 		}
 	}
 	if r.Status != "" {
@@ -354,4 +396,93 @@ func (r *Rule) compile() error {
 		errs = append(errs, errors.New("negative min_surge or min_recent"))
 	}
 	return errors.Join(errs...)
+}
+
+// hasUpperLiteral reports whether a regex has an upper-case letter in a
+// literal (which could never match lowercased text).
+func hasUpperLiteral(src string) bool {
+	re, err := syntax.Parse(src, syntax.Perl)
+	if err != nil {
+		return false
+	}
+	var walk func(*syntax.Regexp) bool
+	walk = func(re *syntax.Regexp) bool {
+		if re.Op == syntax.OpLiteral && re.Flags&syntax.FoldCase == 0 {
+			for _, r := range re.Rune {
+				if unicode.IsUpper(r) {
+					return true
+				}
+			}
+		}
+		for _, s := range re.Sub {
+			if walk(s) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(re)
+}
+
+// requiredLiterals returns strings one of which must occur in any text
+// the regex matches, so a cheap substring test can skip most texts; nil
+// when no such set is known.
+func requiredLiterals(src string) []string {
+	re, err := syntax.Parse(src, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	set := literalsOf(re.Simplify())
+	for _, l := range set {
+		if len(l) < 2 {
+			return nil // too weak to be worth the test
+		}
+	}
+	return set
+}
+
+func literalsOf(re *syntax.Regexp) []string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 {
+			return []string{strings.ToLower(string(re.Rune))}
+		}
+		return []string{string(re.Rune)}
+	case syntax.OpCapture, syntax.OpPlus:
+		return literalsOf(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return literalsOf(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		var best []string
+		for _, s := range re.Sub {
+			if set := literalsOf(s); set != nil && shortest(set) > shortest(best) {
+				best = set
+			}
+		}
+		return best
+	case syntax.OpAlternate:
+		var out []string
+		for _, s := range re.Sub {
+			set := literalsOf(s)
+			if set == nil {
+				return nil
+			}
+			out = append(out, set...)
+		}
+		return out
+	}
+	return nil
+}
+
+func shortest(set []string) int {
+	if len(set) == 0 {
+		return 0
+	}
+	n := len(set[0])
+	for _, s := range set[1:] {
+		n = min(n, len(s))
+	}
+	return n
 }
