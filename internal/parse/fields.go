@@ -70,8 +70,10 @@ type structured struct {
 	hostPrio uint8
 }
 
-func newStructured(p *Parser, ev *cloudsage.Event, st *lineState) structured {
-	return structured{p: p, ev: ev, st: st, timePrio: 255, lvlPrio: 255, msgPrio: 255, svcPrio: 255, hostPrio: 255}
+// newStructured resets the Parser's collector for a new line.
+func newStructured(p *Parser, ev *cloudsage.Event, st *lineState) *structured {
+	p.sx = structured{p: p, ev: ev, st: st, timePrio: 255, lvlPrio: 255, msgPrio: 255, svcPrio: 255, hostPrio: 255}
+	return &p.sx
 }
 
 func lookupKey(key string) keyInfo {

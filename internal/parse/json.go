@@ -25,7 +25,8 @@ type jsonScan struct {
 // parseJSON reads a line that starts with '{'.
 func (p *Parser) parseJSON(s string, ev *cloudsage.Event, st *lineState) bool {
 	x := newStructured(p, ev, st)
-	j := jsonScan{s: s, x: &x, b: p.buf[:0]}
+	p.js = jsonScan{s: s, x: x, b: p.js.b[:0]}
+	j := &p.js
 	if !j.object("", 0) {
 		*ev = cloudsage.Event{Raw: ev.Raw}
 		*st = lineState{}

@@ -52,6 +52,12 @@ type Parser struct {
 	first   string // the pending event's message before any trace was added
 
 	buf []byte // scratch for cleaning lines
+
+	// scratch for parseLine, kept here so that it is not allocated per line
+	cur cloudsage.Event
+	st  lineState
+	sx  structured
+	js  jsonScan
 }
 
 // New returns a Parser.
@@ -142,24 +148,27 @@ func (p *Parser) ref() refTime {
 
 // parseLine detects the format of one clean, non-blank line and parses it.
 func (p *Parser) parseLine(s, raw string) cloudsage.Event {
-	ev := cloudsage.Event{Raw: raw}
+	// ev and st live in the Parser so that handing their addresses to the
+	// format parsers does not move them to the heap.
+	ev, st := &p.cur, &p.st
+	*ev = cloudsage.Event{Raw: raw}
+	*st = lineState{}
 	t := trimLeft(s)
-	var st lineState
 	ok := false
 	switch t[0] {
 	case '{':
-		ok = p.parseJSON(t, &ev, &st)
+		ok = p.parseJSON(t, ev, st)
 	case '<':
-		ok = p.parseSyslog(t, &ev, &st)
+		ok = p.parseSyslog(t, ev, st)
 	}
 	if !ok && looksLogfmt(t) {
-		ok = p.parseLogfmt(t, &ev, &st)
+		ok = p.parseLogfmt(t, ev, st)
 	}
 	if !ok {
-		ok = p.parseAccess(t, &ev, &st)
+		ok = p.parseAccess(t, ev, st)
 	}
 	if !ok {
-		ok = p.parseApp(t, &ev, &st)
+		ok = p.parseApp(t, ev, st)
 	}
 	if !ok {
 		ev.Format = FormatPlain
@@ -172,8 +181,8 @@ func (p *Parser) parseLine(s, raw string) cloudsage.Event {
 			ev.Format = FormatApp
 		}
 	}
-	p.finish(&ev, &st)
-	return ev
+	p.finish(ev, st)
+	return *ev
 }
 
 // lineState carries what a format parser learnt besides the Event fields.
@@ -238,17 +247,7 @@ func (p *Parser) clean(line string) (s, raw string) {
 	if len(line) > MaxRaw {
 		line = truncUTF8(line, MaxRaw)
 	}
-	needs, ascii := false, true
-	for i := 0; i < len(line); i++ {
-		c := line[i]
-		if c < 0x20 && c != '\t' || c == 0x7f {
-			needs = true
-			break
-		}
-		if c >= 0x80 {
-			ascii = false
-		}
-	}
+	needs, ascii := scanLine(line)
 	if !needs && (ascii || utf8.ValidString(line)) {
 		return line, line
 	}
@@ -290,6 +289,44 @@ func (p *Parser) clean(line string) (s, raw string) {
 		return s, s
 	}
 	return s, line
+}
+
+// scanLine reports whether line holds control characters other than tab
+// (needs cleaning) and whether it is all ASCII. It reads eight bytes at a
+// time and looks at single bytes only in words that may hold one.
+func scanLine(line string) (needs, ascii bool) {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	ascii = true
+	i := 0
+	for ; i+8 <= len(line); i += 8 {
+		w := uint64(line[i]) | uint64(line[i+1])<<8 | uint64(line[i+2])<<16 | uint64(line[i+3])<<24 |
+			uint64(line[i+4])<<32 | uint64(line[i+5])<<40 | uint64(line[i+6])<<48 | uint64(line[i+7])<<56
+		ctl := (w - 0x20*lo) &^ w & hi // some byte < 0x20 (or a false alarm near high bytes)
+		x := w ^ 0x7f*lo
+		del := (x - lo) &^ x & hi // some byte == 0x7f
+		if w&hi == 0 && ctl == 0 && del == 0 {
+			continue
+		}
+		for k := i; k < i+8; k++ {
+			c := line[k]
+			if c < 0x20 && c != '\t' || c == 0x7f {
+				return true, ascii
+			}
+			if c >= 0x80 {
+				ascii = false
+			}
+		}
+	}
+	for ; i < len(line); i++ {
+		c := line[i]
+		if c < 0x20 && c != '\t' || c == 0x7f {
+			return true, ascii
+		}
+		if c >= 0x80 {
+			ascii = false
+		}
+	}
+	return false, ascii
 }
 
 // skipEscape returns the index after the escape sequence starting at s[i].

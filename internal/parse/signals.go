@@ -84,16 +84,65 @@ func (m *memParts) apply(sig *cloudsage.Signals) {
 	}
 }
 
-// classify normalises a field name: the last dotted segment, lower case,
-// without '_' and '-', with a unit suffix split off ("duration_ms" ->
-// "duration", ms; "cpu_pct" -> "cpu", %).
-func classify(key string) (sigKind, unit, bool) {
+// sigName is what a normalised field name says: the kind of signal, the
+// unit its suffix names, and how to read a plain number.
+type sigName struct {
+	kind     sigKind
+	unit     unit
+	suffixed bool // the unit came from the name ("duration_ms")
+	flags    uint8
+}
+
+const (
+	fSecondsIfFraction = 1 << iota // nginx-style names: seconds when the value has a fraction
+	fUnitOnly                      // "time", "service": a latency only with a unit or a fraction
+	fLoad                          // "load": a CPU percent only with '%'
+	fStatusWord                    // may be read from "key: value" in text
+)
+
+// sigNames holds every base name with every unit suffix, so classifying a
+// field is one map lookup.
+var sigNames = func() map[string]sigName {
+	m := make(map[string]sigName, len(sigBases)*(len(unitSuffixes)+1))
+	for base, k := range sigBases {
+		var fl uint8
+		switch {
+		case base == "time" || base == "service":
+			fl |= fUnitOnly
+		case base == "rt" || strings.Contains(base, "request") || strings.Contains(base, "upstream") || strings.Contains(base, "response"):
+			fl |= fSecondsIfFraction
+		}
+		if base == "load" || base == "cpuload" {
+			fl |= fLoad
+		}
+		if k == sigStatus {
+			fl |= fStatusWord
+		}
+		m[base] = sigName{kind: k, flags: fl}
+		for _, sfx := range unitSuffixes {
+			if _, ok := m[base+sfx.s]; !ok {
+				m[base+sfx.s] = sigName{kind: k, unit: sfx.u, suffixed: true, flags: fl &^ fUnitOnly}
+			}
+		}
+	}
+	return m
+}()
+
+// classify normalises a field name — the last dotted segment, lower case,
+// without '_' and '-' — and looks it up ("duration_ms" -> latency in ms,
+// "cpu_pct" -> CPU percent).
+func classify(key string) sigName {
 	full := key
 	if k := strings.LastIndexByte(key, '.'); k >= 0 {
 		key = key[k+1:]
 	}
 	if len(key) > 32 || key == "" {
-		return sigNone, uDefault, false
+		return sigName{}
+	}
+	switch key[0] | 0x20 {
+	case 's', 'd', 'l', 't', 'e', 'r', 'p', 'u', 'm', 'h', 'c':
+	default:
+		return sigName{}
 	}
 	var buf [32]byte
 	n := 0
@@ -108,22 +157,11 @@ func classify(key string) (sigKind, unit, bool) {
 		buf[n] = c
 		n++
 	}
-	name := buf[:n]
-	if k, ok := sigBases[string(name)]; ok {
-		u := uDefault
-		if k == sigLatency && strings.EqualFold(full, "event.duration") {
-			u = uNS // ECS
-		}
-		return k, u, false
+	sn := sigNames[string(buf[:n])]
+	if sn.kind == sigLatency && !sn.suffixed && len(full) == 14 && strings.EqualFold(full, "event.duration") {
+		sn.unit = uNS // ECS
 	}
-	for _, sfx := range unitSuffixes {
-		if len(name) > len(sfx.s) && string(name[len(name)-len(sfx.s):]) == sfx.s {
-			if k, ok := sigBases[string(name[:len(name)-len(sfx.s)])]; ok {
-				return k, sfx.u, true
-			}
-		}
-	}
-	return sigNone, uDefault, false
+	return sn
 }
 
 var unitSuffixes = []struct {
@@ -141,19 +179,20 @@ func fieldSignal(sig *cloudsage.Signals, key, val string, mem *memParts) {
 	if val == "" || len(val) > 64 {
 		return
 	}
-	kind, u, suffixed := classify(key)
-	if kind == sigNone {
+	sn := classify(key)
+	if sn.kind == sigNone {
 		return
 	}
-	applySignal(sig, kind, u, suffixed, key, val, mem)
+	applySignal(sig, sn, val, mem)
 }
 
-func applySignal(sig *cloudsage.Signals, kind sigKind, u unit, suffixed bool, key, val string, mem *memParts) {
+func applySignal(sig *cloudsage.Signals, sn sigName, val string, mem *memParts) {
 	num, rest, ok := leadingNumber(val)
 	if !ok {
 		return
 	}
-	switch kind {
+	u := sn.unit
+	switch sn.kind {
 	case sigStatus:
 		if rest == "" && num >= 100 && num <= 599 && num == float64(int(num)) && sig.Status == 0 {
 			sig.Status = int(num)
@@ -168,8 +207,7 @@ func applySignal(sig *cloudsage.Signals, kind sigKind, u unit, suffixed bool, ke
 			}
 			return
 		}
-		lk := strings.ToLower(key)
-		if !suffixed && (strings.HasSuffix(lk, "time") && !strings.Contains(lk, "response") && !strings.Contains(lk, "request") && !strings.Contains(lk, "taken") || strings.HasSuffix(lk, "service")) {
+		if sn.flags&fUnitOnly != 0 {
 			// "time" and "service" are latencies only with a unit or a fraction
 			if strings.IndexByte(val, '.') < 0 {
 				return
@@ -187,14 +225,14 @@ func applySignal(sig *cloudsage.Signals, kind sigKind, u unit, suffixed bool, ke
 			setLatency(sig, num)
 		default:
 			// nginx-style names hold seconds with a fraction; the rest ms
-			if strings.IndexByte(val, '.') >= 0 && num < 100 && (strings.Contains(lk, "request") || strings.Contains(lk, "upstream") || strings.Contains(lk, "response") || lk == "rt") {
+			if strings.IndexByte(val, '.') >= 0 && num < 100 && sn.flags&fSecondsIfFraction != 0 {
 				setLatency(sig, num*1e3)
 			} else {
 				setLatency(sig, num)
 			}
 		}
 	case sigMem, sigMemUsed, sigMemTotal, sigMemPct:
-		memSignal(sig, kind, u, num, rest, val, mem)
+		memSignal(sig, sn.kind, u, num, rest, val, mem)
 	case sigCPU:
 		if sig.HasCPU {
 			return
@@ -202,9 +240,9 @@ func applySignal(sig *cloudsage.Signals, kind sigKind, u unit, suffixed bool, ke
 		switch {
 		case rest == "%" || u == uPct:
 			sig.CPUPct, sig.HasCPU = clampPct(num), true
-		case rest == "" && strings.IndexByte(val, '.') >= 0 && num <= 1 && !strings.HasSuffix(strings.ToLower(key), "load"):
+		case rest == "" && strings.IndexByte(val, '.') >= 0 && num <= 1 && sn.flags&fLoad == 0:
 			sig.CPUPct, sig.HasCPU = num*100, true
-		case rest == "" && !strings.HasSuffix(strings.ToLower(key), "load") && num <= 100:
+		case rest == "" && sn.flags&fLoad == 0 && num <= 100:
 			sig.CPUPct, sig.HasCPU = num, true
 		}
 	}
@@ -400,6 +438,9 @@ func messageSignals(sig *cloudsage.Signals, msg string, mem *memParts) {
 	n := min(len(msg), 2048)
 	for i := 0; i < n; i++ {
 		c := msg[i]
+		if !msgInteresting[c] {
+			continue
+		}
 		switch {
 		case c == '=' || c == ':' && i+1 < n && msg[i+1] == ' ':
 			k := i
@@ -419,45 +460,53 @@ func messageSignals(sig *cloudsage.Signals, msg string, mem *memParts) {
 			if msg[v] == '"' {
 				v++
 			}
+			if v >= n || !isDigit(msg[v]) && msg[v] != '.' {
+				continue
+			}
 			e := v
 			for e < n && msg[e] != ' ' && msg[e] != ',' && msg[e] != ';' && msg[e] != '"' && msg[e] != ')' && msg[e] != ']' {
 				e++
 			}
-			if e == v || !isDigit(msg[v]) && msg[v] != '.' {
+			sn := classify(msg[k:i])
+			if sn.kind == sigNone || c == ':' && sn.kind == sigStatus && sn.flags&fStatusWord == 0 {
+				i = e - 1
 				continue
 			}
-			key := msg[k:i]
-			if kind, u, suffixed := classify(key); kind != sigNone {
-				val := msg[v:e]
-				if c == ':' && kind == sigStatus && !isStatusWord(key) {
-					continue
+			val := msg[v:e]
+			// "512 MB" with a space before the unit
+			if e+1 < n && msg[e] == ' ' && (sn.kind == sigMem || sn.kind == sigMemUsed || sn.kind == sigMemTotal) {
+				u2 := e + 1
+				for u2 < n && isLetter(msg[u2]) {
+					u2++
 				}
-				// "512 MB" with a space before the unit
-				if e+1 < n && msg[e] == ' ' && (kind == sigMem || kind == sigMemUsed || kind == sigMemTotal) {
-					u2 := e + 1
-					for u2 < n && isLetter(msg[u2]) {
-						u2++
-					}
-					if _, ok, _ := sizeMB("1"+msg[e+1:u2], uDefault); ok {
-						val = msg[v:u2]
-					}
+				if _, ok, _ := sizeMB("1"+msg[e+1:u2], uDefault); ok {
+					val = msg[v:e] + msg[e+1:u2]
 				}
-				applySignal(sig, kind, u, suffixed, key, strings.ReplaceAll(val, " ", ""), mem)
 			}
+			applySignal(sig, sn, val, mem)
 			i = e - 1
 		case isDigit(c) && (i == 0 || msg[i-1] == ' ') && !sig.HasLatency:
-			// "took 340ms", "in 5.2s", "after 3s"
+			// "took 340ms", "finished in 5.2s", "timed out after 3s"
 			e := i
 			for e < n && (isAlnum(msg[e]) || msg[e] == '.' || msg[e] >= 0x80) {
 				e++
 			}
-			if e-i < 2 || !isLetter(msg[e-1]) {
+			if e-i < 2 || !isLetter(msg[e-1]) && msg[e-1] < 0x80 {
 				i = e
 				continue
 			}
-			w := prevWord(msg, i)
+			w, ws := prevWord(msg, i)
+			ok := false
 			switch w {
-			case "took", "in", "after", "elapsed", "duration", "latency", "taking", "time", "Took", "In":
+			case "took", "Took", "elapsed", "duration", "latency", "taking", "time":
+				ok = true
+			case "in", "after":
+				// "finished in 5s", "Completed 200 OK in 45ms", "timed out
+				// after 30s"; not "retrying in 5s"
+				pw, _ := prevWord(msg, ws)
+				ok = strings.HasSuffix(pw, "ed") || pw == "OK" || pw == "out" || pw == "done"
+			}
+			if ok {
 				if ms, ok := parseDurationMS(msg[i:e]); ok {
 					setLatency(sig, ms)
 				}
@@ -470,15 +519,20 @@ func messageSignals(sig *cloudsage.Signals, msg string, mem *memParts) {
 	}
 }
 
-func isStatusWord(key string) bool {
-	k := strings.ToLower(key)
-	return k == "status" || strings.HasSuffix(k, "status") || strings.HasSuffix(k, "status_code") || strings.HasSuffix(k, "statuscode")
-}
+// msgInteresting marks the bytes messageSignals stops at.
+var msgInteresting = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	t['='], t[':'] = true, true
+	return t
+}()
 
-// prevWord returns the word before the token that starts at msg[i].
-func prevWord(msg string, i int) string {
+// prevWord returns the word before the token that starts at msg[i], and
+// where that word starts.
+func prevWord(msg string, i int) (string, int) {
 	e := i - 1
-	for e > 0 && msg[e] == ' ' {
+	for e >= 0 && msg[e] == ' ' {
 		e--
 	}
 	s := e + 1
@@ -486,9 +540,9 @@ func prevWord(msg string, i int) string {
 		s--
 	}
 	if s >= e+1 {
-		return ""
+		return "", i
 	}
-	return msg[s : e+1]
+	return msg[s : e+1], s
 }
 
 // httpStatus finds a status after a quoted request line ("GET / HTTP/1.1"
