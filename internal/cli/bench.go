@@ -99,15 +99,21 @@ func runBench(ctx context.Context, args []string, stdio Stdio) error {
 		if r.Patterns > 0 {
 			pat = fmt.Sprint(r.Patterns)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%s\t%.1f\t%.0f\t%s\n", r.Stage, r.Lines, r.Seconds, r.LinesPerSec, pat,
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%s\t%.1f\t%.0f\t %s\n", r.Stage, r.Lines, r.Seconds, r.LinesPerSec, pat,
 			float64(r.PeakHeapBytes)/(1<<20), r.AllocBytesPerLine, r.Note)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	for _, k := range []string{"mine/drain", "mine-raw/drain-raw"} {
-		if v, ok := rep.Ratios[k]; ok {
-			fmt.Fprintf(stdio.Out, "speed %s: %.2fx\n", k, v)
+	by := make(map[string]bench.Result)
+	for _, r := range results {
+		by[r.Stage] = r
+	}
+	for _, k := range [][2]string{{"mine", "drain"}, {"mine-raw", "drain-raw"}} {
+		if v, ok := rep.Ratios[k[0]+"/"+k[1]]; ok {
+			a, b := by[k[0]], by[k[1]]
+			fmt.Fprintf(stdio.Out, "%s vs %s: %.2fx the lines/s; %d vs %d patterns (after %d and %d lines)\n",
+				k[0], k[1], v, a.Patterns, b.Patterns, a.Lines, b.Lines)
 		}
 	}
 	fmt.Fprintf(stdio.Out, "max RSS %.1f MiB\n", float64(rep.MaxRSSBytes)/(1<<20))
@@ -121,7 +127,7 @@ func ratios(rs []bench.Result) map[string]float64 {
 		by[r.Stage] = r
 	}
 	out := make(map[string]float64)
-	for _, p := range [][2]string{{"mine", "drain"}, {"mine-raw", "drain-raw"}, {"parse+mine", "parse"}} {
+	for _, p := range [][2]string{{"mine", "drain"}, {"mine-raw", "drain-raw"}} {
 		a, okA := by[p[0]]
 		b, okB := by[p[1]]
 		if okA && okB && b.LinesPerSec > 0 {

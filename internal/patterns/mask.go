@@ -285,7 +285,9 @@ func skipANSI(s string, i int) int {
 }
 
 // extendQuoted extends the token s[i:j] when it holds key=" or key=' whose
-// quote closes after white space, within 256 bytes.
+// quote closes after white space: a short quoted value (up to two words,
+// within 128 bytes) is one variable. A longer one is a sentence, whose
+// words are tokens of their own.
 func extendQuoted(s string, i, j int) int {
 	for k := i; k+1 < j; k++ {
 		if s[k] == '=' && (s[k+1] == '"' || s[k+1] == '\'') {
@@ -295,13 +297,20 @@ func extendQuoted(s string, i, j int) int {
 					return j // closed inside the token
 				}
 			}
-			for x := j; x < len(s) && x < j+256; x++ {
-				if s[x] == q {
+			spaces := 0
+			for x := j; x < len(s) && x < j+128; x++ {
+				switch {
+				case s[x] == q:
 					e := x + 1
 					for e < len(s) && class[s[e]]&cSpace == 0 {
 						e++
 					}
 					return e
+				case class[s[x]]&cSpace != 0 && (x == j || class[s[x-1]]&cSpace == 0):
+					spaces++
+					if spaces > 1 {
+						return j
+					}
 				}
 			}
 			return j
@@ -428,9 +437,10 @@ func (m *masker) maskPieces(core string) (letters, masked bool) {
 					for j < n && core[j] != q {
 						j++
 					}
-					if j < n {
-						j++
+					if j == n {
+						continue // an unclosed quote opens a sentence, not a value
 					}
+					j++
 				} else {
 					for j < n && core[j] != ',' && core[j] != ';' && core[j] != '&' {
 						j++

@@ -389,11 +389,11 @@ func (m *Miner) search(n int) (best *candidate, leafFull bool) {
 }
 
 // join looks for sibling templates that differ from the line only in one
-// plain word at the same position. When that position has shown enough
-// distinct values, most of them rare, it is a variable (a user name, a
-// host): the oldest sibling's word becomes <*> and the others are joined to
-// it. A few values that keep repeating ("VM started", "VM paused") stay
-// apart: they are an enumeration, not a variable.
+// plain word at the same position (and maybe in tokens that are not plain
+// words). When that position has shown MinValues distinct words, it is a
+// variable (a user name, a host): the oldest sibling's word becomes <*>
+// and the others are joined to it. Fewer values ("VM started", "VM
+// paused", "VM resumed") are an enumeration and stay apart.
 func (m *Miner) join() *cluster {
 	sibling := func(cd *candidate) bool {
 		return cd.words == 1 && cd.eq >= m.cfg.MinSharedForWord && m.accept(cd.eq, cd.diff-1, 0)
@@ -409,23 +409,17 @@ func (m *Miner) join() *cluster {
 		return nil
 	}
 	var sib []*cluster
-	rare := 1 // the line's own value is new
 	for i := range m.cands {
 		cd := &m.cands[i]
 		if !sibling(cd) || cd.at != j {
 			continue
 		}
-		r := cd.c.root()
-		if slices.Contains(sib, r) {
-			continue
-		}
-		sib = append(sib, r)
-		if cd.c.count <= 2 {
-			rare++
+		if r := cd.c.root(); !slices.Contains(sib, r) {
+			sib = append(sib, r)
 		}
 	}
 	values := len(sib) + 1
-	if values < m.cfg.MinValues || 2*rare < values {
+	if values < m.cfg.MinValues {
 		return nil
 	}
 	oldest := sib[0]
