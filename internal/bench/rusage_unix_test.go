@@ -9,4 +9,3 @@ func TestMaxRSS(t *testing.T) {
 		t.Errorf("MaxRSSBytes() = %d, implausibly small", MaxRSSBytes())
 	}
 }
-
