@@ -1,5 +1,7 @@
 package patterns
 
+import "strings"
+
 // Masking turns a raw message into the token sequence the miner clusters:
 // whitespace-separated tokens in which the variable parts are replaced by
 // the wildcard <*>. It runs before clustering, so a value that is obviously
@@ -368,6 +370,10 @@ func (m *masker) maskToken(t string) tokenKind {
 	}
 	for b > a && class[t[b-1]]&cClose != 0 {
 		b--
+	}
+	// Keep the closing quote of key="value" inside the core.
+	if b < len(t) && (t[b] == '"' || t[b] == '\'') && strings.Count(t[a:b], t[b:b+1])%2 == 1 {
+		b++
 	}
 	lead, core, trail := t[:a], t[a:b], t[b:]
 	if core == "" {
