@@ -92,3 +92,45 @@ func TestEvalNABErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestEvalNABByCategoryAndConfig(t *testing.T) {
+	dir := writeNAB(t)
+	var out, errb bytes.Buffer
+	args := []string{"eval", "nab", "--data", dir, "--by-category", "--config", `{"Warmup":100}`, "--json"}
+	if code := Run(context.Background(), args, Stdio{Out: &out, Err: &errb}); code != 0 {
+		t.Fatalf("eval nab %q exit %d: %s", args, code, errb.String())
+	}
+	var got struct {
+		Detector   struct{ Warmup int }
+		Categories []struct {
+			Category string `json:"category"`
+			Windows  int    `json:"windows"`
+		} `json:"categories"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("eval nab --json: %v\n%s", err, out.String())
+	}
+	if got.Detector.Warmup != 100 {
+		t.Errorf("--config Warmup 100: detector Warmup = %d", got.Detector.Warmup)
+	}
+	if len(got.Categories) != 3 || got.Categories[0].Category != "cat" || got.Categories[0].Windows != 1 {
+		t.Errorf("categories = %+v, want one per profile for cat with 1 window", got.Categories)
+	}
+	errb.Reset()
+	if code := Run(context.Background(), []string{"eval", "nab", "--data", dir, "--config", `{"Nope":1}`}, Stdio{Out: &out, Err: &errb}); code != 2 {
+		t.Errorf("eval nab --config with an unknown field = exit %d, want 2", code)
+	}
+}
+
+func TestEvalNABRobustness(t *testing.T) {
+	dir := writeNAB(t)
+	var out, errb bytes.Buffer
+	if code := Run(context.Background(), []string{"eval", "nab", "--data", dir, "--robustness"}, Stdio{Out: &out, Err: &errb}); code != 0 {
+		t.Fatalf("eval nab --robustness exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{"sensitivity", "base", "per parameter", "NAB standard"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("eval nab --robustness output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
