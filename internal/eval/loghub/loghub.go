@@ -305,13 +305,15 @@ func ParsingAccuracy(pred, truth []string) float64 {
 
 var (
 	spaceRun = regexp.MustCompile(`\s+`)
-	wildRun  = regexp.MustCompile(`<\*>(?:\s*<\*>)+`)
+	wildRun  = regexp.MustCompile(`<\*>(?:[^A-Za-z0-9<]*<\*>)+`)
 )
 
 // NormaliseTemplate puts a template in the form PA compares: white space
 // runs become one space, the ends are trimmed, and a run of <*>
-// placeholders separated only by white space (or nothing) becomes one
-// <*>, since one variable value may span several tokens.
+// placeholders separated only by white space or punctuation becomes one
+// <*> ("<*> <*>", "<*>:<*>", "<*>.<*>" -> "<*>"), since one variable value
+// (a date, an address with its port) may be written as one placeholder or
+// several.
 func NormaliseTemplate(s string) string {
 	s = strings.TrimSpace(spaceRun.ReplaceAllString(s, " "))
 	return wildRun.ReplaceAllString(s, "<*>")

@@ -128,15 +128,17 @@ func TestGroupingAccuracy(t *testing.T) {
 }
 
 func TestParsingAccuracy(t *testing.T) {
-	pred := []string{"a <*> b", "x  <*> <*>", "<*>:<*> c", "d"}
-	truth := []string{"a <*> b", "x <*>", "<*> c", "e"}
-	if got, want := ParsingAccuracy(pred, truth), 0.5; got != want {
+	pred := []string{"a <*> b", "x  <*> <*>", "<*>:<*> c", "d", "(<*>) e"}
+	truth := []string{"a <*> b", "x <*>", "<*> c", "e", "<*> e"}
+	if got, want := ParsingAccuracy(pred, truth), 0.6; got != want {
 		t.Errorf("ParsingAccuracy = %v, want %v", got, want)
 	}
 	for in, want := range map[string]string{
 		" a  <*> <*>\tb ": "a <*> b",
 		"<*><*>":          "<*>",
-		"<*>:<*>":         "<*>:<*>",
+		"<*>:<*>":         "<*>",
+		"(<*>, <*>)":      "(<*>)",
+		"<*>x<*>":         "<*>x<*>",
 		"":                "",
 	} {
 		if got := NormaliseTemplate(in); got != want {
