@@ -33,7 +33,7 @@ var builtinParams = map[string]bool{
 	"patterns": true, "value": true, "baseline": true, "ratio": true, "points": true,
 	"weight": true, "factor_status": true, "score": true, "peak": true, "p_high": true, "horizon": true,
 	"lookahead": true, "high": true, "trend": true, "hours_to_high": true, "peak_by": true, "events": true,
-	"pattern_total": true, "since": true, "new_errors_text": true, "factor_label": true, "factor_label_cap": true, "volume_share": true,
+	"pattern_total": true, "since": true, "history": true, "short_history": true, "new_text": true, "new_errors_text": true, "factor_label": true, "factor_label_cap": true, "volume_share": true,
 }
 
 var factorLabels = map[string]string{
@@ -268,6 +268,14 @@ func (c *candidate) buildParams(e *env) map[string]string {
 	if e.beforeSpan >= time.Minute {
 		p["span"] = fmtDur(e.beforeSpan)
 	}
+	if e.history >= time.Minute {
+		p["history"] = fmtDur(e.history.Round(time.Minute))
+		if e.beforeSpan < 24*time.Hour {
+			p["short_history"] = p["history"]
+		}
+	} else {
+		p["short_history"] = "no earlier history"
+	}
 	p["high"] = strconv.FormatFloat(math.Round(e.in.HighThreshold), 'f', 0, 64)
 	p["events"] = fmtInt(e.totalCount)
 	p["pattern_total"] = strconv.Itoa(len(e.views))
@@ -326,6 +334,11 @@ func (c *candidate) buildParams(e *env) map[string]string {
 	p["since"] = "the last " + p["window"]
 	if !a.first.IsZero() && !e.in.At.IsZero() && (a.fresh || a.newCount > 0 || e.in.At.Sub(a.first) <= e.window) {
 		p["since"] = p["first_seen"]
+	}
+	if a.newCount == 1 {
+		p["new_text"] = "1 new log pattern"
+	} else if a.newCount > 1 {
+		p["new_text"] = strconv.Itoa(a.newCount) + " new log patterns"
 	}
 	if a.newErrors == 1 {
 		p["new_errors_text"] = "1 new error pattern"

@@ -42,6 +42,7 @@ type env struct {
 	in          Input
 	window      time.Duration
 	beforeSpan  time.Duration // history before the recent window, at most 24 h
+	history     time.Duration // from the earliest first-seen to At
 	views       []*view
 	totalErrors int64
 	totalRecent int64
@@ -79,6 +80,7 @@ func newEnv(in Input) *env {
 		}
 	}
 	if !earliest.IsZero() && !in.At.IsZero() {
+		e.history = max(in.At.Sub(earliest), 0)
 		span := in.At.Sub(earliest) - e.window
 		e.beforeSpan = min(max(span, 0), 24*time.Hour)
 	}
