@@ -80,7 +80,7 @@ func TestParseKBErrors(t *testing.T) {
 		name, data, want string
 	}{
 		{"not json", `{`, "parse knowledge base"},
-		{"unknown field", entry(rules+acts+`,"colour":"red"`), "unknown field"},
+		{"unknown field", entry(rules + acts + `,"colour":"red"`), "unknown field"},
 		{"no entries", `{"version":1,"entries":[],"fallbacks":` + fallbacks + `}`, "no entries"},
 		{"bad regex", entry(`"rules":[{"regexes":["(unclosed"]}],` + acts), "regex"},
 		{"upper-case regex", entry(`"rules":[{"regexes":["Boom \\d+"]}],` + acts), "lowercase"},
