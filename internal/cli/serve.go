@@ -1,5 +1,115 @@
 package cli
 
-import "context"
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
 
-func runServe(_ context.Context, _ []string, _ Stdio) error { return notYet("serve") }
+	"golang.org/x/sync/errgroup"
+
+	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/config"
+	"github.com/cloudsage/cloudsage/internal/ingest"
+	"github.com/cloudsage/cloudsage/internal/metrics"
+	"github.com/cloudsage/cloudsage/internal/store"
+	"github.com/cloudsage/cloudsage/internal/store/postgres"
+	"github.com/cloudsage/cloudsage/internal/store/sqlite"
+	"github.com/cloudsage/cloudsage/internal/web"
+)
+
+// loadServeConfig reads serve's configuration: defaults, CLOUDSAGE_* env, flags.
+func loadServeConfig(name string, args []string, stdio Stdio, extra func(*config.Config)) (config.Config, error) {
+	fs := newFlagSet(name, "[flags]", stdio)
+	cfg, err := config.Load(fs, args, os.Getenv)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, err
+		}
+		return cfg, usageError{err.Error()}
+	}
+	if extra != nil {
+		extra(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, usageError{"invalid configuration:\n" + err.Error()}
+	}
+	return cfg, nil
+}
+
+// openStore opens PostgreSQL when the configuration names it, else SQLite
+// in the data folder; both migrate on open.
+func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+	if cfg.Postgres() {
+		return postgres.Open(ctx, cfg.DatabaseURL.Reveal())
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	return sqlite.Open(ctx, filepath.Join(cfg.DataDir, "cloudsage.db"))
+}
+
+func newLogger(cfg config.Config, stdio Stdio) *slog.Logger {
+	var lv slog.Level
+	lv.UnmarshalText([]byte(cfg.LogLevel))
+	return slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: lv}))
+}
+
+// runServe starts the server and runs until ctx ends (SIGINT/SIGTERM), then
+// shuts down gracefully: in-flight requests finish, then the store closes.
+func runServe(ctx context.Context, args []string, stdio Stdio) error {
+	cfg, err := loadServeConfig("serve", args, stdio, nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stdio)
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	m := metrics.New()
+	svc := ingest.NewService(st, ingest.NewEngine, time.Now, log)
+	srv, err := web.New(web.Options{Config: cfg, Store: st, Ingest: svc, Metrics: m, Logger: log})
+	if err != nil {
+		return err
+	}
+	if cfg.Demo {
+		if err := createDemo(ctx, st, svc, stdio); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute,
+		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	fmt.Fprintf(stdio.Out, "cloudsage %s serving on http://%s (store: %s)\n", cloudsage.Version, ln.Addr(), st.Dialect())
+	log.Info("started", "config", cfg)
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error { srv.RunBackground(gctx); return nil })
+	g.Go(func() error {
+		<-gctx.Done()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+		defer cancel()
+		log.Info("shutting down")
+		return hs.Shutdown(sctx)
+	})
+	err = g.Wait()
+	log.Info("stopped")
+	return err
+}

@@ -1,5 +1,76 @@
 package cli
 
-import "context"
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"fmt"
+	"strings"
 
-func runUser(_ context.Context, _ []string, _ Stdio) error { return notYet("user") }
+	"github.com/cloudsage/cloudsage/internal/auth"
+	"github.com/cloudsage/cloudsage/internal/config"
+	"github.com/cloudsage/cloudsage/internal/store"
+)
+
+// runUser manages accounts headlessly: `cloudsage user create --email E
+// [--name N] [--password-stdin]`; without a password one is generated and
+// printed once.
+func runUser(ctx context.Context, args []string, stdio Stdio) error {
+	if len(args) == 0 || args[0] != "create" {
+		return usageError{"usage: cloudsage user create --email EMAIL [--name NAME] [--password-stdin] [serve's store flags]"}
+	}
+	var email, name string
+	var fromStdin bool
+	fs := newFlagSet("user create", "--email EMAIL [--name NAME] [--password-stdin]", stdio)
+	fs.StringVar(&email, "email", "", "the account's email")
+	fs.StringVar(&name, "name", "", "display name")
+	fs.BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of standard input")
+	c, err := config.Load(fs, args[1:], os.Getenv) // the store flags, as serve reads them
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if err := c.Validate(); err != nil {
+		return usageError{"invalid configuration:\n" + err.Error()}
+	}
+	email = strings.ToLower(strings.TrimSpace(email))
+	if email == "" || !strings.Contains(email, "@") {
+		return usageError{"--email is required"}
+	}
+	password := ""
+	if fromStdin {
+		line, err := bufio.NewReader(stdio.In).ReadString('\n')
+		if err != nil && line == "" {
+			return fmt.Errorf("read password: %w", err)
+		}
+		password = strings.TrimRight(line, "\r\n")
+		if len(password) < auth.MinPasswordLen {
+			return fmt.Errorf("password must be at least %d characters", auth.MinPasswordLen)
+		}
+	} else {
+		password, _ = auth.NewSecret("")
+		password = password[:20]
+	}
+	hash, err := auth.HashPassword(password, auth.DefaultParams)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	u, err := st.CreateUser(ctx, store.User{Email: email, Name: name, PasswordHash: hash})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdio.Out, "created user %d %s\n", u.ID, u.Email)
+	if !fromStdin {
+		fmt.Fprintf(stdio.Out, "password: %s\n", password)
+	}
+	return nil
+}

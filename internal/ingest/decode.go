@@ -1,0 +1,268 @@
+// Package ingest turns an ingest request's body into log lines (plain text,
+// NDJSON, a JSON array of strings or objects, multipart uploads, gzip),
+// runs them through a project's analysis engine and appends the result to
+// the store in one transaction, so that a batch is acknowledged only once
+// it is durable.
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/cloudsage/cloudsage"
+)
+
+// Limits bound what one request may carry.
+type Limits struct {
+	MaxBytes     int64 // body size after decompression
+	MaxLineBytes int   // one line
+}
+
+// MaxReasons is how many rejection reasons a batch reports.
+const MaxReasons = 5
+
+// Body is a decoded request: the lines to analyse and what was refused.
+type Body struct {
+	Lines    []string
+	Source   string // text, ndjson, json, multipart
+	Bytes    int64  // decoded size
+	Received int    // lines or items seen (blank lines are not counted)
+	Rejected int
+	Reasons  []string // the first MaxReasons rejection reasons
+}
+
+func (b *Body) reject(format string, args ...any) {
+	b.Received++
+	b.Rejected++
+	if len(b.Reasons) < MaxReasons {
+		b.Reasons = append(b.Reasons, fmt.Sprintf(format, args...))
+	}
+}
+
+// Decode reads a request body of the given Content-Type and
+// Content-Encoding. Errors are *cloudsage.Error: Invalid for unreadable
+// input (bad gzip, malformed JSON), TooLarge past lim.MaxBytes.
+func Decode(r io.Reader, contentType, contentEncoding string, lim Limits) (Body, error) {
+	var body Body
+	switch enc := strings.ToLower(strings.TrimSpace(contentEncoding)); enc {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return body, &cloudsage.Error{Kind: cloudsage.Invalid, Message: "body is not valid gzip (Content-Encoding: gzip)", Err: err}
+		}
+		defer zr.Close()
+		r = zr
+	default:
+		return body, cloudsage.Errorf(cloudsage.Invalid, "unsupported Content-Encoding %q (use gzip or none)", enc)
+	}
+	data, err := readAll(r, lim.MaxBytes)
+	if err != nil {
+		return body, err
+	}
+	body.Bytes = int64(len(data))
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		mt = "text/plain"
+	}
+	switch mt {
+	case "application/json":
+		body.Source = "json"
+		err = decodeJSON(&body, data, lim)
+	case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines", "application/jsonlines":
+		body.Source = "ndjson"
+		splitLines(&body, string(data), lim)
+	case "multipart/form-data":
+		body.Source = "multipart"
+		err = decodeMultipart(&body, data, params["boundary"], lim)
+	default: // text/plain, application/octet-stream, anything textual
+		body.Source = "text"
+		splitLines(&body, string(data), lim)
+	}
+	return body, err
+}
+
+// readAll reads r up to max bytes, failing with TooLarge beyond.
+func readAll(r io.Reader, max int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			return nil, tooLarge(max)
+		case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader), errors.Is(err, io.ErrUnexpectedEOF):
+			return nil, &cloudsage.Error{Kind: cloudsage.Invalid, Message: "body is not valid gzip or was cut short", Err: err}
+		}
+		return nil, &cloudsage.Error{Kind: cloudsage.Invalid, Message: "could not read the request body", Err: err}
+	}
+	if int64(len(data)) > max {
+		return nil, tooLarge(max)
+	}
+	return data, nil
+}
+
+func tooLarge(max int64) error {
+	return &cloudsage.Error{Kind: cloudsage.TooLarge, Message: fmt.Sprintf("body is larger than the limit of %d bytes", max),
+		Detail: map[string]int64{"max_bytes": max}}
+}
+
+// splitLines adds the non-blank lines of s to b.
+func splitLines(b *Body, s string, lim Limits) {
+	n := 0
+	for len(s) > 0 {
+		line := s
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			line, s = s[:i], s[i+1:]
+		} else {
+			s = ""
+		}
+		n++
+		addLine(b, strings.TrimSuffix(line, "\r"), n, lim)
+	}
+}
+
+func addLine(b *Body, line string, n int, lim Limits) {
+	if strings.TrimSpace(line) == "" {
+		return
+	}
+	if len(line) > lim.MaxLineBytes {
+		b.reject("line %d: %d bytes, longer than the limit of %d", n, len(line), lim.MaxLineBytes)
+		return
+	}
+	b.Received++
+	b.Lines = append(b.Lines, Clean(line))
+}
+
+// Clean returns line as valid UTF-8 without NUL bytes, unchanged when it
+// already is.
+func Clean(line string) string {
+	if strings.IndexByte(line, 0) >= 0 {
+		line = strings.ReplaceAll(line, "\x00", "")
+	}
+	if !utf8.ValidString(line) {
+		line = strings.ToValidUTF8(line, "\uFFFD")
+	}
+	return line
+}
+
+func decodeJSON(b *Body, data []byte, lim Limits) error {
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 {
+		return nil
+	}
+	switch trimmed[0] {
+	case '[':
+		var items []json.RawMessage
+		if err := json.Unmarshal(trimmed, &items); err != nil {
+			return jsonError(err)
+		}
+		for i, it := range items {
+			addItem(b, it, i+1, lim)
+		}
+		return nil
+	case '{':
+		dec := json.NewDecoder(bytes.NewReader(trimmed))
+		n := 0
+		for {
+			var it json.RawMessage
+			err := dec.Decode(&it)
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return jsonError(err)
+			}
+			n++
+			addItem(b, it, n, lim)
+		}
+	}
+	return cloudsage.Errorf(cloudsage.Invalid, "JSON body must be an array of strings or objects, or objects one per line")
+}
+
+func jsonError(err error) error {
+	return &cloudsage.Error{Kind: cloudsage.Invalid, Message: "invalid JSON: " + err.Error(), Err: err}
+}
+
+// addItem adds one JSON array item: a string is one or more lines, an
+// object is one JSON line for the parser.
+func addItem(b *Body, it json.RawMessage, n int, lim Limits) {
+	it = bytes.TrimSpace(it)
+	switch {
+	case len(it) > 0 && it[0] == '"':
+		var s string
+		if err := json.Unmarshal(it, &s); err != nil {
+			b.reject("item %d: %v", n, err)
+			return
+		}
+		for l := range strings.SplitSeq(s, "\n") {
+			addLine(b, strings.TrimSuffix(l, "\r"), n, lim)
+		}
+	case len(it) > 0 && it[0] == '{':
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, it); err != nil {
+			b.reject("item %d: %v", n, err)
+			return
+		}
+		addLine(b, buf.String(), n, lim)
+	default:
+		b.reject("item %d: not a string or an object", n)
+	}
+}
+
+func decodeMultipart(b *Body, data []byte, boundary string, lim Limits) error {
+	if boundary == "" {
+		return cloudsage.Errorf(cloudsage.Invalid, "multipart body without a boundary")
+	}
+	mr := multipart.NewReader(bytes.NewReader(data), boundary)
+	files := 0
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return &cloudsage.Error{Kind: cloudsage.Invalid, Message: "malformed multipart body", Err: err}
+		}
+		if part.FileName() == "" && part.FormName() != "file" && part.FormName() != "logs" {
+			part.Close()
+			continue
+		}
+		files++
+		raw, err := io.ReadAll(part)
+		part.Close()
+		if err != nil {
+			return &cloudsage.Error{Kind: cloudsage.Invalid, Message: "malformed multipart body", Err: err}
+		}
+		if len(raw) > 2 && raw[0] == 0x1f && raw[1] == 0x8b {
+			zr, err := gzip.NewReader(bytes.NewReader(raw))
+			if err != nil {
+				return &cloudsage.Error{Kind: cloudsage.Invalid, Message: fmt.Sprintf("file %q is not valid gzip", part.FileName()), Err: err}
+			}
+			raw, err = readAll(zr, lim.MaxBytes)
+			if err != nil {
+				return err
+			}
+		}
+		ct := part.Header.Get("Content-Type")
+		if mt, _, _ := mime.ParseMediaType(ct); mt == "application/json" {
+			if err := decodeJSON(b, raw, lim); err != nil {
+				return err
+			}
+			continue
+		}
+		splitLines(b, string(raw), lim)
+	}
+	if files == 0 {
+		return cloudsage.Errorf(cloudsage.Invalid, `multipart body has no file part (send the logs as a file, or in a field named "file")`)
+	}
+	return nil
+}

@@ -1,0 +1,285 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/store"
+)
+
+// Analysis is what the service needs from an engine report.
+type Analysis struct {
+	Score        float64
+	Label        string
+	PatternTotal int
+	Templates    map[cloudsage.PatternID]string // templates the report names
+	Body         []byte                         // the report as JSON
+}
+
+// Analyzer is one project's analysis engine (engine.Engine behind an
+// adapter). Not safe for concurrent use: the Service serialises calls.
+type Analyzer interface {
+	SetDefaultTime(t time.Time)
+	AddLines(lines []string) []cloudsage.Event
+	Flush() []cloudsage.Event
+	LastEventTime() time.Time
+	Analyze(at time.Time, horizonHours int) (Analysis, error)
+	MarshalBinary() ([]byte, error)
+	UnmarshalBinary([]byte) error
+}
+
+// NewAnalyzer returns an empty analyzer for a project's settings.
+type NewAnalyzer func(store.Settings) (Analyzer, error)
+
+// Backfill is how old a project's newest event may be before reports are
+// evaluated at that event's time instead of the wall clock: logs uploaded
+// from the past read as they would in `analyze`, live logs as of now.
+const Backfill = time.Hour
+
+// HistoryEvery is how often (at most) a project's report is kept in the
+// forecast history; every ingest replaces the latest report.
+const HistoryEvery = 5 * time.Minute
+
+// Service runs ingests: one engine per project, loaded from the store's
+// snapshot on first use and kept in memory, serialised per project.
+type Service struct {
+	store store.Store
+	newA  NewAnalyzer
+	now   func() time.Time
+	log   *slog.Logger
+
+	mu       sync.Mutex
+	projects map[cloudsage.ProjectID]*project
+}
+
+type project struct {
+	mu       sync.Mutex
+	a        Analyzer // nil: load from the store
+	version  int64
+	settings string // JSON of the settings a was built with
+	known    map[cloudsage.PatternID]bool
+	kept     time.Time // when a report was last kept in history
+	cache    map[int][]byte
+	cacheVer int64
+}
+
+// NewService returns a Service; now is the wall clock (time.Now), log may be nil.
+func NewService(s store.Store, newA NewAnalyzer, now func() time.Time, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{store: s, newA: newA, now: now, log: log, projects: map[cloudsage.ProjectID]*project{}}
+}
+
+func (s *Service) project(id cloudsage.ProjectID) *project {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.projects[id]
+	if p == nil {
+		p = &project{}
+		s.projects[id] = p
+	}
+	return p
+}
+
+// Forget drops a project's in-memory engine (after deletion).
+func (s *Service) Forget(id cloudsage.ProjectID) {
+	s.mu.Lock()
+	delete(s.projects, id)
+	s.mu.Unlock()
+}
+
+// Result is the answer to an ingest.
+type Result struct {
+	Batch  store.Batch
+	Events int
+}
+
+// load (re)builds p's analyzer from a stored state.
+func (s *Service) load(ctx context.Context, pr store.Project, p *project, st store.State) error {
+	a, err := s.newA(pr.Settings)
+	if err != nil {
+		return fmt.Errorf("new engine: %w", err)
+	}
+	if st.Snapshot != nil {
+		if err := a.UnmarshalBinary(st.Snapshot); err != nil {
+			return fmt.Errorf("load engine snapshot of project %d: %w", pr.ID, err)
+		}
+	}
+	known := map[cloudsage.PatternID]bool{}
+	ps, err := s.store.Patterns(ctx, pr.ID, 10000)
+	if err != nil {
+		return err
+	}
+	for _, pt := range ps {
+		known[pt.ID] = true
+	}
+	set, _ := json.Marshal(pr.Settings)
+	p.a, p.version, p.known, p.settings = a, st.Version, known, string(set)
+	p.cache = nil
+	return nil
+}
+
+// evalTime is when a report is evaluated: now, or the newest event's time
+// when the project only has old (backfilled) or future-stamped logs.
+func evalTime(now, last time.Time) time.Time {
+	if last.IsZero() {
+		return now
+	}
+	if now.Sub(last) > Backfill || last.After(now) {
+		return last
+	}
+	return now
+}
+
+// Ingest analyses body for project pr and stores the batch durably. On any
+// error nothing of the batch is stored and the project's engine is reloaded
+// from the store on next use.
+func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Result, error) {
+	p := s.project(pr.ID)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if set, _ := json.Marshal(pr.Settings); p.a != nil && string(set) != p.settings {
+		p.a = nil // settings changed: rebuild with the new configuration
+	}
+	known := p.version
+	if p.a == nil {
+		known = -1
+	}
+	var res Result
+	ing, err := s.store.Ingest(ctx, pr.ID, known, func(st store.State) (store.Write, error) {
+		if st.Changed || p.a == nil {
+			if err := s.load(ctx, pr, p, st); err != nil {
+				return store.Write{}, err
+			}
+		}
+		now := s.now().UTC()
+		p.a.SetDefaultTime(now)
+		evs := p.a.AddLines(body.Lines)
+		evs = append(evs, p.a.Flush()...)
+		at := evalTime(now, p.a.LastEventTime())
+		an, err := p.a.Analyze(at, 24)
+		if err != nil {
+			return store.Write{}, fmt.Errorf("analyze: %w", err)
+		}
+		snap, err := p.a.MarshalBinary()
+		if err != nil {
+			return store.Write{}, fmt.Errorf("snapshot engine: %w", err)
+		}
+		pats, fresh := batchPatterns(evs, an.Templates, p.known)
+		formats := map[string]int{}
+		for i := range evs {
+			f := evs[i].Format
+			if f == "" {
+				f = "plain"
+			}
+			formats[f]++
+		}
+		keep := now.Sub(p.kept) >= HistoryEvery
+		res.Events = len(evs)
+		return store.Write{
+			Batch: store.Batch{Source: body.Source, Bytes: body.Bytes, Received: body.Received, Accepted: len(body.Lines),
+				Rejected: body.Rejected, Formats: formats, NewPatterns: len(fresh), Score: an.Score, Label: an.Label},
+			Events:   evs,
+			Patterns: pats,
+			Snapshot: snap,
+			Report:   &store.Report{At: at, Horizon: 24, Score: an.Score, Label: an.Label, Body: an.Body},
+			Keep:     keep,
+		}, nil
+	})
+	if err != nil {
+		p.a = nil
+		return res, err
+	}
+	p.version = ing.Version
+	if now := s.now(); now.Sub(p.kept) >= HistoryEvery {
+		p.kept = now
+	}
+	res.Batch = ing.Batch
+	return res, nil
+}
+
+// batchPatterns aggregates a batch's events by pattern: counts, first and
+// last seen, the template (from the report, else the first message). It
+// returns the patterns and the ids not seen before, which it adds to known.
+func batchPatterns(evs []cloudsage.Event, templates map[cloudsage.PatternID]string, known map[cloudsage.PatternID]bool) ([]store.Pattern, []cloudsage.PatternID) {
+	idx := map[cloudsage.PatternID]int{}
+	var ps []store.Pattern
+	for i := range evs {
+		ev := &evs[i]
+		if ev.Pattern == "" {
+			continue
+		}
+		j, ok := idx[ev.Pattern]
+		if !ok {
+			j = len(ps)
+			idx[ev.Pattern] = j
+			tpl := templates[ev.Pattern]
+			if tpl == "" {
+				tpl = ev.Message
+			}
+			ps = append(ps, store.Pattern{ID: ev.Pattern, Template: tpl, FirstSeen: ev.Time, LastSeen: ev.Time})
+		}
+		p := &ps[j]
+		p.Count++
+		if ev.Time.Before(p.FirstSeen) {
+			p.FirstSeen = ev.Time
+		}
+		if ev.Time.After(p.LastSeen) {
+			p.LastSeen = ev.Time
+		}
+	}
+	for id, tpl := range templates { // refresh generalised templates of patterns not in this batch
+		if _, ok := idx[id]; !ok && known[id] {
+			ps = append(ps, store.Pattern{ID: id, Template: tpl})
+		}
+	}
+	var fresh []cloudsage.PatternID
+	for _, p := range ps {
+		if !known[p.ID] {
+			fresh = append(fresh, p.ID)
+			known[p.ID] = true
+		}
+	}
+	return ps, fresh
+}
+
+// Report returns the project's report for horizonHours, evaluated at the
+// time of the stored latest report: 24 h is the stored one; other horizons
+// are computed from the in-memory engine and cached until the next ingest.
+func (s *Service) Report(ctx context.Context, pr store.Project, horizonHours int) ([]byte, store.Report, error) {
+	latest, err := s.store.LatestReport(ctx, pr.ID)
+	if err != nil || horizonHours == latest.Horizon {
+		return latest.Body, latest, err
+	}
+	p := s.project(pr.ID)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.a == nil {
+		st, err := s.store.LoadState(ctx, pr.ID)
+		if err != nil {
+			return nil, latest, err
+		}
+		if err := s.load(ctx, pr, p, st); err != nil {
+			return nil, latest, err
+		}
+	}
+	if p.cacheVer != p.version || p.cache == nil {
+		p.cache, p.cacheVer = map[int][]byte{}, p.version
+	}
+	if b, ok := p.cache[horizonHours]; ok {
+		return b, latest, nil
+	}
+	an, err := p.a.Analyze(latest.At, horizonHours)
+	if err != nil {
+		return nil, latest, err
+	}
+	p.cache[horizonHours] = an.Body
+	latest.Horizon, latest.Score, latest.Label = horizonHours, an.Score, an.Label
+	return an.Body, latest, nil
+}

@@ -1,0 +1,230 @@
+package web
+
+import (
+	"encoding/json"
+	"math"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/store"
+)
+
+func horizonParam(r *http.Request) (int, error) {
+	switch v := strings.TrimSuffix(r.URL.Query().Get("horizon"), "h"); v {
+	case "", "24":
+		return 24, nil
+	case "48":
+		return 48, nil
+	case "72":
+		return 72, nil
+	}
+	return 0, cloudsage.Errorf(cloudsage.Invalid, "horizon=%q: want 24h, 48h or 72h", r.URL.Query().Get("horizon"))
+}
+
+// GET /api/forecast/{id}?horizon=24h|48h|72h: the report computed at the
+// last ingest (risk, factors, forecast, chain, actions), with the actions
+// the project marked done or dismissed — or snoozed until later — left out.
+func (s *Server) forecastShow(w http.ResponseWriter, r *http.Request) error {
+	pr, _, err := s.access(r, store.RoleViewer)
+	if err != nil {
+		return err
+	}
+	h, err := horizonParam(r)
+	if err != nil {
+		return err
+	}
+	body, rep, err := s.ingest.Report(r.Context(), pr, h)
+	if store.IsNotFound(err) {
+		writeJSON(w, http.StatusOK, map[string]any{
+			"project_id": pr.ID, "events": 0, "message": "no logs yet: send some to POST /api/ingest/{id}",
+			"risk": map[string]any{"score": 0, "label": "low", "factors": []any{}}, "forecast": map[string]any{"horizon_hours": h, "points": []any{}},
+			"actions": []any{}, "patterns": []any{},
+		})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	statuses, err := s.store.ActionStatuses(r.Context(), pr.ID)
+	if err != nil {
+		return err
+	}
+	out, err := filterActions(body, statuses, s.now())
+	if err != nil {
+		return err
+	}
+	out["project_id"], _ = json.Marshal(pr.ID)
+	out["computed_at"], _ = json.Marshal(rep.CreatedAt)
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// filterActions drops hidden actions from a report's JSON.
+func filterActions(body []byte, statuses []store.ActionStatus, now time.Time) (map[string]json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, err
+	}
+	hidden := map[string]bool{}
+	for _, a := range statuses {
+		if a.Hidden(now) {
+			hidden[a.ActionID] = true
+		}
+	}
+	var acts []json.RawMessage
+	if raw, ok := m["actions"]; ok && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &acts); err != nil {
+			return nil, err
+		}
+	}
+	kept := []json.RawMessage{}
+	for _, a := range acts {
+		var id struct {
+			ID string `json:"id"`
+		}
+		json.Unmarshal(a, &id)
+		if !hidden[id.ID] {
+			kept = append(kept, a)
+		}
+	}
+	m["actions"], _ = json.Marshal(kept)
+	m["hidden_actions"], _ = json.Marshal(len(acts) - len(kept))
+	return m, nil
+}
+
+// GET /api/forecast/{id}/history?limit=: the kept forecasts, newest first.
+func (s *Server) forecastHistory(w http.ResponseWriter, r *http.Request) error {
+	pr, _, err := s.access(r, store.RoleViewer)
+	if err != nil {
+		return err
+	}
+	limit, err := intParam(r, "limit", 100, 1, 1000)
+	if err != nil {
+		return err
+	}
+	rs, err := s.store.Reports(r.Context(), pr.ID, limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"forecasts": rs})
+	return nil
+}
+
+// GET /api/forecast/{id}/risk-history?from=&to=: the score after each ingest.
+func (s *Server) riskHistory(w http.ResponseWriter, r *http.Request) error {
+	pr, _, err := s.access(r, store.RoleViewer)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	from, err := parseTime("from", q.Get("from"))
+	if err != nil {
+		return err
+	}
+	to, err := parseTime("to", q.Get("to"))
+	if err != nil {
+		return err
+	}
+	if from.IsZero() {
+		from = s.now().Add(-30 * 24 * time.Hour)
+	}
+	if !to.IsZero() && !to.After(from) {
+		return cloudsage.Errorf(cloudsage.Invalid, "to must be after from")
+	}
+	ps, err := s.store.RiskHistory(r.Context(), pr.ID, from, to)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"points": ps})
+	return nil
+}
+
+// trend summarises risk points over a window.
+type trend struct {
+	Points  int     `json:"points"`
+	Average float64 `json:"average"`
+	Change  float64 `json:"change"`        // last score - first score in the window
+	PerDay  float64 `json:"slope_per_day"` // least-squares slope
+}
+
+func trendOf(ps []store.RiskPoint, from time.Time) trend {
+	var t trend
+	var xs, ys []float64
+	for _, p := range ps {
+		if p.At.Before(from) {
+			continue
+		}
+		xs = append(xs, p.At.Sub(from).Hours()/24)
+		ys = append(ys, p.Score)
+	}
+	t.Points = len(ys)
+	if len(ys) == 0 {
+		return t
+	}
+	var sx, sy float64
+	for i := range ys {
+		sx += xs[i]
+		sy += ys[i]
+	}
+	n := float64(len(ys))
+	t.Average = round1(sy / n)
+	t.Change = round1(ys[len(ys)-1] - ys[0])
+	var num, den float64
+	for i := range ys {
+		num += (xs[i] - sx/n) * (ys[i] - sy/n)
+		den += (xs[i] - sx/n) * (xs[i] - sx/n)
+	}
+	if den > 0 {
+		t.PerDay = round1(num / den)
+	}
+	return t
+}
+
+func round1(v float64) float64 { return math.Round(v*10) / 10 }
+
+// GET /api/analytics/trends: every project of the caller with its score,
+// label and 7- and 30-day trends.
+func (s *Server) analyticsTrends(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.principal(r)
+	if err != nil {
+		return err
+	}
+	var ps []store.Project
+	if p.Token != nil {
+		pr, err := s.store.ProjectByID(r.Context(), p.Token.ProjectID)
+		if err != nil {
+			return err
+		}
+		ps = []store.Project{pr}
+	} else if ps, err = s.store.Projects(r.Context(), p.UserID); err != nil {
+		return err
+	}
+	now := s.now()
+	type row struct {
+		ID           cloudsage.ProjectID `json:"id"`
+		Name         string              `json:"name"`
+		Score        float64             `json:"score"`
+		Label        string              `json:"label"`
+		Events       int64               `json:"events"`
+		LastIngestAt *time.Time          `json:"last_ingest_at"`
+		Trend7       trend               `json:"trend_7d"`
+		Trend30      trend               `json:"trend_30d"`
+	}
+	out := []row{}
+	for _, pr := range ps {
+		hist, err := s.store.RiskHistory(r.Context(), pr.ID, now.Add(-30*24*time.Hour), time.Time{})
+		if err != nil {
+			return err
+		}
+		label := pr.Label
+		if label == "" {
+			label = "low"
+		}
+		out = append(out, row{ID: pr.ID, Name: pr.Name, Score: pr.Score, Label: label, Events: pr.Events, LastIngestAt: pr.LastIngestAt,
+			Trend7: trendOf(hist, now.Add(-7*24*time.Hour)), Trend30: trendOf(hist, now.Add(-30*24*time.Hour))})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"projects": out, "at": now.UTC()})
+	return nil
+}

@@ -1,0 +1,121 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/ingest"
+	"github.com/cloudsage/cloudsage/internal/store"
+)
+
+// ingestAnswer is the batch summary of POST /api/ingest/{id}.
+type ingestAnswer struct {
+	BatchID         store.BatchID  `json:"batch_id"`
+	Received        int            `json:"received"`
+	Accepted        int            `json:"accepted"`
+	Rejected        int            `json:"rejected"`
+	RejectedReasons []string       `json:"rejected_reasons"`
+	Events          int            `json:"events"`
+	Bytes           int64          `json:"bytes"`
+	Formats         map[string]int `json:"formats"`
+	NewPatterns     int            `json:"new_patterns"`
+	Risk            riskSummary    `json:"risk"`
+	DurationMS      float64        `json:"duration_ms"`
+}
+
+type riskSummary struct {
+	Score float64 `json:"score"`
+	Label string  `json:"label"`
+}
+
+// POST /api/ingest/{id}: plain text, NDJSON, a JSON array of strings or
+// objects, or a multipart upload, optionally gzip-encoded. Answers once
+// the batch is committed.
+func (s *Server) ingestPost(w http.ResponseWriter, r *http.Request) error {
+	start := time.Now()
+	const proto = "http"
+	pr, _, err := s.access(r, store.RoleMember)
+	if err != nil {
+		return err
+	}
+	ok, wait, err := s.limiter.Allow(r.Context(), "ingest:"+strconv.FormatInt(int64(pr.ID), 10))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		s.metrics.RateLimited.Inc()
+		secs := int(wait/time.Second) + 1
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		return &cloudsage.Error{Kind: cloudsage.RateLimited,
+			Message: "ingest rate limit of " + strconv.Itoa(s.cfg.RateLimit) + " requests a minute reached for this project",
+			Detail:  map[string]int{"retry_after_seconds": secs}}
+	}
+	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+	dec, err := ingest.Decode(body, r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding"),
+		ingest.Limits{MaxBytes: s.cfg.MaxBodyBytes, MaxLineBytes: s.cfg.MaxLineBytes})
+	if err != nil {
+		s.metrics.IngestRequests.WithLabelValues(proto, "rejected").Inc()
+		return err
+	}
+	if dec.Received == 0 {
+		s.metrics.IngestRequests.WithLabelValues(proto, "rejected").Inc()
+		return cloudsage.Errorf(cloudsage.Invalid, "no log lines in the body")
+	}
+	res, err := s.ingest.Ingest(r.Context(), pr, dec)
+	if err != nil {
+		s.metrics.IngestRequests.WithLabelValues(proto, "error").Inc()
+		return err
+	}
+	s.lastIngest.Store(s.now().UnixNano())
+	s.metrics.IngestRequests.WithLabelValues(proto, "ok").Inc()
+	s.metrics.IngestLines.WithLabelValues(proto).Add(float64(len(dec.Lines)))
+	s.metrics.IngestBytes.WithLabelValues(proto).Add(float64(dec.Bytes))
+	s.metrics.IngestEvents.WithLabelValues(proto).Add(float64(res.Events))
+	s.metrics.IngestRejected.WithLabelValues(proto).Add(float64(dec.Rejected))
+	s.metrics.IngestDuration.WithLabelValues(proto).Observe(time.Since(start).Seconds())
+	b := res.Batch
+	reasons := dec.Reasons
+	if reasons == nil {
+		reasons = []string{}
+	}
+	writeJSON(w, http.StatusOK, ingestAnswer{
+		BatchID: b.ID, Received: b.Received, Accepted: b.Accepted, Rejected: b.Rejected, RejectedReasons: reasons,
+		Events: res.Events, Bytes: b.Bytes, Formats: b.Formats, NewPatterns: b.NewPatterns,
+		Risk:       riskSummary{Score: b.Score, Label: b.Label},
+		DurationMS: float64(time.Since(start).Microseconds()) / 1000,
+	})
+	return nil
+}
+
+// GET /api/ingest/{id}?limit=: recent batches with their status, newest first.
+func (s *Server) ingestList(w http.ResponseWriter, r *http.Request) error {
+	pr, _, err := s.access(r, store.RoleViewer)
+	if err != nil {
+		return err
+	}
+	limit, err := intParam(r, "limit", 50, 1, 1000)
+	if err != nil {
+		return err
+	}
+	bs, err := s.store.Batches(r.Context(), pr.ID, limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"batches": bs})
+	return nil
+}
+
+// intParam reads an integer query parameter within [lo, hi].
+func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, cloudsage.Errorf(cloudsage.Invalid, "%s=%q: want a whole number from %d to %d", name, v, lo, hi)
+	}
+	return n, nil
+}

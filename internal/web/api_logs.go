@@ -1,0 +1,71 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/store"
+)
+
+// GET /api/projects/{id}/logs?q=&level=&pattern=&service=&from=&to=&limit=&cursor=
+// answers {"events": [...], "next_cursor": ...}, newest first.
+func (s *Server) logList(w http.ResponseWriter, r *http.Request) error {
+	pr, _, err := s.access(r, store.RoleViewer)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	eq := store.EventQuery{Project: pr.ID, Q: q.Get("q"), Pattern: cloudsage.PatternID(q.Get("pattern")),
+		Service: q.Get("service"), Cursor: q.Get("cursor")}
+	if len(eq.Q) > 500 {
+		return cloudsage.Errorf(cloudsage.Invalid, "q is longer than 500 characters")
+	}
+	if eq.Limit, err = intParam(r, "limit", 100, 1, store.MaxEventLimit); err != nil {
+		return err
+	}
+	for l := range strings.SplitSeq(q.Get("level"), ",") {
+		if l = strings.TrimSpace(l); l == "" {
+			continue
+		}
+		lv := cloudsage.ParseLevel(l)
+		if lv == cloudsage.LevelUnknown && !strings.EqualFold(l, "unknown") {
+			return cloudsage.Errorf(cloudsage.Invalid, "level=%q: want trace, debug, info, warn, error, fatal or unknown (comma-separated)", l)
+		}
+		eq.Levels = append(eq.Levels, lv)
+	}
+	if eq.From, err = parseTime("from", q.Get("from")); err != nil {
+		return err
+	}
+	if eq.To, err = parseTime("to", q.Get("to")); err != nil {
+		return err
+	}
+	page, err := s.store.SearchEvents(r.Context(), eq)
+	if err != nil {
+		return err
+	}
+	var next *string
+	if page.NextCursor != "" {
+		next = &page.NextCursor
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": page.Events, "next_cursor": next})
+	return nil
+}
+
+// GET /api/projects/{id}/patterns?limit=: mined patterns, most frequent first.
+func (s *Server) patternList(w http.ResponseWriter, r *http.Request) error {
+	pr, _, err := s.access(r, store.RoleViewer)
+	if err != nil {
+		return err
+	}
+	limit, err := intParam(r, "limit", 200, 1, 10000)
+	if err != nil {
+		return err
+	}
+	ps, err := s.store.Patterns(r.Context(), pr.ID, limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"patterns": ps})
+	return nil
+}

@@ -1,0 +1,215 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/store"
+)
+
+// GET /api/projects: the caller's projects (a token sees its own project).
+func (s *Server) projectList(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.principal(r)
+	if err != nil {
+		return err
+	}
+	var ps []store.Project
+	if p.Token != nil {
+		pr, err := s.store.ProjectByID(r.Context(), p.Token.ProjectID)
+		if err != nil {
+			return err
+		}
+		pr.Role = p.Token.Role
+		ps = []store.Project{pr}
+	} else if ps, err = s.store.Projects(r.Context(), p.UserID); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"projects": ps})
+	return nil
+}
+
+func validName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 100 {
+		return name, cloudsage.Errorf(cloudsage.Invalid, "name must be 1 to 100 characters")
+	}
+	return name, nil
+}
+
+// projectInput is the body of POST and PUT: settings fields given replace
+// the current ones, the rest stay.
+type projectInput struct {
+	Name     *string         `json:"name"`
+	Settings json.RawMessage `json:"settings"`
+}
+
+func applySettings(cur store.Settings, raw json.RawMessage) (store.Settings, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return cur, cur.Validate()
+	}
+	next := cur
+	next.FactorThresholds = nil
+	if cur.FactorThresholds != nil {
+		next.FactorThresholds = map[string]float64{}
+		for k, v := range cur.FactorThresholds {
+			next.FactorThresholds[k] = v
+		}
+	}
+	if err := json.Unmarshal(raw, &next); err != nil {
+		return cur, cloudsage.Errorf(cloudsage.Invalid, "invalid settings: %s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return next, next.Validate()
+}
+
+// POST /api/projects {"name", "settings"?}: creates a project; the caller is its admin.
+func (s *Server) projectCreate(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.user(r)
+	if err != nil {
+		return err
+	}
+	var in projectInput
+	if err := readJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Name == nil {
+		return cloudsage.Errorf(cloudsage.Invalid, "name is required")
+	}
+	name, err := validName(*in.Name)
+	if err != nil {
+		return err
+	}
+	set, err := applySettings(store.DefaultSettings(), in.Settings)
+	if err != nil {
+		return err
+	}
+	pr, err := s.store.CreateProject(r.Context(), p.UserID, store.Project{Name: name, Settings: set})
+	if err != nil {
+		return err
+	}
+	pr.Label = "low"
+	w.Header().Set("Location", "/api/projects/"+strconv.FormatInt(int64(pr.ID), 10))
+	writeJSON(w, http.StatusCreated, pr)
+	return nil
+}
+
+// GET /api/projects/{id}
+func (s *Server) projectShow(w http.ResponseWriter, r *http.Request) error {
+	pr, _, err := s.access(r, store.RoleViewer)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, pr)
+	return nil
+}
+
+// PUT /api/projects/{id} {"name"?, "settings"?}: admins change the name
+// and settings (thresholds, factor thresholds, retention, time zone).
+func (s *Server) projectUpdate(w http.ResponseWriter, r *http.Request) error {
+	pr, _, err := s.access(r, store.RoleAdmin)
+	if err != nil {
+		return err
+	}
+	var in projectInput
+	if err := readJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Name != nil {
+		if pr.Name, err = validName(*in.Name); err != nil {
+			return err
+		}
+	}
+	if pr.Settings, err = applySettings(pr.Settings, in.Settings); err != nil {
+		return err
+	}
+	if err := s.store.UpdateProject(r.Context(), pr); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, pr)
+	return nil
+}
+
+// DELETE /api/projects/{id}: admins delete a project and all its data.
+func (s *Server) projectDelete(w http.ResponseWriter, r *http.Request) error {
+	pr, _, err := s.access(r, store.RoleAdmin)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteProject(r.Context(), pr.ID); err != nil {
+		return err
+	}
+	s.ingest.Forget(pr.ID)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// GET /api/projects/{id}/members
+func (s *Server) memberList(w http.ResponseWriter, r *http.Request) error {
+	pr, _, err := s.access(r, store.RoleViewer)
+	if err != nil {
+		return err
+	}
+	ms, err := s.store.Members(r.Context(), pr.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"members": ms})
+	return nil
+}
+
+// PUT /api/projects/{id}/members {"email", "role"}: admins add an existing
+// user or change a member's role.
+func (s *Server) memberSet(w http.ResponseWriter, r *http.Request) error {
+	pr, p, err := s.access(r, store.RoleAdmin)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Email string     `json:"email"`
+		Role  store.Role `json:"role"`
+	}
+	if err := readJSON(r, &in); err != nil {
+		return err
+	}
+	if !in.Role.Valid() {
+		return cloudsage.Errorf(cloudsage.Invalid, "role must be admin, member or viewer")
+	}
+	u, err := s.store.UserByEmail(r.Context(), in.Email)
+	if store.IsNotFound(err) {
+		return cloudsage.Errorf(cloudsage.Invalid, "no account with email %q: they must register first", in.Email)
+	}
+	if err != nil {
+		return err
+	}
+	if u.ID == p.UserID && in.Role != store.RoleAdmin {
+		return cloudsage.Errorf(cloudsage.Invalid, "you cannot lower your own role")
+	}
+	m := store.Member{ProjectID: pr.ID, UserID: u.ID, Email: u.Email, Role: in.Role}
+	if err := s.store.SetMember(r.Context(), m); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, m)
+	return nil
+}
+
+// DELETE /api/projects/{id}/members/{userId}
+func (s *Server) memberRemove(w http.ResponseWriter, r *http.Request) error {
+	pr, p, err := s.access(r, store.RoleAdmin)
+	if err != nil {
+		return err
+	}
+	uid, err := strconv.ParseInt(r.PathValue("userId"), 10, 64)
+	if err != nil {
+		return cloudsage.Errorf(cloudsage.NotFound, "member not found")
+	}
+	if cloudsage.UserID(uid) == p.UserID {
+		return cloudsage.Errorf(cloudsage.Invalid, "you cannot remove yourself; delete the project instead")
+	}
+	if err := s.store.RemoveMember(r.Context(), pr.ID, cloudsage.UserID(uid)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,56 @@
+package web
+
+import "net/http"
+
+// routes lists every route of the server. Pages (page_*.go, issue 5) are
+// added in the pages block.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	a := s.api
+
+	// Accounts.
+	mux.Handle("POST /api/auth/register", a(s.register))
+	mux.Handle("POST /api/auth/login", a(s.login))
+	mux.Handle("POST /api/auth/logout", a(s.logout))
+	mux.Handle("GET /api/auth/me", a(s.me))
+
+	// Projects, members, tokens.
+	mux.Handle("GET /api/projects", a(s.projectList))
+	mux.Handle("POST /api/projects", a(s.projectCreate))
+	mux.Handle("GET /api/projects/{id}", a(s.projectShow))
+	mux.Handle("PUT /api/projects/{id}", a(s.projectUpdate))
+	mux.Handle("DELETE /api/projects/{id}", a(s.projectDelete))
+	mux.Handle("GET /api/projects/{id}/members", a(s.memberList))
+	mux.Handle("PUT /api/projects/{id}/members", a(s.memberSet))
+	mux.Handle("DELETE /api/projects/{id}/members/{userId}", a(s.memberRemove))
+	mux.Handle("GET /api/projects/{id}/tokens", a(s.tokenList))
+	mux.Handle("POST /api/projects/{id}/tokens", a(s.tokenCreate))
+	mux.Handle("DELETE /api/projects/{id}/tokens/{tokenId}", a(s.tokenDelete))
+
+	// Ingestion, logs, patterns.
+	mux.Handle("POST /api/ingest/{id}", a(s.ingestPost))
+	mux.Handle("GET /api/ingest/{id}", a(s.ingestList))
+	mux.Handle("GET /api/projects/{id}/logs", a(s.logList))
+	mux.Handle("GET /api/projects/{id}/patterns", a(s.patternList))
+
+	// Forecasts, actions, analytics.
+	mux.Handle("GET /api/forecast/{id}", a(s.forecastShow))
+	mux.Handle("GET /api/forecast/{id}/history", a(s.forecastHistory))
+	mux.Handle("GET /api/forecast/{id}/risk-history", a(s.riskHistory))
+	mux.Handle("GET /api/projects/{id}/actions", a(s.actionList))
+	mux.Handle("POST /api/projects/{id}/actions/{actionId}", a(s.actionSet))
+	mux.Handle("GET /api/analytics/trends", a(s.analyticsTrends))
+
+	// Operations.
+	mux.Handle("GET /api/status", a(s.status))
+	mux.Handle("GET /api/vultr/status", a(s.status))
+	mux.Handle("GET /healthz", a(s.healthz))
+	mux.Handle("GET /readyz", a(s.readyz))
+	mux.Handle("GET /metrics", s.metrics.Handler())
+	mux.Handle("/api/", a(s.notFound))
+
+	// Pages (issue 5) go here. Until then / leads to the API's status.
+	mux.Handle("GET /{$}", http.RedirectHandler("/api/status", http.StatusSeeOther))
+
+	return s.observe(secureHeaders(s.cors(s.crossOrigin(mux))))
+}

@@ -1,0 +1,142 @@
+// Package web is CloudSage's HTTP server: the JSON API of PRD section 11.1
+// (accounts, projects, tokens, ingestion, logs, forecasts, actions,
+// analytics, status), health and metrics endpoints, and — from the
+// dashboard's page_*.go files — the HTML pages. Every route is listed in
+// routes.go; API handlers live in api_*.go and return errors that errors.go
+// maps to a status in one place.
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/cloudsage/cloudsage/internal/auth"
+	"github.com/cloudsage/cloudsage/internal/config"
+	"github.com/cloudsage/cloudsage/internal/ingest"
+	"github.com/cloudsage/cloudsage/internal/metrics"
+	"github.com/cloudsage/cloudsage/internal/store"
+)
+
+// Options are what a Server is built from.
+type Options struct {
+	Config   config.Config
+	Store    store.Store
+	Ingest   *ingest.Service
+	Metrics  *metrics.Metrics // nil: a fresh registry
+	Limiter  Limiter          // nil: an in-process token bucket at Config.RateLimit a minute
+	Logger   *slog.Logger     // nil: discard
+	Now      func() time.Time // nil: time.Now
+	Password auth.Params      // zero: auth.DefaultParams
+}
+
+// Server serves the API. Create it with New.
+type Server struct {
+	cfg      config.Config
+	store    store.Store
+	ingest   *ingest.Service
+	metrics  *metrics.Metrics
+	limiter  Limiter
+	log      *slog.Logger
+	now      func() time.Time
+	password auth.Params
+	throttle *auth.Throttle
+	dummy    string // a password hash to check when the user does not exist, so timing reveals nothing
+	started  time.Time
+
+	lastIngest atomic.Int64 // Unix nanoseconds of the last ingest on this replica
+	handler    http.Handler
+}
+
+// New returns a Server.
+func New(o Options) (*Server, error) {
+	if o.Store == nil || o.Ingest == nil {
+		return nil, errors.New("web: Store and Ingest are required")
+	}
+	s := &Server{cfg: o.Config, store: o.Store, ingest: o.Ingest, metrics: o.Metrics, limiter: o.Limiter,
+		log: o.Logger, now: o.Now, password: o.Password}
+	if s.metrics == nil {
+		s.metrics = metrics.New()
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.password == (auth.Params{}) {
+		s.password = auth.DefaultParams
+	}
+	if s.limiter == nil {
+		s.limiter = NewTokenBucket(max(s.cfg.RateLimit, 1), time.Minute, s.now)
+	}
+	if s.cfg.SessionTTL <= 0 {
+		s.cfg.SessionTTL = config.Default().SessionTTL
+	}
+	if s.cfg.MaxBodyBytes <= 0 {
+		s.cfg.MaxBodyBytes = config.Default().MaxBodyBytes
+	}
+	if s.cfg.MaxLineBytes <= 0 {
+		s.cfg.MaxLineBytes = config.Default().MaxLineBytes
+	}
+	s.throttle = auth.NewThrottle(5, 15*time.Minute, 5*time.Minute)
+	var err error
+	if s.dummy, err = auth.HashPassword("not a real password", s.password); err != nil {
+		return nil, err
+	}
+	s.started = s.now()
+	s.handler = s.routes()
+	return s, nil
+}
+
+// ServeHTTP serves a request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// RunBackground runs the periodic work — deleting events past each
+// project's retention, expired sessions — until ctx ends.
+func (s *Server) RunBackground(ctx context.Context) {
+	every := s.cfg.Retention
+	if every <= 0 {
+		every = time.Hour
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		s.Sweep(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Sweep enforces retention once: each project's events older than its
+// retention_days are deleted; expired sessions too.
+func (s *Server) Sweep(ctx context.Context) {
+	now := s.now()
+	if n, err := s.store.DeleteExpiredSessions(ctx, now); err != nil {
+		s.log.Error("delete expired sessions", "error", err)
+	} else if n > 0 {
+		s.log.Info("expired sessions deleted", "sessions", n)
+	}
+	ps, err := s.store.AllProjects(ctx)
+	if err != nil {
+		s.log.Error("retention: list projects", "error", err)
+		return
+	}
+	for _, p := range ps {
+		cut := now.Add(-time.Duration(p.Settings.RetentionDays) * 24 * time.Hour)
+		n, err := s.store.DeleteEventsBefore(ctx, p.ID, cut)
+		if err != nil {
+			s.log.Error("retention", "project_id", p.ID, "error", err)
+			continue
+		}
+		if n > 0 {
+			s.log.Info("retention: old events deleted", "project_id", p.ID, "events", n)
+		}
+	}
+}
