@@ -25,7 +25,8 @@ ground truth by EventTemplate, not EventId: a line is correct when the
 lines in its predicted pattern are exactly the lines of its true template.
 PA (parsing accuracy) counts a line correct when its pattern's final
 template equals the true one after normalisation: white space runs become
-one space and runs of <*> separated only by white space become one <*>.
+one space and runs of <*> separated only by white space or punctuation
+become one <*> ("<*>:<*>" and "<*> <*>" read "<*>").
 
 flags:`
 

@@ -1,0 +1,44 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestBench(t *testing.T) {
+	dir := writeLoghub(t)
+	var out, errb bytes.Buffer
+	args := []string{"bench", "--json", "--lines", "2000", "--data", dir, "--stages", "mine,drain,parse+mine"}
+	if code := Run(context.Background(), args, Stdio{Out: &out, Err: &errb}); code != 0 {
+		t.Fatalf("bench exit %d: %s", code, errb.String())
+	}
+	var rep benchReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("bench --json: %v\n%s", err, out.String())
+	}
+	if rep.Lines != 2000 || len(rep.Stages) != 3 || rep.MaxRSSBytes == 0 {
+		t.Errorf("bench --json = %+v", rep)
+	}
+	if _, ok := rep.Ratios["mine/drain"]; !ok {
+		t.Errorf("no mine/drain ratio in %v", rep.Ratios)
+	}
+	if !strings.Contains(rep.Corpus, "Loghub") || !strings.Contains(rep.Corpus, "generated") {
+		t.Errorf("corpus %q, want Loghub and generated lines", rep.Corpus)
+	}
+
+	out.Reset()
+	if code := Run(context.Background(), []string{"bench", "--lines", "500", "--data", dir, "--stages", "mine"}, Stdio{Out: &out, Err: &errb}); code != 0 {
+		t.Fatalf("bench exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "lines/s") || !strings.Contains(out.String(), "max RSS") {
+		t.Errorf("bench output:\n%s", out.String())
+	}
+	for _, bad := range [][]string{{"bench", "--lines", "0"}, {"bench", "--stages", "nope", "--lines", "10"}} {
+		if code := Run(context.Background(), bad, Stdio{Out: &out, Err: &errb}); code == 0 {
+			t.Errorf("%v: exit 0, want an error", bad)
+		}
+	}
+}
