@@ -5,8 +5,8 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"os"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/cloudsage/cloudsage/internal/auth"
