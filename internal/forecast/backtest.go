@@ -34,7 +34,7 @@ func backtest(f *ets, s series, opt Options) btResult {
 	train := n - l
 	p, init := f.p, f.init
 	inSample := true
-	if g, ok := fitETS(f.kind, s.y[:train], s.yi[:train], f.m, f.clip, &f.p); ok {
+	if g, ok := fitETS(f.kind, s.y[:train], s.yi[:train], f.m, f.clip, f.steps, &f.p); ok {
 		p, init, inSample = g.p, g.init, false
 	}
 	sigma := f.sigma

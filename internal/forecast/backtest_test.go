@@ -26,7 +26,7 @@ func TestBacktest(t *testing.T) {
 	y := synth(1, 120, 50, 0, 10, 24, 0)
 	y[3] += 1e-9 // not constant in any window
 	s := clean(y)
-	fit, ok := fitETS(kindSeasonal, s.y, s.yi, 24, clipK*s.scale, nil)
+	fit, ok := fitETS(kindSeasonal, s.y, s.yi, 24, clipK*s.scale, nil, nil)
 	if !ok {
 		t.Fatal("fit refused")
 	}
@@ -42,7 +42,7 @@ func TestBacktest(t *testing.T) {
 	// A random walk: the back-test error is real and the predicted sd explains it.
 	y = simETS(2, 200, 0.9999, 0, 0, 1, 1, 1, 0, 0)
 	s = clean(y)
-	fit, _ = fitETS(kindSES, s.y, s.yi, 1, clipK*s.scale, nil)
+	fit, _ = fitETS(kindSES, s.y, s.yi, 1, clipK*s.scale, nil, nil)
 	bt = backtest(fit, s, Options{Horizon: 12})
 	if bt.mae <= 0.5 {
 		t.Errorf("random-walk back-test MAE %v, want a real error (> 0.5)", bt.mae)
@@ -66,11 +66,11 @@ func TestBacktest(t *testing.T) {
 func TestBacktestSpikeRobust(t *testing.T) {
 	y := synth(4, 168, 100, 0, 10, 24, 2)
 	s := clean(y)
-	fit, _ := fitETS(kindSeasonal, s.y, s.yi, 24, clipK*s.scale, nil)
+	fit, _ := fitETS(kindSeasonal, s.y, s.yi, 24, clipK*s.scale, nil, nil)
 	ref := backtest(fit, s, Options{Period: 24, Horizon: 24})
 	y[165] += 1000
 	s = clean(y)
-	fit, _ = fitETS(kindSeasonal, s.y, s.yi, 24, clipK*s.scale, nil)
+	fit, _ = fitETS(kindSeasonal, s.y, s.yi, 24, clipK*s.scale, nil, nil)
 	bt := backtest(fit, s, Options{Period: 24, Horizon: 24})
 	if bt.mae > 2*ref.mae || bt.ratio > 1.5*ref.ratio {
 		t.Errorf("one spike in the hold-out: MAE %.2f (was %.2f), ratio %.2f (was %.2f)", bt.mae, ref.mae, bt.ratio, ref.ratio)

@@ -2,6 +2,7 @@ package forecast
 
 import (
 	"math"
+	"slices"
 )
 
 // kind names one member of the additive exponential smoothing (ETS) family.
@@ -70,6 +71,7 @@ type ets struct {
 	resid  []float64
 	clip   float64 // outlier threshold on one-step errors
 	nSmoot int     // number of smoothing parameters
+	steps  []int   // steps ahead scored by the fit besides one
 }
 
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
@@ -196,16 +198,47 @@ func initState(k kind, y []float64, m int) state {
 
 // filter runs the model with parameters p from initial state s0 over y (NaN
 // marks a missing observation: the state is carried forward by its own
-// prediction) and returns the sum of squared one-step errors and the final
-// state, which is written into out (its season slice is reused).
+// prediction) and returns the sum of squared (clipped) one-step errors; the
+// final state is written into out (its season slice is reused).
 //
 // Robustness: an error beyond clip is cut to clip before it updates the state
-// and enters the SSE, so a single spike neither drags the level nor dominates
-// the fit. A second consecutive error beyond clip on the same side is taken in
-// full: a sustained shift is a change of level, not an outlier.
+// and enters the sum, so a spike (or a burst of up to shiftRun-1 steps)
+// neither drags the level nor dominates the fit. From the shiftRun-th
+// consecutive error beyond clip on the same side, errors are taken in full:
+// a sustained shift is a change of level, not an outlier.
 //
 // When resid is not nil, resid[t] receives the (clipped) one-step error.
 func filter(k kind, p params, s0 state, y []float64, m int, clip float64, out *state, resid []float64) float64 {
+	sse, _, _ := run(k, p, s0, y, m, clip, nil, out, resid)
+	return sse
+}
+
+// shiftRun is the number of consecutive same-side outlying errors that make
+// a shift (see filter).
+const shiftRun = 3
+
+// kstep holds what run needs to score forecasts several steps ahead as well:
+// the steps, and ring buffers of the last levels and trends.
+type kstep struct {
+	ks             []int
+	levels, trends []float64 // ring of the last max(ks) states
+	phiK           []float64 // phi + ... + phi^k for each k
+}
+
+func newKstep(ks []int) *kstep {
+	n := slices.Max(ks)
+	return &kstep{ks: ks, levels: make([]float64, n), trends: make([]float64, n), phiK: make([]float64, len(ks))}
+}
+
+// run is filter's loop. Besides the clipped SSE it returns robust losses for
+// fitting: loss1, the Huber loss (quadratic within clip, linear beyond) of the
+// one-step errors, and with ks not nil lossK, that of the ks.k-step-ahead
+// errors. The one-step criterion
+// alone rewards a trend that chases the daily curve one hour at a time and
+// then extrapolates it for a day (NAB's nyc_taxi: three times worse than
+// repeating yesterday); scoring k steps ahead as well rules that out, and the
+// Huber loss keeps a spike's influence bounded.
+func run(k kind, p params, s0 state, y []float64, m int, clip float64, ks *kstep, out *state, resid []float64) (sse, loss1, lossK float64) {
 	level, trend := s0.level, s0.trend
 	alpha, beta, gamma, phi := p.alpha, p.beta, p.gamma, p.phi
 	if !k.trend() {
@@ -219,39 +252,68 @@ func filter(k kind, p params, s0 state, y []float64, m int, clip float64, out *s
 		gamma = 0
 		m = 1
 	}
-	var sse float64
+	// phiK[j] = phi + phi^2 + ... + phi^k multiplies the trend k = ks[j]
+	// steps ahead.
+	ring := 0
+	if ks != nil {
+		ring = len(ks.levels)
+		for j, k := range ks.ks {
+			pw, sum := 1.0, 0.0
+			for range k {
+				pw *= phi
+				sum += pw
+			}
+			ks.phiK[j] = sum
+		}
+	}
 	var sp float64 // seasonal term of the current step (0 without a season)
-	prevOut := 0   // sign of the previous error if it was beyond clip
+	run := 0       // signed count of consecutive errors beyond clip
 	idx := 0
 	for t, v := range y {
 		if season != nil {
 			sp = season[idx]
 		}
+		if ring > 0 {
+			r := t % ring
+			if v == v {
+				for j, k := range ks.ks {
+					if t < k {
+						continue
+					}
+					// The k-step forecast made at t-k (its season term is the
+					// current one, not yet updated, as k <= m).
+					b := (r - k + ring) % ring
+					lossK += huber(v-(ks.levels[b]+ks.phiK[j]*ks.trends[b]+sp), clip)
+				}
+			}
+			ks.levels[r], ks.trends[r] = level, trend
+		}
 		damped := phi * trend
-		pred := level + damped + sp
-		e := v - pred
+		e := v - (level + damped + sp)
 		if e != e { // missing observation
 			level += damped
 			trend = damped
-			prevOut = 0
+			run = 0
 			if resid != nil {
 				resid[t] = math.NaN()
 			}
 		} else {
+			loss1 += huber(e, clip)
 			if e > clip {
-				if prevOut != 1 {
+				run = max(run, 0) + 1
+				if run < shiftRun {
 					e = clip
 				}
-				prevOut = 1
 			} else if e < -clip {
-				if prevOut != -1 {
+				run = min(run, 0) - 1
+				if run > -shiftRun {
 					e = -clip
 				}
-				prevOut = -1
 			} else {
-				prevOut = 0
+				run = 0
 			}
-			sse += e * e
+			ae := math.Min(math.Abs(e), clip)
+			sse += ae * ae
 			if resid != nil {
 				resid[t] = e
 			}
@@ -266,7 +328,18 @@ func filter(k kind, p params, s0 state, y []float64, m int, clip float64, out *s
 		}
 	}
 	out.level, out.trend = level, trend
-	return sse
+	return sse, loss1, lossK
+}
+
+// huber is the Huber loss of e with threshold c.
+func huber(e, c float64) float64 {
+	if e < 0 {
+		e = -e
+	}
+	if e <= c {
+		return e * e
+	}
+	return c * (2*e - c)
 }
 
 // mean returns the h-step-ahead point forecast (h >= 1) from the final state
@@ -319,11 +392,13 @@ func (f *ets) varianceFactors(horizon int) []float64 {
 }
 
 // fitETS fits model k to y (missing values as NaN, gaps filled in yi for the
-// initial state) by minimising the clipped one-step SSE over the logistic
-// reparametrisation with Nelder-Mead, starting from start when it is not nil
+// initial state) by minimising, over the logistic reparametrisation with
+// Nelder-Mead, the robust loss of one-step and steps-ahead errors (see run;
+// no steps means the one-step loss alone), starting from start when
+// it is not nil
 // and from the best of a small grid otherwise. It returns ok=false when the
 // series is too short for the model.
-func fitETS(k kind, y, yi []float64, m int, clip float64, start *params, hints ...params) (*ets, bool) {
+func fitETS(k kind, y, yi []float64, m int, clip float64, steps []int, start *params, hints ...params) (*ets, bool) {
 	if !k.seasonal() {
 		m = 1
 	}
@@ -350,12 +425,17 @@ func fitETS(k kind, y, yi []float64, m int, clip float64, start *params, hints .
 	}
 	s0 := initState(k, yi, m)
 	work := state{season: make([]float64, m)}
+	var ks *kstep
+	if len(steps) > 0 {
+		ks = newKstep(steps)
+	}
 	obj := func(x []float64) float64 {
-		sse := filter(k, k.decode(x), s0, y, m, clip, &work, nil)
-		if math.IsNaN(sse) || math.IsInf(sse, 0) {
+		_, loss1, lossK := run(k, k.decode(x), s0, y, m, clip, ks, &work, nil)
+		loss := loss1 + lossK
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return math.MaxFloat64
 		}
-		return sse
+		return loss
 	}
 	var x0 []float64
 	if start != nil {
@@ -365,13 +445,15 @@ func fitETS(k kind, y, yi []float64, m int, clip float64, start *params, hints .
 	}
 	x, _ := minimize(obj, x0)
 
-	f := &ets{kind: k, m: m, p: k.decode(x), init: s0, n: n, nObs: nObs, clip: clip, nSmoot: k.nParams()}
+	f := &ets{kind: k, m: m, p: k.decode(x), init: s0, n: n, nObs: nObs, clip: clip, nSmoot: k.nParams(), steps: steps}
 	f.last.season = make([]float64, m)
 	f.resid = make([]float64, n)
-	f.sse = filter(k, f.p, s0, y, m, clip, &f.last, f.resid)
+	var loss1 float64
+	f.sse, loss1, _ = run(k, f.p, s0, y, m, clip, nil, &f.last, f.resid)
 	fn := float64(nObs)
 	fk := float64(nPar)
-	f.aicc = fn*math.Log(math.Max(f.sse, 1e-300)/fn) + 2*fk + 2*fk*(fk+1)/(fn-fk-1)
+	// AICc with the robust one-step loss in place of the SSE.
+	f.aicc = fn*math.Log(math.Max(loss1, 1e-300)/fn) + 2*fk + 2*fk*(fk+1)/(fn-fk-1)
 	f.sigma = math.Sqrt(f.sse / float64(max(1, nObs-f.nSmoot)))
 	return f, true
 }

@@ -77,29 +77,45 @@ func TestFilterExact(t *testing.T) {
 	}
 }
 
-// TestFilterClip checks the outlier rule: a lone error beyond the clip is cut,
-// a second one on the same side is taken in full, a missing value carries the
-// state.
+// TestFilterClip checks the outlier rule: errors beyond the clip are cut
+// until shiftRun of them in a row on the same side, then taken in full; a
+// missing value carries the state.
 func TestFilterClip(t *testing.T) {
 	p := params{alpha: 0.5, phi: 1}
 	s0 := state{level: 0}
 	out := state{}
-	resid := make([]float64, 6)
-	y := []float64{0, 100, 0, 50, 50, math.NaN()}
-	filter(kindSES, p, s0, y, 1, 10, &out, resid)
-	// t=1: error 100 clipped to 10, level 5; t=2: error -5, level 2.5;
-	// t=3: error 47.5 clipped to 10, level 7.5; t=4: 42.5 again beyond: full.
-	want := []float64{0, 10, -5, 10, 42.5}
+	y := []float64{0, 100, 0, 50, 50, 50, math.NaN()}
+	resid := make([]float64, len(y))
+	sse := filter(kindSES, p, s0, y, 1, 10, &out, resid)
+	// t=1: error 100 cut to 10, level 5; t=2: error -5, level 2.5; t=3 and
+	// t=4: 47.5 and 42.5 cut to 10, level 12.5; t=5: third in a row, 37.5 in
+	// full, level 31.25.
+	want := []float64{0, 10, -5, 10, 10, 37.5}
 	for i, w := range want {
 		if math.Abs(resid[i]-w) > 1e-12 {
 			t.Errorf("resid[%d] = %v, want %v", i, resid[i], w)
 		}
 	}
-	if !math.IsNaN(resid[5]) {
-		t.Errorf("resid[5] = %v for a missing value, want NaN", resid[5])
+	if !math.IsNaN(resid[6]) {
+		t.Errorf("resid[6] = %v for a missing value, want NaN", resid[6])
 	}
-	if want := 7.5 + 0.5*42.5; math.Abs(out.level-want) > 1e-12 {
+	if want := 31.25; math.Abs(out.level-want) > 1e-12 {
 		t.Errorf("final level %v, want %v", out.level, want)
+	}
+	// The SSE counts every error at most at the clip.
+	if want := 100.0 + 25 + 100 + 100 + 100; math.Abs(sse-want) > 1e-9 {
+		t.Errorf("SSE %v, want %v", sse, want)
+	}
+}
+
+func TestHuber(t *testing.T) {
+	tests := []struct{ e, c, want float64 }{
+		{0, 1, 0}, {0.5, 1, 0.25}, {-1, 1, 1}, {3, 1, 5}, {-3, 2, 8},
+	}
+	for _, tc := range tests {
+		if got := huber(tc.e, tc.c); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("huber(%v, %v) = %v, want %v", tc.e, tc.c, got, tc.want)
+		}
 	}
 }
 
@@ -127,7 +143,7 @@ func TestFitRecoversParams(t *testing.T) {
 			for seed := range uint64(runs) {
 				y := simETS(seed+100, 600, tc.p.alpha, tc.p.beta, tc.p.gamma, tc.p.phi, tc.m, 1, tc.trend0, tc.amp)
 				s := clean(y)
-				f, ok := fitETS(tc.k, s.y, s.yi, tc.m, clipK*s.scale, nil)
+				f, ok := fitETS(tc.k, s.y, s.yi, tc.m, clipK*s.scale, nil, nil)
 				if !ok {
 					t.Fatal("fit refused a 600-point series")
 				}

@@ -244,7 +244,7 @@ func Predict(history []float64, opt Options) (Forecast, error) {
 		if k.seasonal() && (m < 2 || len(s.y) < minSeasonal*m) {
 			continue
 		}
-		if fit, ok := fitETS(k, s.y, s.yi, m, clipK*s.scale, nil, hints(k, fitted)...); ok {
+		if fit, ok := fitETS(k, s.y, s.yi, m, clipK*s.scale, fitSteps(k, m, opt.Horizon), nil, hints(k, fitted)...); ok {
 			cands = append(cands, fit)
 			fitted[k] = fit
 			tried = append(tried, k.name())
@@ -329,6 +329,26 @@ func Predict(history []float64, opt Options) (Forecast, error) {
 	f.Confidence = confidence(s, opt, bt)
 	f.Why = explain(s, opt, f, best, how, bt)
 	return f, nil
+}
+
+// fitSteps says how many steps ahead the fit scores besides one (see run):
+// a third and two thirds of the season, or of the horizon up to 12 steps
+// without one. (A whole season ahead would not do: from there, a level that
+// jumps to every new value and a frozen season forecast exactly like
+// repeating the last season, so it cannot tell a good season from a bad
+// one.)
+func fitSteps(k kind, m, horizon int) []int {
+	span := min(horizon, 12)
+	if k.seasonal() {
+		span = min(horizon, m)
+	}
+	var out []int
+	for _, s := range []int{span / 3, 2 * span / 3} {
+		if s > 1 && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // hints proposes starting parameters for k from the simpler models already
