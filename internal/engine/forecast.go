@@ -181,39 +181,6 @@ func (e *Engine) forecast(at time.Time, horizon int, now risk.Assessment) Foreca
 		}
 		return m
 	}
-	// The models forecast hourly values, which score differently from the
-	// recent window: anchor the first hour on the current score and let the
-	// difference fade (15% an hour) into the models' forecast.
-	mean := func(p forecast.Point) float64 { return p.Mean }
-	low := func(p forecast.Point) float64 { return p.Low }
-	high := func(p forecast.Point) float64 { return p.High }
-	type triple struct{ m, lo, hi float64 }
-	raw := make([]triple, horizon)
-	for step := 1; step <= horizon; step++ {
-		b := baseAt(step)
-		sm := risk.Score(cfg.Risk, metricsAt(step, mean), b, nil).Score
-		sl := risk.Score(cfg.Risk, metricsAt(step, low), b, nil).Score
-		sh := risk.Score(cfg.Risk, metricsAt(step, high), b, nil).Score
-		raw[step-1] = triple{sm, math.Min(sm, math.Min(sl, sh)), math.Max(sm, math.Max(sl, sh))}
-	}
-	offset := now.Score - raw[0].m
-	sim := forecast.Forecast{Level: cfg.ForecastLevel}
-	for i, t := range raw {
-		adj := offset * math.Pow(0.85, float64(i))
-		p := ForecastPoint{
-			Time:  lastStart.Add(time.Duration(i+1) * time.Hour).UTC(),
-			Score: round(clamp(t.m+adj, 0, 100), 1),
-			Low:   round(clamp(t.lo+adj, 0, 100), 1),
-			High:  round(clamp(t.hi+adj, 0, 100), 1),
-		}
-		out.Points = append(out.Points, p)
-		sim.Points = append(sim.Points, forecast.Point{Step: i + 1, Mean: p.Score, Low: p.Low, High: p.High})
-		if p.Score > out.PeakScore || out.PeakTime.IsZero() {
-			out.PeakScore, out.PeakTime = p.Score, p.Time
-		}
-	}
-	out.PHigh = round(forecast.ProbAbove(sim, cfg.Risk.High), 3)
-
 	// Confidence: the factor models' confidences weighted by factor weight.
 	var wsum, csum float64
 	var driver FactorForecast
@@ -229,6 +196,44 @@ func (e *Engine) forecast(at time.Time, horizon int, now risk.Assessment) Foreca
 	if wsum > 0 {
 		out.Confidence = round(csum/wsum, 2)
 	}
+	// The models forecast hourly values, which score differently from the
+	// recent window: anchor the first hour on the current score and let the
+	// difference fade (15% an hour) into the models' forecast.
+	mean := func(p forecast.Point) float64 { return p.Mean }
+	low := func(p forecast.Point) float64 { return p.Low }
+	high := func(p forecast.Point) float64 { return p.High }
+	type triple struct{ m, lo, hi float64 }
+	raw := make([]triple, horizon)
+	for step := 1; step <= horizon; step++ {
+		b := baseAt(step)
+		sm := risk.Score(cfg.Risk, metricsAt(step, mean), b, nil).Score
+		sl := risk.Score(cfg.Risk, metricsAt(step, low), b, nil).Score
+		sh := risk.Score(cfg.Risk, metricsAt(step, high), b, nil).Score
+		raw[step-1] = triple{sm, math.Min(sm, math.Min(sl, sh)), math.Max(sm, math.Max(sl, sh))}
+	}
+	// The less the models are trusted, the more the band also covers "it
+	// stays as it is now".
+	offset := now.Score - raw[0].m
+	sim := forecast.Forecast{Level: cfg.ForecastLevel}
+	for i, t := range raw {
+		adj := offset * math.Pow(0.85, float64(i))
+		m, lo, hi := t.m+adj, t.lo+adj, t.hi+adj
+		persist := m + (1-out.Confidence)*(now.Score-m)
+		lo, hi = math.Min(lo, persist), math.Max(hi, persist)
+		p := ForecastPoint{
+			Time:  lastStart.Add(time.Duration(i+1) * time.Hour).UTC(),
+			Score: round(clamp(m, 0, 100), 1),
+			Low:   round(clamp(lo, 0, 100), 1),
+			High:  round(clamp(hi, 0, 100), 1),
+		}
+		out.Points = append(out.Points, p)
+		sim.Points = append(sim.Points, forecast.Point{Step: i + 1, Mean: p.Score, Low: p.Low, High: p.High})
+		if p.Score > out.PeakScore || out.PeakTime.IsZero() {
+			out.PeakScore, out.PeakTime = p.Score, p.Time
+		}
+	}
+	out.PHigh = round(forecast.ProbAbove(sim, cfg.Risk.High), 3)
+
 	season := "no daily season yet (it needs 48 h)"
 	if out.Seasonal {
 		season = "daily season allowed"
