@@ -238,7 +238,9 @@ func (c *candidate) assess(e *env, chain string) {
 			c.boost = 1.5
 		}
 	case ChainPreventive:
-		if c.entry.Trend {
+		// What builds up over days ranks first; when the trend reaches high
+		// within a day, what hurts users now is on that path too.
+		if h := hoursToHigh(e.in); c.entry.Trend || (c.userNow && h > 0 && h <= 24) {
 			c.boost = 1.5
 		}
 	}
@@ -274,7 +276,7 @@ func (c *candidate) buildParams(e *env) map[string]string {
 			p["short_history"] = p["history"]
 		}
 	} else {
-		p["short_history"] = "no earlier history"
+		p["short_history"] = "less than a minute"
 	}
 	p["high"] = strconv.FormatFloat(math.Round(e.in.HighThreshold), 'f', 0, 64)
 	p["events"] = fmtInt(e.totalCount)

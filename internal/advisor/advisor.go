@@ -2,6 +2,24 @@
 // pattern statistics) into a recorded recommendation chain and a ranked list
 // of concrete actions, each with its evidence. It is pure: no I/O, no wall
 // clock; step durations are measured with an injected clock.
+//
+// The chain branches on the score: critical (score >= high threshold, what
+// hurts users now first), preventive (rising and above 50, a 7-day
+// look-ahead, what builds up first) or standard. Its four steps are
+// context_analysis (what changed), pattern_matching (patterns and factors
+// against the knowledge base), risk_assessment (severity x evidence x
+// chain boost x learned preference) and action_generation (at least three
+// de-duplicated actions, filled from fallbacks when fewer signatures match).
+//
+// The knowledge base is data: kb.json, embedded. Each entry has a key, a
+// severity, match rules (keywords and regexes over the template and sample
+// lines, a minimum level, an HTTP status, field values, recent count,
+// surge, newness), an optional factor rule (status and value/baseline
+// ratio), parameter extractors (regexes with one group) and action
+// templates. Templates name parameters in braces ({activity}, {route},
+// {db|default}, {a,b|default}) and optional sections in square brackets
+// that are dropped when a parameter inside is unknown. ParseKB validates a
+// knowledge base; KnowledgeBase.Advise runs the chain with it.
 package advisor
 
 import (

@@ -509,3 +509,18 @@ func BenchmarkAdvise(b *testing.B) {
 		Advise(in, nil)
 	}
 }
+
+func TestAdvisePreventiveFastRiseKeepsUserFacingFirst(t *testing.T) {
+	// Rising 18/h from 60: high within the hour, so the active database
+	// failure outranks the latency it causes.
+	in := input(60, factors(FactorState{Name: "latency", Weight: 20, Points: 20, Value: 4951, Baseline: 75, Unit: "ms", Status: "high"}),
+		pat("db1", "pq: sorry, too many clients already", 420, 0, 420, `pq: sorry, too many clients already (database "orders")`))
+	in.Trend = 18
+	res := Advise(in, nil)
+	if res.Chain.Name != ChainPreventive {
+		t.Fatalf("chain = %s, want preventive", res.Chain.Name)
+	}
+	if res.Actions[0].Key != "db_pool_exhaustion" {
+		t.Errorf("first = %s, want db_pool_exhaustion: %s", res.Actions[0].Key, describe(res.Actions))
+	}
+}
