@@ -254,7 +254,7 @@ func run(k kind, p params, s0 state, y []float64, m int, clip float64, ks *kstep
 	}
 	// phiK[j] = phi + phi^2 + ... + phi^k multiplies the trend k = ks[j]
 	// steps ahead.
-	ring := 0
+	ring, r := 0, 0 // ring size and the slot of time t
 	if ks != nil {
 		ring = len(ks.levels)
 		for j, k := range ks.ks {
@@ -274,7 +274,6 @@ func run(k kind, p params, s0 state, y []float64, m int, clip float64, ks *kstep
 			sp = season[idx]
 		}
 		if ring > 0 {
-			r := t % ring
 			if v == v {
 				for j, k := range ks.ks {
 					if t < k {
@@ -282,11 +281,17 @@ func run(k kind, p params, s0 state, y []float64, m int, clip float64, ks *kstep
 					}
 					// The k-step forecast made at t-k (its season term is the
 					// current one, not yet updated, as k <= m).
-					b := (r - k + ring) % ring
+					b := r - k
+					if b < 0 {
+						b += ring
+					}
 					lossK += huber(v-(ks.levels[b]+ks.phiK[j]*ks.trends[b]+sp), clip)
 				}
 			}
 			ks.levels[r], ks.trends[r] = level, trend
+			if r++; r == ring {
+				r = 0
+			}
 		}
 		damped := phi * trend
 		e := v - (level + damped + sp)

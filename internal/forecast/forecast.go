@@ -1,14 +1,26 @@
 // Package forecast predicts a numeric series (an hourly risk factor) some
 // steps ahead with prediction intervals, and says how far to trust it.
 //
-// The models are the additive exponential smoothing (ETS) family: simple
-// exponential smoothing, Holt's damped trend, and additive Holt-Winters with
-// or without a damped trend; plus mean and naive forecasts for very short
-// histories. Parameters are fitted by minimising the one-step squared error
-// (Nelder-Mead over a bounded logistic reparametrisation); the model is
-// chosen by AICc. Intervals come from the analytic ETS variance formulas,
-// widened when a rolling-origin back-test shows they are too narrow. The
-// package is pure: no I/O and no clock.
+// Models: the additive exponential smoothing (ETS) family — simple
+// exponential smoothing, Holt's damped trend, additive Holt-Winters with and
+// without a damped trend — plus the mean, and the last value or the mean for
+// histories too short to fit.
+//
+// Fitting: smoothing parameters minimise a robust loss (Huber) of the
+// one-step errors plus the errors a third and two thirds of a season (or of
+// the horizon) ahead, with Nelder-Mead over a logistic reparametrisation of
+// the admissible region; initial states come from a classical decomposition
+// of the first seasons after a Hampel filter. Errors beyond four robust sds
+// are cut before they update the state, unless three in a row say the level
+// has really moved. Missing values (NaN, ±Inf) are skipped by the filter.
+//
+// Choice: AICc within the seasonal and the non-seasonal family; between them
+// a rolling-origin back-test on the last season (refitted on the history
+// before it) decides. Intervals use the analytic ETS variances, widened when
+// the back-test errors are larger than predicted. Confidence combines the
+// amount of history with the back-test error.
+//
+// The package is pure: no I/O and no clock.
 package forecast
 
 import (
@@ -377,14 +389,6 @@ func hints(k kind, fitted []*ets) []params {
 	return out
 }
 
-// seasonNote says why no season was fitted when one was asked for.
-func seasonNote(s series, opt Options) string {
-	if opt.Period >= 2 && len(s.y) < minSeasonal*opt.Period {
-		return fmt.Sprintf(" (fewer than %d seasons, so no season)", minSeasonal)
-	}
-	return ""
-}
-
 func isConstant(s series) bool {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, v := range s.y {
@@ -485,8 +489,8 @@ func meanForecast(s series, opt Options, models int, bt btResult) Forecast {
 	}
 	f.BacktestMAE, f.BacktestSMAPE, f.BacktestN = bt.mae, bt.smape, bt.n
 	f.Confidence = confidence(s, opt, bt)
-	f.Why = fmt.Sprintf("%s%s: no trend or season pays for itself (the mean had the best AICc of %d models), so a flat forecast at %.4g; %s",
-		describeHistory(s.nObs, opt.Period), seasonNote(s, opt), models, s.mean, describeBacktest(bt, f.Confidence))
+	f.Why = fmt.Sprintf("%s: no trend or season pays for itself (the mean had the best AICc of %d models), so a flat forecast at %.4g; %s",
+		describeHistory(s.nObs, opt.Period), models, s.mean, describeBacktest(bt, f.Confidence))
 	return f
 }
 
@@ -514,7 +518,10 @@ func confidence(s series, opt Options, bt btResult) float64 {
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
 
 func describeHistory(n, period int) string {
-	if period >= 2 {
+	switch {
+	case period >= 2 && n < minSeasonal*period:
+		return fmt.Sprintf("%d points (%.1f seasons of %d, too few to fit the season)", n, float64(n)/float64(period), period)
+	case period >= 2:
 		return fmt.Sprintf("%d points (%.1f seasons of %d)", n, float64(n)/float64(period), period)
 	}
 	return fmt.Sprintf("%d points", n)
@@ -540,9 +547,6 @@ func explain(s series, opt Options, f Forecast, best *ets, how string, bt btResu
 		what = "level tracked by simple exponential smoothing"
 	}
 	var notes []string
-	if opt.Period >= 2 && len(s.y) < minSeasonal*opt.Period {
-		notes = append(notes, fmt.Sprintf("fewer than %d seasons, so no season", minSeasonal))
-	}
 	if w := f.Params["interval_widen"]; w > 1 {
 		notes = append(notes, fmt.Sprintf("intervals widened x%.1f by the back-test", w))
 	}

@@ -166,6 +166,7 @@ func TestCoverage(t *testing.T) {
 	}{
 		{"white noise", 0.0001, 0, 0, 1, 1, 0, 0},
 		{"local level", 0.3, 0, 0, 1, 1, 0, 0},
+		{"local damped trend", 0.3, 0.05, 0, 0.9, 1, 0, 0},
 		{"season", 0.2, 0, 0.1, 1, 24, 24, 10},
 		{"fixed season", 0.0001, 0, 0.0001, 1, 24, 24, 10},
 	}
@@ -446,7 +447,7 @@ func TestWhy(t *testing.T) {
 		{"seasonal", synth(61, 168, 100, 0, 25, 24, 2), Options{Period: 24, Horizon: 24},
 			[]string{"168 points", "7.0 seasons of 24", "season of 24", "back-test error", "confidence"}},
 		{"short for season", synth(62, 30, 100, 0, 0, 0, 2), Options{Period: 24, Horizon: 24},
-			[]string{"30 points", "fewer than 2 seasons"}},
+			[]string{"30 points", "too few to fit the season"}},
 		{"single", []float64{5}, Options{Horizon: 3}, []string{"only one point"}},
 	}
 	for _, tc := range tests {
