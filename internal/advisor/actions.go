@@ -447,36 +447,39 @@ func activityText(e *env, a aggregate, p map[string]string) string {
 	return s + ", none in the last " + fmtDur(e.window)
 }
 
-// render turns a candidate into an action with its tmplIdx-th usable
-// template; ok is false when no template is usable.
-func (c *candidate) render(e *env, nth int) (Action, bool) {
-	used := 0
+// render turns a candidate into up to n actions, one per usable template
+// (one whose required parameters are all known), in template order; the
+// first is the main action, later ones rank at secondaryFactor of it.
+func (c *candidate) render(e *env, n int) []Action {
+	var out []Action
 	for i, t := range c.entry.tmpls {
+		if len(out) == n {
+			break
+		}
 		title, ok1 := t.title.render(c.params)
-		why, ok2 := t.why.render(c.params)
-		if !ok1 || !ok2 {
+		if !ok1 {
 			continue
 		}
-		if used < nth {
-			used++
+		why, ok2 := t.why.render(c.params)
+		if !ok2 {
 			continue
 		}
 		a := Action{
+			ID:       actionID(c.key, c.group, c.idPatterns(), i),
 			Key:      c.key,
 			Title:    capitalize(title),
 			Why:      capitalize(why),
 			Priority: c.priority(e),
-			Evidence: c.evidence(e),
+			Score:    round3(c.score()),
+			Evidence: c.evidence(e), // each action owns its maps and slices
 		}
-		a.ID = actionID(c.key, c.group, c.idPatterns(), i)
-		a.Score = round3(c.score())
-		if nth > 0 {
+		if len(out) > 0 {
 			a.Score = round3(a.Score * secondaryFactor)
 			a.Priority = demote(a.Priority)
 		}
-		return a, true
+		out = append(out, a)
 	}
-	return Action{}, false
+	return out
 }
 
 func (c *candidate) priority(e *env) string {
@@ -649,12 +652,7 @@ func capitalize(s string) string {
 func rankActions(e *env, cands []*candidate) []Action {
 	var acts []Action
 	for _, c := range cands {
-		if a, ok := c.render(e, 0); ok {
-			acts = append(acts, a)
-		}
-		if a, ok := c.render(e, 1); ok {
-			acts = append(acts, a)
-		}
+		acts = append(acts, c.render(e, 2)...)
 	}
 	return dedupSort(acts)
 }

@@ -41,11 +41,11 @@ func fill(kb *KnowledgeBase, e *env, chain string, acts []Action) (out []Action,
 		if c.factor != nil && coversFactor(acts, c.factor.Name) {
 			continue
 		}
-		a, ok := c.render(e, 0)
-		if !ok {
+		r := c.render(e, 1)
+		if len(r) == 0 {
 			continue
 		}
-		acts = append(acts, a)
+		acts = append(acts, r[0])
 		if len(c.ms) > 0 {
 			mainPats[string(c.ms[0].v.id)] = true
 		}
