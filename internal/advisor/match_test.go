@@ -137,6 +137,8 @@ func TestRuleMatch(t *testing.T) {
 		{"new but no errors", "deploy_error_spike", PatternStat{Template: "boom", New: true}, false},
 		{"lag as a word", "queue_backlog", PatternStat{Template: "consumer group lag is 5000"}, true},
 		{"flag is not lag", "queue_backlog", PatternStat{Template: "feature flag enabled"}, false},
+		{"ECS auth failure fields", "auth_bruteforce", PatternStat{Template: "user <*> login", Fields: map[string]string{"event.category": "authentication", "event.outcome": "failure"}}, true},
+		{"ECS auth success fields", "auth_bruteforce", PatternStat{Template: "user <*> login", Fields: map[string]string{"event.category": "authentication", "event.outcome": "success"}}, false},
 		{"restarting transaction is not a crash", "crash_loop", PatternStat{Template: "Deadlock found; try restarting transaction", Errors: 1}, false},
 	}
 	for _, tt := range tests {
