@@ -104,6 +104,9 @@ type Engine struct {
 	events  int64
 	formats map[string]int64
 	buf     []cloudsage.Event
+	// the format counted last, to skip the map for runs of one format
+	lastFormat string
+	lastCount  int64
 }
 
 // New returns an empty Engine.
@@ -175,10 +178,30 @@ func (e *Engine) ingest(ev *cloudsage.Event) {
 	}
 	ev.Pattern = e.miner.Add(msg).ID
 	e.events++
-	if ev.Format != "" {
-		e.formats[ev.Format]++
+	if ev.Format != e.lastFormat {
+		e.flushFormat()
+		e.lastFormat = ev.Format
 	}
+	e.lastCount++
 	e.series.Add(ev)
+}
+
+// flushFormat adds the run of the last format to the counts.
+func (e *Engine) flushFormat() {
+	if e.lastCount > 0 && e.lastFormat != "" {
+		e.formats[e.lastFormat] += e.lastCount
+	}
+	e.lastCount = 0
+}
+
+// Formats returns the events seen per detected format.
+func (e *Engine) Formats() map[string]int64 {
+	e.flushFormat()
+	out := make(map[string]int64, len(e.formats))
+	for k, v := range e.formats {
+		out[k] = v
+	}
+	return out
 }
 
 // LastEventTime returns the time of the latest event aggregated (zero when
@@ -195,6 +218,7 @@ const engineMagic = "CSENGINE1"
 // that a server can persist a project and resume it. A pending multi-line
 // event is not included: Flush first.
 func (e *Engine) MarshalBinary() ([]byte, error) {
+	e.flushFormat()
 	mb, err := e.miner.MarshalBinary()
 	if err != nil {
 		return nil, fmt.Errorf("encode miner: %w", err)
@@ -268,6 +292,7 @@ func (e *Engine) UnmarshalBinary(data []byte) error {
 		return fmt.Errorf("read engine snapshot: %w", err)
 	}
 	e.miner, e.series, e.events, e.formats = miner, s, events, formats
+	e.lastFormat, e.lastCount = "", 0
 	e.parser = parse.New()
 	return nil
 }

@@ -91,13 +91,10 @@ func (e *Engine) Report(at time.Time, horizonHours int) Report {
 	r := Report{
 		At:           at.UTC(),
 		Events:       e.events,
-		Formats:      e.formats,
+		Formats:      e.Formats(),
 		Span:         Span{From: e.series.First(), To: e.series.Last()},
 		Dropped:      Dropped{TooOld: e.series.Stats().TooOld, TooNew: e.series.Stats().TooNew},
 		PatternTotal: e.miner.Len(),
-	}
-	if r.Formats == nil {
-		r.Formats = map[string]int64{}
 	}
 
 	a := risk.Evaluate(e.series, at, cfg.Risk, nil)

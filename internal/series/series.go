@@ -222,6 +222,7 @@ type Series struct {
 	first    int64 // unix seconds of the earliest and latest recorded event
 	last     int64
 	lastNano int64 // the latest event's time exactly
+	lastPat  *Pattern // the pattern of the previous event, to skip the map for runs of one pattern
 }
 
 // New returns an empty Series.
@@ -281,6 +282,10 @@ func (s *Series) Add(ev *cloudsage.Event) bool {
 		s.lastNano = n
 	}
 	if ev.Pattern != "" {
+		if p := s.lastPat; p != nil && p.ID == ev.Pattern {
+			p.add(ev, sec)
+			return true
+		}
 		p := s.patterns[ev.Pattern]
 		if p == nil {
 			if len(s.patterns) >= s.cfg.MaxPatterns {
@@ -290,6 +295,7 @@ func (s *Series) Add(ev *cloudsage.Event) bool {
 			p = newPattern(ev.Pattern)
 			s.patterns[ev.Pattern] = p
 		}
+		s.lastPat = p
 		p.add(ev, sec)
 	}
 	return true
