@@ -221,7 +221,7 @@ type Series struct {
 	stats    Stats
 	first    int64 // unix seconds of the earliest and latest recorded event
 	last     int64
-	lastNano int64 // the latest event's time exactly
+	lastNano int64    // the latest event's time exactly
 	lastPat  *Pattern // the pattern of the previous event, to skip the map for runs of one pattern
 }
 
