@@ -231,6 +231,8 @@ func afterLevel(s string, j int, svc string, h header) header {
 		end := tokenEnd(s, j)
 		w := s[j:end]
 		switch {
+		case len(w) > 2 && w[len(w)-1] == ':' && isPidTid(w[:len(w)-1]):
+			j = end // nginx "1234#1234:"
 		case len(w) > 1 && w[len(w)-1] == ':' && componentLike(w[:len(w)-1]):
 			h.service = w[:len(w)-1]
 			j = end
@@ -481,6 +483,12 @@ func isAllDigits(w string) bool {
 		}
 	}
 	return true
+}
+
+// isPidTid reports whether w is "pid#tid" or a bare pid.
+func isPidTid(w string) bool {
+	a, b, _ := strings.Cut(w, "#")
+	return isAllDigits(a) && (b == "" || isAllDigits(b))
 }
 
 // componentLike reports whether w names a logger or class rather than

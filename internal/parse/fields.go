@@ -121,7 +121,7 @@ func (x *structured) leaf(key, val string, str bool) {
 			return
 		}
 	case kService:
-		if ki.prio < x.svcPrio && val != "" && len(val) <= 128 {
+		if ki.prio < x.svcPrio && val != "" && len(val) <= 128 && !isDigit(val[0]) {
 			x.ev.Service, x.svcPrio = val, ki.prio
 		}
 	case kHost:

@@ -39,6 +39,9 @@ func (p *Parser) startTrace(s string) {
 	case isExceptionLine(t):
 		p.trace = traceJava
 	}
+	if (p.trace == traceJava || p.trace == tracePython) && p.pend.Level < cloudsage.LevelError {
+		p.pend.Level = cloudsage.LevelError
+	}
 }
 
 // continues reports whether line s belongs to the pending event.

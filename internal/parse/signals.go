@@ -504,7 +504,7 @@ func messageSignals(sig *cloudsage.Signals, msg string, mem *memParts) {
 				// "finished in 5s", "Completed 200 OK in 45ms", "timed out
 				// after 30s"; not "retrying in 5s"
 				pw, _ := prevWord(msg, ws)
-				ok = strings.HasSuffix(pw, "ed") || pw == "OK" || pw == "out" || pw == "done"
+				ok = strings.HasSuffix(pw, "ed") || pw == "OK" || pw == "out" || pw == "done" || strings.HasPrefix(msg, "Completed ")
 			}
 			if ok {
 				if ms, ok := parseDurationMS(msg[i:e]); ok {

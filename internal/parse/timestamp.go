@@ -44,11 +44,15 @@ func parseTimeValue(s string, ref refTime) (time.Time, bool) {
 	if !ok {
 		return time.Time{}, false
 	}
-	for n < len(s) && (s[n] == ' ' || s[n] == '\t') {
-		n++
+	if n == len(s) {
+		return t, true
 	}
-	// a trailing zone name ("UTC", "CEST") is tolerated; it was not read
-	return t, n == len(s) || isLetter(s[n])
+	// a trailing zone name (" CEST") is tolerated, though not applied
+	if s[n] != ' ' {
+		return time.Time{}, false
+	}
+	rest := trimLeft(s[n:])
+	return t, rest != "" && len(rest) <= 5 && noLower(rest) && isWord(rest)
 }
 
 func digitsAt(s string, i, n int) (int, bool) {
@@ -81,9 +85,10 @@ func isAlnum(c byte) bool { return isDigit(c) || isLetter(c) }
 // clock reads "hh:mm:ss" (sep may be '.' for BGL) with an optional fraction
 // and returns hour, minute, second, nanoseconds and the bytes used.
 func clock(s string, i int, sep byte) (h, m, sec, ns, n int, ok bool) {
+	start := i
 	h, ok1 := digitsAt(s, i, 2)
 	if !ok1 || i+2 >= len(s) || s[i+2] != sep {
-		if sep == ':' && ok1 == false && i+1 < len(s) && isDigit(s[i]) && s[i+1] == ':' {
+		if sep == ':' && !ok1 && i+1 < len(s) && isDigit(s[i]) && s[i+1] == ':' {
 			// single-digit hour "9:04:05"
 			h = int(s[i] - '0')
 			i--
@@ -125,7 +130,7 @@ func clock(s string, i int, sep byte) (h, m, sec, ns, n int, ok bool) {
 	if h == 24 {
 		h = 0
 	}
-	return h, m, sec, ns, j - i, true
+	return h, m, sec, ns, j - start, true
 }
 
 // zone reads an optional zone at s[i:]: Z, ±hh:mm, ±hhmm, ±hh, or " UTC"/" GMT".
@@ -356,15 +361,6 @@ func epochTime(ip int64, frac float64, strict bool) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return t, true
-}
-
-// epochFloat turns a JSON number (already a float) into a time.
-func epochFloat(f float64) (time.Time, bool) {
-	if f != f || f > 9.3e18 || f < -1e11 {
-		return time.Time{}, false
-	}
-	ip := int64(f)
-	return epochTime(ip, f-float64(ip), false)
 }
 
 // isoLike reads 2006-01-02[T ]15:04:05[.frac][zone], 2006/01/02 15:04:05,
