@@ -39,8 +39,12 @@ func dsn(path string, writer bool) string {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Add("_pragma", "cache_size(-65536)")
+	q.Add("_pragma", "journal_size_limit(67108864)")
 	if writer {
 		q.Add("_txlock", "immediate")
+		// Commits never checkpoint (a checkpoint fsyncs the database file,
+		// seconds on a slow disk); the background checkpointer does it.
+		q.Add("_pragma", "wal_autocheckpoint(0)")
 	}
 	return "file:" + path + "?" + q.Encode()
 }
@@ -81,7 +85,36 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	r.SetMaxIdleConns(n)
 	d := &dialect{}
 	db := sqlstore.New(w, r, d)
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go checkpoint(ctx, r, done)
+	db.OnClose(func() error {
+		cancel()
+		<-done
+		// A last full checkpoint leaves a small WAL behind.
+		_, err := w.ExecContext(context.Background(), `PRAGMA wal_checkpoint(TRUNCATE)`)
+		return err
+	})
 	return db, nil
+}
+
+// CheckpointEvery is how often the WAL is copied into the database file.
+const CheckpointEvery = 2 * time.Second
+
+// checkpoint runs passive WAL checkpoints off the write path: they copy
+// committed pages into the database file without blocking the writer.
+func checkpoint(ctx context.Context, r *sql.DB, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(CheckpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			r.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
+		}
+	}
 }
 
 type dialect struct{}
@@ -105,7 +138,14 @@ func (*dialect) InsertEvents(ctx context.Context, tx *sql.Tx, p cloudsage.Projec
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM events`).Scan(&base); err != nil {
 		return fmt.Errorf("next event id: %w", err)
 	}
-	args := make([]any, 0, eventChunk*(sqlstore.NumEventCols+1))
+	const evCols = sqlstore.NumEventCols + 1
+	args := make([]any, 0, eventChunk*evCols)
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
 	for off := 0; off < len(evs); off += eventChunk {
 		part := evs[off:min(off+eventChunk, len(evs))]
 		args = args[:0]
@@ -113,50 +153,66 @@ func (*dialect) InsertEvents(ctx context.Context, tx *sql.Tx, p cloudsage.Projec
 			args = append(args, base+int64(off+i)+1)
 			args = sqlstore.EventArgs(args, p, b, &part[i])
 		}
-		if _, err := tx.ExecContext(ctx, insertSQL("events (id, "+sqlstore.EventCols+")", sqlstore.NumEventCols+1, len(part)), args...); err != nil {
+		if err := execChunk(ctx, tx, &full, "events (id, "+sqlstore.EventCols+")", evCols, len(part), eventChunk, args); err != nil {
 			return fmt.Errorf("insert events: %w", err)
 		}
 	}
+	var fullFTS *sql.Stmt
+	defer func() {
+		if fullFTS != nil {
+			fullFTS.Close()
+		}
+	}()
 	for off := 0; off < len(evs); off += ftsChunk {
 		part := evs[off:min(off+ftsChunk, len(evs))]
 		args = args[:0]
 		for i := range part {
 			args = append(args, base+int64(off+i)+1, sqlstore.SearchText(&part[i]))
 		}
-		if _, err := tx.ExecContext(ctx, insertSQL("events_fts (rowid, text)", 2, len(part)), args...); err != nil {
+		if err := execChunk(ctx, tx, &fullFTS, "events_fts (rowid, text)", 2, len(part), ftsChunk, args); err != nil {
 			return fmt.Errorf("index events: %w", err)
 		}
 	}
 	return nil
 }
 
-// insertSQL returns "INSERT INTO table VALUES ($1,..),(..)" for rows rows of
-// cols values. Full-size chunks are cached (the driver also caches their
-// prepared form per connection).
+// execChunk runs a multi-row INSERT of rows rows; a full chunk reuses the
+// statement prepared once per transaction in *full.
+func execChunk(ctx context.Context, tx *sql.Tx, full **sql.Stmt, table string, cols, rows, chunk int, args []any) error {
+	if rows != chunk {
+		_, err := tx.ExecContext(ctx, insertSQL(table, cols, rows), args...)
+		return err
+	}
+	if *full == nil {
+		st, err := tx.PrepareContext(ctx, insertSQL(table, cols, rows))
+		if err != nil {
+			return err
+		}
+		*full = st
+	}
+	_, err := (*full).ExecContext(ctx, args...)
+	return err
+}
+
+// insertSQL returns "INSERT INTO table VALUES (?,..),(..)" for rows rows of
+// cols values. Positional ? parameters: SQLite resolves numbered $N ones
+// by name, in time quadratic in their number.
 func insertSQL(table string, cols, rows int) string {
 	key := fmt.Sprint(table, cols, rows)
 	if s, ok := insertCache.Load(key); ok {
 		return s.(string)
 	}
+	row := "(" + strings.Repeat("?,", cols-1) + "?)"
 	var sb strings.Builder
-	sb.Grow(rows * cols * 6)
+	sb.Grow(rows*(len(row)+1) + 64)
 	sb.WriteString("INSERT INTO ")
 	sb.WriteString(table)
 	sb.WriteString(" VALUES ")
-	n := 1
 	for r := range rows {
 		if r > 0 {
 			sb.WriteByte(',')
 		}
-		sb.WriteByte('(')
-		for c := range cols {
-			if c > 0 {
-				sb.WriteByte(',')
-			}
-			fmt.Fprintf(&sb, "$%d", n)
-			n++
-		}
-		sb.WriteByte(')')
+		sb.WriteString(row)
 	}
 	if rows == eventChunk || rows == ftsChunk {
 		insertCache.Store(key, sb.String())

@@ -57,6 +57,9 @@ func New(w, r *sql.DB, d Dialect) *DB {
 	return db
 }
 
+// OnClose runs f first when the store closes (before the pools close).
+func (db *DB) OnClose(f func() error) { db.closers = append([]func() error{f}, db.closers...) }
+
 // Close closes the pools.
 func (db *DB) Close() error {
 	var errs []error
