@@ -54,6 +54,9 @@ type params struct {
 type state struct {
 	level, trend float64
 	season       []float64
+	shiftAt      int     // time of the last level shift (see filter), -1 for none
+	shift        float64 // its size
+	pending      int     // signed count of outlying errors at the end, short of a shift
 }
 
 // ets is one model of a kind fitted to one (cleaned) series.
@@ -203,9 +206,9 @@ func initState(k kind, y []float64, m int) state {
 //
 // Robustness: an error beyond clip is cut to clip before it updates the state
 // and enters the sum, so a spike (or a burst of up to shiftRun-1 steps)
-// neither drags the level nor dominates the fit. From the shiftRun-th
-// consecutive error beyond clip on the same side, errors are taken in full:
-// a sustained shift is a change of level, not an outlier.
+// neither drags the level nor dominates the fit. The shiftRun-th consecutive
+// error beyond clip on the same side is a change of level, not an outlier:
+// the level jumps to the new value, and further errors are taken in full.
 //
 // When resid is not nil, resid[t] receives the (clipped) one-step error.
 func filter(k kind, p params, s0 state, y []float64, m int, clip float64, out *state, resid []float64) float64 {
@@ -268,6 +271,7 @@ func run(k kind, p params, s0 state, y []float64, m int, clip float64, ks *kstep
 	}
 	var sp float64 // seasonal term of the current step (0 without a season)
 	run := 0       // signed count of consecutive errors beyond clip
+	shiftAt, shift := -1, 0.0
 	idx := 0
 	for t, v := range y {
 		if season != nil {
@@ -322,10 +326,18 @@ func run(k kind, p params, s0 state, y []float64, m int, clip float64, ks *kstep
 			if resid != nil {
 				resid[t] = e
 			}
-			level += damped + alpha*e
-			trend = damped + beta*e
-			if season != nil {
-				season[idx] = sp + gamma*e
+			if run == shiftRun || run == -shiftRun {
+				// The level has moved: take the new one as it is, without
+				// reading the jump as trend or season.
+				level += damped + e
+				trend = damped
+				shiftAt, shift = t, e
+			} else {
+				level += damped + alpha*e
+				trend = damped + beta*e
+				if season != nil {
+					season[idx] = sp + gamma*e
+				}
 			}
 		}
 		if idx++; idx == m {
@@ -333,6 +345,11 @@ func run(k kind, p params, s0 state, y []float64, m int, clip float64, ks *kstep
 		}
 	}
 	out.level, out.trend = level, trend
+	out.shiftAt, out.shift = shiftAt, shift
+	out.pending = 0
+	if run > -shiftRun && run < shiftRun {
+		out.pending = run
+	}
 	return sse, loss1, lossK
 }
 

@@ -88,8 +88,8 @@ func TestFilterClip(t *testing.T) {
 	resid := make([]float64, len(y))
 	sse := filter(kindSES, p, s0, y, 1, 10, &out, resid)
 	// t=1: error 100 cut to 10, level 5; t=2: error -5, level 2.5; t=3 and
-	// t=4: 47.5 and 42.5 cut to 10, level 12.5; t=5: third in a row, 37.5 in
-	// full, level 31.25.
+	// t=4: 47.5 and 42.5 cut to 10, level 12.5; t=5: third in a row, a shift:
+	// the level jumps by the whole 37.5 to 50.
 	want := []float64{0, 10, -5, 10, 10, 37.5}
 	for i, w := range want {
 		if math.Abs(resid[i]-w) > 1e-12 {
@@ -99,8 +99,11 @@ func TestFilterClip(t *testing.T) {
 	if !math.IsNaN(resid[6]) {
 		t.Errorf("resid[6] = %v for a missing value, want NaN", resid[6])
 	}
-	if want := 31.25; math.Abs(out.level-want) > 1e-12 {
+	if want := 50.0; math.Abs(out.level-want) > 1e-12 {
 		t.Errorf("final level %v, want %v", out.level, want)
+	}
+	if out.shiftAt != 5 || out.shift != 37.5 {
+		t.Errorf("shift at %d of %v, want at 5 of 37.5", out.shiftAt, out.shift)
 	}
 	// The SSE counts every error at most at the clip.
 	if want := 100.0 + 25 + 100 + 100 + 100; math.Abs(sse-want) > 1e-9 {

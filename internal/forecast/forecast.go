@@ -61,6 +61,11 @@ type Forecast struct {
 	BacktestN     int     // number of (origin, step) pairs the back-test scored
 	Confidence    float64 // 0..1 from data quantity and back-test error
 	Why           string  // one sentence: why this model and this confidence
+	// NoiseSD is the part of each point's SD that is a step's own noise,
+	// independent between steps; the rest persists from step to step (a
+	// level that has moved stays moved). 0 means unknown (ProbAbove then
+	// takes the smallest point SD).
+	NoiseSD float64
 }
 
 const (
@@ -329,17 +334,37 @@ func Predict(history []float64, opt Options) (Forecast, error) {
 		widen = math.Min(bt.ratio, 3)
 	}
 	sigma := math.Max(best.sigma*widen, sdFloor(s.spread))
-	vf := best.varianceFactors(opt.Horizon)
-	f.Points = make([]Point, opt.Horizon)
-	for h := 1; h <= opt.Horizon; h++ {
-		f.Points[h-1] = makePoint(opt, h, best.mean(h), sigma*math.Sqrt(vf[h-1]))
-	}
+	f.NoiseSD = sigma
 	if widen > 1 {
 		f.Params["interval_widen"] = widen
 	}
-
 	f.Confidence = confidence(s, opt, bt)
-	f.Why = explain(s, opt, f, best, how, bt)
+	var notes []string
+
+	// A level shift in the last season is a new regime the history has not
+	// tested: the forecast follows it, but the band also allows a move back
+	// (half the jump, as one persistent uncertainty), and confidence drops.
+	var shiftSD float64
+	if at := best.last.shiftAt; at >= 0 && at >= best.n-max(m, 12) {
+		shiftSD = math.Abs(best.last.shift) / 2
+		f.Params["shift"] = best.last.shift
+		f.Confidence = round2(f.Confidence * 0.6)
+		notes = append(notes, fmt.Sprintf("the level moved by %+.3g over the last %d points, and the band allows a move back", best.last.shift, best.n-1-at+shiftRun))
+	}
+	if p := best.last.pending; p != 0 {
+		side := "above"
+		if p < 0 {
+			side, p = "below", -p
+		}
+		notes = append(notes, fmt.Sprintf("the last %d point(s) lie far %s the model and count as outliers unless %d in a row confirm a shift", p, side, shiftRun))
+	}
+	vf := best.varianceFactors(opt.Horizon)
+	f.Points = make([]Point, opt.Horizon)
+	for h := 1; h <= opt.Horizon; h++ {
+		sd := math.Sqrt(sigma*sigma*vf[h-1] + shiftSD*shiftSD)
+		f.Points[h-1] = makePoint(opt, h, best.mean(h), sd)
+	}
+	f.Why = explain(s, opt, f, best, how, bt, notes)
 	return f, nil
 }
 
@@ -483,6 +508,7 @@ func meanForecast(s series, opt Options, models int, bt btResult) Forecast {
 	sd = math.Max(sd*math.Sqrt(1+1/n), sdFloor(s.spread))
 	f := flat(opt, "mean", s.mean, sd, nil)
 	f.Params = map[string]float64{"mean": s.mean, "sigma": sd}
+	f.NoiseSD = sd
 	if s.nObs < minSES {
 		f.Confidence = round2(0.5 * math.Sqrt(quantity(s.nObs, opt.Period)))
 		return f
@@ -534,7 +560,7 @@ func describeBacktest(bt btResult, conf float64) string {
 	return fmt.Sprintf("back-test error %.0f%% (MAE %.3g over %d checks); confidence %.2f", 100*bt.rel, bt.mae, bt.n, conf)
 }
 
-func explain(s series, opt Options, f Forecast, best *ets, how string, bt btResult) string {
+func explain(s series, opt Options, f Forecast, best *ets, how string, bt btResult, notes []string) string {
 	var what string
 	switch best.kind {
 	case kindHoltWinters:
@@ -546,8 +572,7 @@ func explain(s series, opt Options, f Forecast, best *ets, how string, bt btResu
 	default:
 		what = "level tracked by simple exponential smoothing"
 	}
-	var notes []string
-	if w := f.Params["interval_widen"]; w > 1 {
+	if w := f.Params["interval_widen"]; w >= 1.1 {
 		notes = append(notes, fmt.Sprintf("intervals widened x%.1f by the back-test", w))
 	}
 	extra := ""

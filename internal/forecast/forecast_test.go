@@ -237,6 +237,52 @@ func TestOutliers(t *testing.T) {
 	}
 }
 
+// TestShiftAtEnd: three points at a new level are followed, with a band that
+// allows a move back and a lower confidence; one or two are outliers, and
+// Why says so.
+func TestShiftAtEnd(t *testing.T) {
+	base := synth(12, 168, 10, 0, 3, 24, 0.5)
+	ref, err := Predict(base, Options{Period: 24, Horizon: 24, NonNegative: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []int{1, 2, 3} {
+		y := append([]float64(nil), base...)
+		for i := 168 - k; i < 168; i++ {
+			y[i] += 40
+		}
+		f, err := Predict(y, Options{Period: 24, Horizon: 24, NonNegative: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkPoints(t, f, 24)
+		p := ProbAbove(f, ref.Points[0].Mean+30)
+		d := f.Points[0].Mean - ref.Points[0].Mean
+		switch k {
+		case 1, 2:
+			if d > 3 || p > 0.05 {
+				t.Errorf("%d outlying points: forecast moved by %.1f, P(above +30) = %.2f; want outliers ignored", k, d, p)
+			}
+			if !strings.Contains(f.Why, "outliers") {
+				t.Errorf("%d outlying points: Why = %q, want it to mention the outliers", k, f.Why)
+			}
+		case 3:
+			if d < 35 {
+				t.Errorf("a shift of +40 over 3 points: forecast moved by %.1f, want >= 35", d)
+			}
+			if p < 0.3 || p > 0.97 {
+				t.Errorf("after a shift to +40, P(above +30) = %.2f, want 0.3..0.97 (it may move back)", p)
+			}
+			if f.Confidence >= ref.Confidence {
+				t.Errorf("confidence after a shift %.2f, before %.2f: want lower", f.Confidence, ref.Confidence)
+			}
+			if !strings.Contains(f.Why, "level moved") {
+				t.Errorf("Why = %q, want it to mention the shift", f.Why)
+			}
+		}
+	}
+}
+
 func TestMissingValues(t *testing.T) {
 	nan, inf := math.NaN(), math.Inf(1)
 	full := synth(21, 120, 30, 0, 10, 24, 1)

@@ -6,7 +6,9 @@ import "math"
 // least once within the forecast's horizon.
 //
 // Each step is normal with the point's mean and sd (SD, or the sd implied by
-// Low..High at the forecast's Level when SD is 0). Errors of an exponential
+// Low..High at the forecast's Level when SD is 0), of which NoiseSD (or, when
+// it is 0, the smallest step sd) is independent between steps and the rest
+// persists. Errors of an exponential
 // smoothing forecast are strongly correlated across steps: the h-step error is
 // a fresh shock plus the accumulated effect of earlier shocks on the level.
 // ProbAbove models exactly that structure — a random walk whose variance
@@ -50,6 +52,9 @@ func ProbAbove(f Forecast, threshold float64) float64 {
 	transient := sd[0]
 	for _, s := range sd {
 		transient = math.Min(transient, s)
+	}
+	if f.NoiseSD > 0 {
+		transient = math.Min(transient, f.NoiseSD)
 	}
 	inc := make([]float64, n)
 	prev := 0.0
