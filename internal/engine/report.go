@@ -97,7 +97,7 @@ func (e *Engine) Report(at time.Time, horizonHours int) Report {
 		PatternTotal: e.miner.Len(),
 	}
 
-	a := risk.Evaluate(e.series, at, cfg.Risk, nil)
+	a := risk.Evaluate(e.series, at, cfg.Risk, e.anomalies(at))
 	r.Risk = Risk{
 		Score: a.Score, Label: a.Label, Factors: a.Factors, Top: a.Top,
 		Window: cfg.Risk.Window.String(), Baseline: a.Baseline,

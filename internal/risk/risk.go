@@ -280,23 +280,43 @@ func Score(cfg Config, now Metrics, base Baseline, anomaly map[string]float64) A
 	return a
 }
 
-// guard is how noteworthy a factor's absolute value is, 0..1, so that an
-// anomaly in a tiny quantity (errors going from 0.01% to 0.05%) stays quiet.
+// guard is how noteworthy a factor's value is, 0..1, for an anomaly score to
+// count: only a value that is off its baseline in the harmful direction
+// (errors, latency, memory or CPU up; volume either way), and large enough
+// to matter (errors going from 0.01% to 0.05% stay quiet). Anomaly
+// detectors are direction-blind and quick to flag a new extreme; this keeps
+// them to sharpening what the thresholds already half see.
 func guard(f *Factor) float64 {
+	up := 1.0
+	if f.HasBaseline {
+		if f.Baseline <= 0 {
+			if f.Value <= 0 {
+				return 0
+			}
+		} else {
+			r := f.Value / f.Baseline
+			if f.Name == LogVolume {
+				return Thresholds{0.25, 0.5, 0.8}.Severity(math.Abs(r - 1))
+			}
+			up = Thresholds{1.1, 1.3, 1.6}.Severity(r)
+		}
+	} else if f.Name == LogVolume {
+		return 0
+	}
 	switch f.Name {
 	case ErrorRate:
-		return Thresholds{0.002, 0.01, 0.03}.Severity(f.Value)
+		return up * Thresholds{0.002, 0.01, 0.03}.Severity(f.Value)
 	case Latency:
-		return Thresholds{20, 100, 300}.Severity(f.Value)
+		return up * Thresholds{20, 100, 300}.Severity(f.Value)
 	case Memory:
 		if f.Unit == "%" {
-			return Thresholds{30, 50, 70}.Severity(f.Value)
+			return up * Thresholds{30, 50, 70}.Severity(f.Value)
 		}
-		return 1
+		return up
 	case CPU:
-		return Thresholds{20, 40, 60}.Severity(f.Value)
+		return up * Thresholds{20, 40, 60}.Severity(f.Value)
 	}
-	return 1
+	return 0
 }
 
 // combine joins the absolute and relative severities: with a baseline, a

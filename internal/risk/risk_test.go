@@ -127,6 +127,10 @@ func TestAnomalyLift(t *testing.T) {
 	if !(lifted.Points > plain.Points) || lifted.Status == StatusHigh {
 		t.Errorf("anomaly lifted %v -> %v (%s); want higher, not high", plain.Points, lifted.Points, lifted.Status)
 	}
+	faster := with(calm, func(m *Metrics) { m.LatencyP95 = 60 })
+	if p := Score(cfg, faster, base, map[string]float64{Latency: 1}).Factor(Latency).Points; p != 0 {
+		t.Errorf("anomaly on a latency below baseline gave %v points, want 0", p)
+	}
 	quiet := with(calm, func(m *Metrics) { m.Errors = 0 })
 	if p := Score(cfg, quiet, base, map[string]float64{ErrorRate: 1}).Factor(ErrorRate).Points; p != 0 {
 		t.Errorf("anomaly on a zero error rate gave %v points, want 0", p)
