@@ -11,8 +11,11 @@
 //     difference against the last History points, mapped to z/(z+Z).
 //
 // Output discipline: nothing is reported during the first Warmup points,
-// and once a score reaches Alert the next Suppress points are damped, so one
-// incident raises one alert, not one per point.
+// and a score reaching Alert opens an episode during which scores are damped,
+// so one incident raises one alert, not one per point. The episode ends when
+// the signal has been normal for Calm consecutive points (score below Normal
+// and the value back inside the range seen before the alert), or after
+// History/5 points at most, by when the reference has largely been renewed.
 package anomaly
 
 import (
@@ -29,8 +32,9 @@ type Config struct {
 	History   int     // points kept as the reference distribution
 	Short     int     // points in the short-term mean
 	Warmup    int     // points learnt before any score above 0
-	Suppress  int     // points damped after a reported anomaly
-	Damp      float64 // factor applied to scores while damped
+	Calm      int     // consecutive normal points that end an alert episode
+	Normal    float64 // score below which a point counts as normal
+	Damp      float64 // factor applied to scores during an episode
 	Alert     float64 // score at which an anomaly is reported
 	Range     int     // points whose extremes make the seen range
 	Tolerance float64 // fraction of the seen range a new extreme must pass
@@ -43,7 +47,8 @@ func DefaultConfig() Config {
 		History:   1000,
 		Short:     6,
 		Warmup:    150,
-		Suppress:  100,
+		Calm:      10,
+		Normal:    0.1,
 		Damp:      0.1,
 		Alert:     0.5,
 		Range:     2000,
@@ -66,7 +71,10 @@ func (c Config) validate() Config {
 	if c.Z <= 0 {
 		c.Z = d.Z
 	}
-	c.Warmup, c.Suppress = max(c.Warmup, 0), max(c.Suppress, 0)
+	c.Warmup, c.Calm = max(c.Warmup, 0), max(c.Calm, 0)
+	if c.Normal <= 0 || c.Normal > 1 {
+		c.Normal = d.Normal
+	}
 	c.Damp = min(max(c.Damp, 0), 1)
 	return c
 }
@@ -81,7 +89,12 @@ type Detector struct {
 	recent *window // last Short values
 	seen   *window // last Range values: their extremes are the seen range
 	prev   float64 // last value
-	quiet  int     // damped points left
+	// An episode starts at a reported anomaly and lasts until Calm
+	// consecutive points are normal, or for History/episodeCap points at
+	// most; scores are damped meanwhile.
+	episode int     // points since the episode began, 0 outside one
+	calm    int     // consecutive normal points in the episode
+	lo, hi  float64 // the seen range when the episode began
 }
 
 // New returns a detector with cfg; out-of-range fields take their defaults.
@@ -109,8 +122,9 @@ func (d *Detector) Update(_ time.Time, v float64) float64 {
 		d.prev = v
 	}
 	novelty := 0.0
+	lo, hi := v, v
 	if k := len(d.seen.sorted); k > 0 {
-		lo, hi := d.seen.sorted[0], d.seen.sorted[k-1]
+		lo, hi = d.seen.sorted[0], d.seen.sorted[k-1]
 		if rng := hi - lo; rng > 0 && !math.IsInf(rng, 0) {
 			if excess := max(v-hi, lo-v) / rng; excess > d.cfg.Tolerance {
 				novelty = 0.9 + 0.1*min(1, excess)
@@ -134,13 +148,32 @@ func (d *Detector) Update(_ time.Time, v float64) float64 {
 	if math.IsNaN(score) || d.n <= d.cfg.Warmup {
 		score = 0
 	}
-	if d.quiet > 0 {
-		d.quiet--
+	if d.episode > 0 {
+		d.episode++
+		margin := d.cfg.Tolerance * (d.hi - d.lo)
+		if score < d.cfg.Normal && v >= d.lo-margin && v <= d.hi+margin {
+			d.calm++
+		} else {
+			d.calm = 0
+		}
+		if d.calm >= d.cfg.Calm || d.episode > d.cfg.History/episodeCap {
+			d.episode, d.calm = 0, 0
+		}
 		score *= d.cfg.Damp
 	} else if score >= d.cfg.Alert {
-		d.quiet = d.cfg.Suppress
+		d.episode, d.calm, d.lo, d.hi = 1, 0, lo, hi
 	}
 	return min(1, max(0, score))
+}
+
+// scale returns the robust spread of w: the inter-quartile spread, floored
+// by a quarter of the 1-99% spread (so a mostly flat series does not make
+// every blip infinite) and by a tiny fraction of the median.
+func scale(w *window) float64 {
+	med := w.quantile(0.5)
+	iqr := (w.quantile(0.75) - w.quantile(0.25)) / 1.349
+	wide := (w.quantile(0.99) - w.quantile(0.01)) / 4.65
+	return max(iqr, 0.25*wide, 1e-9*math.Abs(med), 1e-300)
 }
 
 // robustZ returns how far f lies from the median of w in robust units: the
@@ -148,11 +181,7 @@ func (d *Detector) Update(_ time.Time, v float64) float64 {
 // mostly flat series does not make every blip infinite) and by a tiny
 // fraction of the median.
 func robustZ(w *window, f float64) float64 {
-	med := w.quantile(0.5)
-	iqr := (w.quantile(0.75) - w.quantile(0.25)) / 1.349
-	wide := (w.quantile(0.99) - w.quantile(0.01)) / 4.65
-	scale := max(iqr, 0.25*wide, 1e-9*math.Abs(med), 1e-300)
-	z := math.Abs(f-med) / scale
+	z := math.Abs(f-w.quantile(0.5)) / scale(w)
 	if math.IsNaN(z) {
 		return 0
 	}
@@ -167,10 +196,12 @@ type state struct {
 	Level, Diff  []float64
 	Recent, Seen []float64
 	Prev         float64
-	Quiet        int
+	Episode      int
+	Calm         int
+	Lo, Hi       float64
 }
 
-const stateVersion = 1
+const stateVersion = 2
 
 // MarshalBinary encodes the detector's configuration and learnt state, so a
 // server can persist it and resume with UnmarshalBinary.
@@ -179,7 +210,7 @@ func (d *Detector) MarshalBinary() ([]byte, error) {
 	err := gob.NewEncoder(&buf).Encode(state{
 		Version: stateVersion, Cfg: d.cfg, N: d.n,
 		Level: d.level.values(), Diff: d.diff.values(), Recent: d.recent.values(),
-		Seen: d.seen.values(), Prev: d.prev, Quiet: d.quiet,
+		Seen: d.seen.values(), Prev: d.prev, Episode: d.episode, Calm: d.calm, Lo: d.lo, Hi: d.hi,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode detector: %w", err)
@@ -208,7 +239,12 @@ func (d *Detector) UnmarshalBinary(b []byte) error {
 			w.dst.push(v)
 		}
 	}
-	nd.n, nd.prev, nd.quiet = s.N, s.Prev, s.Quiet
+	nd.n, nd.prev, nd.episode, nd.calm, nd.lo, nd.hi = s.N, s.Prev, s.Episode, s.Calm, s.Lo, s.Hi
 	*d = *nd
 	return nil
 }
+
+// episodeCap bounds an episode to History/episodeCap points, so a lasting
+// change that the reference has not yet absorbed cannot mute the detector
+// for good.
+const episodeCap = 5

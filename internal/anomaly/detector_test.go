@@ -261,3 +261,47 @@ func TestDetectorForgetsOldExtremes(t *testing.T) {
 		t.Errorf("score of a new extreme %d points after an older, larger one = %.3f, want >= 0.9", 4000, scores[5000])
 	}
 }
+
+func TestDetectorEpisodes(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	tests := []struct {
+		name   string
+		series func() []float64
+		from   int
+		to     int
+		alerts int
+	}{
+		{"two incidents apart raise two alerts", func() []float64 {
+			xs := noise(r, 4000, 50, 2)
+			for i := 2000; i < 2020; i++ {
+				xs[i] = 150
+			}
+			for i := 2400; i < 2420; i++ {
+				xs[i] = 170
+			}
+			return xs
+		}, 2000, 2500, 2},
+		{"a spike, then the signal stays out of its old range: one alert", func() []float64 {
+			xs := noise(r, 3000, 50, 2)
+			for i := 2000; i < 2150; i++ {
+				xs[i] = 90 + 0.1*float64(i-2000) + 2*r.NormFloat64()
+			}
+			return xs
+		}, 2000, 2150, 1},
+		{"a lasting outage raises one alert per episode cap", func() []float64 {
+			xs := noise(r, 4000, 50, 2)
+			for i := 2000; i < 4000; i++ {
+				xs[i] = 400 + 2*r.NormFloat64()
+			}
+			return xs
+		}, 2000, 2000 + DefaultConfig().History/episodeCap, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			scores := run(tt.series())
+			if n := count(scores[tt.from:tt.to], detectThreshold); n != tt.alerts {
+				t.Errorf("%d alerts in points %d..%d, want %d", n, tt.from, tt.to, tt.alerts)
+			}
+		})
+	}
+}

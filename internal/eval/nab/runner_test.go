@@ -11,7 +11,7 @@ import (
 
 // TestDetectorNAB runs the default detector over the corpus and checks its
 // standard score stays above every published statistical detector on this
-// subset (KNN CAD's 58.33 is the best of them).
+// subset (KNN CAD's 58.33 is the best of them), with a margin that catches regressions.
 func TestDetectorNAB(t *testing.T) {
 	dir := testenv.Datasets(t, "nab")
 	c, err := LoadCorpus(os.DirFS(dir))
@@ -33,7 +33,7 @@ func TestDetectorNAB(t *testing.T) {
 			t.Logf("%-60s %7.3f  windows %d/%d  fp %d", f.Name, f.Raw, f.Detected, f.Windows, f.FP)
 		}
 	}
-	if s, _ := rep.Normalized("standard"); s < 58.33 {
-		t.Errorf("NAB standard = %.2f, want >= 58.33", s)
+	if s, _ := rep.Normalized("standard"); s < 63 {
+		t.Errorf("NAB standard = %.2f, want >= 63 (KNN CAD, the best published statistical detector, has 58.33)", s)
 	}
 }
