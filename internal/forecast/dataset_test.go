@@ -58,7 +58,7 @@ func hourlyCSV(tb testing.TB, path string) []float64 {
 
 // TestRealSeries forecasts real hourly machine metrics (the NAB corpus:
 // CPU, network, request counts, latency, temperatures, ad-exchange rates)
-// a day ahead from rolling origins, and compares with the naive forecasts a
+// a day ahead from up to 12 rolling origins per series, and compares with the naive forecasts a
 // forecaster must beat: the last value, and the value a day earlier.
 func TestRealSeries(t *testing.T) {
 	dir := testenv.Datasets(t, "nab", "data")
@@ -76,7 +76,9 @@ func TestRealSeries(t *testing.T) {
 		}
 		var mae, naive, snaive float64
 		var n int
-		for o := 7 * 24; o+h <= len(y); o += 24 {
+		// Up to 12 origins a day or more apart, from a week in to the end.
+		stride := max(24, (len(y)-7*24-h)/11)
+		for o := 7 * 24; o+h <= len(y); o += stride {
 			f, err := Predict(y[:o], Options{Period: 24, Horizon: h, NonNegative: true})
 			if err != nil {
 				t.Fatal(err)
