@@ -62,8 +62,9 @@ type Hub interface {
 
 // Broker is the in-process Hub.
 type Broker struct {
-	mu   sync.Mutex
-	subs map[cloudsage.ProjectID]map[chan Event]struct{}
+	mu     sync.Mutex
+	subs   map[cloudsage.ProjectID]map[chan Event]struct{}
+	closed bool
 }
 
 // NewBroker returns an empty Broker.
@@ -87,6 +88,11 @@ func (b *Broker) Publish(e Event) {
 func (b *Broker) Subscribe(project cloudsage.ProjectID) (<-chan Event, func()) {
 	ch := make(chan Event, 16)
 	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		close(ch)
+		return ch, func() {}
+	}
 	if b.subs[project] == nil {
 		b.subs[project] = map[chan Event]struct{}{}
 	}
@@ -96,12 +102,29 @@ func (b *Broker) Subscribe(project cloudsage.ProjectID) (<-chan Event, func()) {
 	return ch, func() {
 		once.Do(func() {
 			b.mu.Lock()
+			if _, ok := b.subs[project][ch]; ok {
+				close(ch)
+			}
 			delete(b.subs[project], ch)
 			if len(b.subs[project]) == 0 {
 				delete(b.subs, project)
 			}
 			b.mu.Unlock()
 		})
+	}
+}
+
+// Close ends every subscription (their channels close) and refuses new
+// ones: streams end, so a server shutting down need not wait for them.
+func (b *Broker) Close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
+	for p, subs := range b.subs {
+		for ch := range subs {
+			close(ch)
+		}
+		delete(b.subs, p)
 	}
 }
 
@@ -142,7 +165,10 @@ func Stream(h Hub, project cloudsage.ProjectID, keepAlive time.Duration) http.Ha
 				if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
 					return
 				}
-			case e := <-events:
+			case e, ok := <-events:
+				if !ok {
+					return
+				}
 				if err := writeEvent(w, e); err != nil {
 					return
 				}
