@@ -100,6 +100,9 @@ func parseHorizon(s string) (int, error) {
 // feedFile streams one input into the engine, line by line.
 func feedFile(ctx context.Context, e *engine.Engine, name string, stdin io.Reader) error {
 	var r io.Reader
+	// Lines before the first timestamp (or in a log without any) are placed
+	// at the file's modification time, or now for stdin.
+	def := time.Now()
 	if name == "-" {
 		r = stdin
 	} else {
@@ -108,8 +111,12 @@ func feedFile(ctx context.Context, e *engine.Engine, name string, stdin io.Reade
 			return fmt.Errorf("open %s: %w", name, errors.Unwrap(err))
 		}
 		defer f.Close()
+		if st, err := f.Stat(); err == nil {
+			def = st.ModTime()
+		}
 		r = f
 	}
+	e.SetDefaultTime(def)
 	br := bufio.NewReaderSize(r, 256<<10)
 	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
@@ -226,6 +233,13 @@ func writeReport(w io.Writer, r engine.Report, files []string, color bool) error
 	pf("  formats  %s\n", strings.Join(fm, " · "))
 	if d := r.Dropped.TooOld + r.Dropped.TooNew; d > 0 {
 		pf("  %sskipped  %s events with implausible timestamps (%d too old, %d too far ahead)%s\n", p.yellow, commas(int64(d)), r.Dropped.TooOld, r.Dropped.TooNew, p.reset)
+	}
+	if g := r.Dropped.TimeGuessed; g > 0 {
+		note := "they took the time of the line before"
+		if g == r.Events {
+			note = "none has one, so all are placed at the file's modification time (stdin: now) and volume, trend and forecast mean little"
+		}
+		pf("  %sno time  %s events had no timestamp of their own; %s%s\n", p.yellow, commas(g), note, p.reset)
 	}
 
 	trend := "steady"

@@ -102,6 +102,7 @@ type Engine struct {
 	miner   *patterns.Miner
 	series  *series.Series
 	events  int64
+	guessed int64 // events whose time was guessed (no timestamp of their own)
 	formats map[string]int64
 	buf     []cloudsage.Event
 	// the format counted last, to skip the map for runs of one format
@@ -178,6 +179,9 @@ func (e *Engine) ingest(ev *cloudsage.Event) {
 	}
 	ev.Pattern = e.miner.Add(msg).ID
 	e.events++
+	if ev.TimeGuessed {
+		e.guessed++
+	}
 	if ev.Format != e.lastFormat {
 		e.flushFormat()
 		e.lastFormat = ev.Format
@@ -212,7 +216,7 @@ func (e *Engine) LastEventTime() time.Time { return e.series.Last() }
 func (e *Engine) Events() int64 { return e.events }
 
 // Snapshot format: magic, then length-prefixed sections.
-const engineMagic = "CSENGINE1"
+const engineMagic = "CSENGINE2"
 
 // MarshalBinary encodes the engine's state — counters, miner, series — so
 // that a server can persist a project and resume it. A pending multi-line
@@ -230,6 +234,7 @@ func (e *Engine) MarshalBinary() ([]byte, error) {
 	b := make([]byte, 0, len(mb)+len(sb)+256)
 	b = append(b, engineMagic...)
 	b = binary.AppendVarint(b, e.events)
+	b = binary.AppendVarint(b, e.guessed)
 	b = binary.AppendUvarint(b, uint64(len(e.formats)))
 	for _, k := range sortedKeys(e.formats) {
 		b = binary.AppendUvarint(b, uint64(len(k)))
@@ -253,6 +258,11 @@ func (e *Engine) UnmarshalBinary(data []byte) error {
 	}
 	b := data[len(engineMagic):]
 	events, n := binary.Varint(b)
+	if n <= 0 {
+		return fmt.Errorf("read engine snapshot: events: %w", errSnapshot)
+	}
+	b = b[n:]
+	guessed, n := binary.Varint(b)
 	if n <= 0 {
 		return fmt.Errorf("read engine snapshot: events: %w", errSnapshot)
 	}
@@ -291,7 +301,7 @@ func (e *Engine) UnmarshalBinary(data []byte) error {
 	if err := s.UnmarshalBinary(sb); err != nil {
 		return fmt.Errorf("read engine snapshot: %w", err)
 	}
-	e.miner, e.series, e.events, e.formats = miner, s, events, formats
+	e.miner, e.series, e.events, e.guessed, e.formats = miner, s, events, guessed, formats
 	e.lastFormat, e.lastCount = "", 0
 	e.parser = parse.New()
 	return nil

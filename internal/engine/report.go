@@ -37,10 +37,13 @@ type Span struct {
 	To   time.Time `json:"to"`
 }
 
-// Dropped counts events whose timestamps the series could not place.
+// Dropped counts events whose timestamps the series could not place, and
+// events that had no timestamp of their own (they take the previous line's,
+// or the default time).
 type Dropped struct {
-	TooOld uint64 `json:"too_old"`
-	TooNew uint64 `json:"too_new"`
+	TooOld      uint64 `json:"too_old"`
+	TooNew      uint64 `json:"too_new"`
+	TimeGuessed int64  `json:"time_guessed"`
 }
 
 // Risk is the score at the report's time.
@@ -93,7 +96,7 @@ func (e *Engine) Report(at time.Time, horizonHours int) Report {
 		Events:       e.events,
 		Formats:      e.Formats(),
 		Span:         Span{From: e.series.First(), To: e.series.Last()},
-		Dropped:      Dropped{TooOld: e.series.Stats().TooOld, TooNew: e.series.Stats().TooNew},
+		Dropped:      Dropped{TooOld: e.series.Stats().TooOld, TooNew: e.series.Stats().TooNew, TimeGuessed: e.guessed},
 		PatternTotal: e.miner.Len(),
 	}
 
