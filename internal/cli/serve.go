@@ -91,6 +91,7 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute,
 		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	hs.RegisterOnShutdown(srv.CloseLive) // end live-update streams so Shutdown need not wait for them
 	fmt.Fprintf(stdio.Out, "cloudsage %s serving on http://%s (store: %s)\n", cloudsage.Version, ln.Addr(), st.Dialect())
 	log.Info("started", "config", cfg)
 

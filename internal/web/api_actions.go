@@ -54,6 +54,7 @@ func (s *Server) actionSet(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.UpdatedAt = s.now().UTC()
+	s.publishAction(pr.ID, id, a.Status)
 	writeJSON(w, http.StatusOK, a)
 	return nil
 }

@@ -69,6 +69,7 @@ func (s *Server) ingestPost(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.lastIngest.Store(s.now().UnixNano())
+	s.publishBatch(pr.ID, res.Batch)
 	s.metrics.IngestRequests.WithLabelValues(proto, "ok").Inc()
 	s.metrics.IngestLines.WithLabelValues(proto).Add(float64(len(dec.Lines)))
 	s.metrics.IngestBytes.WithLabelValues(proto).Add(float64(dec.Bytes))

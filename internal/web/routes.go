@@ -49,8 +49,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.Handle("/api/", a(s.notFound))
 
-	// Pages (issue 5) go here. Until then / leads to the API's status.
-	mux.Handle("GET /{$}", http.RedirectHandler("/api/status", http.StatusSeeOther))
+	// Pages (issue 5): page_*.go.
+	s.pageRoutes(mux)
 
 	return s.observe(secureHeaders(s.cors(s.crossOrigin(mux))))
 }

@@ -49,6 +49,7 @@ type Server struct {
 
 	lastIngest atomic.Int64 // Unix nanoseconds of the last ingest on this replica
 	handler    http.Handler
+	pages      pageState // the dashboard: templates, static files, live updates (page_*.go)
 }
 
 // New returns a Server.

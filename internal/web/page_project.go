@@ -1,0 +1,129 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/store"
+	"github.com/cloudsage/cloudsage/internal/web/ui"
+)
+
+// projectPage builds a project's dashboard from what the last ingest
+// stored: no analysis runs here (other horizons than 24 h come from the
+// ingest service's cache).
+func (s *Server) projectPage(ctx context.Context, pr store.Project, u store.User, horizon int) (ui.ProjectPage, error) {
+	now := s.now()
+	var rep *ui.Report
+	body, _, err := s.ingest.Report(ctx, pr, horizon)
+	switch {
+	case store.IsNotFound(err):
+	case err != nil:
+		return ui.ProjectPage{}, err
+	default:
+		r, err := ui.DecodeReport(body)
+		if err != nil {
+			return ui.ProjectPage{}, err
+		}
+		rep = &r
+	}
+	statuses, err := s.store.ActionStatuses(ctx, pr.ID)
+	if err != nil {
+		return ui.ProjectPage{}, err
+	}
+	hist, err := s.store.RiskHistory(ctx, pr.ID, now.Add(-30*24*time.Hour), time.Time{})
+	if err != nil {
+		return ui.ProjectPage{}, err
+	}
+	pg := ui.NewProjectPage(pr, rep, statuses, hist, now)
+	pg.User = u.Email
+	return pg, nil
+}
+
+func pageHorizon(r *http.Request) int {
+	h, err := horizonParam(r)
+	if err != nil {
+		return 24
+	}
+	return h
+}
+
+// GET /projects/{id}: score, factors, forecast with the chain, actions,
+// risk history and top patterns.
+func (s *Server) pageProjectShow(w http.ResponseWriter, r *http.Request) error {
+	pr, u, err := s.pageProject(r, store.RoleViewer)
+	if err != nil {
+		return err
+	}
+	pg, err := s.projectPage(r.Context(), pr, u, pageHorizon(r))
+	if err != nil {
+		return err
+	}
+	return s.pages.ui.Page(w, http.StatusOK, "project", pg)
+}
+
+// GET /projects/{id}/panel/{panel}: one panel of the project page, for
+// htmx swaps (the horizon switch, live refreshes).
+func (s *Server) pageProjectPanel(w http.ResponseWriter, r *http.Request) error {
+	pr, u, err := s.pageProject(r, store.RoleViewer)
+	if err != nil {
+		return err
+	}
+	name := r.PathValue("panel")
+	switch name {
+	case "score", "factors", "forecast", "actions", "patterns", "history":
+	default:
+		return cloudsage.Errorf(cloudsage.NotFound, "no panel %q", name)
+	}
+	pg, err := s.projectPage(r.Context(), pr, u, pageHorizon(r))
+	if err != nil {
+		return err
+	}
+	var data any = pg
+	switch name {
+	case "score":
+		data = pg.Score
+	case "forecast":
+		data = pg.Forecast
+	}
+	return s.pages.ui.Fragment(w, http.StatusOK, name, data)
+}
+
+// POST /projects/{id}/actions/{actionId} (form: status): records feedback
+// on an action. htmx gets an empty answer, so the action leaves the list.
+func (s *Server) pageActionSet(w http.ResponseWriter, r *http.Request) error {
+	pr, u, err := s.pageProject(r, store.RoleMember)
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("actionId")
+	if id == "" || len(id) > 128 || strings.ContainsAny(id, " \t\r\n/") {
+		return cloudsage.Errorf(cloudsage.NotFound, "action not found")
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		return formError(err)
+	}
+	a := store.ActionStatus{ProjectID: pr.ID, ActionID: id, Status: r.PostForm.Get("status"), UserID: u.ID}
+	switch a.Status {
+	case store.ActionDone, store.ActionDismissed:
+	case store.ActionSnoozed:
+		until := s.now().Add(24 * time.Hour).UTC()
+		a.Until = &until
+	default:
+		return cloudsage.Errorf(cloudsage.Invalid, `status must be "done", "dismissed" or "snoozed"`)
+	}
+	if err := s.store.SetActionStatus(r.Context(), a); err != nil {
+		return err
+	}
+	s.publishAction(pr.ID, id, a.Status)
+	if isHTMX(r) {
+		ui.SetHeaders(w.Header())
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	http.Redirect(w, r, ui.ProjectURL(pr.ID), http.StatusSeeOther)
+	return nil
+}

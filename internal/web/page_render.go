@@ -1,0 +1,160 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/auth"
+	"github.com/cloudsage/cloudsage/internal/store"
+	"github.com/cloudsage/cloudsage/internal/web/ui"
+)
+
+// pageState is what the dashboard's pages share: the parsed templates and
+// static files, and the hub that carries live updates to open pages.
+type pageState struct {
+	ui  *ui.Renderer
+	hub ui.Hub
+}
+
+// pageFunc is a page handler: it loads, fills a view model and renders, or
+// returns an error that page turns into an HTML answer.
+type pageFunc func(w http.ResponseWriter, r *http.Request) error
+
+// page adapts a pageFunc: a missing login redirects to /login, any other
+// error renders the error page (htmx requests get the same status, which
+// htmx does not swap).
+func (s *Server) page(f pageFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ri, ok := r.Context().Value(reqInfoKey).(*reqInfo); ok {
+			ri.route = r.Pattern
+		}
+		if err := f(w, r); err != nil {
+			s.pageError(w, r, err)
+		}
+	})
+}
+
+func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
+	k := cloudsage.KindOf(err)
+	if k == cloudsage.Unauthorized {
+		to := "/login"
+		if r.Method == http.MethodGet && r.URL.Path != "/" {
+			to += "?next=" + url.QueryEscape(r.URL.RequestURI())
+		}
+		if r.Header.Get("HX-Request") != "" {
+			w.Header().Set("HX-Redirect", to)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
+		return
+	}
+	code := statusOf(k)
+	rid := requestID(r.Context())
+	if code >= 500 {
+		s.log.Error("page failed", "request_id", rid, "method", r.Method, "path", r.URL.Path, "error", err)
+		if k == cloudsage.Internal {
+			s.metrics.StoreErrors.WithLabelValues(routeOf(r)).Inc()
+		}
+	}
+	pg := ui.ErrorPage{Layout: ui.Layout{Title: "Error", Now: s.now()}, Status: code, Message: cloudsage.MessageOf(err), RequestID: rid}
+	if p, err := s.user(r); err == nil {
+		if u, err := s.store.UserByID(r.Context(), p.UserID); err == nil {
+			pg.User = u.Email
+		}
+	}
+	if err := s.pages.ui.Page(w, code, "error", pg); err != nil {
+		s.log.Error("render error page", "request_id", rid, "error", err)
+		http.Error(w, cloudsage.MessageOf(err), code)
+	}
+}
+
+// pageUser returns the logged-in user (not an API token) of a page request.
+func (s *Server) pageUser(r *http.Request) (auth.Principal, store.User, error) {
+	p, err := s.user(r)
+	if err != nil {
+		if cloudsage.KindOf(err) == cloudsage.Forbidden {
+			err = cloudsage.Errorf(cloudsage.Unauthorized, "log in to see this page")
+		}
+		return p, store.User{}, err
+	}
+	u, err := s.store.UserByID(r.Context(), p.UserID)
+	if store.IsNotFound(err) {
+		return p, u, cloudsage.Errorf(cloudsage.Unauthorized, "log in again")
+	}
+	return p, u, err
+}
+
+// pageProject returns the project named by the path for a logged-in user
+// with at least role min, and the user.
+func (s *Server) pageProject(r *http.Request, min store.Role) (store.Project, store.User, error) {
+	_, u, err := s.pageUser(r)
+	if err != nil {
+		return store.Project{}, u, err
+	}
+	pr, _, err := s.access(r, min)
+	return pr, u, err
+}
+
+func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }
+
+// localPath returns next if it is a path on this site, else def.
+func localPath(next, def string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return def
+	}
+	if u, err := url.Parse(next); err != nil || u.Host != "" || u.Scheme != "" {
+		return def
+	}
+	return next
+}
+
+// seeOther redirects after a form post (303), or tells htmx to.
+func seeOther(w http.ResponseWriter, r *http.Request, to string) {
+	if isHTMX(r) {
+		w.Header().Set("HX-Redirect", to)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// formValue reads a form field of a body of at most 1 MiB.
+func formError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return cloudsage.Errorf(cloudsage.TooLarge, "form larger than the limit")
+	}
+	return cloudsage.Errorf(cloudsage.Invalid, "unreadable form")
+}
+
+// pageRoutes registers the dashboard's pages and their static files.
+func (s *Server) pageRoutes(mux *http.ServeMux) {
+	s.pages = pageState{ui: ui.MustNew(), hub: ui.NewBroker()}
+	p := s.page
+	mux.Handle("GET /static/", s.pages.ui.Static())
+	mux.Handle("GET /{$}", p(s.pageHome))
+	mux.Handle("GET /login", p(s.pageLogin))
+	mux.Handle("POST /login", p(s.pageLoginPost))
+	mux.Handle("GET /register", p(s.pageRegister))
+	mux.Handle("POST /register", p(s.pageRegisterPost))
+	mux.Handle("POST /logout", p(s.pageLogout))
+	mux.Handle("GET /projects", p(s.pageProjects))
+	mux.Handle("POST /projects", p(s.pageProjectCreate))
+	mux.Handle("GET /projects/{id}", p(s.pageProjectShow))
+	mux.Handle("GET /projects/{id}/panel/{panel}", p(s.pageProjectPanel))
+	mux.Handle("POST /projects/{id}/actions/{actionId}", p(s.pageActionSet))
+	mux.Handle("GET /projects/{id}/live", p(s.pageLive))
+	mux.Handle("GET /projects/{id}/ingest", p(s.pageIngest))
+	mux.Handle("POST /projects/{id}/ingest", p(s.pageIngestPost))
+	mux.Handle("POST /projects/{id}/ingest/sample", p(s.pageIngestSample))
+	mux.Handle("GET /projects/{id}/logs", p(s.pageLogs))
+	mux.Handle("GET /projects/{id}/settings", p(s.pageSettings))
+	mux.Handle("POST /projects/{id}/settings", p(s.pageSettingsSave))
+	mux.Handle("POST /projects/{id}/settings/tokens", p(s.pageTokenCreate))
+	mux.Handle("POST /projects/{id}/settings/tokens/{tokenId}/revoke", p(s.pageTokenRevoke))
+	mux.Handle("POST /projects/{id}/delete", p(s.pageProjectDelete))
+}
