@@ -232,7 +232,8 @@ func writeReport(w io.Writer, r engine.Report, files []string, color bool) error
 	}
 	pf("  formats  %s\n", strings.Join(fm, " · "))
 	if d := r.Dropped.TooOld + r.Dropped.TooNew; d > 0 {
-		pf("  %sskipped  %s events with implausible timestamps (%d too old, %d too far ahead)%s\n", p.yellow, commas(int64(d)), r.Dropped.TooOld, r.Dropped.TooNew, p.reset)
+		pf("  %sskipped  %s events out of time order: %d older than the 30 days of hourly history kept, %d over 30 days ahead of the events before (or before 1990 / after 2200)%s\n",
+			p.yellow, commas(int64(d)), r.Dropped.TooOld, r.Dropped.TooNew, p.reset)
 	}
 	if g := r.Dropped.TimeGuessed; g > 0 {
 		note := "they took the time of the line before"

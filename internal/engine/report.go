@@ -27,8 +27,18 @@ type Report struct {
 	PatternTotal int              `json:"pattern_total"` // patterns mined so far
 	NewPatterns  int              `json:"new_patterns"`  // of them, new within the last hour
 	Forecast     Forecast         `json:"forecast"`
+	Lookahead    *Lookahead       `json:"lookahead,omitempty"` // the preventive chain's 7-day view
 	Chain        advisor.Chain    `json:"chain"`
 	Actions      []advisor.Action `json:"actions"`
+}
+
+// Lookahead is the 7-day outlook the preventive chain (rising and above 50)
+// works from.
+type Lookahead struct {
+	Hours     int       `json:"hours"`
+	PHigh     float64   `json:"p_high"`
+	PeakScore float64   `json:"peak_score"`
+	PeakTime  time.Time `json:"peak_time"`
 }
 
 // Span is the time range of the events seen.
@@ -145,6 +155,16 @@ func (e *Engine) Report(at time.Time, horizonHours int) Report {
 			Errors: p.Errors, Warns: p.Warns, FirstSeen: p.FirstSeen, LastSeen: p.LastSeen,
 			New: p.New, Samples: p.Samples, Fields: p.Fields,
 		})
+	}
+	// The preventive chain (rising, above 50, not yet high) looks seven days
+	// ahead: give it that forecast's outlook.
+	if a.Score > 50 && a.Score < cfg.Risk.High && r.Risk.Trend > 0 && horizonHours < 168 {
+		week := r.Forecast
+		if len(week.Points) < 168 {
+			week = e.forecast(at, 168, a)
+		}
+		r.Lookahead = &Lookahead{Hours: 168, PHigh: week.PHigh, PeakScore: week.PeakScore, PeakTime: week.PeakTime}
+		in.PHigh, in.PeakScore, in.HorizonHours = week.PHigh, week.PeakScore, 168
 	}
 	res := advisor.Advise(in, cfg.Clock)
 	r.Chain, r.Actions = res.Chain, res.Actions

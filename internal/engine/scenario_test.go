@@ -80,6 +80,9 @@ func TestScenarios(t *testing.T) {
 			if sc.keys != nil && !slices.ContainsFunc(got.Actions, func(k string) bool { return slices.Contains(sc.keys, k) }) {
 				t.Errorf("top three actions = %v, want one of %v among them\n%s", got.Actions, sc.keys, explain())
 			}
+			if (got.Chain == "preventive") != (r.Lookahead != nil) || (r.Lookahead != nil && r.Lookahead.Hours != 168) {
+				t.Errorf("chain %s with lookahead %+v; want a 168 h lookahead exactly for the preventive chain", got.Chain, r.Lookahead)
+			}
 			if len(r.Actions) < 3 {
 				t.Errorf("%d actions, want at least 3", len(r.Actions))
 			}
