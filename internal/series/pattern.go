@@ -15,6 +15,7 @@ const (
 	maxSamples   = 3
 	maxSampleLen = 512
 	maxFields    = 8
+	sampleEvery  = 5 // minutes between refreshes of a pattern's latest samples
 )
 
 // sampleFields are the event fields a pattern remembers from its latest
@@ -47,7 +48,8 @@ type Pattern struct {
 	hours      [patHours]slot
 	lastMin    int64 // latest minute index written
 	lastHour   int64
-	sampleMin  int64 // minute of the latest sample, to refresh samples at most once a minute
+	sampleMin  int64 // minute of the latest sample, to refresh samples every few minutes
+	sampleErr  bool  // the latest sample was at error level
 	firstSec   int64
 	lastSec    int64
 	sampleNext int // next sample slot to overwrite (1 or 2)
@@ -90,8 +92,18 @@ func (p *Pattern) add(ev *cloudsage.Event, sec int64) {
 		}
 		p.Formats[ev.Format]++
 	}
-	if mi != p.sampleMin || len(p.Samples) < maxSamples {
-		p.sample(ev, mi)
+	// Samples refresh every few minutes; error lines are preferred (they
+	// make better evidence, and their fields name the failing route or
+	// status), so a non-error line replaces an error sample only after
+	// half an hour.
+	age := mi - p.sampleMin
+	switch {
+	case len(p.Samples) < maxSamples, age < 0:
+		p.sample(ev, mi, isErr)
+	case isErr && (!p.sampleErr || age >= sampleEvery):
+		p.sample(ev, mi, isErr)
+	case !isErr && age >= sampleEvery && (!p.sampleErr || age >= 30):
+		p.sample(ev, mi, isErr)
 	}
 }
 
@@ -115,26 +127,29 @@ func bump(r []slot, latest *int64, idx int64, isErr bool) {
 	}
 }
 
-func (p *Pattern) sample(ev *cloudsage.Event, mi int64) {
-	p.sampleMin = mi
+func (p *Pattern) sample(ev *cloudsage.Event, mi int64, isErr bool) {
+	p.sampleMin, p.sampleErr = mi, isErr
 	raw := ev.Raw
 	if raw == "" {
 		raw = ev.Message
 	}
-	raw = truncate(raw, maxSampleLen)
+	if len(raw) > maxSampleLen {
+		// a copy, so the sample does not pin a long line's memory
+		raw = strings.Clone(truncate(raw, maxSampleLen))
+	}
 	if len(p.Samples) < maxSamples {
 		for _, s := range p.Samples {
 			if s == raw {
 				return
 			}
 		}
-		p.Samples = append(p.Samples, strings.Clone(raw))
+		p.Samples = append(p.Samples, raw)
 	} else {
 		// keep the first sample; rotate the other two through the latest
 		if p.Samples[1] == raw || p.Samples[2] == raw {
 			return
 		}
-		p.Samples[p.sampleNext] = strings.Clone(raw)
+		p.Samples[p.sampleNext] = raw
 		p.sampleNext = 3 - p.sampleNext
 	}
 	var fields map[string]string

@@ -1,6 +1,8 @@
 package series
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -71,7 +73,7 @@ func TestPatternSamples(t *testing.T) {
 	s := New(DefaultConfig())
 	raws := []string{"first", "second", "third", "fourth", "fifth"}
 	for i, r := range raws {
-		e := ev(t0.Add(time.Duration(i)*time.Minute), cloudsage.LevelInfo)
+		e := ev(t0.Add(time.Duration(i*sampleEvery)*time.Minute), cloudsage.LevelInfo)
 		e.Pattern, e.Raw = "p", r
 		s.Add(&e)
 	}
@@ -88,5 +90,27 @@ func TestPatternSamples(t *testing.T) {
 	s.Add(&e)
 	if n := len(s.Pattern("q").Samples[0]); n != maxSampleLen {
 		t.Errorf("sample length = %d, want %d", n, maxSampleLen)
+	}
+}
+
+func TestPatternPrefersErrorSamples(t *testing.T) {
+	s := New(DefaultConfig())
+	add := func(m int, lv cloudsage.Level, raw, status string) {
+		e := ev(t0.Add(time.Duration(m)*time.Minute), lv)
+		e.Pattern, e.Raw, e.Fields = "p", raw, map[string]string{"status": status, "route": "/pay"}
+		s.Add(&e)
+	}
+	for m := 0; m < 3; m++ {
+		add(m, cloudsage.LevelInfo, fmt.Sprintf("ok %d", m), "200")
+	}
+	add(3, cloudsage.LevelError, "failed", "502")   // an error replaces a sample at once
+	add(10, cloudsage.LevelInfo, "ok later", "200") // but a success does not replace it soon
+	p := s.Pattern("p")
+	if !slices.Contains(p.Samples, "failed") || p.Fields["status"] != "502" {
+		t.Errorf("samples %q, fields %v; want the error line and its status", p.Samples, p.Fields)
+	}
+	add(45, cloudsage.LevelInfo, "ok much later", "200")
+	if p.Fields["status"] != "200" {
+		t.Errorf("after half an hour fields = %v, want the latest line's", p.Fields)
 	}
 }

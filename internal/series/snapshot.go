@@ -14,7 +14,7 @@ import (
 // Snapshot format: a magic and version, then varints. Only non-empty
 // buckets and histogram bins are written, so a quiet project's snapshot is
 // small and a busy one's is bounded by the ring sizes.
-const snapMagic = "CSSERIES1"
+const snapMagic = "CSSERIES2"
 
 type writer struct{ b []byte }
 
@@ -243,6 +243,11 @@ func (w *writer) pattern(p *Pattern) {
 	w.i(p.lastHour)
 	w.i(p.sampleMin)
 	w.u(uint64(p.sampleNext))
+	if p.sampleErr {
+		w.u(1)
+	} else {
+		w.u(0)
+	}
 	w.u(uint64(len(p.Samples)))
 	for _, v := range p.Samples {
 		w.s(v)
@@ -303,6 +308,7 @@ func (r *reader) pattern() *Pattern {
 	p.firstSec, p.lastSec = r.i(), r.i()
 	p.lastMin, p.lastHour, p.sampleMin = r.i(), r.i(), r.i()
 	p.sampleNext = int(r.u())
+	p.sampleErr = r.u() == 1
 	if p.sampleNext != 1 && p.sampleNext != 2 {
 		p.sampleNext = 1
 	}
