@@ -6,7 +6,8 @@ import "math"
 // least once within the forecast's horizon.
 //
 // Each step is normal with the point's mean and sd (SD, or the sd implied by
-// Low..High at the forecast's Level when SD is 0), of which NoiseSD (or, when
+// Low..High at the forecast's Level when SD is 0 — by High-Mean when the
+// upper half of the band is the wider), of which NoiseSD (or, when
 // it is 0, the smallest step sd) is independent between steps and the rest
 // persists. Errors of an exponential
 // smoothing forecast are strongly correlated across steps: the h-step error is
@@ -33,7 +34,10 @@ func ProbAbove(f Forecast, threshold float64) float64 {
 		mean[i] = p.Mean
 		sd[i] = p.SD
 		if sd[i] <= 0 || !finite(sd[i]) {
-			sd[i] = math.Max(0, (p.High-p.Low)/(2*z))
+			// From the band; for a skewed band (a risk score built from factor
+			// bounds) the upper half when it is the wider, as that is the side
+			// that crosses.
+			sd[i] = math.Max(0, math.Max(p.High-p.Low, 2*(p.High-p.Mean))/(2*z))
 		}
 		pm := marginalAbove(mean[i], sd[i], threshold)
 		maxMarginal = math.Max(maxMarginal, pm)

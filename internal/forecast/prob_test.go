@@ -31,6 +31,9 @@ func TestProbAboveBasics(t *testing.T) {
 		{"NaN threshold", flat, math.NaN(), 0, 0},
 		{"zero sd, mean above", pointsWith(func(int) float64 { return 80 }, func(int) float64 { return 0 }, 3), 70, 1, 1},
 		{"zero sd, mean below", pointsWith(func(int) float64 { return 60 }, func(int) float64 { return 0 }, 3), 70, 0, 0},
+		// A skewed band (sd 0): the wide upper half decides. High-Mean = 20 at
+		// level 0.8 is an sd of 15.6; P(X > 70) with mean 50 is about 0.1.
+		{"skewed band", Forecast{Level: 0.8, Points: []Point{{Step: 1, Mean: 50, Low: 48, High: 70}}}, 70, 0.09, 0.11},
 		// A single step with P = 0.5 at the mean.
 		{"one step at the mean", pointsWith(func(int) float64 { return 70 }, func(int) float64 { return 5 }, 1), 70, 0.47, 0.53},
 	}
