@@ -70,8 +70,8 @@ func Decode(r io.Reader, contentType, contentEncoding string, lim Limits) (Body,
 		return body, err
 	}
 	body.Bytes = int64(len(data))
-	mt, params, err := mime.ParseMediaType(contentType)
-	if err != nil {
+	mt, params, perr := mime.ParseMediaType(contentType)
+	if perr != nil {
 		mt = "text/plain"
 	}
 	switch mt {
@@ -131,15 +131,16 @@ func splitLines(b *Body, s string, lim Limits) {
 }
 
 func addLine(b *Body, line string, n int, lim Limits) {
-	if strings.TrimSpace(line) == "" {
-		return
-	}
 	if len(line) > lim.MaxLineBytes {
 		b.reject("line %d: %d bytes, longer than the limit of %d", n, len(line), lim.MaxLineBytes)
 		return
 	}
+	line = Clean(line)
+	if strings.TrimSpace(line) == "" {
+		return
+	}
 	b.Received++
-	b.Lines = append(b.Lines, Clean(line))
+	b.Lines = append(b.Lines, line)
 }
 
 // Clean returns line as valid UTF-8 without NUL bytes, unchanged when it

@@ -1,0 +1,169 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/store"
+	"github.com/cloudsage/cloudsage/internal/store/sqlite"
+)
+
+func openStore(t *testing.T) (store.Store, store.Project) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "cloudsage.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	u, err := db.CreateUser(ctx, store.User{Email: "a@example.com", PasswordHash: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := db.CreateProject(ctx, u.ID, store.Project{Name: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, p
+}
+
+func lines(n int, word string, end time.Time) []string {
+	out := make([]string, n)
+	for i := range out {
+		ts := end.Add(-time.Duration(n-i) * time.Second).UTC().Format(time.RFC3339Nano)
+		if i%5 == 0 {
+			out[i] = fmt.Sprintf("ts=%s level=error msg=\"%s db timeout\" attempt=%d", ts, word, i)
+		} else {
+			out[i] = fmt.Sprintf("ts=%s level=info msg=\"%s request served\" took=%dms", ts, word, i%100)
+		}
+	}
+	return out
+}
+
+// flaky wraps the real engine and fails Analyze when fail is set.
+type flaky struct {
+	Analyzer
+	fail *bool
+}
+
+func (f flaky) Analyze(at time.Time, h int) (Analysis, error) {
+	if *f.fail {
+		return Analysis{}, errors.New("injected failure")
+	}
+	return f.Analyzer.Analyze(at, h)
+}
+
+func TestServiceIngest(t *testing.T) {
+	ctx := context.Background()
+	db, p := openStore(t)
+	fail := false
+	newA := func(s store.Settings) (Analyzer, error) {
+		a, err := NewEngine(s)
+		return flaky{a, &fail}, err
+	}
+	now := time.Now().UTC()
+	svc := NewService(db, newA, func() time.Time { return now }, nil)
+	res, err := svc.Ingest(ctx, p, Body{Lines: lines(100, "alpha", now), Received: 100, Source: "text"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Events != 100 || res.Batch.Accepted != 100 || res.Batch.NewPatterns != 2 || res.Batch.Formats["logfmt"] != 100 || res.Batch.Label == "" {
+		t.Errorf("first batch = %+v", res)
+	}
+	fail = true
+	if _, err := svc.Ingest(ctx, p, Body{Lines: lines(50, "beta", now), Received: 50}); err == nil {
+		t.Fatal("ingest with a failing engine succeeded")
+	}
+	fail = false
+	if n, _ := db.CountEvents(ctx, p.ID); n != 100 {
+		t.Errorf("after a failed batch the store holds %d events, want 100", n)
+	}
+	res, err = svc.Ingest(ctx, p, Body{Lines: lines(10, "alpha", now), Received: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Batch.NewPatterns != 0 {
+		t.Errorf("known patterns counted new after reload: %d", res.Batch.NewPatterns)
+	}
+	// The reloaded engine saw exactly the committed events: 110, not 160.
+	rep, err := db.LatestReport(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct{ Events int64 }
+	if err := jsonUnmarshal(rep.Body, &r); err != nil || r.Events != 110 {
+		t.Errorf("report events = %d (%v), want 110", r.Events, err)
+	}
+	// A second service (another replica, or a restart) resumes from the snapshot.
+	svc2 := NewService(db, NewEngine, func() time.Time { return now }, nil)
+	body, _, err := svc2.Report(ctx, p, 72)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r72 struct {
+		Events   int64
+		Forecast struct {
+			HorizonHours int `json:"horizon_hours"`
+		}
+	}
+	if err := jsonUnmarshal(body, &r72); err != nil || r72.Events != 110 || r72.Forecast.HorizonHours != 72 {
+		t.Errorf("72 h report from a fresh service: %+v %v", r72, err)
+	}
+	res, err = svc2.Ingest(ctx, p, Body{Lines: lines(5, "gamma", now), Received: 5})
+	if err != nil || res.Batch.NewPatterns != 2 {
+		t.Errorf("ingest on the second service: %+v %v", res.Batch, err)
+	}
+	// The first service notices the other's ingest and reloads.
+	if _, err := svc.Ingest(ctx, p, Body{Lines: lines(5, "gamma", now), Received: 5}); err != nil {
+		t.Fatal(err)
+	}
+	rep, _ = db.LatestReport(ctx, p.ID)
+	jsonUnmarshal(rep.Body, &r)
+	if r.Events != 120 {
+		t.Errorf("after ingests on two services the report counts %d events, want 120", r.Events)
+	}
+}
+
+func TestEvalTime(t *testing.T) {
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name      string
+		last, want time.Time
+	}{
+		{"no events", time.Time{}, now},
+		{"live", now.Add(-time.Minute), now},
+		{"backfill", now.Add(-48 * time.Hour), now.Add(-48 * time.Hour)},
+		{"future", now.Add(time.Hour), now.Add(time.Hour)},
+	}
+	for _, c := range cases {
+		if got := evalTime(now, c.last); !got.Equal(c.want) {
+			t.Errorf("%s: evalTime = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestBatchPatterns(t *testing.T) {
+	t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	evs := []cloudsage.Event{
+		{Time: t0.Add(time.Second), Pattern: "a", Message: "a 1"},
+		{Time: t0, Pattern: "a", Message: "a 2"},
+		{Time: t0, Pattern: "b", Message: "b 1"},
+		{Time: t0, Message: "no pattern"},
+	}
+	known := map[cloudsage.PatternID]bool{"b": true, "z": true}
+	ps, fresh := batchPatterns(evs, map[cloudsage.PatternID]string{"a": "a <*>", "z": "z <*>"}, known)
+	if len(ps) != 3 || ps[0].Count != 2 || ps[0].Template != "a <*>" || !ps[0].FirstSeen.Equal(t0) || !ps[0].LastSeen.Equal(t0.Add(time.Second)) {
+		t.Errorf("patterns = %+v", ps)
+	}
+	if ps[1].Template != "b 1" || ps[2].ID != "z" || ps[2].Count != 0 {
+		t.Errorf("patterns b, z = %+v %+v", ps[1], ps[2])
+	}
+	if len(fresh) != 1 || fresh[0] != "a" || !known["a"] {
+		t.Errorf("fresh = %v", fresh)
+	}
+}
