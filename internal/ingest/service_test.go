@@ -132,7 +132,7 @@ func TestServiceIngest(t *testing.T) {
 func TestEvalTime(t *testing.T) {
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	cases := []struct {
-		name      string
+		name       string
 		last, want time.Time
 	}{
 		{"no events", time.Time{}, now},
