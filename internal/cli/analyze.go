@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sort"
 	"strings"
@@ -471,8 +472,11 @@ func commas(n int64) string {
 }
 
 func num(v float64) string {
-	if v == float64(int64(v)) && v < 1e15 && v > -1e15 {
+	switch {
+	case v == float64(int64(v)) && v < 1e15 && v > -1e15:
 		return commas(int64(v))
+	case v >= 100 || v <= -100:
+		return commas(int64(math.Round(v)))
 	}
 	return fmt.Sprintf("%.3g", v)
 }
