@@ -43,17 +43,19 @@ func backtest(f *ets, s series, opt Options) btResult {
 	hb := len(vf)
 
 	var acc accum
-	st := state{season: make([]float64, f.m)}
-	for o := train; o < n; o++ {
-		filter(f.kind, p, init, s.y[:o], f.m, f.clip, &st, nil)
+	// One pass of the filter; at each origin o in the hold-out, forecast from
+	// the state after o observations.
+	forecastFrom := func(o int, st *state) {
 		for h := 1; h <= hb && o-1+h < n; h++ {
 			a := s.y[o-1+h]
 			if math.IsNaN(a) {
 				continue
 			}
-			acc.add(a, predict(f.kind, p, &st, o, f.m, h), sigma*math.Sqrt(vf[h-1]))
+			acc.add(a, predict(f.kind, p, st, o, f.m, h), sigma*math.Sqrt(vf[h-1]))
 		}
 	}
+	out := state{season: make([]float64, f.m)}
+	runTap(f.kind, p, init, s.y, f.m, f.clip, nil, &out, nil, &tap{from: train, fn: forecastFrom})
 	r := acc.result(s)
 	r.inSample = inSample
 	return r

@@ -242,6 +242,18 @@ func newKstep(ks []int) *kstep {
 // repeating yesterday); scoring k steps ahead as well rules that out, and the
 // Huber loss keeps a spike's influence bounded.
 func run(k kind, p params, s0 state, y []float64, m int, clip float64, ks *kstep, out *state, resid []float64) (sse, loss1, lossK float64) {
+	return runTap(k, p, s0, y, m, clip, ks, out, resid, nil)
+}
+
+// tap asks runTap to show the state after t observations, for every t from
+// from on, to fn (which must not keep st).
+type tap struct {
+	from int
+	fn   func(t int, st *state)
+}
+
+// runTap is run with an optional tap.
+func runTap(k kind, p params, s0 state, y []float64, m int, clip float64, ks *kstep, out *state, resid []float64, tp *tap) (sse, loss1, lossK float64) {
 	level, trend := s0.level, s0.trend
 	alpha, beta, gamma, phi := p.alpha, p.beta, p.gamma, p.phi
 	if !k.trend() {
@@ -273,7 +285,15 @@ func run(k kind, p params, s0 state, y []float64, m int, clip float64, ks *kstep
 	run := 0       // signed count of consecutive errors beyond clip
 	shiftAt, shift := -1, 0.0
 	idx := 0
+	var view *state
+	if tp != nil {
+		view = new(state)
+	}
 	for t, v := range y {
+		if tp != nil && t >= tp.from {
+			view.level, view.trend, view.season = level, trend, season
+			tp.fn(t, view)
+		}
 		if season != nil {
 			sp = season[idx]
 		}

@@ -237,3 +237,29 @@ func BenchmarkFilter(b *testing.B) {
 		filter(kindHoltWinters, p, s0, y, 24, 12, &out, nil)
 	}
 }
+
+// TestTapMatchesPrefixes checks that the state runTap shows after t
+// observations is the state filter reaches on the first t observations.
+func TestTapMatchesPrefixes(t *testing.T) {
+	y := synth(9, 100, 20, 0.1, 5, 12, 1)
+	y[40], y[41], y[42] = 90, 95, 92 // a shift
+	y[70] = math.NaN()
+	p := params{alpha: 0.3, beta: 0.05, gamma: 0.2, phi: 0.9}
+	s0 := initState(kindHoltWinters, y, 12)
+	out := state{season: make([]float64, 12)}
+	checked := 0
+	runTap(kindHoltWinters, p, s0, y, 12, 3, nil, &out, nil, &tap{from: 30, fn: func(n int, st *state) {
+		ref := state{season: make([]float64, 12)}
+		filter(kindHoltWinters, p, s0, y[:n], 12, 3, &ref, nil)
+		for h := 1; h <= 15; h++ {
+			a, b := predict(kindHoltWinters, p, st, n, 12, h), predict(kindHoltWinters, p, &ref, n, 12, h)
+			if math.Abs(a-b) > 1e-9 {
+				t.Fatalf("after %d points, %d-step forecast from the tap %v, from the prefix %v", n, h, a, b)
+			}
+		}
+		checked++
+	}})
+	if checked != 70 {
+		t.Errorf("tap called %d times, want 70", checked)
+	}
+}
