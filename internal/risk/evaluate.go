@@ -28,11 +28,19 @@ func FromAgg(a *series.Agg, minutes float64) Metrics {
 	}
 }
 
-// Recent returns the metrics of the window that ends at at (inclusive).
+// Recent returns the metrics of the window that ends at at (inclusive). The
+// series counts whole minutes, and the minute that holds at is only partly
+// over: the rate is taken over the time actually covered, from the start of
+// the first whole minute to at.
 func Recent(s *series.Series, at time.Time, window time.Duration) Metrics {
 	to := at.Add(time.Second).Truncate(time.Second)
-	a := s.Window(to.Add(-window), to)
-	return FromAgg(&a, window.Minutes())
+	from := to.Add(-window)
+	a := s.Window(from, to)
+	start := from.Truncate(time.Minute)
+	if start.Before(from) {
+		start = start.Add(time.Minute)
+	}
+	return FromAgg(&a, to.Sub(start).Minutes())
 }
 
 // LearnBaseline returns what the window ending at at is compared with:

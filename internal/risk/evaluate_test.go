@@ -1,6 +1,7 @@
 package risk
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -102,14 +103,19 @@ func TestEvaluate(t *testing.T) {
 func TestRecentWindowBounds(t *testing.T) {
 	s := series.New(series.DefaultConfig())
 	// one event a minute on the minute; the window ending at an event on a
-	// minute boundary includes it and covers exactly 15 minutes
+	// minute boundary includes it: 15 minutes of buckets, of which the last
+	// has only just begun (rates are over the time covered)
 	for m := 0; m < 60; m++ {
 		e := cloudsage.Event{Time: end.Add(time.Duration(m-59) * time.Minute)}
 		s.Add(&e)
 	}
 	m := Recent(s, end, 15*time.Minute)
-	if m.Events != 15 || m.Minutes != 15 {
-		t.Errorf("Recent = %v events over %v min, want 15 over 15", m.Events, m.Minutes)
+	if want := 14 + 1.0/60; m.Events != 15 || math.Abs(m.Minutes-want) > 1e-9 {
+		t.Errorf("Recent = %v events over %v min, want 15 over %v", m.Events, m.Minutes, want)
+	}
+	// half a minute later nothing new has arrived, and the rate drops
+	if m2 := Recent(s, end.Add(30*time.Second), 15*time.Minute); m2.Events != 15 || m2.PerMinute() >= m.PerMinute() {
+		t.Errorf("30 s later: %v events at %v/min, want 15 at a lower rate than %v", m2.Events, m2.PerMinute(), m.PerMinute())
 	}
 }
 
