@@ -1,0 +1,208 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cloudsage/cloudsage/internal/auth"
+	"github.com/cloudsage/cloudsage/internal/config"
+	"github.com/cloudsage/cloudsage/internal/ingest"
+	"github.com/cloudsage/cloudsage/internal/store"
+	"github.com/cloudsage/cloudsage/internal/store/postgres"
+	"github.com/cloudsage/cloudsage/internal/store/sqlite"
+	"github.com/cloudsage/cloudsage/internal/web"
+)
+
+// HTTPBatch is how many lines one ingest request of the http stages carries.
+var HTTPBatch = 10000
+
+func init() {
+	Register(Stage{Name: "http-sqlite", About: "cloudsage serve on loopback, SQLite in a temp folder: POST /api/ingest batches of 10k lines, with GET /api/forecast/:id p50/p99 while ingesting (all cores)",
+		Run: httpStage(openBenchSQLite)})
+	Register(Stage{Name: "http-postgres", About: "the same into PostgreSQL ($CLOUDSAGE_BENCH_POSTGRES, default postgres://postgres@127.0.0.1:5432/test, a fresh schema); skipped when unreachable",
+		Run: httpStage(openBenchPostgres)})
+}
+
+func openBenchSQLite(ctx context.Context) (store.Store, func(), error) {
+	dir, err := os.MkdirTemp("", "cloudsage-bench-")
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "cloudsage.db"))
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return st, func() { st.Close(); os.RemoveAll(dir) }, nil
+}
+
+func openBenchPostgres(ctx context.Context) (store.Store, func(), error) {
+	url := os.Getenv("CLOUDSAGE_BENCH_POSTGRES")
+	if url == "" {
+		url = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	admin, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, nil, err
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "bench_" + hex.EncodeToString(b)
+	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+		admin.Close()
+		return nil, nil, errSkip{fmt.Sprintf("PostgreSQL unreachable (%v)", err)}
+	}
+	drop := func() { admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); admin.Close() }
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	st, err := postgres.Open(ctx, url+sep+"search_path="+schema)
+	if err != nil {
+		drop()
+		return nil, nil, err
+	}
+	return st, func() { st.Close(); drop() }, nil
+}
+
+type errSkip struct{ why string }
+
+func (e errSkip) Error() string { return e.why }
+
+// httpStage runs the real server in-process on a loopback port and drives
+// it over HTTP like a log shipper would.
+func httpStage(open func(context.Context) (store.Store, func(), error)) func(context.Context, *Corpus) (Result, error) {
+	return func(ctx context.Context, c *Corpus) (Result, error) {
+		prev := runtime.GOMAXPROCS(runtime.NumCPU()) // client and server share the machine
+		defer runtime.GOMAXPROCS(prev)
+		st, closeStore, err := open(ctx)
+		if err, ok := err.(errSkip); ok {
+			return Result{Note: "skipped: " + err.why}, nil
+		}
+		if err != nil {
+			return Result{}, err
+		}
+		defer closeStore()
+		cfg := config.Default()
+		cfg.RateLimit = 1 << 30
+		cfg.MaxBodyBytes = 256 << 20
+		svc := ingest.NewService(st, ingest.NewEngine, time.Now, nil)
+		srv, err := web.New(web.Options{Config: cfg, Store: st, Ingest: svc, Password: auth.Params{Time: 1, MemoryKiB: 64, Threads: 1}})
+		if err != nil {
+			return Result{}, err
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return Result{}, err
+		}
+		hs := &http.Server{Handler: srv}
+		go hs.Serve(ln)
+		defer hs.Close()
+		base := "http://" + ln.Addr().String()
+		jar, _ := cookiejar.New(nil)
+		cl := &http.Client{Jar: jar, Timeout: 5 * time.Minute}
+		post := func(path, ctype string, body []byte) ([]byte, error) {
+			res, err := cl.Post(base+path, ctype, bytes.NewReader(body))
+			if err != nil {
+				return nil, err
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			if res.StatusCode/100 != 2 {
+				return nil, fmt.Errorf("POST %s: %d %s", path, res.StatusCode, b)
+			}
+			return b, nil
+		}
+		if _, err := post("/api/auth/register", "application/json", []byte(`{"email":"bench@example.com","password":"a long bench password"}`)); err != nil {
+			return Result{}, err
+		}
+		b, err := post("/api/projects", "application/json", []byte(`{"name":"bench"}`))
+		if err != nil {
+			return Result{}, err
+		}
+		var p struct{ ID int64 }
+		json.Unmarshal(b, &p)
+		// Bodies are built before timing: a shipper has them ready.
+		var bodies [][]byte
+		for off := 0; off < len(c.Raw); off += HTTPBatch {
+			bodies = append(bodies, []byte(strings.Join(c.Raw[off:min(off+HTTPBatch, len(c.Raw))], "\n")))
+		}
+		// Forecast reads while ingesting.
+		stop := make(chan struct{})
+		var lat []time.Duration
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rc := &http.Client{Jar: jar, Timeout: time.Minute}
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(20 * time.Millisecond):
+				}
+				t0 := time.Now()
+				res, err := rc.Get(fmt.Sprintf("%s/api/forecast/%d", base, p.ID))
+				if err != nil {
+					continue
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode == 200 {
+					lat = append(lat, time.Since(t0))
+				}
+			}
+		}()
+		start := time.Now()
+		n := 0
+		var rep struct {
+			Accepted int
+			Risk     struct {
+				Score float64
+				Label string
+			}
+		}
+		for i, body := range bodies {
+			if ctx.Err() != nil {
+				break
+			}
+			out, err := post(fmt.Sprintf("/api/ingest/%d", p.ID), "text/plain", body)
+			if err != nil {
+				close(stop)
+				wg.Wait()
+				return Result{}, fmt.Errorf("batch %d: %w", i, err)
+			}
+			json.Unmarshal(out, &rep)
+			n += rep.Accepted
+		}
+		secs := time.Since(start).Seconds()
+		close(stop)
+		wg.Wait()
+		slices.Sort(lat)
+		q := func(p float64) float64 {
+			if len(lat) == 0 {
+				return 0
+			}
+			return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
+		}
+		return Result{Lines: n, Seconds: secs,
+			Note: fmt.Sprintf("%d requests of %d lines; GET /api/forecast p50 %.1f ms, p99 %.1f ms over %d reads; final score %.0f (%s); store %s",
+				len(bodies), HTTPBatch, q(0.5), q(0.99), len(lat), rep.Risk.Score, rep.Risk.Label, st.Dialect())}, nil
+	}
+}
