@@ -375,13 +375,11 @@ func runTap(k kind, p params, s0 state, y []float64, m int, clip float64, ks *ks
 
 // huber is the Huber loss of e with threshold c.
 func huber(e, c float64) float64 {
-	if e < 0 {
-		e = -e
+	a := math.Abs(e) // no branch on the sign: it is a coin toss
+	if a <= c {
+		return a * a
 	}
-	if e <= c {
-		return e * e
-	}
-	return c * (2*e - c)
+	return c * (2*a - c)
 }
 
 // mean returns the h-step-ahead point forecast (h >= 1) from the final state
