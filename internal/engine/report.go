@@ -87,7 +87,7 @@ type Pattern struct {
 	FirstSeen time.Time           `json:"first_seen"`
 	LastSeen  time.Time           `json:"last_seen"`
 	New       bool                `json:"new"`   // first seen within the last hour, with history before it
-	Trend     string              `json:"trend"` // new, surging, rising, steady, falling, quiet
+	Trend     string              `json:"trend"` // new, surging, rising, steady, falling, stopped, quiet
 	Surge     float64             `json:"surge"` // recent rate / rate in the 24 h before (capped at 100)
 	Samples   []string            `json:"samples"`
 	Fields    map[string]string   `json:"fields,omitempty"`
@@ -252,6 +252,8 @@ func (e *Engine) patternStats(at time.Time) []Pattern {
 			p.Trend = "new"
 		case p.Recent == 0 && p.Before == 0:
 			p.Trend = "quiet"
+		case p.Recent == 0 && expected >= 3:
+			p.Trend = "stopped"
 		case p.Surge >= 3 && p.Recent >= 5:
 			p.Trend = "surging"
 		case p.Surge >= 1.5 && p.Recent >= 3:

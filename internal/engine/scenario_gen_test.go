@@ -198,6 +198,7 @@ type scenario struct {
 	// incident minutes at the end; sev ramps from 0 to 1 over the first
 	// quarter of them
 	incident int
+	hours    int // of history in all (default 6)
 	// expectations: label and chain (any of), an action key among the top three (any of)
 	labels, chains, keys []string
 }
@@ -208,6 +209,9 @@ func (sc scenario) generate() []string {
 	h := fnvHash(sc.name)
 	g := &gen{r: rand.New(rand.NewPCG(h, 7)), stack: sc.stack, host: "web-1"}
 	total := historyHours * 60
+	if sc.hours > 0 {
+		total = sc.hours * 60
+	}
 	start := scenarioEnd.Add(-time.Duration(total) * time.Minute)
 	for i := 0; i < total; i++ {
 		t0 := start.Add(time.Duration(i) * time.Minute)
