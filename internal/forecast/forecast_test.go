@@ -188,6 +188,7 @@ func TestCoverage(t *testing.T) {
 				total += acc.N
 			}
 			cov := float64(in) / float64(total)
+			t.Logf("coverage of 80%% intervals %.3f over %d held-out points", cov, total)
 			if cov < 0.75 || cov > 0.85 {
 				t.Errorf("coverage of 80%% intervals = %.3f over %d points, want 0.75..0.85", cov, total)
 			}
