@@ -129,6 +129,9 @@ func feedFile(ctx context.Context, e *engine.Engine, name string, stdin io.Reade
 	}
 	n := 0
 	err := eachLine(br, func(line []byte) bool {
+		if n == 0 {
+			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")) // a UTF-8 byte-order mark
+		}
 		e.AddLine(string(line))
 		n++
 		return n&0xffff != 0 || ctx.Err() == nil

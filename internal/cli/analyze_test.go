@@ -99,6 +99,7 @@ func TestAnalyzeJSON(t *testing.T) {
 	}{
 		{"gzip", []string{"analyze", "--json", gz}, "", plain["events"].(float64)},
 		{"stdin", []string{"analyze", "--json", "-"}, string(raw), plain["events"].(float64)},
+		{"byte-order mark", []string{"analyze", "--json", "-"}, "\ufeff" + string(raw), plain["events"].(float64)},
 		{"flags after files, two files", []string{"analyze", log, gz, "--json", "--horizon", "72h"}, "", 2 * plain["events"].(float64)},
 	}
 	for _, tc := range tests {
