@@ -131,7 +131,7 @@ func NewProjectPage(p store.Project, rep *Report, statuses []store.ActionStatus,
 			pg.Hidden++
 			continue
 		}
-		pg.Actions = append(pg.Actions, actionView(p.ID, a, rep.Patterns))
+		pg.Actions = append(pg.Actions, actionView(p.ID, a, rep.Patterns, windowFrom))
 	}
 	for _, pt := range rep.Patterns[:min(len(rep.Patterns), 10)] {
 		pg.Patterns = append(pg.Patterns, PatternView{
@@ -164,13 +164,7 @@ func factorView(id cloudsage.ProjectID, f ReportFactor, top bool, from string) F
 	switch f.Name {
 	case risk.ErrorRate:
 		v.LogsURL = LogsURL(id, "level", "error", "from", from)
-	case risk.Latency:
-		v.LogsURL = LogsURL(id, "q", "latency", "from", from)
-	case risk.Memory:
-		v.LogsURL = LogsURL(id, "q", "memory", "from", from)
-	case risk.CPU:
-		v.LogsURL = LogsURL(id, "q", "cpu", "from", from)
-	default:
+	default: // volume, latency, memory and CPU come from every line of the window
 		v.LogsURL = LogsURL(id, "from", from)
 	}
 	return v
@@ -305,7 +299,7 @@ func HistoryChart(points []store.RiskPoint, from, to time.Time, high float64) Ch
 	return c
 }
 
-func actionView(id cloudsage.ProjectID, a ReportAction, pats []ReportPattern) ActionView {
+func actionView(id cloudsage.ProjectID, a ReportAction, pats []ReportPattern, from string) ActionView {
 	templates := map[cloudsage.PatternID]string{}
 	for _, p := range pats {
 		templates[p.ID] = p.Template
@@ -323,6 +317,9 @@ func actionView(id cloudsage.ProjectID, a ReportAction, pats []ReportPattern) Ac
 		v.Patterns = append(v.Patterns, PatternLink{ID: pid, Template: templates[pid], URL: LogsURL(id, "pattern", string(pid))})
 	}
 	v.LogsURL = LogsURL(id, "pattern", first)
+	if first == "" { // no pattern: the lines of the scored window
+		v.LogsURL = LogsURL(id, "from", from)
+	}
 	names := make([]string, 0, len(a.Evidence.Numbers))
 	for k := range a.Evidence.Numbers {
 		names = append(names, k)

@@ -137,7 +137,7 @@ func (b *Broker) Subscribers(project cloudsage.ProjectID) int {
 
 // Stream returns the server-sent-events handler of project's live updates.
 // The caller checks access first. Each event is sent under its type (data:
-// its note, HTML-escaped) and again as "note"; a comment every
+// its note, HTML-escaped) and, but for scores, again as "note"; a comment every
 // keepAlive keeps proxies from closing an idle stream.
 func Stream(h Hub, project cloudsage.ProjectID, keepAlive time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -184,7 +184,9 @@ func writeEvent(w http.ResponseWriter, e Event) error {
 	var b bytes.Buffer
 	note := strings.NewReplacer("\n", " ", "\r", " ").Replace(html.EscapeString(e.Note()))
 	fmt.Fprintf(&b, "event: %s\ndata: %s\n\n", e.Type, note)
-	fmt.Fprintf(&b, "event: %s\ndata: %s\n\n", EventNote, note)
+	if e.Type != EventScore { // a score comes with its batch, whose note says it all
+		fmt.Fprintf(&b, "event: %s\ndata: %s\n\n", EventNote, note)
+	}
 	_, err := w.Write(b.Bytes())
 	return err
 }

@@ -16,12 +16,12 @@
   }
 
   function forecastOpts(d, width) {
-    var line = css("--chart-line"), high = css("--high"), muted = css("--muted");
+    var line = css("--chart-line"), high = css("--high");
     return {
       width: width, height: 220,
       scales: { x: { time: true }, y: { range: [0, 100] } },
       axes: axes(),
-      legend: { show: true },
+      legend: { show: false },
       series: [
         {},
         { label: "Score", stroke: line, width: 2 },
@@ -32,8 +32,6 @@
       ],
       bands: [{ series: [4, 3], fill: css("--chart-band") }],
       cursor: { points: { size: 6 } },
-      hooks: {},
-      _muted: muted,
     };
   }
 
@@ -52,6 +50,7 @@
         width: width, height: 200,
         scales: { x: { time: true, range: [d.from, d.to] }, y: { range: [0, 100] } },
         axes: axes(),
+        legend: { show: false },
         series: [
           {},
           { label: "Score", stroke: css("--chart-line"), width: 2, fill: css("--chart-band") },
@@ -147,7 +146,19 @@
     }
   }
 
+  // The live-update status: the htmx sse extension reports the stream's state.
+  function bindLive() {
+    var el = document.getElementById("live-status");
+    if (!el) return;
+    var text = el.querySelector(".live-text");
+    var set = function (state, msg) { el.dataset.state = state; text.textContent = msg; };
+    set("connecting", "Connecting live updates…");
+    document.body.addEventListener("htmx:sseOpen", function () { set("open", "Live"); });
+    document.body.addEventListener("htmx:sseError", function () { set("offline", "Live updates paused: reconnecting…"); });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    bindLive();
     init(document);
     bindUpload();
     if (window.htmx) window.htmx.onLoad(init);
