@@ -106,20 +106,36 @@ func crossing(mean, inc []float64, transient, total, threshold float64) float64 
 			kernel = kernel[:0]
 			var ksum float64
 			for j := -w; j <= w; j++ {
-				lo, hi := (float64(j)-0.5)*dx/sd, (float64(j)+0.5)*dx/sd
-				k := 0.5 * (math.Erfc(lo/math.Sqrt2) - math.Erfc(hi/math.Sqrt2))
+				k := upperTail((float64(j)-0.5)*dx/sd) - upperTail((float64(j)+0.5)*dx/sd)
 				kernel = append(kernel, k)
 				ksum += k
 			}
-			clear(next)
+			for j := range kernel {
+				kernel[j] /= ksum
+			}
+			// Convolve only where the density lives.
+			lo, hi := gridPoints, -1
 			for g, d := range dens {
-				if d < 1e-15 {
+				if d > 1e-15 {
+					lo, hi = min(lo, g), max(hi, g)
+				}
+			}
+			clear(next)
+			for g := lo; g <= hi; g++ {
+				d := dens[g]
+				if d <= 1e-15 {
 					continue
 				}
-				for j, k := range kernel {
-					if t := g + j - w; t >= 0 && t < gridPoints {
-						next[t] += d * k / ksum
-					}
+				t0, j0, j1 := g-w, 0, len(kernel)
+				if t0 < 0 {
+					j0 = -t0
+				}
+				if t0+j1 > gridPoints {
+					j1 = gridPoints - t0
+				}
+				dst := next[t0+j0 : t0+j1]
+				for j, k := range kernel[j0:j1] {
+					dst[j] += d * k
 				}
 			}
 			dens, next = next, dens
