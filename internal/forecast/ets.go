@@ -71,7 +71,6 @@ type ets struct {
 	sse    float64
 	aicc   float64
 	sigma  float64 // residual sd (robust, from clipped one-step errors)
-	resid  []float64
 	clip   float64 // outlier threshold on one-step errors
 	nSmoot int     // number of smoothing parameters
 	steps  []int   // steps ahead scored by the fit besides one
@@ -487,9 +486,8 @@ func fitETS(k kind, y, yi []float64, m int, clip float64, steps []int, start *pa
 
 	f := &ets{kind: k, m: m, p: k.decode(x), init: s0, n: n, nObs: nObs, clip: clip, nSmoot: k.nParams(), steps: steps}
 	f.last.season = make([]float64, m)
-	f.resid = make([]float64, n)
 	var loss1 float64
-	f.sse, loss1, _ = run(k, f.p, s0, y, m, clip, nil, &f.last, f.resid)
+	f.sse, loss1, _ = run(k, f.p, s0, y, m, clip, nil, &f.last, nil)
 	fn := float64(nObs)
 	fk := float64(nPar)
 	// AICc with the robust one-step loss in place of the SSE.

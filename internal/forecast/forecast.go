@@ -557,7 +557,11 @@ func describeBacktest(bt btResult, conf float64) string {
 	if bt.n == 0 {
 		return fmt.Sprintf("too short to back-test; confidence %.2f", conf)
 	}
-	return fmt.Sprintf("back-test error %.0f%% (MAE %.3g over %d checks); confidence %.2f", 100*bt.rel, bt.mae, bt.n, conf)
+	how := ""
+	if bt.inSample {
+		how = ", with parameters fitted on all of it"
+	}
+	return fmt.Sprintf("back-test error %.0f%% (MAE %.3g over %d checks%s); confidence %.2f", 100*bt.rel, bt.mae, bt.n, how, conf)
 }
 
 func explain(s series, opt Options, f Forecast, best *ets, how string, bt btResult, notes []string) string {
