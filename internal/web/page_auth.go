@@ -14,7 +14,7 @@ import (
 )
 
 // GET /: the projects for a logged-in user; else the log-in page, or the
-// first-run sign-up page while the server has no project at all.
+// first-run sign-up page while there is no account yet.
 func (s *Server) pageHome(w http.ResponseWriter, r *http.Request) error {
 	if _, _, err := s.pageUser(r); err == nil {
 		http.Redirect(w, r, "/projects", http.StatusSeeOther)
@@ -28,11 +28,15 @@ func (s *Server) pageHome(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// firstRun reports whether the server looks unused: no project exists yet.
-// (The store has no user count; a server without projects gets the welcome.)
+// firstRun reports whether no account exists yet. The store has no user
+// count and accounts are never deleted, so the first account's id (1, in
+// both SQLite and PostgreSQL) is missing exactly while there is none.
 func (s *Server) firstRun(r *http.Request) (bool, error) {
-	ps, err := s.store.AllProjects(r.Context())
-	return len(ps) == 0, err
+	_, err := s.store.UserByID(r.Context(), 1)
+	if store.IsNotFound(err) {
+		return true, nil
+	}
+	return false, err
 }
 
 func (s *Server) authPage(w http.ResponseWriter, r *http.Request, code int, name string, pg ui.AuthPage) error {

@@ -278,6 +278,9 @@ func HistoryChart(points []store.RiskPoint, from, to time.Time, high float64) Ch
 	d := data{Threshold: high, From: from.Unix(), To: to.Unix(), X: []int64{}, Score: []float64{}}
 	pts := slices.Clone(points)
 	slices.SortFunc(pts, func(a, b store.RiskPoint) int { return a.At.Compare(b.At) })
+	if len(pts) > maxHistoryPoints {
+		pts = hourlyMax(pts)
+	}
 	c := Chart{Kind: "history"}
 	lastDay := ""
 	for _, p := range pts {
@@ -297,6 +300,26 @@ func HistoryChart(points []store.RiskPoint, from, to time.Time, high float64) Ch
 	b, _ := json.Marshal(d)
 	c.JSON = string(b)
 	return c
+}
+
+// maxHistoryPoints is how many risk points the history chart draws as
+// they are; more are reduced to the highest score of each hour.
+const maxHistoryPoints = 720
+
+// hourlyMax keeps the highest score of each hour of sorted points.
+func hourlyMax(pts []store.RiskPoint) []store.RiskPoint {
+	var out []store.RiskPoint
+	for _, p := range pts {
+		h := p.At.Truncate(time.Hour)
+		if n := len(out); n > 0 && out[n-1].At.Equal(h) {
+			if p.Score > out[n-1].Score {
+				out[n-1].Score, out[n-1].Label = p.Score, p.Label
+			}
+			continue
+		}
+		out = append(out, store.RiskPoint{At: h, Score: p.Score, Label: p.Label})
+	}
+	return out
 }
 
 func actionView(id cloudsage.ProjectID, a ReportAction, pats []ReportPattern, from string) ActionView {
@@ -407,11 +430,13 @@ func NewSparkline(points []store.RiskPoint, from, to time.Time) Sparkline {
 	if n == 0 {
 		return Sparkline{Empty: true, Desc: "no risk history in the last 7 days"}
 	}
-	if n == 1 { // one point: a flat line across the box
+	if n == 1 { // one point: a flat line across the box, no area
 		y := strings.Split(b.String(), ",")[1]
 		b.Reset()
 		fmt.Fprintf(&b, "0,%s %g,%s", y, w, y)
-		firstX, lastX = 0, w
+		s.Points = b.String()
+		s.Desc = fmt.Sprintf("risk over 7 days: one score, %.0f", s.Min)
+		return s
 	}
 	s.Points = b.String()
 	s.Area = fmt.Sprintf("%g,%g %s %g,%g", firstX, h, s.Points, lastX, h)
@@ -459,14 +484,14 @@ func NewActivity(projects []store.Project, batches map[cloudsage.ProjectID][]sto
 				switch {
 				case b.Label != prev.Label:
 					out = append(out, Activity{At: b.CreatedAt, Project: ref, Kind: "score", Label: b.Label, URL: ProjectURL(p.ID),
-						Text: fmt.Sprintf("risk %s: %s → %s (score %.0f)", dir(d), prev.Label, b.Label, b.Score)})
+						Text: fmt.Sprintf("risk %s from %s to %s (score %.0f)", dir(d), prev.Label, b.Label, b.Score)})
 				case math.Abs(d) >= 5:
 					out = append(out, Activity{At: b.CreatedAt, Project: ref, Kind: "score", Label: b.Label, URL: ProjectURL(p.ID),
 						Text: fmt.Sprintf("risk score %s from %.0f to %.0f", dir(d)+"d", prev.Score, b.Score)})
 				}
 			} else if b.Label != "" {
 				out = append(out, Activity{At: b.CreatedAt, Project: ref, Kind: "score", Label: b.Label, URL: ProjectURL(p.ID),
-					Text: fmt.Sprintf("first risk score: %.0f (%s)", b.Score, b.Label)})
+					Text: fmt.Sprintf("first risk score: %.0f", b.Score)})
 			}
 		}
 	}
