@@ -38,8 +38,7 @@ func EventArgs(args []any, p cloudsage.ProjectID, b store.BatchID, ev *cloudsage
 		raw = ev.Raw
 	}
 	if len(ev.Fields) > 0 {
-		f, _ := json.Marshal(ev.Fields)
-		fields = string(f)
+		fields = string(appendFields(make([]byte, 0, 256), ev.Fields))
 	}
 	if ev.Signals != (cloudsage.Signals{}) {
 		s, _ := json.Marshal(signals(ev.Signals))
@@ -52,12 +51,71 @@ func EventArgs(args []any, p cloudsage.ProjectID, b store.BatchID, ev *cloudsage
 	return append(args, p, b, ns(ev.Time), int(ev.Level), ev.Service, ev.Host, string(ev.Pattern), ev.Format, ev.Message, raw, fields, sig, tg)
 }
 
-// SearchText is the text the full-text index holds for ev.
+// SearchText is the text the full-text index holds for ev: its message and
+// its fields' names and values (not the raw line, whose timestamps and
+// counters would flood the index with unique words).
 func SearchText(ev *cloudsage.Event) string {
-	if ev.Raw != "" {
-		return ev.Raw
+	msg := ev.Message
+	if msg == "" {
+		msg = ev.Raw
 	}
-	return ev.Message
+	if len(ev.Fields) == 0 {
+		return msg
+	}
+	var sb strings.Builder
+	sb.WriteString(msg)
+	for k, v := range ev.Fields {
+		sb.WriteByte(' ')
+		sb.WriteString(k)
+		sb.WriteByte(' ')
+		sb.WriteString(v)
+	}
+	return sb.String()
+}
+
+// appendFields appends fields as a JSON object (what json.Marshal writes,
+// without its reflection cost; strings are valid UTF-8 already).
+func appendFields(b []byte, fields map[string]string) []byte {
+	b = append(b, '{')
+	first := true
+	for k, v := range fields {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		b = appendJSONString(b, v)
+	}
+	return append(b, '}')
+}
+
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\r':
+			b = append(b, '\\', 'r')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // Cursor encodes a position in newest-first order.

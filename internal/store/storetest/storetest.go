@@ -333,6 +333,7 @@ func testSearch(t *testing.T, s store.Store) {
 	evs := events(30, "alpha")
 	evs[7].Message = "disk full on /var/lib/data.db durability-marker-7"
 	evs[7].Raw = evs[7].Message
+	evs[7].Fields = map[string]string{"i": "7", "user": "quokka \"the\" \\ tab\t"}
 	ingest(t, s, p.ID, 0, evs)
 	ingest(t, s, other.ID, 0, events(30, "alpha"))
 
@@ -380,6 +381,8 @@ func testSearch(t *testing.T, s store.Store) {
 		{"hyphenated", store.EventQuery{Q: "durability-marker-7"}, 1},
 		{"hyphen part", store.EventQuery{Q: "marker"}, 1},
 		{"no match", store.EventQuery{Q: "zebra"}, 0},
+		{"field value", store.EventQuery{Q: "quokka"}, 1},
+		{"field name", store.EventQuery{Q: "user"}, 1},
 		{"punctuation only", store.EventQuery{Q: `"*"`}, 0},
 		{"quote inside", store.EventQuery{Q: `al"pha`}, 0},
 		{"level", store.EventQuery{Levels: []cloudsage.Level{cloudsage.LevelError}}, 10},

@@ -85,7 +85,8 @@ CREATE TABLE ingest_batches (
 CREATE INDEX ingest_batches_project ON ingest_batches(project_id, id);
 
 -- Events: one row each, no foreign key (project deletion removes them
--- explicitly). search is the full-text vector of the raw text (or message),
+-- explicitly). search is the full-text vector of the message and fields (as SQLite's,
+-- not the raw line: its timestamps would flood the index),
 -- with punctuation turned into spaces so paths and dotted names split into
 -- words as SQLite's unicode61 tokenizer splits them.
 CREATE TABLE events (
@@ -103,7 +104,7 @@ CREATE TABLE events (
 	fields       TEXT,
 	signals      TEXT,
 	time_guessed INTEGER NOT NULL,
-	search       tsvector GENERATED ALWAYS AS (to_tsvector('simple', translate(left(coalesce(raw, message), 100000), '/.:=_@,;()[]{}<>|\"?&#!*+$%~^`', '                              '))) STORED
+	search       tsvector GENERATED ALWAYS AS (to_tsvector('simple', translate(left(message || ' ' || coalesce(fields, ''), 100000), '/.:=_@,;()[]{}<>|\"?&#!*+$%~^`', '                              '))) STORED
 );
 CREATE INDEX events_project_time ON events(project_id, time, id);
 CREATE INDEX events_search ON events USING GIN (search);

@@ -104,7 +104,7 @@ CREATE TABLE events (
 );
 CREATE INDEX events_project_time ON events(project_id, time, id);
 
--- Full-text index over each event's raw text (or message), keyed by event id.
+-- Full-text index over each event's message and fields, keyed by event id.
 CREATE VIRTUAL TABLE events_fts USING fts5(text, content='', contentless_delete=1, tokenize='unicode61');
 
 CREATE TABLE patterns (
