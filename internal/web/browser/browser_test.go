@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
@@ -327,6 +328,16 @@ func TestJourney(t *testing.T) {
 		t.Errorf("chain steps = %d, want 4", n)
 	}
 	shoot(t, ctx, shots, "project")
+	dark := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+		return err
+	})
+	if err := chromedp.Do(ctx, dark, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("score"))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "charts", `document.querySelectorAll(".uplot").length >= 2`)
+	shoot(t, ctx, shots, "project-dark")
 
 	// An evidence word of the first action, then mark it done.
 	attr, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("#actions li.action"), "id"))
