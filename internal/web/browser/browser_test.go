@@ -308,6 +308,26 @@ func TestJourney(t *testing.T) {
 	}
 	shoot(t, ctx, shots, "ingest")
 
+	// Upload a file: the page's script posts it to the API with a progress
+	// bar, then shows the new batch.
+	before := location(t, ctx).RawQuery
+	file := filepath.Join(t.TempDir(), "app.log")
+	upload := "2026-11-20 10:00:00,000 INFO [web] uploaded line one\n2026-11-20 10:00:01,000 WARN [web] uploaded line two\n"
+	if err := os.WriteFile(file, []byte(upload), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{file}),
+		chromedp.Click(chromedp.CSS(`#upload-form button[type=submit]`)),
+	)
+	if err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	waitFor(t, ctx, "the uploaded batch", fmt.Sprintf(`location.search.includes("batch=") && location.search !== %q && document.readyState === "complete" && document.querySelector(".batch")`, "?"+before))
+	if acc := text(t, ctx, ".batch dd"); acc != "2" {
+		t.Errorf("the uploaded batch accepted %q lines, want 2", acc)
+	}
+
 	// The project page: score, three top factors, at least three actions.
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+projectPath), chromedp.WaitVisible(chromedp.ID("score"))); err != nil {
 		t.Fatal(err)
