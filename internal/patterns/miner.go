@@ -133,7 +133,8 @@ type cluster struct {
 	alias  *cluster // joined into alias: lines report alias's root id
 	keys   []string // leaf keys this cluster is registered under
 	ckey   string   // collapsed template, as indexed
-	other  bool     // the catch-all of one token count
+	other  bool     // the catch-all of one token count (or of keyed events past the cap)
+	keyed  bool     // a caller-supplied template (AddKey): not in the tree, never generalised
 	tmpl   string   // joined template, "" when stale
 }
 
@@ -160,7 +161,9 @@ type Miner struct {
 	all       []*cluster // creation order
 	collapsed map[string]*cluster
 	others    map[int]*cluster
-	live      int // clusters counted against MaxClusters
+	keyed     map[string]*cluster // AddKey templates
+	keyOther  *cluster            // keyed events past MaxClusters
+	live      int                 // clusters counted against MaxClusters
 	roots     int
 	cache     map[uint64]*cluster
 	seed      maphash.Seed
@@ -178,6 +181,7 @@ func New(cfg Config) *Miner {
 		byID:      make(map[cloudsage.PatternID]*cluster),
 		collapsed: make(map[string]*cluster),
 		others:    make(map[int]*cluster),
+		keyed:     make(map[string]*cluster),
 		cache:     make(map[uint64]*cluster),
 		seed:      maphash.MakeSeed(),
 	}

@@ -25,6 +25,7 @@ type clusterState struct {
 	Alias  int // index of the cluster joined into, -1 for none
 	Keys   []string
 	Other  bool
+	Keyed  bool // an AddKey template (older snapshots decode as false)
 }
 
 // MarshalBinary encodes the miner's patterns, so that a restored miner
@@ -32,7 +33,7 @@ type clusterState struct {
 func (m *Miner) MarshalBinary() ([]byte, error) {
 	s := snapshot{Version: snapshotVersion, Config: m.cfg, Clusters: make([]clusterState, len(m.all))}
 	for i, c := range m.all {
-		st := clusterState{ID: c.id, Tokens: c.tokens, Count: c.count, Alias: -1, Keys: c.keys, Other: c.other}
+		st := clusterState{ID: c.id, Tokens: c.tokens, Count: c.count, Alias: -1, Keys: c.keys, Other: c.other, Keyed: c.keyed}
 		st.Kinds = make([]byte, len(c.kinds))
 		for j, k := range c.kinds {
 			st.Kinds[j] = byte(k)
@@ -68,12 +69,24 @@ func (m *Miner) UnmarshalBinary(data []byte) error {
 		if _, dup := n.byID[st.ID]; dup || st.ID == "" {
 			return fmt.Errorf("decode patterns: cluster %d: bad or duplicate id %q", i, st.ID)
 		}
-		c := &cluster{id: st.ID, seq: i, tokens: st.Tokens, count: st.Count, keys: st.Keys, other: st.Other}
+		c := &cluster{id: st.ID, seq: i, tokens: st.Tokens, count: st.Count, keys: st.Keys, other: st.Other, keyed: st.Keyed}
 		c.kinds = make([]tokenKind, len(st.Kinds))
 		for j, k := range st.Kinds {
 			c.kinds[j] = tokenKind(k)
 		}
 		n.add(c)
+		if c.keyed {
+			if len(c.tokens) != 1 || len(c.keys) != 0 {
+				return fmt.Errorf("decode patterns: cluster %d: bad keyed pattern", i)
+			}
+			if c.other {
+				n.keyOther = c
+			} else {
+				n.keyed[c.tokens[0]] = c
+				n.live++
+			}
+			continue
+		}
 		if c.other {
 			n.others[len(c.tokens)] = c
 			continue
@@ -90,13 +103,16 @@ func (m *Miner) UnmarshalBinary(data []byte) error {
 		if st.Alias >= i {
 			return fmt.Errorf("decode patterns: cluster %d: joined to a younger cluster", i)
 		}
+		if n.all[i].keyed || n.all[st.Alias].keyed {
+			return fmt.Errorf("decode patterns: cluster %d: a keyed pattern is never joined", i)
+		}
 		n.all[i].alias = n.all[st.Alias]
 	}
 	for _, c := range n.all {
 		if c.alias == nil {
 			n.roots++
 		}
-		if !c.other {
+		if !c.other && !c.keyed {
 			c.ckey = collapsedKey(c.tokens)
 			if _, ok := n.collapsed[c.ckey]; !ok {
 				n.collapsed[c.ckey] = c
