@@ -100,6 +100,7 @@ type Engine struct {
 	cfg     Config
 	parser  *parse.Parser
 	miner   *patterns.Miner
+	routes  *routeKeys // HTTP request events: exact keys, bounded routes
 	series  *series.Series
 	events  int64
 	guessed int64 // events whose time was guessed (no timestamp of their own)
@@ -117,6 +118,7 @@ func New(cfg Config) *Engine {
 		cfg:     cfg,
 		parser:  parse.New(),
 		miner:   patterns.New(cfg.Patterns),
+		routes:  newRouteKeys(),
 		series:  series.New(cfg.Series),
 		formats: make(map[string]int64),
 	}
@@ -173,11 +175,15 @@ func (e *Engine) AddEvents(evs []cloudsage.Event) {
 }
 
 func (e *Engine) ingest(ev *cloudsage.Event) {
-	msg := ev.Message
-	if msg == "" {
-		msg = ev.Raw
+	if key, ok := e.routes.key(ev); ok {
+		ev.Pattern = e.miner.AddKey(key).ID
+	} else {
+		msg := ev.Message
+		if msg == "" {
+			msg = ev.Raw
+		}
+		ev.Pattern = e.miner.Add(msg).ID
 	}
-	ev.Pattern = e.miner.Add(msg).ID
 	e.events++
 	if ev.TimeGuessed {
 		e.guessed++
@@ -301,7 +307,11 @@ func (e *Engine) UnmarshalBinary(data []byte) error {
 	if err := s.UnmarshalBinary(sb); err != nil {
 		return fmt.Errorf("read engine snapshot: %w", err)
 	}
-	e.miner, e.series, e.events, e.guessed, e.formats = miner, s, events, guessed, formats
+	routes := newRouteKeys()
+	for _, k := range miner.Keys() {
+		routes.remember(k)
+	}
+	e.miner, e.routes, e.series, e.events, e.guessed, e.formats = miner, routes, s, events, guessed, formats
 	e.lastFormat, e.lastCount = "", 0
 	e.parser = parse.New()
 	return nil

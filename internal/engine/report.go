@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/cloudsage/cloudsage"
@@ -149,11 +150,11 @@ func (e *Engine) Report(at time.Time, horizonHours int) Report {
 			Baseline: f.Baseline, Unit: f.Unit, Status: f.Status,
 		})
 	}
-	for _, p := range pats[:min(len(pats), cfg.AdvisorPatterns)] {
+	for _, p := range advisorPatterns(pats, cfg.AdvisorPatterns) {
 		in.Patterns = append(in.Patterns, advisor.PatternStat{
 			ID: p.ID, Template: p.Template, Count: p.Count, Recent: p.Recent, Before: p.Before,
 			Errors: p.Errors, Warns: p.Warns, FirstSeen: p.FirstSeen, LastSeen: p.LastSeen,
-			New: p.New, Samples: p.Samples, Fields: p.Fields,
+			New: p.New, Samples: p.Samples, Fields: keyFields(p.Template, p.Fields),
 		})
 	}
 	// The preventive chain (rising, above 50, not yet high) looks seven days
@@ -335,4 +336,47 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// advisorPatterns are the n most relevant patterns plus every other one
+// with errors or warnings active in the recent window or the 24 h before
+// it (up to 4n in all): the
+// advisor sums the patterns it matches (all 5xx patterns of one route), so
+// leaving some out would make its numbers wrong.
+func advisorPatterns(pats []Pattern, n int) []Pattern {
+	out := pats[:min(len(pats), n)]
+	for _, p := range pats[len(out):] {
+		if len(out) >= 4*n {
+			break
+		}
+		if (p.Recent > 0 || p.Before > 0) && (p.Errors > 0 || p.Warns > 0) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// keyFields gives a keyed HTTP pattern ("GET /v1/items/<*> 502") its own
+// method, route and status as fields, instead of those of its latest sample
+// (one item's path).
+func keyFields(tmpl string, f map[string]string) map[string]string {
+	method, route, status, ok := splitKey(tmpl)
+	if !ok {
+		return f
+	}
+	out := make(map[string]string, len(f)+3)
+	for k, v := range f {
+		out[k] = v
+	}
+	for _, k := range routeFields {
+		delete(out, k)
+	}
+	out["method"] = method
+	out["route"] = strings.ReplaceAll(route, routeIDToken, ":id")
+	if status[1] != 'x' {
+		out["status"] = status
+	} else {
+		delete(out, "status")
+	}
+	return out
 }

@@ -1,0 +1,209 @@
+package engine
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/parse"
+)
+
+// HTTP request events know their own shape: a method, a route and a status.
+// Mining their text would mask the route and the status (both look like
+// variables), putting every request of every route and status into one
+// "GET <*> <*>" pattern, so that a 5xx burst on one route could not be seen
+// and any count taken from that pattern would be wrong. The engine files
+// them instead under an exact key,
+//
+//	METHOD /normalised/route STATUS
+//
+// where STATUS is the exact code for 4xx and 5xx (each one is its own
+// problem) and the class (1xx, 2xx, 3xx) otherwise, and the route has its
+// query string dropped and its identifier-like segments (numbers, UUIDs, hex,
+// long random tokens) replaced by <*>. Distinct routes are capped; later
+// ones share the route otherRoute, so a scanner walking random paths cannot
+// blow up the pattern table.
+
+const (
+	maxRoutes    = 300 // distinct normalised routes per project
+	maxRouteLen  = 120
+	maxKeyWords  = 4 // a structured event whose message has more words says something of its own: mine it
+	otherRoute   = "(other routes)"
+	routeIDToken = "<*>"
+)
+
+var (
+	methodFields = []string{"method", "http.method", "http.request.method", "request_method", "req.method", "http_method", "request.method", "httpMethod"}
+	routeFields  = []string{"route", "http.route", "path", "url.path", "http.target", "request_path", "req.path", "request.path", "uri", "request_uri", "req.url", "url", "http.url", "request.url"}
+	httpMethods  = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "DELETE": true, "PATCH": true, "OPTIONS": true, "CONNECT": true, "TRACE": true, "PROPFIND": true}
+)
+
+// routeKeys builds the keys and remembers the routes admitted.
+type routeKeys struct {
+	routes map[string]bool
+}
+
+func newRouteKeys() *routeKeys { return &routeKeys{routes: make(map[string]bool)} }
+
+// key returns the exact pattern key of an HTTP request event, or false
+// when ev is not one: an access-log line, or a structured (JSON, logfmt)
+// event with method, route and status fields whose message is short (a
+// longer message says something of its own and is mined).
+func (k *routeKeys) key(ev *cloudsage.Event) (string, bool) {
+	st := ev.Signals.Status
+	if st < 100 || st > 599 || len(ev.Fields) == 0 {
+		return "", false
+	}
+	if ev.Format != parse.FormatAccess && wordCount(ev.Message, maxKeyWords+1) > maxKeyWords {
+		return "", false
+	}
+	method := strings.ToUpper(firstField(ev.Fields, methodFields))
+	if !httpMethods[method] {
+		return "", false
+	}
+	raw := firstField(ev.Fields, routeFields)
+	if raw == "" {
+		return "", false
+	}
+	route := normaliseRoute(raw)
+	if route == "" {
+		return "", false
+	}
+	if !k.routes[route] {
+		if len(k.routes) >= maxRoutes {
+			route = otherRoute
+		} else {
+			k.routes[route] = true
+		}
+	}
+	return method + " " + route + " " + statusKey(st), true
+}
+
+// remember admits the route of a key restored from a snapshot.
+func (k *routeKeys) remember(key string) {
+	if _, route, _, ok := splitKey(key); ok && route != otherRoute && len(k.routes) < maxRoutes {
+		k.routes[route] = true
+	}
+}
+
+// splitKey reads a key back: method, route, status ("502", "2xx").
+func splitKey(key string) (method, route, status string, ok bool) {
+	a := strings.IndexByte(key, ' ')
+	b := strings.LastIndexByte(key, ' ')
+	if a <= 0 || b <= a || !httpMethods[key[:a]] || len(key)-b-1 != 3 {
+		return "", "", "", false
+	}
+	return key[:a], key[a+1 : b], key[b+1:], true
+}
+
+func statusKey(st int) string {
+	if st >= 400 {
+		return strconv.Itoa(st)
+	}
+	return strconv.Itoa(st/100) + "xx"
+}
+
+func firstField(f map[string]string, names []string) string {
+	for _, n := range names {
+		if v := f[n]; v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// wordCount counts the space-separated words of s, stopping at stop.
+func wordCount(s string, stop int) int {
+	n, in := 0, false
+	for i := 0; i < len(s) && n < stop; i++ {
+		sp := s[i] == ' ' || s[i] == '\t'
+		if !sp && !in {
+			n++
+		}
+		in = !sp
+	}
+	return n
+}
+
+// normaliseRoute drops the scheme, host, query and fragment of a request
+// target and replaces identifier-like segments by <*>. It returns "" for a
+// target that is not a path.
+func normaliseRoute(r string) string {
+	if i := strings.Index(r, "://"); i > 0 && i < 10 {
+		r = r[i+3:]
+		j := strings.IndexByte(r, '/')
+		if j < 0 {
+			return "/"
+		}
+		r = r[j:]
+	}
+	if i := strings.IndexAny(r, "?#"); i >= 0 {
+		r = r[:i]
+	}
+	if r == "" || r[0] != '/' {
+		return ""
+	}
+	var b strings.Builder
+	for seg := range strings.SplitSeq(r[1:], "/") {
+		b.WriteByte('/')
+		if idLike(seg) {
+			b.WriteString(routeIDToken)
+		} else {
+			b.WriteString(seg)
+		}
+		if b.Len() > maxRouteLen {
+			b.WriteString("/" + routeIDToken)
+			break
+		}
+	}
+	return strings.ToValidUTF8(b.String(), "\uFFFD")
+}
+
+// idLike reports whether a path segment names one thing rather than a
+// route: a number, a UUID, a hex string of 8 or more, a long token mixing
+// letters and digits, or anything with characters routes do not use.
+func idLike(s string) bool {
+	if s == "" {
+		return false
+	}
+	var digits, letters, hex, upper, lower, other int
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+			hex++
+		case c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F':
+			letters++
+			hex++
+			if c <= 'F' {
+				upper++
+			} else {
+				lower++
+			}
+		case c >= 'a' && c <= 'z':
+			letters++
+			lower++
+		case c >= 'A' && c <= 'Z':
+			letters++
+			upper++
+		case c == '-' || c == '_' || c == '.' || c == '~' || c == ':' || c == '@':
+		default:
+			other++
+		}
+	}
+	n := len(s)
+	switch {
+	case digits == n:
+		return true
+	case other > 0 && n > 3:
+		return true // percent-encoded or odd bytes: a value, not a route word
+	case digits > 0 && hex+strings.Count(s, "-") == n && n >= 8:
+		return true // hex ids, UUIDs
+	case digits > 0 && n >= 12 && letters > 0:
+		return true // long random tokens: slugs with ids, base62 keys
+	case n >= 20 && upper > 0 && lower > 0:
+		return true // base64-ish tokens without digits
+	}
+	return false
+}
