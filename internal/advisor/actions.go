@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,7 +34,7 @@ var builtinParams = map[string]bool{
 	"patterns": true, "value": true, "baseline": true, "ratio": true, "points": true,
 	"weight": true, "factor_status": true, "score": true, "peak": true, "p_high": true, "horizon": true,
 	"lookahead": true, "high": true, "trend": true, "hours_to_high": true, "peak_by": true, "events": true,
-	"pattern_total": true, "since": true, "history": true, "short_history": true, "new_text": true, "new_errors_text": true, "factor_label": true, "factor_label_cap": true, "volume_share": true,
+	"pattern_total": true, "since": true, "cause": true, "cause_name": true, "history": true, "short_history": true, "new_text": true, "new_errors_text": true, "factor_label": true, "factor_label_cap": true, "volume_share": true,
 }
 
 var factorLabels = map[string]string{
@@ -67,10 +68,64 @@ type candidate struct {
 	params   map[string]string
 	phrases  []string
 	extra    map[string]float64 // evidence numbers beyond the patterns and factor
+	cause    *candidate         // a symptom's evidence-backed cause (see explainSymptoms)
+	ceiling  float64            // when > 0, the score stays below this (its cause's)
 }
 
 func (c *candidate) score() float64 {
-	return c.severity * (0.2 + 0.8*c.strength) * c.boost * c.pref
+	s := c.severity * (0.2 + 0.8*c.strength) * c.boost * c.pref
+	if c.ceiling > 0 && s > c.ceiling {
+		s = c.ceiling
+	}
+	return s
+}
+
+// explainSymptoms links each symptom — a symptom entry (5xx on a route,
+// latency up) or a candidate backed by a risk factor alone — to the causes
+// the logs show: non-symptom candidates with pattern evidence, active in
+// the recent window, changed (new, or at least twice the usual rate) and
+// feeding one of the symptom's factors (a cache outage slows requests and
+// fails them). The symptom then ranks just below the weakest such cause,
+// because fixing the cause is the action, and its text names the one
+// with the most lines in the window. A symptom nothing explains keeps its rank.
+func explainSymptoms(cands []*candidate) {
+	for _, c := range cands {
+		if !c.entry.Symptom && (len(c.ms) > 0 || c.factor == nil) {
+			continue
+		}
+		feeds := c.entry.Relates
+		if c.factor != nil {
+			feeds = append(slices.Clip(feeds), c.factor.Name)
+		}
+		var best *candidate
+		low := 0.0
+		for _, d := range cands {
+			if d == c || d.entry.Symptom || len(d.ms) == 0 || d.agg.recent == 0 || !slices.ContainsFunc(d.entry.Relates, func(f string) bool { return slices.Contains(feeds, f) }) {
+				continue
+			}
+			if !d.agg.fresh && d.agg.surge < 2 && d.agg.newErrors == 0 {
+				continue
+			}
+			// the cause named is the one with the most lines behind it now
+			sd := d.score()
+			if best == nil || d.agg.recent > best.agg.recent || d.agg.recent == best.agg.recent && sd > best.score() {
+				best = d
+			}
+			if low == 0 || sd < low {
+				low = sd
+			}
+		}
+		if best == nil {
+			continue
+		}
+		c.cause, c.ceiling = best, 0.95*low
+		name := best.entry.Name
+		if best.group != "" {
+			name += " on " + best.group
+		}
+		c.params["cause_name"] = name
+		c.params["cause"] = name + " (" + best.params["activity"] + ")"
+	}
 }
 
 // buildCandidates matches every entry against the patterns and factors.
@@ -101,6 +156,7 @@ func buildCandidates(kb *KnowledgeBase, e *env, chain string) []*candidate {
 			out = append(out, c)
 		}
 	}
+	explainSymptoms(out)
 	return out
 }
 
@@ -361,6 +417,9 @@ func (c *candidate) buildParams(e *env) map[string]string {
 	default:
 		p["kind"] = "lines"
 	}
+	if len(c.phrases) > 1 {
+		c.phrases = collapseStatuses(c.phrases)
+	}
 	if len(c.phrases) > 0 {
 		q := quotePhrase(c.phrases[0])
 		if len(c.phrases) > 1 {
@@ -400,7 +459,60 @@ func (c *candidate) buildParams(e *env) map[string]string {
 	if c.group != "" && c.entry.GroupBy != "" {
 		p[c.entry.GroupBy] = c.group
 	}
+	// The counts sum every matched pattern: a status read from the first
+	// one alone would name 502 for lines that are also 500s and 503s.
+	if _, ok := p["status"]; ok {
+		p["status"] = commonStatus(c.ms)
+		if p["status"] == "" {
+			delete(p, "status")
+		}
+	}
 	return p
+}
+
+// commonStatus is the HTTP status every matched pattern shares, else their
+// shared class ("5xx"), else "".
+func commonStatus(ms []match) string {
+	st := ""
+	for _, m := range ms {
+		s := m.v.status
+		switch {
+		case s == "":
+			return ""
+		case st == "":
+			st = s
+		case st == s:
+		case st[0] == s[0]:
+			st = st[:1] + "xx"
+		default:
+			return ""
+		}
+	}
+	return st
+}
+
+// collapseStatuses joins several "HTTP 5nn" phrases into one "HTTP 5xx
+// (500, 502)" so the headline names every status its count covers.
+func collapseStatuses(ps []string) []string {
+	var codes, rest []string
+	for _, p := range ps {
+		if c, ok := strings.CutPrefix(p, "HTTP "); ok && len(c) == 3 {
+			codes = append(codes, c)
+		} else {
+			rest = append(rest, p)
+		}
+	}
+	if len(codes) < 2 {
+		return ps
+	}
+	sort.Strings(codes)
+	class := codes[0][:1] + "xx"
+	for _, c := range codes {
+		if c[0] != codes[0][0] {
+			class = "errors"
+		}
+	}
+	return append([]string{"HTTP " + class + " (" + strings.Join(codes, ", ") + ")"}, rest...)
 }
 
 // quotePhrase quotes matched text; a status ("HTTP 503") is not a quote.
@@ -652,7 +764,11 @@ func capitalize(s string) string {
 func rankActions(e *env, cands []*candidate) []Action {
 	var acts []Action
 	for _, c := range cands {
-		acts = append(acts, c.render(e, 2)...)
+		n := 2
+		if c.cause != nil {
+			n = 1 // the cause's own actions say what to do next
+		}
+		acts = append(acts, c.render(e, n)...)
 	}
 	return dedupSort(acts)
 }

@@ -133,3 +133,74 @@ func TestPreference(t *testing.T) {
 		t.Errorf("preference(nil) = %v, want 1", got)
 	}
 }
+
+func TestStatusesOfAGroup(t *testing.T) {
+	in := input(72, factors(),
+		pat("a", "GET /v1/feed 502", 30, 0, 30, `"GET /v1/feed HTTP/1.1" 502 1`),
+		pat("b", "POST /v1/feed 503", 20, 0, 20, `"POST /v1/feed HTTP/1.1" 503 1`))
+	in.Patterns[0].Fields = map[string]string{"route": "/v1/feed", "status": "502"}
+	in.Patterns[1].Fields = map[string]string{"route": "/v1/feed", "status": "503"}
+	res := Advise(in, nil)
+	for _, a := range res.Actions {
+		if a.Key != "http_5xx_burst" {
+			continue
+		}
+		// 50 lines are 502s and 503s: the title must not call them all 502
+		if want := "Fix the 5xx responses on /v1/feed: 50 HTTP 5xx (502, 503) errors"; !strings.HasPrefix(a.Title, want) {
+			t.Errorf("title = %q, want it to start %q", a.Title, want)
+		}
+		return
+	}
+	t.Fatalf("no 5xx action: %s", describe(res.Actions))
+}
+
+func TestCollapseStatuses(t *testing.T) {
+	tests := []struct {
+		in   []string
+		want string
+	}{
+		{[]string{"HTTP 502"}, "HTTP 502"},
+		{[]string{"HTTP 503", "HTTP 500"}, "HTTP 5xx (500, 503)"},
+		{[]string{"HTTP 503", "HTTP 404"}, "HTTP errors (404, 503)"},
+		{[]string{"'redis'", "HTTP 503", "HTTP 500"}, "HTTP 5xx (500, 503)|'redis'"},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(collapseStatuses(tt.in), "|"); got != tt.want {
+			t.Errorf("collapseStatuses(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// A symptom (latency up, 5xx on a route) ranks below the cause the logs
+// show in the same window, and names it; without a cause it keeps its rank.
+func TestSymptomsFollowCauses(t *testing.T) {
+	lat := FactorState{Name: "latency", Weight: 20, Points: 20, Value: 900, Baseline: 110, Unit: "ms", Status: "high"}
+	cache := pat("c", "dial tcp <*> i/o timeout", 120, 100, 120, "dial tcp 10.1.0.7:6379: i/o timeout")
+	rank := func(acts []Action, key string) int {
+		for i, a := range acts {
+			if a.Key == key {
+				return i
+			}
+		}
+		return -1
+	}
+	res := Advise(input(75, factors(lat), cache), nil)
+	c, l := rank(res.Actions, "cache_outage"), rank(res.Actions, "latency_regression")
+	if c < 0 || l < 0 || c > l {
+		t.Fatalf("cache at %d, latency at %d; want the cause first: %s", c, l, describe(res.Actions))
+	}
+	if title := res.Actions[l].Title; !strings.Contains(title, "cache") {
+		t.Errorf("latency title %q does not name the cache", title)
+	}
+	// the same latency with no cause in the logs is the top action
+	res = Advise(input(75, factors(lat)), nil)
+	if rank(res.Actions, "latency_regression") != 0 {
+		t.Errorf("latency alone: %s; want it first", describe(res.Actions))
+	}
+	// a cause that is not changing (usual rate) explains nothing
+	steady := pat("c", "dial tcp <*> i/o timeout", 1, 96, 97, "dial tcp 10.1.0.7:6379: i/o timeout")
+	res = Advise(input(75, factors(lat), steady), nil)
+	if l := rank(res.Actions, "latency_regression"); l != 0 || strings.Contains(res.Actions[0].Title, "cache") {
+		t.Errorf("latency with a steady cache error: %s; want it first, naming no cause", describe(res.Actions))
+	}
+}

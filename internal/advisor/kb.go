@@ -28,17 +28,22 @@ type KnowledgeBase struct {
 
 // Entry is one signature of the knowledge base.
 type Entry struct {
-	Key         string      `json:"key"`
-	Select      string      `json:"select"` // fallbacks only: what the action is about (see fallbackSelectors)
-	Name        string      `json:"name"`
-	Severity    float64     `json:"severity"`    // 0..1: how bad this is when fully evidenced
-	Specificity int         `json:"specificity"` // a pattern matched by a more specific entry is not reused by a less specific one (0: never excluded)
-	UserFacing  bool        `json:"user_facing"` // hurts users now: ranks first in the critical chain
-	Trend       bool        `json:"trend"`       // builds up over days: ranks first in the preventive chain
-	Relates     []string    `json:"relates"`     // risk factors this signature feeds
-	GroupBy     string      `json:"group_by"`    // parameter whose value splits matches into separate actions ("route", "ip")
-	Rules       []*Rule     `json:"rules"`       // a pattern matches when any rule matches it
-	Factor      *FactorRule `json:"factor"`
+	Key         string  `json:"key"`
+	Select      string  `json:"select"` // fallbacks only: what the action is about (see fallbackSelectors)
+	Name        string  `json:"name"`
+	Severity    float64 `json:"severity"`    // 0..1: how bad this is when fully evidenced
+	Specificity int     `json:"specificity"` // a pattern matched by a more specific entry is not reused by a less specific one (0: never excluded)
+	UserFacing  bool    `json:"user_facing"` // hurts users now: ranks first in the critical chain
+	Trend       bool    `json:"trend"`       // builds up over days: ranks first in the preventive chain
+	// Symptom: what users feel (5xx, slowness), not why. A symptom ranks just
+	// below an evidence-backed cause active in the same window that feeds one
+	// of its factors, and its text names that cause. A candidate backed by a
+	// risk factor alone is always a symptom.
+	Symptom bool        `json:"symptom"`
+	Relates []string    `json:"relates"`  // risk factors this signature feeds
+	GroupBy string      `json:"group_by"` // parameter whose value splits matches into separate actions ("route", "ip")
+	Rules   []*Rule     `json:"rules"`    // a pattern matches when any rule matches it
+	Factor  *FactorRule `json:"factor"`
 	// RequireFactor: patterns alone do not make a match; the factor rule must hold.
 	RequireFactor bool                `json:"require_factor"`
 	Params        map[string][]string `json:"params"` // name -> regexes with one capture group, tried in order
@@ -63,6 +68,14 @@ type Rule struct {
 	MinRecent int64             `json:"min_recent"` // at least this many events in the recent window
 	MinSurge  float64           `json:"min_surge"`  // recent rate at least this multiple of the rate before
 	NewErrors bool              `json:"new_errors"` // the pattern is new and has errors
+	// Also, when set, must match too (a regex over the lowercased text): a
+	// generic phrase ("connection pool") names this system only beside one
+	// of its own words ("postgres", ":5432").
+	Also string `json:"also"`
+	// Unless, when it matches (a regex over the lowercased text), the rule
+	// does not: the line names another system ("redis: connection pool
+	// timeout" is the cache's pool, not the database's).
+	Unless string `json:"unless"`
 
 	keywords []string       // lowercased
 	kwGrams  [][]uint16     // bigram bits of each keyword, for the quick test
@@ -70,6 +83,8 @@ type Rule struct {
 	re       *regexp.Regexp // all Regexes as one alternation, run on lowercased text
 	reHints  []string       // the regex cannot match unless one of these is in the text (nil: no hint)
 	status   *regexp.Regexp
+	also     *regexp.Regexp
+	unless   *regexp.Regexp
 	fields   []fieldRule
 	minLevel cloudsage.Level
 }
@@ -358,6 +373,23 @@ func (r *Rule) compile() error {
 			for _, h := range r.reHints {
 				r.hintGram = append(r.hintGram, gramBits(h))
 			}
+		}
+	}
+	for _, x := range []struct {
+		name, src string
+		dst       **regexp.Regexp
+	}{{"also", r.Also, &r.also}, {"unless", r.Unless, &r.unless}} {
+		if x.src == "" {
+			continue
+		}
+		re, err := regexp.Compile(x.src)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s %q: %w", x.name, x.src, err))
+		case hasUpperLiteral(x.src):
+			errs = append(errs, fmt.Errorf("%s %q: runs on lowercased text, write its letters in lowercase", x.name, x.src))
+		default:
+			*x.dst = re
 		}
 	}
 	if r.Status != "" {

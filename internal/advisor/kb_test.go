@@ -42,7 +42,7 @@ func TestEmbeddedKB(t *testing.T) {
 	}
 	// The keywords the issue names must each reach their entry.
 	phrases := map[string][]string{
-		"db_pool_exhaustion": {"too many clients", "connection pool", "remaining connection slots", "deadlock", "lock wait timeout"},
+		"db_pool_exhaustion": {"too many clients", "database connection pool", "remaining connection slots", "deadlock detected", "lock wait timeout exceeded", "postgres: connection pool exhausted"},
 		"upstream_timeout":   {"i/o timeout", "context deadline exceeded", "upstream timed out", "etimedout", "read timed out"},
 		"cache_outage":       {"redis", "memcache"},
 		"oom_kill":           {"out of memory", "oomkilled", "java.lang.outofmemoryerror", "killed process"},
@@ -84,6 +84,8 @@ func TestParseKBErrors(t *testing.T) {
 		{"no entries", `{"version":1,"entries":[],"fallbacks":` + fallbacks + `}`, "no entries"},
 		{"bad regex", entry(`"rules":[{"regexes":["(unclosed"]}],` + acts), "regex"},
 		{"upper-case regex", entry(`"rules":[{"regexes":["Boom \\d+"]}],` + acts), "lowercase"},
+		{"bad also", entry(`"rules":[{"keywords":["a"],"also":"(x"}],` + acts), "also"},
+		{"upper-case unless", entry(`"rules":[{"keywords":["a"],"unless":"Redis"}],` + acts), "lowercase"},
 		{"unknown parameter", entry(rules + `"actions":[{"title":"Fix {nope}","why":"x"}]`), "unknown parameter {nope}"},
 		{"unclosed brace", entry(rules + `"actions":[{"title":"Fix {activity","why":"x"}]`), "unclosed {"},
 		{"unclosed section", entry(rules + `"actions":[{"title":"Fix [{route} now","why":"x"}]`), "unclosed ["},

@@ -294,6 +294,12 @@ func (r *Rule) match(v *view, e *env) (string, bool) {
 			return "", false
 		}
 	}
+	if r.also != nil && !r.also.MatchString(v.lower) {
+		return "", false
+	}
+	if r.unless != nil && r.unless.MatchString(v.lower) {
+		return "", false
+	}
 	phrase := ""
 	if r.status != nil {
 		if v.status == "" || !r.status.MatchString(v.status) {
