@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 
 	"github.com/cloudsage/cloudsage"
 )
@@ -128,9 +127,4 @@ func runEval(ctx context.Context, args []string, stdio Stdio) error {
 		return usageError{fmt.Sprintf("unknown evaluation %q (want one of: parse, nab)", args[0])}
 	}
 	return run(ctx, args[1:], stdio)
-}
-
-// notYet is the answer of a subcommand whose issue is still open.
-func notYet(name string) error {
-	return fmt.Errorf("%s is not built yet", strings.TrimSpace(name))
 }
