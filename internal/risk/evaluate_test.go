@@ -56,7 +56,7 @@ func TestEvaluate(t *testing.T) {
 				return 2
 			}
 			return 200
-		}, LabelMedium, ErrorRate, "same hour of day"},
+		}, LabelHigh, ErrorRate, "same hour of day"}, // half the events are errors: the outage rule
 		{"silence in the last 15 min", 120, func(m int) int {
 			if m >= 120*60-15 {
 				return 0

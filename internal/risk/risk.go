@@ -187,21 +187,25 @@ type Baseline struct {
 
 // Factor is one scored factor.
 type Factor struct {
-	Name        string  `json:"name"`
-	Weight      float64 `json:"weight"`
-	Points      float64 `json:"points"`
-	Value       float64 `json:"value"`
-	Baseline    float64 `json:"baseline"`
-	Unit        string  `json:"unit"`
-	Status      string  `json:"status"`
-	Severity    float64 `json:"severity"` // 0..1: Points / Weight
-	Absolute    float64 `json:"absolute"` // severity from the absolute thresholds alone
-	Relative    float64 `json:"relative"` // severity from the comparison with the baseline alone
-	Anomaly     float64 `json:"anomaly,omitempty"`
-	Measured    bool    `json:"measured"`     // false when no event carried this measurement
-	HasBaseline bool    `json:"has_baseline"` // false when there was nothing to compare with
-	Detail      string  `json:"detail,omitempty"`
-	Summary     string  `json:"summary"` // "Error rate 35% (high) - baseline 0.8%"
+	Name     string  `json:"name"`
+	Weight   float64 `json:"weight"`
+	Points   float64 `json:"points"`
+	Value    float64 `json:"value"`
+	Baseline float64 `json:"baseline"`
+	Unit     string  `json:"unit"`
+	Status   string  `json:"status"`
+	Severity float64 `json:"severity"` // 0..1: Points / Weight
+	Absolute float64 `json:"absolute"` // severity from the absolute thresholds alone
+	Relative float64 `json:"relative"` // severity from the comparison with the baseline alone
+	Anomaly  float64 `json:"anomaly,omitempty"`
+	// Measured is false when neither the window nor the baseline has this
+	// measurement (these logs do not carry it): the factor keeps its weight
+	// in the output but scores 0 and leaves the score's scale.
+	Measured    bool   `json:"measured"`
+	HasBaseline bool   `json:"has_baseline"`      // false when there was nothing to compare with
+	NoData      bool   `json:"no_data,omitempty"` // measured before, but not in the window: Value means nothing
+	Detail      string `json:"detail,omitempty"`
+	Summary     string `json:"summary"` // "Error rate 35% (high) - baseline 0.8%"
 }
 
 // Assessment is the scored state at one time.
@@ -211,6 +215,35 @@ type Assessment struct {
 	Factors  []Factor `json:"factors"` // always five, in Names order
 	Top      []string `json:"top"`     // the three factors with the most points
 	Baseline string   `json:"baseline_source"`
+	// MeasuredWeight is the weight of the measured factors. The score is
+	// the points over that weight, scaled to 100: a log that carries no
+	// latency, memory or CPU is scored on errors and volume alone (65 of
+	// 100) instead of being capped at 65. 0 when nothing is measured.
+	MeasuredWeight float64 `json:"measured_weight"`
+	TotalWeight    float64 `json:"total_weight"`
+	// Floor, when set, says why the score was raised to the high threshold
+	// (the outage rule, see Score).
+	Floor string `json:"floor,omitempty"`
+}
+
+// Scale says how the score was scaled, for people: "" when every factor
+// is measured, else e.g. "scored over the 65 of 100 weight points these
+// logs measure (not measured: latency, memory, cpu)".
+func (a Assessment) Scale() string {
+	if a.MeasuredWeight >= a.TotalWeight || a.TotalWeight <= 0 {
+		return ""
+	}
+	var not []string
+	for _, f := range a.Factors {
+		if !f.Measured {
+			not = append(not, f.Name)
+		}
+	}
+	if a.MeasuredWeight <= 0 {
+		return "nothing measured"
+	}
+	return fmt.Sprintf("scored over the %g of %g weight points these logs measure (not measured: %s)",
+		a.MeasuredWeight, a.TotalWeight, strings.Join(not, ", "))
 }
 
 // Factor returns the named factor (the zero Factor when absent).
@@ -260,8 +293,26 @@ func Score(cfg Config, now Metrics, base Baseline, anomaly map[string]float64) A
 		}
 		f.Summary = summary(f)
 		a.Score += f.Points
+		a.TotalWeight += f.Weight
+		if f.Measured {
+			a.MeasuredWeight += f.Weight
+		}
+	}
+	if a.MeasuredWeight > 0 && a.MeasuredWeight < a.TotalWeight {
+		a.Score *= a.TotalWeight / a.MeasuredWeight
 	}
 	a.Score = math.Min(100, round1(a.Score))
+	// The outage rule: a weighted sum lets one factor at its worst count for
+	// its weight alone (errors 40 of 100), so a service failing most
+	// requests with normal CPU would read "medium". When at least
+	// ErrorRate.High of the events are errors (20% by default) and that is
+	// far above the baseline, users are failing now: the score is at least
+	// the high threshold, and Floor says why. Without a baseline the rule
+	// stays off: some services log that many errors every day.
+	if f := fs[0]; f.Absolute >= 1 && f.HasBaseline && f.Relative >= 0.8 && a.Score < cfg.High {
+		a.Score = cfg.High
+		a.Floor = fmt.Sprintf("error rate %s is at or above %s: an outage, so at least %g", Format(f.Value, f.Unit), Format(cfg.ErrorRate.High, "ratio"), cfg.High)
+	}
 	a.Label = cfg.Label(a.Score)
 	order := make([]int, len(fs))
 	for i := range order {
@@ -337,7 +388,8 @@ func significance(observed, expected float64) float64 {
 }
 
 func errorRate(cfg Config, now Metrics, base Baseline) Factor {
-	f := Factor{Name: ErrorRate, Unit: "ratio", Measured: now.Events > 0}
+	f := Factor{Name: ErrorRate, Unit: "ratio", Measured: now.Events > 0 || base.OK && base.Events > 0}
+	f.NoData = f.Measured && now.Events <= 0
 	rate := now.ErrorRate()
 	f.Value = round4(rate)
 	// a handful of lines is weak evidence for a rate
@@ -388,8 +440,9 @@ func logVolume(cfg Config, now Metrics, base Baseline) Factor {
 }
 
 func latency(cfg Config, now Metrics, base Baseline) Factor {
-	f := Factor{Name: Latency, Unit: "ms", Measured: now.LatencyN > 0}
-	if !f.Measured {
+	f := Factor{Name: Latency, Unit: "ms", Measured: now.LatencyN > 0 || base.OK && base.LatencyN > 0}
+	if now.LatencyN <= 0 {
+		f.NoData = f.Measured
 		return f
 	}
 	p95 := now.LatencyP95
@@ -428,6 +481,12 @@ func memory(cfg Config, now Metrics, base Baseline) Factor {
 			f.Relative = cfg.MemoryRatio.Severity(now.MemMB / base.MemMB)
 		}
 	}
+	if !f.Measured && base.OK && (base.MemPctN > 0 || base.MemMBN > 0) {
+		f.Measured, f.NoData = true, true
+		if base.MemPctN <= 0 {
+			f.Unit = "MB"
+		}
+	}
 	f.Severity = combine(f.Absolute, f.Relative, f.HasBaseline)
 	if f.Unit == "MB" {
 		// no absolute threshold without the total: the baseline decides
@@ -445,8 +504,9 @@ func memory(cfg Config, now Metrics, base Baseline) Factor {
 }
 
 func cpu(cfg Config, now Metrics, base Baseline) Factor {
-	f := Factor{Name: CPU, Unit: "%", Measured: now.CPUN > 0}
-	if !f.Measured {
+	f := Factor{Name: CPU, Unit: "%", Measured: now.CPUN > 0 || base.OK && base.CPUN > 0}
+	if now.CPUN <= 0 {
+		f.NoData = f.Measured
 		return f
 	}
 	f.Value = round1(now.CPU)
@@ -500,6 +560,9 @@ func summary(f *Factor) string {
 	title := titles[f.Name]
 	if !f.Measured {
 		return title + ": not measured in these logs"
+	}
+	if f.NoData {
+		return title + ": no data in the window (measured earlier)"
 	}
 	var b strings.Builder
 	b.WriteString(title)

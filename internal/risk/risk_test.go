@@ -40,7 +40,7 @@ func TestScoreScenarios(t *testing.T) {
 		minPoints float64
 	}{
 		{"calm", calm, base, LabelLow, "", "", 0},
-		{"error burst", with(calm, func(m *Metrics) { m.Errors = 105 }), base, LabelMedium, ErrorRate, StatusHigh, 38},
+		{"error burst (the outage rule)", with(calm, func(m *Metrics) { m.Errors = 105 }), base, LabelHigh, ErrorRate, StatusHigh, 38},
 		{"chronic errors count less than new ones",
 			with(calm, func(m *Metrics) { m.Errors = 45 }),
 			Baseline{OK: true, Source: "test", Metrics: with(base.Metrics, func(m *Metrics) { m.Errors = 4300 })},
@@ -75,15 +75,28 @@ func TestScoreScenarios(t *testing.T) {
 			} else if a.Score > 10 {
 				t.Errorf("score = %v, want <= 10\n%s", a.Score, dump(a))
 			}
-			sum := 0.0
+			sum, measured := 0.0, 0.0
 			for _, f := range a.Factors {
 				if f.Points < 0 || f.Points > f.Weight {
 					t.Errorf("%s points %v outside 0..%v", f.Name, f.Points, f.Weight)
 				}
+				if !f.Measured && f.Points != 0 {
+					t.Errorf("%s is not measured but has %v points", f.Name, f.Points)
+				}
 				sum += f.Points
+				if f.Measured {
+					measured += f.Weight
+				}
 			}
-			if math.Abs(sum-a.Score) > 0.1 {
-				t.Errorf("score %v != sum of points %v", a.Score, sum)
+			if measured != a.MeasuredWeight || a.TotalWeight != 100 {
+				t.Errorf("measured weight %v / %v, want %v / 100", a.MeasuredWeight, a.TotalWeight, measured)
+			}
+			want := math.Min(100, sum*100/max(measured, 1))
+			if a.Floor != "" {
+				want = math.Max(want, cfg.High)
+			}
+			if math.Abs(want-a.Score) > 0.1 {
+				t.Errorf("score %v != sum of points %v scaled to the measured weight %v (%v)", a.Score, sum, measured, want)
 			}
 		})
 	}
@@ -166,5 +179,81 @@ func BenchmarkScore(b *testing.B) {
 	cfg := DefaultConfig()
 	for b.Loop() {
 		Score(cfg, calm, base, nil)
+	}
+}
+
+// A log that carries only errors and volume is scored over those (65 of
+// 100 weight points), so a severe outage can still be high; the factors it
+// does not carry stay in the output, unmeasured, with 0 points.
+func TestMeasuredWeight(t *testing.T) {
+	cfg := DefaultConfig()
+	base := Baseline{OK: true, Metrics: Metrics{Minutes: 1440, Events: 14400, Errors: 14}}
+	tests := []struct {
+		name     string
+		now      Metrics
+		base     Baseline
+		measured float64
+		label    string
+		scale    bool
+	}{
+		{"errors only, outage", Metrics{Minutes: 15, Events: 400, Errors: 400}, base, 65, LabelHigh, true},
+		{"errors only, calm", Metrics{Minutes: 15, Events: 150, Errors: 0}, base, 65, LabelLow, true},
+		{"latency measured", Metrics{Minutes: 15, Events: 400, Errors: 400, LatencyN: 400, LatencyP95: 80},
+			Baseline{OK: true, Metrics: Metrics{Minutes: 1440, Events: 14400, Errors: 14, LatencyN: 14400, LatencyP95: 80}}, 85, LabelHigh, true},
+		{"latency in history only", Metrics{Minutes: 15, Events: 400, Errors: 400},
+			Baseline{OK: true, Metrics: Metrics{Minutes: 1440, Events: 14400, Errors: 14, LatencyN: 14400, LatencyP95: 80}}, 85, LabelHigh, true},
+		{"everything", Metrics{Minutes: 15, Events: 150, LatencyN: 150, LatencyP95: 80, MemPctN: 15, MemPct: 40, CPUN: 15, CPU: 20},
+			Baseline{OK: true, Metrics: Metrics{Minutes: 1440, Events: 14400, LatencyN: 14400, LatencyP95: 80, MemPctN: 1440, MemPct: 40, CPUN: 1440, CPU: 20}}, 100, LabelLow, false},
+		{"nothing", Metrics{}, Baseline{}, 0, LabelLow, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := Score(cfg, tt.now, tt.base, nil)
+			if a.MeasuredWeight != tt.measured || a.Label != tt.label || (a.Scale() != "") != tt.scale {
+				t.Errorf("measured weight %v, label %s (%v), scale %q; want %v, %s, scale %v\n%s",
+					a.MeasuredWeight, a.Label, a.Score, a.Scale(), tt.measured, tt.label, tt.scale, dump(a))
+			}
+			if len(a.Factors) != 5 {
+				t.Errorf("%d factors, want 5", len(a.Factors))
+			}
+		})
+	}
+}
+
+// The outage rule: a fifth of all events failing, far above the baseline,
+// is high whatever the other factors say; a high rate that is usual here,
+// or a moderate one, is not raised.
+func TestOutageFloor(t *testing.T) {
+	cfg := DefaultConfig()
+	full := func(errs, baseErrs float64) (Metrics, Baseline) {
+		now := Metrics{Minutes: 15, Events: 300, Errors: errs, LatencyN: 300, LatencyP95: 90, CPUN: 15, CPU: 20, MemPctN: 15, MemPct: 40}
+		base := Baseline{OK: true, Metrics: Metrics{Minutes: 360, Events: 7200, Errors: baseErrs, LatencyN: 7200, LatencyP95: 90, CPUN: 360, CPU: 20, MemPctN: 360, MemPct: 40}}
+		return now, base
+	}
+	tests := []struct {
+		name       string
+		errs, base float64
+		floor      bool
+	}{
+		{"58% errors from 1%", 174, 72, true},
+		{"20% errors from 0.1%", 60, 7, true},
+		{"58% errors, no baseline", 174, -1, false},
+		{"10% errors from 0.1%", 30, 7, false},
+		{"30% errors, usual here", 90, 2160, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			now, base := full(tt.errs, tt.base)
+			if tt.base < 0 {
+				base = Baseline{}
+			}
+			a := Score(cfg, now, base, nil)
+			if (a.Floor != "") != tt.floor || (tt.floor && a.Score != cfg.High && a.Score < cfg.High) {
+				t.Errorf("score %v floor %q, want floor %v\n%s", a.Score, a.Floor, tt.floor, dump(a))
+			}
+			if tt.floor && a.Label != LabelHigh {
+				t.Errorf("label %s, want high", a.Label)
+			}
+		})
 	}
 }
