@@ -208,6 +208,13 @@ func parseHeader(s string, i int, mid bool) header {
 func afterLevel(s string, j int, svc string, h header) header {
 	h.service = svc
 	j = skipSpaceSeps(s, j)
+	// Spring Boot: "ERROR 4242 --- [app] [thread] c.e.Class   : msg" (the pid
+	// and its "---" are header, the logger is padded before " : ")
+	spring := false
+	if e := tokenEnd(s, j); e > j && isAllDigits(s[j:e]) && strings.HasPrefix(s[e:], " --- ") {
+		j = skipSpaceSeps(s, e+len(" --- "))
+		spring = true
+	}
 	sep := false
 	for k := 0; k < 2 && j < len(s) && s[j] == '['; k++ {
 		e := bracketEnd(s, j)
@@ -215,7 +222,7 @@ func afterLevel(s string, j int, svc string, h header) header {
 			break
 		}
 		n := skipSpaceSeps(s, e)
-		if strings.IndexByte(s[j:e], ' ') >= 0 && n == e+1 {
+		if !spring && strings.IndexByte(s[j:e], ' ') >= 0 && n == e+1 {
 			// words in brackets: a thread when a component follows
 			// ("[IPC Server handler 0] o.a.h.ipc.Server: msg"), else the
 			// start of the message ("[client 1.2.3.4] msg")
@@ -231,6 +238,9 @@ func afterLevel(s string, j int, svc string, h header) header {
 		end := tokenEnd(s, j)
 		w := s[j:end]
 		switch {
+		case spring && identLike(w) && paddedColon(s, end) > 0:
+			h.service = w
+			j = paddedColon(s, end)
 		case len(w) > 2 && w[len(w)-1] == ':' && isPidTid(w[:len(w)-1]):
 			j = end // nginx "1234#1234:"
 		case len(w) > 1 && w[len(w)-1] == ':' && componentLike(w[:len(w)-1]):
@@ -253,6 +263,19 @@ func afterLevel(s string, j int, svc string, h header) header {
 	}
 	h.msg = j
 	return h
+}
+
+// paddedColon returns the index after a " : " that follows s[i:] after
+// padding spaces (Spring Boot's logger column), or 0.
+func paddedColon(s string, i int) int {
+	k := i
+	for k < len(s) && s[k] == ' ' {
+		k++
+	}
+	if k == i || k >= len(s) || s[k] != ':' || (k+1 < len(s) && s[k+1] != ' ') {
+		return 0
+	}
+	return k + 1
 }
 
 // headerLevel reports whether a header token is a level: an upper-case or
