@@ -153,11 +153,30 @@ func buildCandidates(kb *KnowledgeBase, e *env, chain string) []*candidate {
 				c.factor, c.ratio = f, ratio
 			}
 			c.assess(e, chain)
+			if len(c.ms) > 0 && !c.enough() {
+				if !hit {
+					continue
+				}
+				c.ms = nil // the factor alone still holds
+				c.agg = aggregate{}
+				c.phrases = nil
+				c.assess(e, chain)
+			}
 			out = append(out, c)
 		}
 	}
 	explainSymptoms(out)
 	return out
+}
+
+// enough reports whether the matched patterns together meet the entry's
+// MinRecent and MinSurge.
+func (c *candidate) enough() bool {
+	ent := c.entry
+	if c.agg.recent < ent.MinRecent {
+		return false
+	}
+	return ent.MinSurge <= 0 || c.agg.fresh || c.agg.surge >= ent.MinSurge
 }
 
 type group struct {

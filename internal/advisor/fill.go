@@ -19,10 +19,14 @@ var (
 const surgeMinRecent = 5 // a pattern needs this many recent lines to count as surging
 
 // fill adds fallback actions until there are minActions, skipping any
-// whose subject an action already covers.
+// whose subject an action already covers. A fallback fills: it ranks below
+// every action a signature backs (a generic "bring the error rate down"
+// never goes above "back off the rate-limited API" that explains it).
 func fill(kb *KnowledgeBase, e *env, chain string, acts []Action) (out []Action, added int) {
+	ceiling := math.Inf(1)
 	mainPats := map[string]bool{}
 	for _, a := range acts {
+		ceiling = math.Min(ceiling, a.Score)
 		if len(a.Evidence.Patterns) > 0 {
 			mainPats[string(a.Evidence.Patterns[0])] = true
 		}
@@ -44,6 +48,9 @@ func fill(kb *KnowledgeBase, e *env, chain string, acts []Action) (out []Action,
 		r := c.render(e, 1)
 		if len(r) == 0 {
 			continue
+		}
+		if r[0].Score >= ceiling {
+			r[0].Score = round3(0.95 * ceiling)
 		}
 		acts = append(acts, r[0])
 		if len(c.ms) > 0 {

@@ -44,6 +44,12 @@ type Entry struct {
 	GroupBy string      `json:"group_by"` // parameter whose value splits matches into separate actions ("route", "ip")
 	Rules   []*Rule     `json:"rules"`    // a pattern matches when any rule matches it
 	Factor  *FactorRule `json:"factor"`
+	// MinRecent and MinSurge hold for the matched patterns together (one
+	// group of them): a "burst" of 5xx on a route is at least this many
+	// lines in the recent window, at least this multiple of the usual rate
+	// (or none before). One rare 502 is not a burst.
+	MinRecent int64   `json:"min_recent"`
+	MinSurge  float64 `json:"min_surge"`
 	// RequireFactor: patterns alone do not make a match; the factor rule must hold.
 	RequireFactor bool                `json:"require_factor"`
 	Params        map[string][]string `json:"params"` // name -> regexes with one capture group, tried in order
