@@ -211,13 +211,35 @@ func (e *Engine) forecast(at time.Time, horizon int, now risk.Assessment) Foreca
 		sh := risk.Score(cfg.Risk, metricsAt(step, high), b, nil).Score
 		raw[step-1] = triple{sm, math.Min(sm, math.Min(sl, sh)), math.Max(sm, math.Max(sl, sh))}
 	}
-	// The less the models are trusted, the more the band also covers "it
-	// stays as it is now".
-	offset := now.Score - raw[0].m
+	// An ongoing episode persists. When the score now is above what the
+	// models expect, the models are behind: fitted on hourly history, they
+	// take an episode's latest hours for outliers (until three in a row
+	// confirm a shift) and forecast a return to the usual level within a few
+	// hours. Problems rarely fix themselves that fast: without a sign of
+	// recovery in the logs, the best guess for the next hours is that it
+	// continues. So the forecast keeps the excess over the models, fading
+	// with a half-life of episodeHalfLife hours (24: a long incident, a
+	// degraded dependency or a full disk usually lasts the day until someone
+	// acts, and one day is also when the daily season has come round). The
+	// band shows both views: its low end is the models' "it ends now", its
+	// high end "it stays as it is". Below the models' expectation (they see
+	// a rise coming, or an episode that is ending), the score now anchors
+	// the first hour and the difference fades quickly (15% an hour).
+	excess := now.Score - raw[0].m
+	episode := excess > 1
 	sim := forecast.Forecast{Level: cfg.ForecastLevel}
 	for i, t := range raw {
-		adj := offset * math.Pow(0.85, float64(i))
-		m, lo, hi := t.m+adj, t.lo+adj, t.hi+adj
+		var m, lo, hi float64
+		if episode {
+			w := math.Pow(0.5, float64(i+1)/episodeHalfLife)
+			m = t.m + w*math.Max(0, now.Score-t.m)
+			lo, hi = math.Min(t.lo, m), math.Max(math.Max(t.hi, m), now.Score)
+		} else {
+			adj := excess * math.Pow(0.85, float64(i))
+			m, lo, hi = t.m+adj, t.lo+adj, t.hi+adj
+		}
+		// The less the models are trusted, the more the band also covers
+		// "it stays as it is now".
 		persist := m + (1-out.Confidence)*(now.Score-m)
 		lo, hi = math.Min(lo, persist), math.Max(hi, persist)
 		p := ForecastPoint{
@@ -239,11 +261,19 @@ func (e *Engine) forecast(at time.Time, horizon int, now risk.Assessment) Foreca
 		season = "daily season allowed"
 	}
 	out.Why = fmt.Sprintf("%d h of hourly history, %s; confidence is the factor models' back-tested confidence weighted by factor weight", len(rows), season)
+	if episode {
+		out.Why += fmt.Sprintf("; the score now (%.0f) is above what the hourly models expect (%.0f): an ongoing episode is taken to persist, fading with a %.0f h half-life, since problems rarely fix themselves (the band's low end is the models' view that it ends now, its high end that it stays)",
+			now.Score, raw[0].m, episodeHalfLife)
+	}
 	if driver.Name != "" {
 		out.Why += fmt.Sprintf("; %s (the main factor now): %s", driver.Name, driver.Why)
 	}
 	return out
 }
+
+// episodeHalfLife is how many hours it takes an ongoing episode's excess
+// over the models' forecast to halve (see forecast).
+const episodeHalfLife = 24.0
 
 // hourRows returns the hourly history up to at: whole hours from the start of
 // history (at most HistoryHours back), then the hour in progress.

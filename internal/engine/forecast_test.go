@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -67,5 +68,43 @@ func TestForecastRisingAboveCalm(t *testing.T) {
 		}})
 	if !(rising > calm) || !(risingScore > calmScore) {
 		t.Errorf("p_high rising %v (score %v), calm %v (score %v): want rising above calm", rising, risingScore, calm, calmScore)
+	}
+}
+
+// An ongoing episode persists in the forecast: a few hours on, the score is
+// still near the current one (a slow, stated decay), and the band spans the
+// models' "it ends now" and "it stays".
+func TestForecastEpisodePersists(t *testing.T) {
+	e := New(DefaultConfig())
+	for _, l := range scenarioByName(t, "db_pool_exhaustion").generate() {
+		e.AddLine(l)
+	}
+	e.Flush()
+	r := e.Report(e.LastEventTime(), 24)
+	now := r.Risk.Score
+	if now < 70 {
+		t.Fatalf("score now %v, want a high episode to forecast from", now)
+	}
+	p3, p24 := r.Forecast.Points[2], r.Forecast.Points[23]
+	if p3.Score < 0.85*now {
+		t.Errorf("3 h on the forecast is %v, want at least %v (the episode persists)", p3.Score, 0.85*now)
+	}
+	if p24.Score >= p3.Score || p24.Score < 0.4*now {
+		t.Errorf("24 h on the forecast is %v (3 h: %v), want a slow decay to about half", p24.Score, p3.Score)
+	}
+	if p3.High < now-0.5 || p3.Low > p3.Score-10 {
+		t.Errorf("band at 3 h %v-%v, want it to reach the current %v and the models' lower view", p3.Low, p3.High, now)
+	}
+	if !strings.Contains(r.Forecast.Why, "half-life") {
+		t.Errorf("Why does not state the decay: %s", r.Forecast.Why)
+	}
+	// a calm service has no episode to persist
+	c := New(DefaultConfig())
+	for _, l := range scenarioByName(t, "calm").generate() {
+		c.AddLine(l)
+	}
+	c.Flush()
+	if cr := c.Report(c.LastEventTime(), 24); strings.Contains(cr.Forecast.Why, "half-life") {
+		t.Errorf("calm forecast claims an episode: %s", cr.Forecast.Why)
 	}
 }
