@@ -259,19 +259,31 @@ func writeReport(w io.Writer, r engine.Report, files []string, color bool) error
 	pf("  %-11s %6s %7s  %-14s %-14s %s\n", "factor", "weight", "points", "value", "baseline", "status")
 	for _, f := range r.Risk.Factors {
 		val, base := "-", "-"
-		if f.Measured {
+		if f.Measured && !f.NoData {
 			val = fmtValue(f.Value, f.Unit)
 			if f.HasBaseline {
 				base = fmtValue(f.Baseline, f.Unit)
 			}
 		}
 		st := p.status(f.Status)
+		switch {
+		case !f.Measured:
+			st = p.dim + "not measured" + p.reset
+		case f.NoData:
+			st += " (no data in the window)"
+		}
 		if f.Detail != "" {
 			st += " (" + f.Detail + ")"
 		}
 		pf("  %-11s %6.0f %7.1f  %-14s %-14s %s\n", f.Name, f.Weight, f.Points, val, base, st)
 	}
 	pf("  top: %s\n", strings.Join(r.Risk.Top, ", "))
+	if r.Risk.Scale != "" {
+		pf("  %s%s%s\n", p.dim, r.Risk.Scale, p.reset)
+	}
+	if r.Risk.Floor != "" {
+		pf("  %s%s%s\n", p.dim, r.Risk.Floor, p.reset)
+	}
 
 	section("PATTERNS", fmt.Sprintf("%d mined, %d new in the last hour; the %d most relevant:", r.PatternTotal, r.NewPatterns, len(r.Patterns)))
 	pf("  %-9s %9s %7s %7s %-13s %-9s %-23s %s\n", "id", "count", "recent", "before", "levels", "trend", "first seen → last seen", "template")

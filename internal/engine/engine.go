@@ -9,7 +9,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/parse"
@@ -178,11 +180,7 @@ func (e *Engine) ingest(ev *cloudsage.Event) {
 	if key, ok := e.routes.key(ev); ok {
 		ev.Pattern = e.miner.AddKey(key).ID
 	} else {
-		msg := ev.Message
-		if msg == "" {
-			msg = ev.Raw
-		}
-		ev.Pattern = e.miner.Add(msg).ID
+		ev.Pattern = e.miner.Add(mineText(ev)).ID
 	}
 	e.events++
 	if ev.TimeGuessed {
@@ -323,4 +321,37 @@ func section(b []byte) (sec, rest []byte, ok bool) {
 		return nil, nil, false
 	}
 	return b[k : k+int(n)], b[k+int(n):], true
+}
+
+// errorFields name the error a structured event carries beside its message.
+var errorFields = []string{"error", "err", "error.message", "exception", "exc_info", "error_message", "reason"}
+
+// maxErrorText caps the error text joined to a message for mining.
+const maxErrorText = 160
+
+// mineText is what the miner sees of an event: its message, and for a
+// structured (JSON, logfmt) event at warn level or above, the error it
+// names in a field ("cache get failed" + err="redis: connection pool
+// timeout"). Without it every failure of one operation would be one pattern
+// whatever went wrong, and the counts of a pattern would mix causes.
+func mineText(ev *cloudsage.Event) string {
+	msg := ev.Message
+	if msg == "" {
+		msg = ev.Raw
+	}
+	if ev.Level < cloudsage.LevelWarn || (ev.Format != parse.FormatJSON && ev.Format != parse.FormatLogfmt) || len(ev.Fields) == 0 {
+		return msg
+	}
+	errText := firstField(ev.Fields, errorFields)
+	if errText == "" || strings.Contains(msg, errText) {
+		return msg
+	}
+	if len(errText) > maxErrorText {
+		n := maxErrorText
+		for n > 0 && !utf8.RuneStart(errText[n]) {
+			n--
+		}
+		errText = errText[:n]
+	}
+	return msg + ": " + errText
 }

@@ -322,3 +322,26 @@ func word(p, i int) string {
 	}
 	return string(b)
 }
+
+func TestMineText(t *testing.T) {
+	tests := []struct {
+		name string
+		ev   cloudsage.Event
+		want string
+	}{
+		{"structured error joins its error field", cloudsage.Event{Format: "logfmt", Level: cloudsage.LevelError, Message: "cache get failed",
+			Fields: map[string]string{"err": "redis: connection pool timeout"}}, "cache get failed: redis: connection pool timeout"},
+		{"info keeps its message", cloudsage.Event{Format: "json", Level: cloudsage.LevelInfo, Message: "retrying",
+			Fields: map[string]string{"error": "x"}}, "retrying"},
+		{"message already names it", cloudsage.Event{Format: "json", Level: cloudsage.LevelError, Message: "dial failed: timeout",
+			Fields: map[string]string{"error": "timeout"}}, "dial failed: timeout"},
+		{"plain text is not structured", cloudsage.Event{Format: "app", Level: cloudsage.LevelError, Message: "boom",
+			Fields: map[string]string{"error": "x"}}, "boom"},
+		{"raw when no message", cloudsage.Event{Format: "plain", Raw: "raw line"}, "raw line"},
+	}
+	for _, tt := range tests {
+		if got := mineText(&tt.ev); got != tt.want {
+			t.Errorf("%s: mineText = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

@@ -2,7 +2,10 @@ package engine
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/cloudsage/cloudsage"
 )
@@ -144,5 +147,77 @@ func TestEngineHTTPPatterns(t *testing.T) {
 	}
 	if len(r.routes.routes) != len(e.routes.routes) {
 		t.Errorf("restored %d routes, want %d", len(r.routes.routes), len(e.routes.routes))
+	}
+}
+
+// The 5xx action of a burst on one route among healthy ones names that
+// route, and its numbers are exactly the lines behind it, counted here
+// from the log itself.
+func TestHTTPBurstNumbers(t *testing.T) {
+	lines := scenarioByName(t, "5xx_one_route_access_log").generate()
+	e := New(DefaultConfig())
+	for _, l := range lines {
+		e.AddLine(l)
+	}
+	e.Flush()
+	at := e.LastEventTime()
+	r := e.Report(at, 24)
+	from := at.Add(time.Second).Truncate(time.Second).Add(-e.Config().Risk.Window)
+	re := regexp.MustCompile(`\[([^\]]+)\] "(GET|POST) (/api/orders/\d+) HTTP/1.1" (5\d\d) `)
+	var recent, total int64
+	for _, l := range lines {
+		m := re.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		ts, err := time.Parse("02/Jan/2006:15:04:05 -0700", m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		total++
+		if !ts.Before(from) && !ts.After(at) {
+			recent++
+		}
+	}
+	for _, a := range r.Actions {
+		if a.Key != "http_5xx_burst" {
+			continue
+		}
+		if !strings.Contains(a.Title, "/api/orders/:id") {
+			t.Errorf("5xx action %q does not name /api/orders/:id", a.Title)
+		}
+		if got := a.Evidence.Numbers["recent"]; got != float64(recent) {
+			t.Errorf("5xx action recent = %v, want %d (the route's 5xx lines in the window)", got, recent)
+		}
+		if got := a.Evidence.Numbers["count"]; got != float64(total) {
+			t.Errorf("5xx action count = %v, want %d (all the route's 5xx lines)", got, total)
+		}
+		if !strings.Contains(a.Title, fmt.Sprintf(": %d HTTP 5xx (", recent)) {
+			t.Errorf("title %q does not say %d HTTP 5xx", a.Title, recent)
+		}
+		return
+	}
+	t.Fatalf("no http_5xx_burst action among %d", len(r.Actions))
+}
+
+// Spring Boot's "4242 --- [thread] class :" header is not part of any
+// pattern: it is parsed as header.
+func TestSpringBootTemplates(t *testing.T) {
+	e := New(DefaultConfig())
+	for _, l := range scenarioByName(t, "spring_boot_npe").generate() {
+		e.AddLine(l)
+	}
+	e.Flush()
+	found := false
+	for _, p := range e.miner.Patterns() {
+		if strings.Contains(p.Template, " --- ") {
+			t.Errorf("template %q keeps the Spring Boot header", p.Template)
+		}
+		if strings.HasPrefix(p.Template, "Servlet.service() for servlet [dispatcherServlet] threw exception") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no pattern starts with the exception's message")
 	}
 }

@@ -59,14 +59,19 @@ type Dropped struct {
 
 // Risk is the score at the report's time.
 type Risk struct {
-	Score    float64       `json:"score"`
-	Label    string        `json:"label"`
-	Trend    float64       `json:"trend"` // score change per hour over the last hours (> 0 rising)
-	Factors  []risk.Factor `json:"factors"`
-	Top      []string      `json:"top"`
-	Window   string        `json:"window"`   // the recent window scored, e.g. "15m0s"
-	Baseline string        `json:"baseline"` // where the baseline came from
-	History  []ScorePoint  `json:"history"`  // the score at earlier hours, oldest first, for the trend
+	Score   float64       `json:"score"`
+	Label   string        `json:"label"`
+	Trend   float64       `json:"trend"` // score change per hour over the last hours (> 0 rising)
+	Factors []risk.Factor `json:"factors"`
+	Top     []string      `json:"top"`
+	// MeasuredWeight is the weight of the factors these logs measure; the
+	// score is scaled over it (Scale says so when it is below the total).
+	MeasuredWeight float64      `json:"measured_weight"`
+	Scale          string       `json:"scale,omitempty"`
+	Floor          string       `json:"floor,omitempty"` // why the score was raised to high (the outage rule)
+	Window         string       `json:"window"`          // the recent window scored, e.g. "15m0s"
+	Baseline       string       `json:"baseline"`        // where the baseline came from
+	History        []ScorePoint `json:"history"`         // the score at earlier hours, oldest first, for the trend
 }
 
 // ScorePoint is a score at a time.
@@ -114,6 +119,7 @@ func (e *Engine) Report(at time.Time, horizonHours int) Report {
 	a := risk.Evaluate(e.series, at, cfg.Risk, e.anomalies(at))
 	r.Risk = Risk{
 		Score: a.Score, Label: a.Label, Factors: a.Factors, Top: a.Top,
+		MeasuredWeight: a.MeasuredWeight, Scale: a.Scale(), Floor: a.Floor,
 		Window: cfg.Risk.Window.String(), Baseline: a.Baseline,
 	}
 	r.Risk.History, r.Risk.Trend = e.trend(at, a.Score)
@@ -238,10 +244,27 @@ func (e *Engine) patternStats(at time.Time) []Pattern {
 		}
 		merge(p, sp, recentFrom, to, beforeFrom)
 	}
+	// A keyed HTTP pattern is one route and one status of it; the route's
+	// first 502 after many 500s is not a new failure, so keyed patterns are
+	// new only when their route had no status of the same class before.
+	classFirst := map[string]time.Time{}
+	for _, id := range order {
+		p := byID[id]
+		if _, route, st, ok := splitKey(p.Template); ok {
+			k := route + " " + st[:1]
+			if f, seen := classFirst[k]; !seen || p.FirstSeen.Before(f) {
+				classFirst[k] = p.FirstSeen
+			}
+		}
+	}
 	out := make([]Pattern, 0, len(order))
 	for _, id := range order {
 		p := byID[id]
-		p.New = hasHistory && !p.FirstSeen.Before(at.Add(-e.cfg.NewWithin))
+		first := p.FirstSeen
+		if _, route, st, ok := splitKey(p.Template); ok {
+			first = classFirst[route+" "+st[:1]]
+		}
+		p.New = hasHistory && !first.Before(at.Add(-e.cfg.NewWithin))
 		// expected recent count from the rate before
 		expected := 0.0
 		if beforeSpan > 0 {

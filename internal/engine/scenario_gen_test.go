@@ -151,6 +151,13 @@ func (g *gen) background(t0 time.Time, m minute) {
 				lv = "ERROR"
 			}
 			g.add(t, gojson(t, lv, "request", "method", method, "path", path, "status", status, "duration_ms", math.Round(secs*10000)/10))
+		case "worker":
+			// a queue worker: no HTTP, no latency, no metrics; only what it did
+			if status >= 500 {
+				g.add(t, gojson(t, "ERROR", "job failed", "job", "invoice.render", "error", "internal error"))
+			} else {
+				g.add(t, gojson(t, "INFO", "job done", "job", []string{"invoice.render", "email.send", "report.build"}[g.r.IntN(3)]))
+			}
 		case "logfmt", "syslog":
 			lv := "info"
 			if status >= 500 {
@@ -167,6 +174,7 @@ func (g *gen) background(t0 time.Time, m minute) {
 	}
 	cpu := fmt.Sprintf("cpu=%.1f%%", math.Max(1, math.Min(100, m.cpu+3*g.r.NormFloat64())))
 	switch g.stack {
+	case "worker":
 	case "nginx", "python":
 		g.add(t, pylog(t, "INFO", "metrics", fmt.Sprintf("process stats %s %s", mem, cpu)))
 		if g.r.IntN(3) == 0 {
@@ -261,7 +269,8 @@ var scenarios = []scenario{
 					"\n\tat com.example.orders.repo.OrderRepository.findById(OrderRepository.java:88)")
 			}
 		},
-		labels: []string{"medium", "high"}, keys: []string{"db_pool_exhaustion"},
+		// 45% of requests fail and p95 is 20x: a service owner pages someone
+		labels: []string{"high"}, chains: []string{"critical"}, keys: []string{"db_pool_exhaustion"},
 	},
 	{
 		name: "upstream_timeout", stack: "go", incident: 30,
@@ -273,7 +282,7 @@ var scenarios = []scenario{
 					"error", "Post \"https://payments-api.internal:8443/v1/charge\": context deadline exceeded", "duration_ms", 5000+g.r.IntN(50)))
 			}
 		},
-		labels: []string{"medium", "high"}, keys: []string{"upstream_timeout"},
+		labels: []string{"high"}, chains: []string{"critical"}, keys: []string{"upstream_timeout"},
 	},
 	{
 		name: "5xx_burst_one_route", stack: "nginx", incident: 20,
@@ -339,7 +348,7 @@ var scenarios = []scenario{
 					"Get \"https://inventory.example.com/v2/stock\": tls: failed to verify certificate: x509: certificate has expired or is not yet valid: current time 2026-04-14T15:40:00Z is after 2026-04-14T15:30:00Z"))
 			}
 		},
-		labels: []string{"medium", "high"}, keys: []string{"tls_certificate"},
+		labels: []string{"high"}, chains: []string{"critical"}, keys: []string{"tls_certificate"},
 	},
 	{
 		name: "auth_bruteforce", stack: "syslog", incident: 30,
@@ -401,6 +410,60 @@ var scenarios = []scenario{
 			}
 		},
 		labels: []string{"medium", "high"}, keys: []string{"deploy_error_spike", "top_error_pattern", "new_patterns"},
+	},
+	{
+		// errors on one route among healthy ones: the 5xx action names that
+		// route, and its numbers are exactly its lines (TestHTTPBurstNumbers)
+		name: "5xx_one_route_access_log", stack: "nginx", incident: 30,
+		minute: func(g *gen, t time.Time, sev float64, m *minute) {
+			m.errProb, m.routeErr, m.errCodes = 0.7*sev, "/api/orders/", []int{500, 503}
+			m.reqs *= 2
+		},
+		labels: []string{"medium", "high"}, keys: []string{"http_5xx_burst"},
+	},
+	{
+		// a Spring Boot service throwing NullPointerExceptions with stack
+		// traces: the patterns read without the "4242 --- [thread] class :"
+		// header, the error surge is the top action
+		name: "spring_boot_npe", stack: "java", incident: 30,
+		minute: func(g *gen, t time.Time, sev float64, m *minute) {
+			m.errProb = 0.2 * sev
+			for i := 0; i < g.times(5*sev); i++ {
+				tt := g.within(t)
+				g.add(tt, javalog(tt, "ERROR", fmt.Sprintf("nio-8080-exec-%d", 1+g.r.IntN(9)), "o.a.c.c.C.[.[.[/].[dispatcherServlet]",
+					"Servlet.service() for servlet [dispatcherServlet] threw exception")+
+					"\njava.lang.NullPointerException: Cannot invoke \"com.example.orders.model.Customer.getTier()\" because \"customer\" is null"+
+					"\n\tat com.example.orders.pricing.PriceService.price(PriceService.java:57)"+
+					"\n\tat com.example.orders.web.OrderController.create(OrderController.java:112)")
+			}
+		},
+		labels: []string{"medium", "high"}, keys: []string{"top_error_pattern", "deploy_error_spike", "surging_pattern", "new_patterns"},
+	},
+	{
+		// the incident's cache: "redis: connection pool timeout" is the
+		// cache's pool, never the database's
+		name: "redis_cache_outage", stack: "go", incident: 30,
+		minute: func(g *gen, t time.Time, sev float64, m *minute) {
+			m.errProb, m.latMul = 0.3*sev, 1+10*sev
+			for i := 0; i < g.times(6*sev); i++ {
+				tt := g.within(t)
+				g.add(tt, gojson(tt, "ERROR", "cache get failed", "key", fmt.Sprintf("cart:%d", g.r.IntN(9999)), "err", "redis: connection pool timeout"))
+			}
+		},
+		labels: []string{"high"}, chains: []string{"critical"}, keys: []string{"cache_outage"},
+	},
+	{
+		// a worker whose logs carry no latency, memory or CPU: scored over
+		// errors and volume (65 of 100), its database outage is still high
+		name: "db_pool_errors_only", stack: "worker", incident: 30,
+		minute: func(g *gen, t time.Time, sev float64, m *minute) {
+			for i := 0; i < g.times(8*sev); i++ {
+				tt := g.within(t)
+				g.add(tt, gojson(tt, "ERROR", "job failed", "job", "invoice.render",
+					"error", "pq: sorry, too many clients already"))
+			}
+		},
+		labels: []string{"high"}, chains: []string{"critical"}, keys: []string{"db_pool_exhaustion"},
 	},
 	{
 		name: "sudden_silence", stack: "nginx", incident: 20,
