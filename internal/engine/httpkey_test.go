@@ -221,3 +221,27 @@ func TestSpringBootTemplates(t *testing.T) {
 		t.Errorf("no pattern starts with the exception's message")
 	}
 }
+
+func FuzzRouteKey(f *testing.F) {
+	for _, s := range []string{"/v1/items/4242?x=1", "https://h/x/3f2b8c1e-9d4a-4b6f-8e2a-1c5d7e9f0a3b", "*", "", "/\xff/..", "//a//b/"} {
+		f.Add("GET", s, 502)
+	}
+	f.Fuzz(func(t *testing.T, method, path string, status int) {
+		k := newRouteKeys()
+		ev := &cloudsage.Event{Format: "access", Signals: cloudsage.Signals{Status: status}, Fields: map[string]string{"method": method, "path": path}}
+		key, ok := k.key(ev)
+		if !ok {
+			return
+		}
+		m, route, st, ok2 := splitKey(key)
+		if !ok2 || m != strings.ToUpper(method) || !strings.HasPrefix(route, "/") && route != otherRoute || len(st) != 3 {
+			t.Fatalf("key(%q %q %d) = %q does not split back (%q %q %q %v)", method, path, status, key, m, route, st, ok2)
+		}
+		if strings.ContainsAny(route, "?#") || len(route) > maxRouteLen+len(routeIDToken)+2 {
+			t.Fatalf("route %q keeps a query or is too long", route)
+		}
+		if again, _ := k.key(ev); again != key {
+			t.Fatalf("key not stable: %q then %q", key, again)
+		}
+	})
+}

@@ -371,6 +371,25 @@ func FuzzMiner(f *testing.F) {
 		if got := r.Add(a); m.Canonical(got.ID) != m.Canonical(ma.ID) || got.New {
 			t.Fatalf("restored Add(%q) = %+v, want %s", a, got, ma.ID)
 		}
+		// A key never joins a mined pattern, is stable, and survives a snapshot.
+		k := r.AddKey(b)
+		if k.ID == r.Canonical(ma.ID) || k.ID == r.Canonical(mb.ID) {
+			t.Fatalf("AddKey(%q) joined mined pattern %s", b, ma.ID)
+		}
+		if again := r.AddKey(b); again.ID != k.ID || again.New {
+			t.Fatalf("AddKey(%q) again = %+v, first %+v", b, again, k)
+		}
+		data, err = r.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2 := New(DefaultConfig())
+		if err := r2.UnmarshalBinary(data); err != nil {
+			t.Fatal(err)
+		}
+		if got := r2.AddKey(b); got.ID != k.ID || got.New {
+			t.Fatalf("restored AddKey(%q) = %+v, want %s", b, got, k.ID)
+		}
 	})
 }
 
