@@ -524,10 +524,16 @@ func normRoute(r string) string {
 	return clean(strings.Join(segs, "/"), maxParamRunes)
 }
 
-// ipOf finds the one client address behind a pattern: a field, or the
-// address every sample agrees on.
+// ipOf finds the one client address behind a pattern: the address every
+// sample agrees on, from a field (the fields are those of one sample, so
+// every other sample must name it too) or from the text.
 func ipOf(v *view) string {
 	if ip := fieldOf(v.p, "client_ip", "remote_addr", "remote_ip", "src_ip", "source_ip", "clientip", "client.ip", "source.ip", "ip", "x_forwarded_for"); ip != "" {
+		for _, s := range v.p.Samples {
+			if !strings.Contains(s, ip) {
+				return ""
+			}
+		}
 		return clean(ip, maxParamRunes)
 	}
 	agreed := ""
