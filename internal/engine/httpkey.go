@@ -3,6 +3,7 @@ package engine
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/parse"
@@ -41,9 +42,19 @@ var (
 // routeKeys builds the keys and remembers the routes admitted.
 type routeKeys struct {
 	routes map[string]bool
+	built  map[keyParts]string // keys already built, so a repeat allocates nothing
 }
 
-func newRouteKeys() *routeKeys { return &routeKeys{routes: make(map[string]bool)} }
+type keyParts struct {
+	method, route string
+	status        int
+}
+
+const maxBuilt = 4096
+
+func newRouteKeys() *routeKeys {
+	return &routeKeys{routes: make(map[string]bool), built: make(map[keyParts]string)}
+}
 
 // key returns the exact pattern key of an HTTP request event, or false
 // when ev is not one: an access-log line, or a structured (JSON, logfmt)
@@ -57,7 +68,10 @@ func (k *routeKeys) key(ev *cloudsage.Event) (string, bool) {
 	if ev.Format != parse.FormatAccess && wordCount(ev.Message, maxKeyWords+1) > maxKeyWords {
 		return "", false
 	}
-	method := strings.ToUpper(firstField(ev.Fields, methodFields))
+	method := firstField(ev.Fields, methodFields)
+	if !httpMethods[method] {
+		method = strings.ToUpper(method)
+	}
 	if !httpMethods[method] {
 		return "", false
 	}
@@ -76,7 +90,19 @@ func (k *routeKeys) key(ev *cloudsage.Event) (string, bool) {
 			k.routes[route] = true
 		}
 	}
-	return method + " " + route + " " + statusKey(st), true
+	kp := keyParts{method, route, st}
+	if st >= 200 && st < 400 {
+		kp.status = st / 100 * 100 // one key per class
+	}
+	key, ok := k.built[kp]
+	if !ok {
+		if len(k.built) >= maxBuilt {
+			clear(k.built)
+		}
+		key = method + " " + route + " " + statusKey(st)
+		k.built[kp] = key
+	}
+	return key, true
 }
 
 // remember admits the route of a key restored from a snapshot.
@@ -142,6 +168,18 @@ func normaliseRoute(r string) string {
 	}
 	if r == "" || r[0] != '/' {
 		return ""
+	}
+	if len(r) <= maxRouteLen && utf8.ValidString(r) {
+		clean := true
+		for seg := range strings.SplitSeq(r[1:], "/") {
+			if idLike(seg) {
+				clean = false
+				break
+			}
+		}
+		if clean {
+			return r // nothing to replace: no copy
+		}
 	}
 	var b strings.Builder
 	for seg := range strings.SplitSeq(r[1:], "/") {
