@@ -84,8 +84,8 @@ func (c *candidate) score() float64 {
 // latency up) or a candidate backed by a risk factor alone — to the causes
 // the logs show: non-symptom candidates with pattern evidence, active in
 // the recent window, changed (new, or at least twice the usual rate) and
-// feeding one of the symptom's factors (a cache outage slows requests and
-// fails them). The symptom then ranks just below the weakest such cause,
+// explaining what the symptom shows (a cache outage slows requests and
+// fails them; an OOM kill does not explain high memory). The symptom then ranks just below the weakest such cause,
 // because fixing the cause is the action, and its text names the one
 // with the most lines in the window. A symptom nothing explains keeps its rank.
 func explainSymptoms(cands []*candidate) {
@@ -93,14 +93,19 @@ func explainSymptoms(cands []*candidate) {
 		if !c.entry.Symptom && (len(c.ms) > 0 || c.factor == nil) {
 			continue
 		}
+		// what the symptom shows: its factor, else the factors it feeds
 		feeds := c.entry.Relates
 		if c.factor != nil {
-			feeds = append(slices.Clip(feeds), c.factor.Name)
+			feeds = []string{c.factor.Name}
 		}
 		var best *candidate
 		low := 0.0
 		for _, d := range cands {
-			if d == c || d.entry.Symptom || len(d.ms) == 0 || d.agg.recent == 0 || !slices.ContainsFunc(d.entry.Relates, func(f string) bool { return slices.Contains(feeds, f) }) {
+			explains := d.entry.Explains
+			if len(explains) == 0 {
+				explains = d.entry.Relates
+			}
+			if d == c || d.entry.Symptom || len(d.ms) == 0 || d.agg.recent == 0 || !slices.ContainsFunc(explains, func(f string) bool { return slices.Contains(feeds, f) }) {
 				continue
 			}
 			if !d.agg.fresh && d.agg.surge < 2 && d.agg.newErrors == 0 {

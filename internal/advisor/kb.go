@@ -39,11 +39,16 @@ type Entry struct {
 	// below an evidence-backed cause active in the same window that feeds one
 	// of its factors, and its text names that cause. A candidate backed by a
 	// risk factor alone is always a symptom.
-	Symptom bool        `json:"symptom"`
-	Relates []string    `json:"relates"`  // risk factors this signature feeds
-	GroupBy string      `json:"group_by"` // parameter whose value splits matches into separate actions ("route", "ip")
-	Rules   []*Rule     `json:"rules"`    // a pattern matches when any rule matches it
-	Factor  *FactorRule `json:"factor"`
+	Symptom bool `json:"symptom"`
+	// Explains lists the factors whose symptoms this signature can cause
+	// (a cache outage explains latency and errors); empty: Relates. An OOM
+	// kill feeds the memory factor but does not explain high memory: it is
+	// its consequence.
+	Explains []string    `json:"explains"`
+	Relates  []string    `json:"relates"`  // risk factors this signature feeds
+	GroupBy  string      `json:"group_by"` // parameter whose value splits matches into separate actions ("route", "ip")
+	Rules    []*Rule     `json:"rules"`    // a pattern matches when any rule matches it
+	Factor   *FactorRule `json:"factor"`
 	// MinRecent and MinSurge hold for the matched patterns together (one
 	// group of them): a "burst" of 5xx on a route is at least this many
 	// lines in the recent window, at least this multiple of the usual rate
@@ -221,6 +226,11 @@ func (e *Entry) compile(fallback bool) error {
 	for _, f := range e.Relates {
 		if !factorNames[f] {
 			errs = append(errs, fmt.Errorf("relates: unknown factor %q", f))
+		}
+	}
+	for _, f := range e.Explains {
+		if !factorNames[f] {
+			errs = append(errs, fmt.Errorf("explains: unknown factor %q", f))
 		}
 	}
 	if e.Factor != nil {
