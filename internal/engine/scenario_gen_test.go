@@ -311,7 +311,8 @@ var scenarios = []scenario{
 					"Out of memory: Killed process 4242 (java) total-vm:8123456kB, anon-rss:4012345kB"))
 			}
 		},
-		labels: []string{"low", "medium"}, keys: []string{"oom_kill", "memory_leak"},
+		// processes killed for memory every few minutes: at least medium
+		labels: []string{"medium", "high"}, keys: []string{"oom_kill", "memory_leak"},
 	},
 	{
 		name: "cpu_saturation", stack: "go", incident: 40,

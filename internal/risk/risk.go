@@ -221,8 +221,8 @@ type Assessment struct {
 	// 100) instead of being capped at 65. 0 when nothing is measured.
 	MeasuredWeight float64 `json:"measured_weight"`
 	TotalWeight    float64 `json:"total_weight"`
-	// Floor, when set, says why the score was raised to the high threshold
-	// (the outage rule, see Score).
+	// Floor, when set, says why the score was raised to a label's threshold
+	// (the outage and OOM rules, see Score).
 	Floor string `json:"floor,omitempty"`
 }
 
@@ -312,6 +312,12 @@ func Score(cfg Config, now Metrics, base Baseline, anomaly map[string]float64) A
 	if f := fs[0]; f.Absolute >= 1 && f.HasBaseline && f.Relative >= 0.8 && a.Score < cfg.High {
 		a.Score = cfg.High
 		a.Floor = fmt.Sprintf("error rate %s is at or above %s: an outage, so at least %g", Format(f.Value, f.Unit), Format(cfg.ErrorRate.High, "ratio"), cfg.High)
+	}
+	// Processes killed for memory in the window are crashes, whatever the
+	// weights say (memory counts 10): at least medium.
+	if now.OOM > 0 && a.Score < cfg.Medium {
+		a.Score = cfg.Medium
+		a.Floor = fmt.Sprintf("%s in the window: processes are being killed, so at least %g", fs[3].Detail, cfg.Medium)
 	}
 	a.Label = cfg.Label(a.Score)
 	order := make([]int, len(fs))

@@ -50,7 +50,7 @@ func TestScoreScenarios(t *testing.T) {
 		{"volume spike", with(calm, func(m *Metrics) { m.Events = 3000; m.LatencyN = 2800 }), base, LabelLow, LogVolume, StatusHigh, 22},
 		{"latency regression", with(calm, func(m *Metrics) { m.LatencyP95 = 900 }), base, LabelLow, Latency, StatusHigh, 18},
 		{"memory pressure", with(calm, func(m *Metrics) { m.MemPct = 96 }), base, LabelLow, Memory, StatusHigh, 9},
-		{"oom kill", with(calm, func(m *Metrics) { m.OOM = 2 }), base, LabelLow, Memory, StatusHigh, 10},
+		{"oom kill (the OOM rule)", with(calm, func(m *Metrics) { m.OOM = 2 }), base, LabelMedium, Memory, StatusHigh, 10},
 		{"cpu saturation", with(calm, func(m *Metrics) { m.CPU = 97 }), base, LabelLow, CPU, StatusHigh, 5},
 		{"incident: errors, latency, memory, cpu", with(calm, func(m *Metrics) {
 			m.Errors, m.LatencyP95, m.MemPct, m.CPU = 120, 2500, 93, 95
@@ -92,8 +92,8 @@ func TestScoreScenarios(t *testing.T) {
 				t.Errorf("measured weight %v / %v, want %v / 100", a.MeasuredWeight, a.TotalWeight, measured)
 			}
 			want := math.Min(100, sum*100/max(measured, 1))
-			if a.Floor != "" {
-				want = math.Max(want, cfg.High)
+			if a.Floor != "" && (a.Score == cfg.High || a.Score == cfg.Medium) {
+				want = math.Max(want, a.Score)
 			}
 			if math.Abs(want-a.Score) > 0.1 {
 				t.Errorf("score %v != sum of points %v scaled to the measured weight %v (%v)", a.Score, sum, measured, want)
@@ -255,5 +255,19 @@ func TestOutageFloor(t *testing.T) {
 				t.Errorf("label %s, want high", a.Label)
 			}
 		})
+	}
+}
+
+func TestOOMFloor(t *testing.T) {
+	cfg := DefaultConfig()
+	now := Metrics{Minutes: 15, Events: 300, Errors: 6, OOM: 3, MemPctN: 15, MemPct: 96}
+	base := Baseline{OK: true, Metrics: Metrics{Minutes: 360, Events: 7200, Errors: 40, MemPctN: 360, MemPct: 60}}
+	a := Score(cfg, now, base, nil)
+	if a.Label != LabelMedium || !strings.Contains(a.Floor, "3 out-of-memory events") {
+		t.Errorf("OOM kills: label %s (%v), floor %q; want medium with the kills named\n%s", a.Label, a.Score, a.Floor, dump(a))
+	}
+	now.OOM = 0
+	if a := Score(cfg, now, base, nil); a.Floor != "" {
+		t.Errorf("no OOM: floor %q, want none", a.Floor)
 	}
 }
