@@ -751,8 +751,10 @@ func (c *candidate) evidence(e *env) Evidence {
 	return ev
 }
 
-// samplesOf takes up to three distinct sample lines, the first of each top
-// pattern before the second of any.
+// samplesOf takes up to three distinct sample lines, one of each top
+// pattern before a second of any. A pattern's samples are its first line,
+// then recent ones: the recent ones come first, since they are the lines
+// behind the recent counts.
 func samplesOf(ms []match) []string {
 	out := []string{}
 	seen := map[string]bool{}
@@ -761,10 +763,11 @@ func samplesOf(ms []match) []string {
 			if len(out) == maxSamples {
 				break
 			}
-			if round >= len(m.v.p.Samples) {
+			n := len(m.v.p.Samples)
+			if round >= n {
 				continue
 			}
-			s := cleanSample(m.v.p.Samples[round], maxSampleBytes)
+			s := cleanSample(m.v.p.Samples[n-1-round], maxSampleBytes)
 			if s == "" || seen[s] {
 				continue
 			}

@@ -103,8 +103,8 @@ func TestEvidence(t *testing.T) {
 	if a.Key != "db_pool_exhaustion" {
 		t.Fatalf("first = %s", a.Key)
 	}
-	if got := strings.Join(a.Evidence.Samples, ","); got != "s1,t1,s2" {
-		t.Errorf("samples = %s, want the first of each pattern first, no duplicates: s1,t1,s2", got)
+	if got := strings.Join(a.Evidence.Samples, ","); got != "s3,s1,s2" {
+		t.Errorf("samples = %s, want the newest of each pattern first, no duplicates: s3,s1,s2", got)
 	}
 	if len(a.Evidence.Patterns) != 2 || a.Evidence.Patterns[0] != "db" {
 		t.Errorf("patterns = %v, want [db db2]", a.Evidence.Patterns)
