@@ -85,10 +85,18 @@ func (c *candidate) score() float64 {
 // the logs show: non-symptom candidates with pattern evidence, active in
 // the recent window, changed (new, or at least twice the usual rate) and
 // explaining what the symptom shows (a cache outage slows requests and
-// fails them; an OOM kill does not explain high memory). The symptom then ranks just below the weakest such cause,
-// because fixing the cause is the action, and its text names the one
-// with the most lines in the window. A symptom nothing explains keeps its rank.
+// fails them; an OOM kill does not explain high memory). The symptom then
+// ranks like a secondary action of the weakest such cause (at most half its
+// score, one priority lower: it points to the cause), because fixing the
+// cause is the action; its text names the
+// cause with the most lines in the window, which gains 0.1 strength per
+// symptom it is named for. A symptom nothing explains keeps its rank.
 func explainSymptoms(cands []*candidate) {
+	type link struct {
+		symptom, best *candidate
+		all           []*candidate
+	}
+	var links []link
 	for _, c := range cands {
 		if !c.entry.Symptom && (len(c.ms) > 0 || c.factor == nil) {
 			continue
@@ -98,8 +106,7 @@ func explainSymptoms(cands []*candidate) {
 		if c.factor != nil {
 			feeds = []string{c.factor.Name}
 		}
-		var best *candidate
-		low := 0.0
+		l := link{symptom: c}
 		for _, d := range cands {
 			explains := d.entry.Explains
 			if len(explains) == 0 {
@@ -111,19 +118,38 @@ func explainSymptoms(cands []*candidate) {
 			if !d.agg.fresh && d.agg.surge < 2 && d.agg.newErrors == 0 {
 				continue
 			}
+			l.all = append(l.all, d)
 			// the cause named is the one with the most lines behind it now
-			sd := d.score()
-			if best == nil || d.agg.recent > best.agg.recent || d.agg.recent == best.agg.recent && sd > best.score() {
-				best = d
+			if l.best == nil || d.agg.recent > l.best.agg.recent || d.agg.recent == l.best.agg.recent && d.score() > l.best.score() {
+				l.best = d
 			}
-			if low == 0 || sd < low {
+		}
+		if l.best != nil {
+			links = append(links, l)
+		}
+	}
+	// A cause that accounts for more of what users feel ranks higher: +0.1
+	// strength for each symptom it is named for.
+	named := map[*candidate]int{}
+	for _, l := range links {
+		named[l.best]++
+	}
+	for d, n := range named {
+		d.strength = clamp01(d.strength + 0.1*float64(n))
+		if d.extra == nil {
+			d.extra = map[string]float64{}
+		}
+		d.extra["explains_symptoms"] = float64(n)
+	}
+	for _, l := range links {
+		c, best := l.symptom, l.best
+		low := 0.0
+		for _, d := range l.all {
+			if sd := d.score(); low == 0 || sd < low {
 				low = sd
 			}
 		}
-		if best == nil {
-			continue
-		}
-		c.cause, c.ceiling = best, 0.95*low
+		c.cause, c.ceiling = best, secondaryFactor*low
 		name := best.entry.Name
 		if best.group != "" {
 			name += " on " + best.group
@@ -609,9 +635,11 @@ func (c *candidate) render(e *env, n int) []Action {
 			Score:    round3(c.score()),
 			Evidence: c.evidence(e), // each action owns its maps and slices
 		}
+		if len(out) > 0 || c.cause != nil {
+			a.Priority = demote(a.Priority)
+		}
 		if len(out) > 0 {
 			a.Score = round3(a.Score * secondaryFactor)
-			a.Priority = demote(a.Priority)
 		}
 		out = append(out, a)
 	}
