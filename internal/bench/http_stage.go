@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -169,6 +170,18 @@ func httpStage(open func(context.Context) (store.Store, func(), error)) func(con
 				}
 			}
 		}()
+		if path := os.Getenv("CLOUDSAGE_BENCH_CPUPROFILE"); path != "" {
+			f, err := os.Create(path)
+			if err != nil {
+				return Result{}, err
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return Result{}, err
+			}
+			defer pprof.StopCPUProfile()
+		}
+		cpu0, db0 := processCPU(), dbCPU(st.Dialect())
 		start := time.Now()
 		n := 0
 		var rep struct {
@@ -192,8 +205,11 @@ func httpStage(open func(context.Context) (store.Store, func(), error)) func(con
 			n += rep.Accepted
 		}
 		secs := time.Since(start).Seconds()
+		cpu, dbc := processCPU()-cpu0, dbCPU(st.Dialect())-db0
 		close(stop)
 		wg.Wait()
+		pprof.StopCPUProfile()
+		search := searchLatency(cl, base, p.ID, c.Content)
 		slices.Sort(lat)
 		q := func(p float64) float64 {
 			if len(lat) == 0 {
@@ -202,7 +218,92 @@ func httpStage(open func(context.Context) (store.Store, func(), error)) func(con
 			return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
 		}
 		return Result{Lines: n, Seconds: secs,
-			Note: fmt.Sprintf("%d requests of %d lines; GET /api/forecast p50 %.1f ms, p99 %.1f ms over %d reads; final score %.0f (%s); store %s",
-				len(bodies), HTTPBatch, q(0.5), q(0.99), len(lat), rep.Risk.Score, rep.Risk.Label, st.Dialect())}, nil
+			Note: fmt.Sprintf("%d requests of %d lines; GET /api/forecast p50 %.1f ms, p99 %.1f ms over %d reads; final score %.0f (%s); store %s; %s; %s",
+				len(bodies), HTTPBatch, q(0.5), q(0.99), len(lat), rep.Risk.Score, rep.Risk.Label, st.Dialect(), cpuNote(n, cpu, dbc), search)}, nil
 	}
+}
+
+// VictoriaLogsPerCPUSecond is what VictoriaLogs ingests through its jsonline
+// API per server CPU-second on this kind of machine (measured with a
+// go install-ed victoria-logs on loopback).
+const VictoriaLogsPerCPUSecond = 220_000
+
+// dbCPU is the CPU time used so far by the database server processes
+// (PostgreSQL's backends on this machine; SQLite runs in-process).
+func dbCPU(dialect string) time.Duration {
+	if dialect == "postgres" {
+		return namedCPU("postgres")
+	}
+	return 0
+}
+
+// cpuNote reports the server's CPU per line: this process (the server, plus
+// the light client that posts prepared bodies) and the database's processes.
+func cpuNote(lines int, proc, db time.Duration) string {
+	total := (proc + db).Seconds()
+	if lines == 0 || total <= 0 {
+		return "server CPU not measured"
+	}
+	per := float64(lines) / total
+	s := fmt.Sprintf("server CPU %.1f s", proc.Seconds())
+	if db > 0 {
+		s += fmt.Sprintf(" + database %.1f s", db.Seconds())
+	}
+	return s + fmt.Sprintf(" = %.2f µs/line, %.0f lines per CPU-second (%.2fx VictoriaLogs' %d)",
+		total*1e6/float64(lines), per, per/VictoriaLogsPerCPUSecond, VictoriaLogsPerCPUSecond)
+}
+
+// searchWords picks, from the corpus lines' contents (what the index sees,
+// without headers), a common word (in the most lines) and a rare one (in a
+// handful of lines) to search the ingested project for.
+func searchWords(lines []string) (common, rare string) {
+	counts := map[string]int{}
+	for _, l := range lines {
+		seen := map[string]bool{}
+		for _, w := range strings.FieldsFunc(l, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') }) {
+			if len(w) >= 5 && !seen[w] && strings.Trim(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" {
+				seen[w] = true
+				counts[strings.ToLower(w)]++
+			}
+		}
+	}
+	best, rareN := 0, 0
+	for w, n := range counts {
+		if n > best || n == best && w < common {
+			common, best = w, n
+		}
+		if n >= 3 && n <= 20 && (rare == "" || n < rareN || n == rareN && w < rare) {
+			rare, rareN = w, n
+		}
+	}
+	return common, rare
+}
+
+// searchLatency times GET /api/projects/:id/logs (limit 100) for a rare and
+// a common word of the corpus: the median of 5 requests each.
+func searchLatency(cl *http.Client, base string, project int64, lines []string) string {
+	common, rare := searchWords(lines)
+	var parts []string
+	for _, w := range []string{rare, common} {
+		if w == "" {
+			continue
+		}
+		var ds []time.Duration
+		found := 0
+		for range 5 {
+			t0 := time.Now()
+			res, err := cl.Get(fmt.Sprintf("%s/api/projects/%d/logs?q=%s&limit=100", base, project, w))
+			if err != nil {
+				return "search failed: " + err.Error()
+			}
+			var page struct{ Events []json.RawMessage }
+			json.NewDecoder(res.Body).Decode(&page)
+			res.Body.Close()
+			ds = append(ds, time.Since(t0))
+			found = len(page.Events)
+		}
+		slices.Sort(ds)
+		parts = append(parts, fmt.Sprintf("%q %.1f ms (%d shown)", w, float64(ds[2].Microseconds())/1000, found))
+	}
+	return "search " + strings.Join(parts, ", ")
 }

@@ -1,7 +1,8 @@
 // Package postgres is the store on PostgreSQL (pgx through database/sql),
 // for several replicas sharing one database: ingests of a project are
-// serialised by a row lock on its state row, full-text search is a
-// generated tsvector column with a GIN index.
+// serialised by a row lock on its state row; events are stored in
+// compressed chunks (see sqlstore.Chunk) whose distinct tokens are a text[]
+// column under a GIN index.
 package postgres
 
 import (
@@ -41,14 +42,17 @@ func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
 	db.SetMaxOpenConns(16)
 	db.SetMaxIdleConns(8)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	if err := migrate(ctx, db); err != nil {
+	st := sqlstore.New(db, db, dialect{})
+	if err := migrate(ctx, db, st); err != nil {
 		db.Close()
 		return nil, err
 	}
-	return sqlstore.New(db, db, dialect{}), nil
+	return st, nil
 }
 
-func migrate(ctx context.Context, db *sql.DB) error {
+// migrate applies the migrations and converts schema-0001 events to
+// chunks, holding an advisory lock so that replicas take turns.
+func migrate(ctx context.Context, db *sql.DB, st *sqlstore.DB) error {
 	ms, err := Migrations()
 	if err != nil {
 		return err
@@ -65,7 +69,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if _, err := store.Migrate(ctx, conn, ms, time.Now); err != nil {
 		return fmt.Errorf("migrate postgres: %w", err)
 	}
-	return nil
+	return st.ConvertLegacy(ctx)
 }
 
 type dialect struct{}
@@ -78,105 +82,64 @@ func (dialect) LockState(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectID)
 	return v, err
 }
 
-const eventChunk = 1000 // 13 values a row, under PostgreSQL's 65535 parameters
-
-func (dialect) InsertEvents(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectID, b store.BatchID, evs []cloudsage.Event) error {
-	args := make([]any, 0, eventChunk*sqlstore.NumEventCols)
-	for off := 0; off < len(evs); off += eventChunk {
-		part := evs[off:min(off+eventChunk, len(evs))]
-		args = args[:0]
+// InsertChunks writes the chunks, their tokens included, in one statement
+// per 500 chunks; PostgreSQL assigns the ids.
+func (dialect) InsertChunks(ctx context.Context, tx *sql.Tx, cs []sqlstore.Chunk) error {
+	const cols, rowsPer = 8, 500
+	for off := 0; off < len(cs); off += rowsPer {
+		part := cs[off:min(off+rowsPer, len(cs))]
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO event_chunks (project_id, batch_id, min_time, max_time, n, levels, data, tokens) VALUES `)
+		args := make([]any, 0, len(part)*cols)
 		for i := range part {
-			args = sqlstore.EventArgs(args, p, b, &part[i])
-		}
-		for i, a := range args {
-			if s, ok := a.(string); ok {
-				args[i] = clean(s)
+			c := &part[i]
+			if i > 0 {
+				sb.WriteByte(',')
 			}
+			sb.WriteByte('(')
+			for j := range cols {
+				if j > 0 {
+					sb.WriteByte(',')
+				}
+				sb.WriteByte('$')
+				sb.WriteString(strconv.Itoa(i*cols + j + 1))
+			}
+			sb.WriteByte(')')
+			args = append(args, c.Project, c.Batch, c.MinTime, c.MaxTime, c.N, c.Levels, c.Data, c.Tokens)
 		}
-		if _, err := tx.ExecContext(ctx, insertSQL(len(part)), args...); err != nil {
-			return fmt.Errorf("insert events: %w", err)
+		sb.WriteString(` RETURNING id`)
+		rows, err := tx.QueryContext(ctx, sb.String(), args...)
+		if err != nil {
+			return err
+		}
+		i := 0
+		for rows.Next() {
+			if i < len(part) {
+				rows.Scan(&part[i].ID)
+			}
+			i++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// clean makes s acceptable to a PostgreSQL text column: valid UTF-8, no NUL.
-func clean(s string) string {
-	if strings.IndexByte(s, 0) >= 0 {
-		s = strings.ReplaceAll(s, "\x00", "")
-	}
-	return strings.ToValidUTF8(s, "\uFFFD")
+func (dialect) ChunkMatch(tokens []string, n int) (string, any) {
+	return fmt.Sprintf(`tokens @> $%d::text[]`, n), tokens
 }
 
-var fullInsert = buildInsert(eventChunk)
-
-func insertSQL(rows int) string {
-	if rows == eventChunk {
-		return fullInsert
-	}
-	return buildInsert(rows)
+func (dialect) DeleteChunks(ctx context.Context, tx *sql.Tx, ids []int64) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM event_chunks WHERE id = ANY($1)`, ids)
+	return err
 }
 
-func buildInsert(rows int) string {
-	var sb strings.Builder
-	sb.WriteString("INSERT INTO events (" + sqlstore.EventCols + ") VALUES ")
-	n := 1
-	for r := range rows {
-		if r > 0 {
-			sb.WriteByte(',')
-		}
-		sb.WriteByte('(')
-		for c := range sqlstore.NumEventCols {
-			if c > 0 {
-				sb.WriteByte(',')
-			}
-			sb.WriteByte('$')
-			sb.WriteString(strconv.Itoa(n))
-			n++
-		}
-		sb.WriteByte(')')
-	}
-	return sb.String()
-}
-
-// punct is turned into spaces before indexing (see the migration), and in queries.
-const punct = `/.:=_@,;()[]{}<>|\"?&#!*+$%~^` + "`"
-
-var punctReplacer = func() *strings.Replacer {
-	var pairs []string
-	for _, c := range punct {
-		pairs = append(pairs, string(c), " ")
-	}
-	return strings.NewReplacer(pairs...)
-}()
-
-func (dialect) TextMatch(q string, n int) (string, any, bool) {
-	var conds []string
-	var words []string
-	for _, w := range sqlstore.SearchWords(q) {
-		w = strings.TrimSpace(punctReplacer.Replace(clean(w)))
-		if w == "" {
-			continue
-		}
-		words = append(words, w)
-		conds = append(conds, fmt.Sprintf("phraseto_tsquery('simple', split_part($%d, E'\\n', %d))", n, len(words)))
-	}
-	if len(words) == 0 {
-		return "", nil, false
-	}
-	return "search @@ (" + strings.Join(conds, " && ") + ")", strings.Join(words, "\n"), true
-}
-
-func (dialect) DeleteEvents(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectID, before time.Time) (int64, error) {
-	cond, args := `project_id = $1`, []any{p}
-	if !before.IsZero() {
-		cond, args = cond+` AND time < $2`, append(args, before.UnixNano())
-	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE `+cond, args...)
-	if err != nil {
-		return 0, fmt.Errorf("delete events: %w", err)
-	}
-	return res.RowsAffected()
+func (dialect) UpdateChunk(ctx context.Context, tx *sql.Tx, c *sqlstore.Chunk) error {
+	_, err := tx.ExecContext(ctx, `UPDATE event_chunks SET min_time = $2, max_time = $3, n = $4, levels = $5, data = $6, tokens = $7 WHERE id = $1`,
+		c.ID, c.MinTime, c.MaxTime, c.N, c.Levels, c.Data, c.Tokens)
+	return err
 }
 
 func (dialect) Translate(err error) error {

@@ -2,8 +2,8 @@
 // cgo): one file in the data folder, WAL journal with synchronous=NORMAL
 // (a committed transaction survives a killed process; surviving power loss
 // would need synchronous=FULL), one writer connection and a reader pool.
-// Events are rows with a contentless FTS5 index written in the same
-// transaction.
+// Events are stored in compressed chunks (see sqlstore.Chunk) with a
+// contentless FTS5 document per chunk, written in the same transaction.
 package sqlite
 
 import (
@@ -14,8 +14,8 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -85,6 +85,10 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	r.SetMaxIdleConns(n)
 	d := &dialect{}
 	db := sqlstore.New(w, r, d)
+	if err := db.ConvertLegacy(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go checkpoint(ctx, r, done)
@@ -128,80 +132,37 @@ func (*dialect) LockState(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectID
 	return v, err
 }
 
-const (
-	eventChunk = 256 // rows per INSERT: 14 values each, under SQLite's 32766 variables
-	ftsChunk   = 1024
-)
-
-func (*dialect) InsertEvents(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectID, b store.BatchID, evs []cloudsage.Event) error {
+// InsertChunks gives the chunks the ids after the highest ever used and
+// writes their rows and index documents, each in one statement.
+func (*dialect) InsertChunks(ctx context.Context, tx *sql.Tx, cs []sqlstore.Chunk) error {
 	var base int64
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM events`).Scan(&base); err != nil {
-		return fmt.Errorf("next event id: %w", err)
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'event_chunks'), 0)`).Scan(&base); err != nil {
+		return fmt.Errorf("next chunk id: %w", err)
 	}
-	const evCols = sqlstore.NumEventCols + 1
-	args := make([]any, 0, eventChunk*evCols)
-	var full *sql.Stmt
-	defer func() {
-		if full != nil {
-			full.Close()
-		}
-	}()
-	for off := 0; off < len(evs); off += eventChunk {
-		part := evs[off:min(off+eventChunk, len(evs))]
-		args = args[:0]
+	const rowsPer = 64 // 8 values a row
+	for off := 0; off < len(cs); off += rowsPer {
+		part := cs[off:min(off+rowsPer, len(cs))]
+		rows := make([]any, 0, len(part)*8)
+		docs := make([]any, 0, len(part)*2)
 		for i := range part {
-			args = append(args, base+int64(off+i)+1)
-			args = sqlstore.EventArgs(args, p, b, &part[i])
+			c := &part[i]
+			c.ID = base + int64(off+i) + 1
+			rows = append(rows, c.ID, c.Project, c.Batch, c.MinTime, c.MaxTime, c.N, c.Levels, c.Data)
+			docs = append(docs, c.ID, strings.Join(c.Tokens, " "))
 		}
-		if err := execChunk(ctx, tx, &full, "events (id, "+sqlstore.EventCols+")", evCols, len(part), eventChunk, args); err != nil {
-			return fmt.Errorf("insert events: %w", err)
+		if _, err := tx.ExecContext(ctx, insertSQL("event_chunks (id, project_id, batch_id, min_time, max_time, n, levels, data)", 8, len(part)), rows...); err != nil {
+			return err
 		}
-	}
-	var fullFTS *sql.Stmt
-	defer func() {
-		if fullFTS != nil {
-			fullFTS.Close()
-		}
-	}()
-	for off := 0; off < len(evs); off += ftsChunk {
-		part := evs[off:min(off+ftsChunk, len(evs))]
-		args = args[:0]
-		for i := range part {
-			args = append(args, base+int64(off+i)+1, sqlstore.SearchText(&part[i]))
-		}
-		if err := execChunk(ctx, tx, &fullFTS, "events_fts (rowid, text)", 2, len(part), ftsChunk, args); err != nil {
-			return fmt.Errorf("index events: %w", err)
+		if _, err := tx.ExecContext(ctx, insertSQL("event_chunks_fts (rowid, tokens)", 2, len(part)), docs...); err != nil {
+			return fmt.Errorf("index: %w", err)
 		}
 	}
 	return nil
 }
 
-// execChunk runs a multi-row INSERT of rows rows; a full chunk reuses the
-// statement prepared once per transaction in *full.
-func execChunk(ctx context.Context, tx *sql.Tx, full **sql.Stmt, table string, cols, rows, chunk int, args []any) error {
-	if rows != chunk {
-		_, err := tx.ExecContext(ctx, insertSQL(table, cols, rows), args...)
-		return err
-	}
-	if *full == nil {
-		st, err := tx.PrepareContext(ctx, insertSQL(table, cols, rows))
-		if err != nil {
-			return err
-		}
-		*full = st
-	}
-	_, err := (*full).ExecContext(ctx, args...)
-	return err
-}
-
 // insertSQL returns "INSERT INTO table VALUES (?,..),(..)" for rows rows of
-// cols values. Positional ? parameters: SQLite resolves numbered $N ones
-// by name, in time quadratic in their number.
+// cols values.
 func insertSQL(table string, cols, rows int) string {
-	key := fmt.Sprint(table, cols, rows)
-	if s, ok := insertCache.Load(key); ok {
-		return s.(string)
-	}
 	row := "(" + strings.Repeat("?,", cols-1) + "?)"
 	var sb strings.Builder
 	sb.Grow(rows*(len(row)+1) + 64)
@@ -214,38 +175,47 @@ func insertSQL(table string, cols, rows int) string {
 		}
 		sb.WriteString(row)
 	}
-	if rows == eventChunk || rows == ftsChunk {
-		insertCache.Store(key, sb.String())
-	}
 	return sb.String()
 }
 
-var insertCache sync.Map
-
-func (*dialect) TextMatch(q string, n int) (string, any, bool) {
-	ws := sqlstore.SearchWords(q)
-	if len(ws) == 0 {
-		return "", nil, false
+func (*dialect) ChunkMatch(tokens []string, n int) (string, any) {
+	q := make([]string, len(tokens))
+	for i, t := range tokens {
+		q[i] = `"` + t + `"` // [a-z0-9]+: nothing to escape
 	}
-	for i, w := range ws {
-		ws[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
-	}
-	return fmt.Sprintf(`id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH $%d)`, n), strings.Join(ws, " "), true
+	return fmt.Sprintf(`id IN (SELECT rowid FROM event_chunks_fts WHERE event_chunks_fts MATCH $%d)`, n), strings.Join(q, " ")
 }
 
-func (*dialect) DeleteEvents(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectID, before time.Time) (int64, error) {
-	cond, args := `project_id = $1`, []any{p}
-	if !before.IsZero() {
-		cond, args = cond+` AND time < $2`, append(args, before.UnixNano())
+func (*dialect) DeleteChunks(ctx context.Context, tx *sql.Tx, ids []int64) error {
+	in := idList(ids)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM event_chunks_fts WHERE rowid IN (`+in+`)`); err != nil {
+		return fmt.Errorf("index: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM events_fts WHERE rowid IN (SELECT id FROM events WHERE `+cond+`)`, args...); err != nil {
-		return 0, fmt.Errorf("delete event index: %w", err)
+	_, err := tx.ExecContext(ctx, `DELETE FROM event_chunks WHERE id IN (`+in+`)`)
+	return err
+}
+
+func idList(ids []int64) string {
+	b := make([]byte, 0, len(ids)*8)
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
 	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE `+cond, args...)
-	if err != nil {
-		return 0, fmt.Errorf("delete events: %w", err)
+	return string(b)
+}
+
+func (*dialect) UpdateChunk(ctx context.Context, tx *sql.Tx, c *sqlstore.Chunk) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE event_chunks SET min_time = $2, max_time = $3, n = $4, levels = $5, data = $6 WHERE id = $1`,
+		c.ID, c.MinTime, c.MaxTime, c.N, c.Levels, c.Data); err != nil {
+		return err
 	}
-	return res.RowsAffected()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM event_chunks_fts WHERE rowid = $1`, c.ID); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO event_chunks_fts (rowid, tokens) VALUES ($1, $2)`, c.ID, strings.Join(c.Tokens, " "))
+	return err
 }
 
 func (*dialect) Translate(err error) error {

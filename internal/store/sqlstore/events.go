@@ -2,22 +2,19 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
-// EventCols are the stored columns of an event after id, in EventArgs order.
-const EventCols = `project_id, batch_id, time, level, service, host, pattern, format, message, raw, fields, signals, time_guessed`
-
-// NumEventCols is the number of values EventArgs appends.
-const NumEventCols = 13
-
-// signals is cloudsage.Signals with its Has* flags, as stored.
+// signals is cloudsage.Signals with its Has* flags, as schema 0001 stored them.
 type signals struct {
 	Status     int     `json:"s,omitempty"`
 	LatencyMS  float64 `json:"l,omitempty"`
@@ -29,93 +26,6 @@ type signals struct {
 	HasMemMB   bool    `json:"hmm,omitempty"`
 	HasCPU     bool    `json:"hc,omitempty"`
 	OOM        bool    `json:"oom,omitempty"`
-}
-
-// EventArgs appends ev's column values (EventCols order) to args.
-func EventArgs(args []any, p cloudsage.ProjectID, b store.BatchID, ev *cloudsage.Event) []any {
-	var raw, fields, sig any
-	if ev.Raw != "" && ev.Raw != ev.Message {
-		raw = ev.Raw
-	}
-	if len(ev.Fields) > 0 {
-		fields = string(appendFields(make([]byte, 0, 256), ev.Fields))
-	}
-	if ev.Signals != (cloudsage.Signals{}) {
-		s, _ := json.Marshal(signals(ev.Signals))
-		sig = string(s)
-	}
-	tg := 0
-	if ev.TimeGuessed {
-		tg = 1
-	}
-	return append(args, p, b, ns(ev.Time), int(ev.Level), ev.Service, ev.Host, string(ev.Pattern), ev.Format, ev.Message, raw, fields, sig, tg)
-}
-
-// SearchText is the text the full-text index holds for ev: its message and
-// its fields' names and values (not the raw line, whose timestamps and
-// counters would flood the index with unique words).
-func SearchText(ev *cloudsage.Event) string {
-	msg := ev.Message
-	if msg == "" {
-		msg = ev.Raw
-	}
-	if len(ev.Fields) == 0 {
-		return msg
-	}
-	var sb strings.Builder
-	sb.WriteString(msg)
-	for k, v := range ev.Fields {
-		sb.WriteByte(' ')
-		sb.WriteString(k)
-		sb.WriteByte(' ')
-		sb.WriteString(v)
-	}
-	return sb.String()
-}
-
-// appendFields appends fields as a JSON object (what json.Marshal writes,
-// without its reflection cost; strings are valid UTF-8 already).
-func appendFields(b []byte, fields map[string]string) []byte {
-	b = append(b, '{')
-	first := true
-	for k, v := range fields {
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = appendJSONString(b, k)
-		b = append(b, ':')
-		b = appendJSONString(b, v)
-	}
-	return append(b, '}')
-}
-
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '\r':
-			b = append(b, '\\', 'r')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
-		start = i + 1
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // Cursor encodes a position in newest-first order.
@@ -135,7 +45,10 @@ func parseCursor(s string) (t, id int64, err error) {
 	return t, id, nil
 }
 
-// SearchEvents returns one page of a project's events, newest first.
+// SearchEvents returns one page of a project's events, newest first: it
+// lists the candidate chunks (by time range, level bitmap and index tokens)
+// newest first, decodes them and filters their events exactly, and stops
+// once no further chunk can hold an event newer than the page's last.
 func (db *DB) SearchEvents(ctx context.Context, q store.EventQuery) (store.EventPage, error) {
 	page := store.EventPage{Events: []store.Event{}}
 	limit := q.Limit
@@ -145,6 +58,7 @@ func (db *DB) SearchEvents(ctx context.Context, q store.EventQuery) (store.Event
 	if limit > store.MaxEventLimit {
 		limit = store.MaxEventLimit
 	}
+	m := &matcher{levels: levelBits(q.Levels), pattern: string(q.Pattern), service: q.Service}
 	var where strings.Builder
 	args := []any{q.Project}
 	where.WriteString(`project_id = $1`)
@@ -154,83 +68,306 @@ func (db *DB) SearchEvents(ctx context.Context, q store.EventQuery) (store.Event
 		where.WriteString(strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(args))))
 	}
 	if !q.From.IsZero() {
-		add(`time >= $?`, ns(q.From))
+		m.from, m.hasFrom = ns(q.From), true
+		add(`max_time >= $?`, m.from)
 	}
 	if !q.To.IsZero() {
-		add(`time < $?`, ns(q.To))
+		m.to, m.hasTo = ns(q.To), true
+		add(`min_time < $?`, m.to)
 	}
-	if len(q.Levels) > 0 {
-		var ls []string
-		for _, l := range q.Levels {
-			ls = append(ls, strconv.Itoa(int(l)))
-		}
-		where.WriteString(" AND level IN (" + strings.Join(ls, ",") + ")")
-	}
-	if q.Pattern != "" {
-		add(`pattern = $?`, string(q.Pattern))
-	}
-	if q.Service != "" {
-		add(`service = $?`, q.Service)
+	if m.levels != 0 {
+		add(`(levels & $?) <> 0`, m.levels)
 	}
 	if q.Cursor != "" {
 		t, id, err := parseCursor(q.Cursor)
 		if err != nil {
 			return page, err
 		}
-		args = append(args, t, id)
-		n := len(args)
-		fmt.Fprintf(&where, " AND (time < $%d OR (time = $%d AND id < $%d))", n-1, n-1, n)
+		m.curT, m.curID, m.hasCur = t, id, true
+		add(`min_time <= $?`, t)
+	}
+	var tokens []string
+	if q.Pattern != "" {
+		tokens = append(tokens, keyToken('p', string(q.Pattern)))
+	}
+	if q.Service != "" {
+		tokens = append(tokens, keyToken('s', q.Service))
 	}
 	if strings.TrimSpace(q.Q) != "" {
-		cond, arg, ok := db.D.TextMatch(q.Q, len(args)+1)
+		phrases, idx, ok := queryTokens(q.Q)
 		if !ok {
 			return page, nil // no searchable word: nothing matches
 		}
+		m.phrases = phrases
+		tokens = append(tokens, idx...)
+	}
+	if len(tokens) > 0 {
+		cond, arg := db.D.ChunkMatch(tokens, len(args)+1)
 		args = append(args, arg)
 		where.WriteString(" AND " + cond)
 	}
-	args = append(args, limit+1)
-	query := `SELECT id, ` + EventCols + ` FROM events WHERE ` + where.String() +
-		` ORDER BY time DESC, id DESC LIMIT $` + strconv.Itoa(len(args))
-	rows, err := db.R.QueryContext(ctx, query, args...)
-	if err != nil {
-		return page, db.wrap(err, "search events")
+	base := `SELECT id, max_time FROM event_chunks WHERE ` + where.String()
+	var found []store.Event
+	// full reports whether found holds limit+1 events all newer than any
+	// event of a chunk whose newest event is at maxTime.
+	full := func(maxTime int64) bool {
+		return len(found) > limit && maxTime < ns(found[limit].Time)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var e store.Event
-		var p int64
-		var t int64
-		var level, tg int
-		var raw, fields, sig *string
-		if err := rows.Scan(&e.ID, &p, &e.BatchID, &t, &level, &e.Service, &e.Host, &e.Pattern, &e.Format, &e.Message, &raw, &fields, &sig, &tg); err != nil {
+	type meta struct{ id, maxTime int64 }
+	const metaPage = 256
+	var last *meta
+	for {
+		query, qargs := base, args
+		if last != nil {
+			n := len(args)
+			query += fmt.Sprintf(` AND (max_time < $%d OR (max_time = $%d AND id < $%d))`, n+1, n+1, n+2)
+			qargs = append(slices.Clip(args), last.maxTime, last.id)
+		}
+		query += ` ORDER BY max_time DESC, id DESC LIMIT ` + strconv.Itoa(metaPage)
+		rows, err := db.R.QueryContext(ctx, query, qargs...)
+		if err != nil {
 			return page, db.wrap(err, "search events")
 		}
-		e.Time, e.Level, e.TimeGuessed = fromNS(t), cloudsage.Level(level), tg != 0
-		if raw != nil {
-			e.Raw = *raw
-		} else {
-			e.Raw = e.Message
+		var ms []meta
+		for rows.Next() {
+			var c meta
+			if err := rows.Scan(&c.id, &c.maxTime); err != nil {
+				rows.Close()
+				return page, db.wrap(err, "search events")
+			}
+			ms = append(ms, c)
 		}
-		if fields != nil {
-			json.Unmarshal([]byte(*fields), &e.Fields)
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return page, db.wrap(err, "search events")
 		}
-		if sig != nil {
-			var s signals
-			json.Unmarshal([]byte(*sig), &s)
-			e.Signals = cloudsage.Signals(s)
+		done := len(ms) < metaPage
+		for i := range ms {
+			if full(ms[i].maxTime) {
+				done = true
+				break
+			}
+			evs, err := db.chunkEvents(ctx, db.R, ms[i].id)
+			if store.IsNotFound(err) {
+				continue // deleted by retention meanwhile
+			}
+			if err != nil {
+				return page, err
+			}
+			for j := range evs {
+				if m.match(&evs[j]) {
+					found = append(found, evs[j])
+				}
+			}
+			if len(found) > limit {
+				slices.SortFunc(found, newestFirst)
+				found = slices.Clip(found[:limit+1])
+			}
 		}
-		page.Events = append(page.Events, e)
+		if done || len(ms) == 0 {
+			break
+		}
+		last = &ms[len(ms)-1]
 	}
-	if err := rows.Err(); err != nil {
-		return page, db.wrap(err, "search events")
+	slices.SortFunc(found, newestFirst)
+	if len(found) > limit {
+		found = found[:limit]
+		e := found[limit-1]
+		page.NextCursor = cursor(ns(e.Time), e.ID)
 	}
-	if len(page.Events) > limit {
-		page.Events = page.Events[:limit]
-		last := page.Events[limit-1]
-		page.NextCursor = cursor(ns(last.Time), last.ID)
-	}
+	page.Events = append(page.Events, found...)
 	return page, nil
+}
+
+func newestFirst(a, b store.Event) int {
+	if c := b.Time.Compare(a.Time); c != 0 {
+		return c
+	}
+	return cmpInt(b.ID, a.ID)
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// chunkEvents reads and decodes one chunk.
+func (db *DB) chunkEvents(ctx context.Context, q querier, id int64) ([]store.Event, error) {
+	var data []byte
+	if err := q.QueryRowContext(ctx, `SELECT data FROM event_chunks WHERE id = $1`, id).Scan(&data); err != nil {
+		return nil, db.wrap(err, "read event chunk")
+	}
+	evs, err := DecodeChunk(id, data)
+	if err != nil {
+		return nil, fmt.Errorf("event chunk %d: %w", id, err)
+	}
+	return evs, nil
+}
+
+// deleteChunks removes p's events older than before (all when before is
+// zero): whole chunks when all their events are older, and rewrites the
+// chunks that straddle the cut-off, keeping their newer events and ids.
+func (db *DB) deleteChunks(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectID, before time.Time) (int64, error) {
+	cond, args := `project_id = $1`, []any{p}
+	if !before.IsZero() {
+		cond, args = cond+` AND min_time < $2`, append(args, ns(before))
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, max_time, n FROM event_chunks WHERE `+cond+` ORDER BY id`, args...)
+	if err != nil {
+		return 0, fmt.Errorf("old event chunks: %w", err)
+	}
+	var drop, straddle []int64
+	var n int64
+	for rows.Next() {
+		var id, maxTime, cn int64
+		if err := rows.Scan(&id, &maxTime, &cn); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		if before.IsZero() || maxTime < ns(before) {
+			drop = append(drop, id)
+			n += cn
+		} else {
+			straddle = append(straddle, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for len(drop) > 0 {
+		k := min(len(drop), 500)
+		if err := db.D.DeleteChunks(ctx, tx, drop[:k]); err != nil {
+			return 0, fmt.Errorf("delete event chunks: %w", err)
+		}
+		drop = drop[k:]
+	}
+	cut := ns(before)
+	for _, id := range straddle {
+		evs, err := db.chunkEvents(ctx, tx, id)
+		if err != nil {
+			return 0, err
+		}
+		keep := make([]cloudsage.Event, 0, len(evs))
+		var ords []int
+		for i := range evs {
+			if ns(evs[i].Time) >= cut {
+				keep = append(keep, evs[i].Event)
+				ords = append(ords, int(evs[i].ID&(1<<ChunkShift-1)))
+			}
+		}
+		n += int64(len(evs) - len(keep))
+		if len(keep) == len(evs) {
+			continue
+		}
+		c := buildChunk(p, keep, ords)
+		c.ID = id
+		if err := db.D.UpdateChunk(ctx, tx, &c); err != nil {
+			return 0, fmt.Errorf("rewrite event chunk: %w", err)
+		}
+	}
+	return n, nil
+}
+
+// ConvertLegacy moves the per-event rows of schema 0001 (table events)
+// into chunks, a few thousand per transaction (an interrupted conversion
+// resumes on the next start). Open calls it after migrating; once done it
+// costs one empty query.
+func (db *DB) ConvertLegacy(ctx context.Context) error {
+	for {
+		n, err := db.convertSome(ctx, 4*ChunkEvents)
+		if err != nil {
+			return fmt.Errorf("convert events to chunks: %w", err)
+		}
+		if n == 0 {
+			return nil
+		}
+	}
+}
+
+func (db *DB) convertSome(ctx context.Context, limit int) (int, error) {
+	var n int
+	err := db.tx(ctx, "convert events", func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, `+legacyCols+` FROM events ORDER BY id LIMIT $1`, limit)
+		if err != nil {
+			return err
+		}
+		type key struct {
+			p cloudsage.ProjectID
+			b store.BatchID
+		}
+		var groups []key
+		byKey := map[key][]cloudsage.Event{}
+		var maxID int64
+		for rows.Next() {
+			e, p, err := scanLegacy(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			k := key{p, e.BatchID}
+			if _, ok := byKey[k]; !ok {
+				groups = append(groups, k)
+			}
+			byKey[k] = append(byKey[k], e.Event)
+			maxID = max(maxID, e.ID)
+			n++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil || n == 0 {
+			return err
+		}
+		for _, k := range groups {
+			cs := BuildChunks(k.p, byKey[k])
+			for i := range cs {
+				cs[i].Batch = k.b
+			}
+			if err := db.D.InsertChunks(ctx, tx, cs); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM events WHERE id <= $1`, maxID)
+		return err
+	})
+	return n, err
+}
+
+// legacyCols are the columns of a schema-0001 event row after its id.
+const legacyCols = `project_id, batch_id, time, level, service, host, pattern, format, message, raw, fields, signals, time_guessed`
+
+func scanLegacy(rows *sql.Rows) (store.Event, cloudsage.ProjectID, error) {
+	var e store.Event
+	var p cloudsage.ProjectID
+	var t int64
+	var level, tg int
+	var raw, fields, sig *string
+	if err := rows.Scan(&e.ID, &p, &e.BatchID, &t, &level, &e.Service, &e.Host, &e.Pattern, &e.Format, &e.Message, &raw, &fields, &sig, &tg); err != nil {
+		return e, p, err
+	}
+	e.Time, e.Level, e.TimeGuessed = fromNS(t), cloudsage.Level(level), tg != 0
+	if raw != nil {
+		e.Raw = *raw
+	} else {
+		e.Raw = e.Message
+	}
+	if fields != nil {
+		json.Unmarshal([]byte(*fields), &e.Fields)
+	}
+	if sig != nil {
+		var s signals
+		json.Unmarshal([]byte(*sig), &s)
+		e.Signals = cloudsage.Signals(s)
+	}
+	return e, p, nil
 }
 
 // SearchWords splits q into the words a full-text query must all match:

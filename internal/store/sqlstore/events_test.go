@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -36,17 +35,5 @@ func TestSearchWords(t *testing.T) {
 		if diff := cmp.Diff(c.want, SearchWords(c.in)); diff != "" {
 			t.Errorf("SearchWords(%q) (-want +got):\n%s", c.in, diff)
 		}
-	}
-}
-
-func TestAppendFields(t *testing.T) {
-	in := map[string]string{"a": `q"uote`, "b\\": "tab\tnl\nctl\x01", "ü": "ok"}
-	var got map[string]string
-	b := appendFields(nil, in)
-	if err := json.Unmarshal(b, &got); err != nil {
-		t.Fatalf("appendFields wrote invalid JSON %s: %v", b, err)
-	}
-	if diff := cmp.Diff(in, got); diff != "" {
-		t.Errorf("round trip (-want +got):\n%s", diff)
 	}
 }

@@ -26,12 +26,16 @@ type Dialect interface {
 	// LockState returns the project's state version, locking its row for
 	// the transaction where the database needs it.
 	LockState(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectID) (int64, error)
-	// InsertEvents appends evs to the events table and its text index.
-	InsertEvents(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectID, b store.BatchID, evs []cloudsage.Event) error
-	// TextMatch returns the WHERE condition that matches q, using $n.
-	TextMatch(q string, n int) (cond string, arg any, ok bool)
-	// DeleteEvents removes the events of p before t (all when t is zero).
-	DeleteEvents(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectID, before time.Time) (int64, error)
+	// InsertChunks stores event chunks (assigning their IDs) and indexes
+	// their tokens.
+	InsertChunks(ctx context.Context, tx *sql.Tx, cs []Chunk) error
+	// ChunkMatch returns the WHERE condition on event_chunks that keeps the
+	// chunks whose index holds every one of tokens, using $n for arg.
+	ChunkMatch(tokens []string, n int) (cond string, arg any)
+	// DeleteChunks removes chunks and their index entries.
+	DeleteChunks(ctx context.Context, tx *sql.Tx, ids []int64) error
+	// UpdateChunk rewrites a chunk's events and index tokens in place.
+	UpdateChunk(ctx context.Context, tx *sql.Tx, c *Chunk) error
 	// Translate turns a driver error into a store error where it can.
 	Translate(err error) error
 }
@@ -362,7 +366,7 @@ func (db *DB) UpdateProject(ctx context.Context, p store.Project) error {
 // DeleteProject removes a project and everything in it.
 func (db *DB) DeleteProject(ctx context.Context, id cloudsage.ProjectID) error {
 	return db.tx(ctx, "delete project", func(tx *sql.Tx) error {
-		if _, err := db.D.DeleteEvents(ctx, tx, id, time.Time{}); err != nil {
+		if _, err := db.deleteChunks(ctx, tx, id, time.Time{}); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM projects WHERE id = $1`, id)
@@ -534,8 +538,12 @@ func (db *DB) Ingest(ctx context.Context, project cloudsage.ProjectID, known int
 			return err
 		}
 		if len(w.Events) > 0 {
-			if err := db.D.InsertEvents(ctx, tx, project, b.ID, w.Events); err != nil {
-				return err
+			cs := BuildChunks(project, w.Events)
+			for i := range cs {
+				cs[i].Batch = b.ID
+			}
+			if err := db.D.InsertChunks(ctx, tx, cs); err != nil {
+				return fmt.Errorf("insert events: %w", err)
 			}
 		}
 		if err := upsertPatterns(ctx, tx, project, w.Patterns); err != nil {
@@ -772,7 +780,7 @@ func (db *DB) DeleteEventsBefore(ctx context.Context, project cloudsage.ProjectI
 	var n int64
 	err := db.tx(ctx, "delete old events", func(tx *sql.Tx) error {
 		var err error
-		if n, err = db.D.DeleteEvents(ctx, tx, project, before); err != nil {
+		if n, err = db.deleteChunks(ctx, tx, project, before); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE project_state SET events = CASE WHEN events > $2 THEN events - $2 ELSE 0 END WHERE project_id = $1`, project, n)
@@ -784,6 +792,6 @@ func (db *DB) DeleteEventsBefore(ctx context.Context, project cloudsage.ProjectI
 // CountEvents counts a project's stored events.
 func (db *DB) CountEvents(ctx context.Context, project cloudsage.ProjectID) (int64, error) {
 	var n int64
-	err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE project_id = $1`, project).Scan(&n)
+	err := db.R.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM event_chunks WHERE project_id = $1`, project).Scan(&n)
 	return n, db.wrap(err, "count events")
 }

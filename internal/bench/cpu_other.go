@@ -1,0 +1,8 @@
+//go:build !unix
+
+package bench
+
+import "time"
+
+func processCPU() time.Duration     { return 0 }
+func namedCPU(string) time.Duration { return 0 }

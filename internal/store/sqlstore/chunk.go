@@ -1,0 +1,699 @@
+package sqlstore
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/store"
+)
+
+// Events are stored in chunks: up to ChunkEvents events of one batch per
+// row, in a compact encoding compressed with zstd, with the chunk's time
+// range and level bitmap beside it and one index document holding the
+// chunk's distinct search tokens (plus a key token per service and per
+// pattern). A search asks the index for candidate chunks, newest first,
+// and filters their decoded events exactly in Go. One index document per
+// chunk instead of one per event is what makes ingest cheap.
+//
+// An event's id is its chunk's id shifted left by ChunkShift plus the
+// event's ordinal in the chunk, so ids grow with insertion and a chunk
+// rewritten by retention keeps its events' ids.
+
+// ChunkEvents is the most events a chunk holds.
+const ChunkEvents = 1024
+
+// ChunkShift is how far a chunk id is shifted to make its events' ids.
+const ChunkShift = 12
+
+const chunkVersion = 1
+
+// Chunk is one stored row of events.
+type Chunk struct {
+	ID      int64
+	Project cloudsage.ProjectID
+	Batch   store.BatchID
+	MinTime int64 // Unix ns
+	MaxTime int64
+	N       int
+	Levels  int64    // bit 1<<level for every level present
+	Data    []byte   // compressed encoding
+	Tokens  []string // distinct index tokens, [a-z0-9]+ each
+}
+
+// levelBits returns the bitmap of levels.
+func levelBits(ls []cloudsage.Level) int64 {
+	var m int64
+	for _, l := range ls {
+		m |= levelBit(l)
+	}
+	return m
+}
+
+func levelBit(l cloudsage.Level) int64 { return 1 << (uint(uint8(l)) & 63) }
+
+var (
+	encoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
+	decoder, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(1<<30))
+)
+
+// chunkEncoder builds chunks; its buffers are reused.
+type chunkEncoder struct {
+	table  []string
+	index  map[string]uint32
+	body   []byte
+	out    []byte
+	tokens tokenSet
+}
+
+var encoders = sync.Pool{New: func() any { return &chunkEncoder{index: map[string]uint32{}} }}
+
+// BuildChunks splits evs, ordered by time (stably), into chunks of at most
+// ChunkEvents events, encoded and tokenized (ID and Batch are left for the
+// caller). The order makes each chunk's time range narrow, which is what
+// lets a newest-first search stop after a few chunks; readers order by
+// time anyway, and ids still follow the input order among equal times.
+func BuildChunks(p cloudsage.ProjectID, evs []cloudsage.Event) []Chunk {
+	if !slices.IsSortedFunc(evs, byTime) {
+		evs = slices.Clone(evs)
+		slices.SortStableFunc(evs, byTime)
+	}
+	ords := make([]int, 0, ChunkEvents)
+	var out []Chunk
+	for off := 0; off < len(evs); off += ChunkEvents {
+		part := evs[off:min(off+ChunkEvents, len(evs))]
+		ords = ords[:0]
+		for i := range part {
+			ords = append(ords, i)
+		}
+		out = append(out, buildChunk(p, part, ords))
+	}
+	return out
+}
+
+func byTime(a, b cloudsage.Event) int { return a.Time.Compare(b.Time) }
+
+// buildChunk encodes evs, whose ordinals in the chunk are ords.
+func buildChunk(p cloudsage.ProjectID, evs []cloudsage.Event, ords []int) Chunk {
+	e := encoders.Get().(*chunkEncoder)
+	defer encoders.Put(e)
+	c := Chunk{Project: p, N: len(evs), MinTime: math.MaxInt64, MaxTime: math.MinInt64}
+	clear(e.index)
+	e.table = e.table[:0]
+	e.body = e.body[:0]
+	e.tokens.reset()
+	var prev int64
+	for i := range evs {
+		ev := &evs[i]
+		t := ns(ev.Time)
+		c.MinTime, c.MaxTime = min(c.MinTime, t), max(c.MaxTime, t)
+		c.Levels |= levelBit(ev.Level)
+		b := e.body
+		b = binary.AppendUvarint(b, uint64(ords[i]))
+		b = binary.AppendVarint(b, t-prev)
+		prev = t
+		var flags byte
+		if ev.TimeGuessed {
+			flags |= 1
+		}
+		raw, pre, suf := rawParts(ev.Raw, ev.Message)
+		flags |= raw << 1
+		b = append(b, byte(ev.Level), flags)
+		b = e.ref(b, ev.Service)
+		b = e.ref(b, ev.Host)
+		b = e.ref(b, string(ev.Pattern))
+		b = e.ref(b, ev.Format)
+		b = appendString(b, ev.Message)
+		switch raw {
+		case rawAround:
+			b = appendString(b, pre)
+			b = appendString(b, suf)
+		case rawOwn:
+			b = appendString(b, ev.Raw)
+		}
+		b = binary.AppendUvarint(b, uint64(len(ev.Fields)))
+		for k, v := range ev.Fields {
+			b = e.ref(b, k)
+			b = appendString(b, v)
+		}
+		b = appendSignals(b, &ev.Signals)
+		e.body = b
+		e.tokens.addText(searchSource(ev))
+		for k, v := range ev.Fields {
+			e.tokens.addText(k)
+			e.tokens.addText(v)
+		}
+		e.tokens.addKey('s', ev.Service)
+		e.tokens.addKey('p', string(ev.Pattern))
+	}
+	out := e.out[:0]
+	out = append(out, chunkVersion)
+	out = binary.AppendUvarint(out, uint64(len(evs)))
+	out = binary.AppendUvarint(out, uint64(len(e.table)))
+	for _, s := range e.table {
+		out = appendString(out, s)
+	}
+	out = append(out, e.body...)
+	e.out = out
+	c.Data = encoder.EncodeAll(out, make([]byte, 0, len(out)/3+64))
+	c.Tokens = e.tokens.list()
+	return c
+}
+
+// Raw line storage: the same as the message (or empty), the message with a
+// prefix and a suffix around it, or its own text.
+const (
+	rawSame byte = iota
+	rawAround
+	rawOwn
+)
+
+func rawParts(raw, msg string) (byte, string, string) {
+	if raw == "" || raw == msg {
+		return rawSame, "", ""
+	}
+	if msg != "" {
+		if i := strings.Index(raw, msg); i >= 0 {
+			return rawAround, raw[:i], raw[i+len(msg):]
+		}
+	}
+	return rawOwn, "", ""
+}
+
+// ref appends the index of s in the chunk's string table.
+func (e *chunkEncoder) ref(b []byte, s string) []byte {
+	i, ok := e.index[s]
+	if !ok {
+		i = uint32(len(e.table))
+		e.table = append(e.table, s)
+		e.index[s] = i
+	}
+	return binary.AppendUvarint(b, uint64(i))
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+const (
+	sigStatus = 1 << iota
+	sigLatency
+	sigMemPct
+	sigMemMB
+	sigCPU
+	sigHasLatency
+	sigHasMemPct
+	sigHasMemMB
+	sigHasCPU
+	sigOOM
+)
+
+func appendSignals(b []byte, s *cloudsage.Signals) []byte {
+	var m uint64
+	set := func(bit uint64, on bool) {
+		if on {
+			m |= bit
+		}
+	}
+	set(sigStatus, s.Status != 0)
+	set(sigLatency, s.LatencyMS != 0)
+	set(sigMemPct, s.MemoryPct != 0)
+	set(sigMemMB, s.MemoryMB != 0)
+	set(sigCPU, s.CPUPct != 0)
+	set(sigHasLatency, s.HasLatency)
+	set(sigHasMemPct, s.HasMemPct)
+	set(sigHasMemMB, s.HasMemMB)
+	set(sigHasCPU, s.HasCPU)
+	set(sigOOM, s.OOM)
+	b = binary.AppendUvarint(b, m)
+	if m&sigStatus != 0 {
+		b = binary.AppendVarint(b, int64(s.Status))
+	}
+	for _, f := range []struct {
+		bit uint64
+		v   float64
+	}{{sigLatency, s.LatencyMS}, {sigMemPct, s.MemoryPct}, {sigMemMB, s.MemoryMB}, {sigCPU, s.CPUPct}} {
+		if m&f.bit != 0 {
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(f.v))
+		}
+	}
+	return b
+}
+
+// errCorrupt is returned for a chunk that does not decode.
+var errCorrupt = errors.New("corrupt event chunk")
+
+// chunkReader reads an uncompressed chunk; strings are slices of one string.
+type chunkReader struct {
+	s   string
+	off int
+	err error
+}
+
+func (r *chunkReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := uvarintString(r.s[r.off:])
+	if n <= 0 {
+		r.err = errCorrupt
+		return 0
+	}
+	r.off += n
+	return v
+}
+
+func (r *chunkReader) varint() int64 {
+	u := r.uvarint()
+	x := int64(u >> 1)
+	if u&1 != 0 {
+		x = ^x
+	}
+	return x
+}
+
+func uvarintString(s string) (uint64, int) {
+	var x uint64
+	var sh uint
+	for i := 0; i < len(s) && i < binary.MaxVarintLen64; i++ {
+		c := s[i]
+		if c < 0x80 {
+			if i == binary.MaxVarintLen64-1 && c > 1 {
+				return 0, -1
+			}
+			return x | uint64(c)<<sh, i + 1
+		}
+		x |= uint64(c&0x7f) << sh
+		sh += 7
+	}
+	return 0, 0
+}
+
+func (r *chunkReader) byte() byte {
+	if r.err != nil || r.off >= len(r.s) {
+		r.err = errCorrupt
+		return 0
+	}
+	r.off++
+	return r.s[r.off-1]
+}
+
+func (r *chunkReader) str() string {
+	n := r.uvarint()
+	if r.err != nil || n > uint64(len(r.s)-r.off) {
+		r.err = errCorrupt
+		return ""
+	}
+	s := r.s[r.off : r.off+int(n)]
+	r.off += int(n)
+	return s
+}
+
+func (r *chunkReader) ref(table []string) string {
+	i := r.uvarint()
+	if r.err != nil || i >= uint64(len(table)) {
+		r.err = errCorrupt
+		return ""
+	}
+	return table[i]
+}
+
+func (r *chunkReader) float() float64 {
+	if r.err != nil || len(r.s)-r.off < 8 {
+		r.err = errCorrupt
+		return 0
+	}
+	var v uint64
+	for i := 7; i >= 0; i-- {
+		v = v<<8 | uint64(r.s[r.off+i])
+	}
+	r.off += 8
+	return math.Float64frombits(v)
+}
+
+// DecodeChunk returns the events of a chunk's compressed data; their ids
+// are chunk<<ChunkShift plus their ordinals.
+func DecodeChunk(chunk int64, data []byte) ([]store.Event, error) {
+	raw, err := decoder.DecodeAll(data, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errCorrupt, err)
+	}
+	return decodeEvents(chunk, string(raw))
+}
+
+func decodeEvents(chunk int64, s string) ([]store.Event, error) {
+	r := &chunkReader{s: s}
+	if r.byte() != chunkVersion {
+		return nil, fmt.Errorf("%w: unknown version", errCorrupt)
+	}
+	n := r.uvarint()
+	nt := r.uvarint()
+	if r.err != nil || n > ChunkEvents*4 || nt > uint64(len(s)) {
+		return nil, errCorrupt
+	}
+	table := make([]string, nt)
+	for i := range table {
+		table[i] = r.str()
+	}
+	evs := make([]store.Event, n)
+	var t int64
+	seen := make([]bool, 1<<ChunkShift)
+	for i := range evs {
+		e := &evs[i]
+		ord := r.uvarint()
+		if ord >= 1<<ChunkShift || seen[ord] {
+			return nil, fmt.Errorf("%w: bad ordinal", errCorrupt)
+		}
+		seen[ord] = true
+		e.ID = chunk<<ChunkShift | int64(ord)
+		t += r.varint()
+		e.Time = fromNS(t)
+		e.Level = cloudsage.Level(int8(r.byte()))
+		flags := r.byte()
+		e.TimeGuessed = flags&1 != 0
+		e.Service = r.ref(table)
+		e.Host = r.ref(table)
+		e.Pattern = cloudsage.PatternID(r.ref(table))
+		e.Format = r.ref(table)
+		e.Message = r.str()
+		switch flags >> 1 {
+		case rawSame:
+			e.Raw = e.Message
+		case rawAround:
+			pre, suf := r.str(), r.str()
+			e.Raw = pre + e.Message + suf
+		case rawOwn:
+			e.Raw = r.str()
+		default:
+			return nil, fmt.Errorf("%w: bad flags", errCorrupt)
+		}
+		nf := r.uvarint()
+		if nf > uint64(len(s)) {
+			return nil, errCorrupt
+		}
+		if nf > 0 && r.err == nil {
+			e.Fields = make(map[string]string, nf)
+			for range nf {
+				k := r.ref(table)
+				e.Fields[k] = r.str()
+				if r.err != nil {
+					break
+				}
+			}
+		}
+		m := r.uvarint()
+		sg := &e.Signals
+		if m&sigStatus != 0 {
+			sg.Status = int(r.varint())
+		}
+		if m&sigLatency != 0 {
+			sg.LatencyMS = r.float()
+		}
+		if m&sigMemPct != 0 {
+			sg.MemoryPct = r.float()
+		}
+		if m&sigMemMB != 0 {
+			sg.MemoryMB = r.float()
+		}
+		if m&sigCPU != 0 {
+			sg.CPUPct = r.float()
+		}
+		sg.HasLatency, sg.HasMemPct, sg.HasMemMB, sg.HasCPU, sg.OOM = m&sigHasLatency != 0, m&sigHasMemPct != 0, m&sigHasMemMB != 0, m&sigHasCPU != 0, m&sigOOM != 0
+		if r.err != nil {
+			return nil, r.err
+		}
+	}
+	if r.off != len(s) {
+		return nil, fmt.Errorf("%w: trailing bytes", errCorrupt)
+	}
+	return evs, nil
+}
+
+// searchSource is the text of an event that search sees before its fields:
+// the message, or the raw line when the message is empty.
+func searchSource(ev *cloudsage.Event) string {
+	if ev.Message == "" {
+		return ev.Raw
+	}
+	return ev.Message
+}
+
+// Tokens: search splits text into runs of letters and digits, lowercased
+// (the words SQLite's unicode61 tokenizer made, without its diacritic
+// folding). The index holds each distinct token of a chunk in the form
+// indexToken gives it: plain [a-z0-9] tokens as they are, others (non-ASCII,
+// or longer than maxIndexToken) as a hash, so both databases index the same
+// simple words. A hash collision only makes a chunk a candidate; the exact
+// filter decides.
+
+const maxIndexToken = 64
+
+func isTokenRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z'
+	}
+	return unicode.IsLetter(r) || unicode.IsNumber(r)
+}
+
+// forEachToken calls fn with each token of s, as a slice of s (not
+// lowercased) and whether it is plain ASCII.
+func forEachToken(s string, fn func(tok string, ascii bool)) {
+	start, ascii := -1, true
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' {
+				if start < 0 {
+					start, ascii = i, true
+				}
+			} else if start >= 0 {
+				fn(s[start:i], ascii)
+				start = -1
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if isTokenRune(r) {
+			if start < 0 {
+				start = i
+			}
+			ascii = false
+		} else if start >= 0 {
+			fn(s[start:i], ascii)
+			start = -1
+		}
+		i += n
+	}
+	if start >= 0 {
+		fn(s[start:], ascii)
+	}
+}
+
+// Tokens returns the lowercased tokens of s in order.
+func Tokens(s string) []string {
+	var out []string
+	forEachToken(s, func(t string, ascii bool) { out = append(out, lowerToken(t, ascii)) })
+	return out
+}
+
+func lowerToken(t string, ascii bool) string {
+	if !ascii {
+		return strings.ToLower(t)
+	}
+	for i := 0; i < len(t); i++ {
+		if c := t[i]; c >= 'A' && c <= 'Z' {
+			return strings.ToLower(t)
+		}
+	}
+	return t
+}
+
+// indexToken is the form a lowercased token takes in the index.
+func indexToken(t string) string {
+	if len(t) <= maxIndexToken && isPlain(t) {
+		return t
+	}
+	return "h" + hashText(t)
+}
+
+func isPlain(t string) bool {
+	for i := 0; i < len(t); i++ {
+		if c := t[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func hashText(s string) string {
+	h := fnv64(s)
+	const digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+	var b [13]byte
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = digits[h%36]
+		h /= 36
+	}
+	return string(b[:])
+}
+
+func fnv64(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// keyToken is the index token of a service ('s') or pattern ('p') value.
+func keyToken(kind byte, v string) string { return "k" + string(kind) + hashText(v) }
+
+// tokenSet collects a chunk's distinct index tokens.
+type tokenSet struct {
+	seen map[string]struct{}
+	buf  []byte
+}
+
+func (ts *tokenSet) reset() {
+	if ts.seen == nil {
+		ts.seen = make(map[string]struct{}, 1024)
+	}
+	clear(ts.seen)
+}
+
+func (ts *tokenSet) addText(s string) {
+	forEachToken(s, func(t string, ascii bool) {
+		if ascii && len(t) <= maxIndexToken {
+			// Lowercase into a scratch buffer: the lookup does not allocate.
+			b := ts.buf[:0]
+			for i := 0; i < len(t); i++ {
+				c := t[i]
+				if c >= 'A' && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				b = append(b, c)
+			}
+			ts.buf = b
+			if _, ok := ts.seen[string(b)]; !ok {
+				ts.seen[string(b)] = struct{}{}
+			}
+			return
+		}
+		ts.seen[indexToken(lowerToken(t, ascii))] = struct{}{}
+	})
+}
+
+func (ts *tokenSet) addKey(kind byte, v string) {
+	if v != "" {
+		ts.seen[keyToken(kind, v)] = struct{}{}
+	}
+}
+
+func (ts *tokenSet) list() []string {
+	out := make([]string, 0, len(ts.seen))
+	for t := range ts.seen {
+		out = append(out, t)
+	}
+	return out
+}
+
+// matcher is the exact filter of a query over decoded events.
+type matcher struct {
+	phrases [][]string // each word's lowercased tokens, consecutive in the event
+	levels  int64      // 0: any
+	pattern string
+	service string
+	from    int64 // inclusive, when hasFrom
+	to      int64 // exclusive, when hasTo
+	hasFrom bool
+	hasTo   bool
+	curT    int64 // cursor: only events before (curT, curID)
+	curID   int64
+	hasCur  bool
+	toks    []string
+}
+
+func (m *matcher) match(e *store.Event) bool {
+	if m.levels != 0 && m.levels&levelBit(e.Level) == 0 {
+		return false
+	}
+	t := ns(e.Time)
+	if m.hasFrom && t < m.from || m.hasTo && t >= m.to {
+		return false
+	}
+	if m.hasCur && !(t < m.curT || t == m.curT && e.ID < m.curID) {
+		return false
+	}
+	if m.pattern != "" && string(e.Pattern) != m.pattern || m.service != "" && e.Service != m.service {
+		return false
+	}
+	if len(m.phrases) == 0 {
+		return true
+	}
+	toks := m.toks[:0]
+	add := func(t string, ascii bool) { toks = append(toks, lowerToken(t, ascii)) }
+	forEachToken(searchSource(&e.Event), add)
+	for k, v := range e.Fields {
+		forEachToken(k, add)
+		forEachToken(v, add)
+	}
+	m.toks = toks
+	for _, ph := range m.phrases {
+		if !containsPhrase(toks, ph) {
+			return false
+		}
+	}
+	return true
+}
+
+func containsPhrase(toks, ph []string) bool {
+	for i := 0; i+len(ph) <= len(toks); i++ {
+		if toks[i] != ph[0] {
+			continue
+		}
+		ok := true
+		for j := 1; j < len(ph); j++ {
+			if toks[i+j] != ph[j] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// queryTokens returns the phrases of q (one per search word) and the
+// distinct index tokens every matching chunk must hold; ok is false when q
+// has no searchable word.
+func queryTokens(q string) (phrases [][]string, index []string, ok bool) {
+	seen := map[string]bool{}
+	for _, w := range SearchWords(q) {
+		ph := Tokens(w)
+		if len(ph) == 0 {
+			continue
+		}
+		phrases = append(phrases, ph)
+		for _, t := range ph {
+			it := indexToken(t)
+			if !seen[it] {
+				seen[it] = true
+				index = append(index, it)
+			}
+		}
+	}
+	return phrases, index, len(phrases) > 0
+}
