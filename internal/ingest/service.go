@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -61,9 +62,9 @@ type project struct {
 	mu       sync.Mutex
 	a        Analyzer // nil: load from the store
 	version  int64
-	settings string // JSON of the settings a was built with
-	known    map[cloudsage.PatternID]bool
-	kept     time.Time // when a report was last kept in history
+	settings string                         // JSON of the settings a was built with
+	known    map[cloudsage.PatternID]string // stored patterns and their templates
+	kept     time.Time                      // when a report was last kept in history
 	cache    map[int][]byte
 	cacheVer int64
 }
@@ -111,13 +112,13 @@ func (s *Service) load(ctx context.Context, pr store.Project, p *project, st sto
 			return fmt.Errorf("load engine snapshot of project %d: %w", pr.ID, err)
 		}
 	}
-	known := map[cloudsage.PatternID]bool{}
+	known := map[cloudsage.PatternID]string{}
 	ps, err := s.store.Patterns(ctx, pr.ID, 10000)
 	if err != nil {
 		return err
 	}
 	for _, pt := range ps {
-		known[pt.ID] = true
+		known[pt.ID] = pt.Template
 	}
 	set, _ := json.Marshal(pr.Settings)
 	p.a, p.version, p.known, p.settings = a, st.Version, known, string(set)
@@ -205,11 +206,15 @@ func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Resu
 }
 
 // batchPatterns aggregates a batch's events by pattern: counts, first and
-// last seen, the template (from the report, else the first message). It
-// returns the patterns and the ids not seen before, which it adds to known.
-func batchPatterns(evs []cloudsage.Event, templates map[cloudsage.PatternID]string, known map[cloudsage.PatternID]bool) ([]store.Pattern, []cloudsage.PatternID) {
+// last seen, and a template only where the stored one must change (a new
+// pattern's template from the report, else its first message; a known
+// pattern's when the report generalised it). known maps the patterns
+// stored to their stored templates; batchPatterns records its changes
+// there and returns the ids not seen before.
+func batchPatterns(evs []cloudsage.Event, templates map[cloudsage.PatternID]string, known map[cloudsage.PatternID]string) ([]store.Pattern, []cloudsage.PatternID) {
 	idx := map[cloudsage.PatternID]int{}
 	var ps []store.Pattern
+	var fresh []cloudsage.PatternID
 	for i := range evs {
 		ev := &evs[i]
 		if ev.Pattern == "" {
@@ -220,8 +225,18 @@ func batchPatterns(evs []cloudsage.Event, templates map[cloudsage.PatternID]stri
 			j = len(ps)
 			idx[ev.Pattern] = j
 			tpl := templates[ev.Pattern]
-			if tpl == "" {
-				tpl = ev.Message
+			stored, isKnown := known[ev.Pattern]
+			switch {
+			case !isKnown:
+				if tpl == "" {
+					tpl = ev.Message
+				}
+				fresh = append(fresh, ev.Pattern)
+			case tpl == stored:
+				tpl = "" // unchanged: keep the stored one
+			}
+			if tpl != "" {
+				known[ev.Pattern] = tpl
 			}
 			ps = append(ps, store.Pattern{ID: ev.Pattern, Template: tpl, FirstSeen: ev.Time, LastSeen: ev.Time})
 		}
@@ -234,17 +249,19 @@ func batchPatterns(evs []cloudsage.Event, templates map[cloudsage.PatternID]stri
 			p.LastSeen = ev.Time
 		}
 	}
-	for id, tpl := range templates { // refresh generalised templates of patterns not in this batch
-		if _, ok := idx[id]; !ok && known[id] {
-			ps = append(ps, store.Pattern{ID: id, Template: tpl})
+	// Refresh the generalised templates of known patterns not in this batch.
+	var refresh []cloudsage.PatternID
+	for id, tpl := range templates {
+		if stored, ok := known[id]; ok && tpl != "" && tpl != stored {
+			if _, inBatch := idx[id]; !inBatch {
+				refresh = append(refresh, id)
+			}
 		}
 	}
-	var fresh []cloudsage.PatternID
-	for _, p := range ps {
-		if !known[p.ID] {
-			fresh = append(fresh, p.ID)
-			known[p.ID] = true
-		}
+	slices.Sort(refresh)
+	for _, id := range refresh {
+		ps = append(ps, store.Pattern{ID: id, Template: templates[id]})
+		known[id] = templates[id]
 	}
 	return ps, fresh
 }

@@ -155,15 +155,22 @@ func TestBatchPatterns(t *testing.T) {
 		{Time: t0, Pattern: "b", Message: "b 1"},
 		{Time: t0, Message: "no pattern"},
 	}
-	known := map[cloudsage.PatternID]bool{"b": true, "z": true}
-	ps, fresh := batchPatterns(evs, map[cloudsage.PatternID]string{"a": "a <*>", "z": "z <*>"}, known)
+	known := map[cloudsage.PatternID]string{"b": "b <*>", "z": "z <old>", "y": "y <*>"}
+	ps, fresh := batchPatterns(evs, map[cloudsage.PatternID]string{"a": "a <*>", "z": "z <*>", "y": "y <*>"}, known)
 	if len(ps) != 3 || ps[0].Count != 2 || ps[0].Template != "a <*>" || !ps[0].FirstSeen.Equal(t0) || !ps[0].LastSeen.Equal(t0.Add(time.Second)) {
-		t.Errorf("patterns = %+v", ps)
+		t.Fatalf("patterns = %+v", ps)
 	}
-	if ps[1].Template != "b 1" || ps[2].ID != "z" || ps[2].Count != 0 {
+	// b is stored and unchanged: counted, template kept; z's template was
+	// generalised: refreshed; y's is unchanged and not in the batch: left out.
+	if ps[1].ID != "b" || ps[1].Template != "" || ps[1].Count != 1 || ps[2].ID != "z" || ps[2].Template != "z <*>" || ps[2].Count != 0 {
 		t.Errorf("patterns b, z = %+v %+v", ps[1], ps[2])
 	}
-	if len(fresh) != 1 || fresh[0] != "a" || !known["a"] {
-		t.Errorf("fresh = %v", fresh)
+	if len(fresh) != 1 || fresh[0] != "a" || known["a"] != "a <*>" || known["z"] != "z <*>" {
+		t.Errorf("fresh = %v, known = %v", fresh, known)
+	}
+	// A new pattern the report does not name takes its first message.
+	ps, fresh = batchPatterns([]cloudsage.Event{{Time: t0, Pattern: "c", Message: "c 1"}}, nil, known)
+	if len(ps) != 1 || ps[0].Template != "c 1" || len(fresh) != 1 || known["c"] != "c 1" {
+		t.Errorf("unnamed new pattern: %+v, fresh %v", ps, fresh)
 	}
 }

@@ -47,6 +47,10 @@ func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := st.Prepare(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return st, nil
 }
 

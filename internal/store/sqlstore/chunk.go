@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/cloudsage/cloudsage"
@@ -61,10 +64,35 @@ func levelBits(ls []cloudsage.Level) int64 {
 
 func levelBit(l cloudsage.Level) int64 { return 1 << (uint(uint8(l)) & 63) }
 
-var (
-	encoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
-	decoder, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(1<<30))
-)
+// Compression: one byte naming the codec, then the compressed encoding.
+// S2 (Snappy's faster successor) costs a third of zstd's CPU on log chunks
+// for about 1.4 times the size (measured: 29% of the encoding against 21%).
+// A chunk that starts with zstd's frame magic (the first format) still
+// decodes.
+const codecS2 byte = 's'
+
+var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+
+var zstdDecoder, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(1<<30))
+
+// compress returns the stored form of an encoded chunk.
+func compress(b []byte) []byte {
+	out := make([]byte, 1+s2.MaxEncodedLen(len(b)))
+	out[0] = codecS2
+	n := len(s2.Encode(out[1:], b))
+	return out[:1+n]
+}
+
+// decompress returns the encoding of a stored chunk.
+func decompress(data []byte) ([]byte, error) {
+	switch {
+	case len(data) > 0 && data[0] == codecS2:
+		return s2.Decode(nil, data[1:])
+	case len(data) >= 4 && string(data[:4]) == string(zstdMagic):
+		return zstdDecoder.DecodeAll(data, nil)
+	}
+	return nil, errors.New("unknown codec")
+}
 
 // chunkEncoder builds chunks; its buffers are reused.
 type chunkEncoder struct {
@@ -79,31 +107,52 @@ var encoders = sync.Pool{New: func() any { return &chunkEncoder{index: map[strin
 
 // BuildChunks splits evs, ordered by time (stably), into chunks of at most
 // ChunkEvents events, encoded and tokenized (ID and Batch are left for the
-// caller). The order makes each chunk's time range narrow, which is what
-// lets a newest-first search stop after a few chunks; readers order by
-// time anyway, and ids still follow the input order among equal times.
+// caller), on up to GOMAXPROCS goroutines. The order makes each chunk's
+// time range narrow, which is what lets a newest-first search stop after a
+// few chunks; readers order by time anyway, and ids still follow the input
+// order among equal times.
 func BuildChunks(p cloudsage.ProjectID, evs []cloudsage.Event) []Chunk {
-	if !slices.IsSortedFunc(evs, byTime) {
-		evs = slices.Clone(evs)
-		slices.SortStableFunc(evs, byTime)
+	ptrs := make([]*cloudsage.Event, len(evs))
+	for i := range evs {
+		ptrs[i] = &evs[i]
 	}
-	ords := make([]int, 0, ChunkEvents)
-	var out []Chunk
-	for off := 0; off < len(evs); off += ChunkEvents {
-		part := evs[off:min(off+ChunkEvents, len(evs))]
-		ords = ords[:0]
-		for i := range part {
-			ords = append(ords, i)
+	if !slices.IsSortedFunc(ptrs, byTime) {
+		slices.SortStableFunc(ptrs, byTime)
+	}
+	out := make([]Chunk, (len(evs)+ChunkEvents-1)/ChunkEvents)
+	build := func(i int) {
+		part := ptrs[i*ChunkEvents : min((i+1)*ChunkEvents, len(ptrs))]
+		out[i] = buildChunk(p, part, nil)
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(out))
+	if workers <= 1 {
+		for i := range out {
+			build(i)
 		}
-		out = append(out, buildChunk(p, part, ords))
+		return out
 	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(out) {
+					return
+				}
+				build(i)
+			}
+		})
+	}
+	wg.Wait()
 	return out
 }
 
-func byTime(a, b cloudsage.Event) int { return a.Time.Compare(b.Time) }
+func byTime(a, b *cloudsage.Event) int { return a.Time.Compare(b.Time) }
 
-// buildChunk encodes evs, whose ordinals in the chunk are ords.
-func buildChunk(p cloudsage.ProjectID, evs []cloudsage.Event, ords []int) Chunk {
+// buildChunk encodes evs, whose ordinals in the chunk are ords (nil: their
+// positions).
+func buildChunk(p cloudsage.ProjectID, evs []*cloudsage.Event, ords []int) Chunk {
 	e := encoders.Get().(*chunkEncoder)
 	defer encoders.Put(e)
 	c := Chunk{Project: p, N: len(evs), MinTime: math.MaxInt64, MaxTime: math.MinInt64}
@@ -112,13 +161,16 @@ func buildChunk(p cloudsage.ProjectID, evs []cloudsage.Event, ords []int) Chunk 
 	e.body = e.body[:0]
 	e.tokens.reset()
 	var prev int64
-	for i := range evs {
-		ev := &evs[i]
+	for i, ev := range evs {
 		t := ns(ev.Time)
 		c.MinTime, c.MaxTime = min(c.MinTime, t), max(c.MaxTime, t)
 		c.Levels |= levelBit(ev.Level)
 		b := e.body
-		b = binary.AppendUvarint(b, uint64(ords[i]))
+		ord := i
+		if ords != nil {
+			ord = ords[i]
+		}
+		b = binary.AppendUvarint(b, uint64(ord))
 		b = binary.AppendVarint(b, t-prev)
 		prev = t
 		var flags byte
@@ -164,7 +216,7 @@ func buildChunk(p cloudsage.ProjectID, evs []cloudsage.Event, ords []int) Chunk 
 	}
 	out = append(out, e.body...)
 	e.out = out
-	c.Data = encoder.EncodeAll(out, make([]byte, 0, len(out)/3+64))
+	c.Data = compress(out)
 	c.Tokens = e.tokens.list()
 	return c
 }
@@ -344,7 +396,7 @@ func (r *chunkReader) float() float64 {
 // DecodeChunk returns the events of a chunk's compressed data; their ids
 // are chunk<<ChunkShift plus their ordinals.
 func DecodeChunk(chunk int64, data []byte) ([]store.Event, error) {
-	raw, err := decoder.DecodeAll(data, nil)
+	raw, err := decompress(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errCorrupt, err)
 	}
@@ -562,6 +614,7 @@ func keyToken(kind byte, v string) string { return "k" + string(kind) + hashText
 // tokenSet collects a chunk's distinct index tokens.
 type tokenSet struct {
 	seen map[string]struct{}
+	keys map[string]bool // kind+value of the key tokens added
 	buf  []byte
 }
 
@@ -570,6 +623,7 @@ func (ts *tokenSet) reset() {
 		ts.seen = make(map[string]struct{}, 1024)
 	}
 	clear(ts.seen)
+	clear(ts.keys)
 }
 
 func (ts *tokenSet) addText(s string) {
@@ -595,7 +649,15 @@ func (ts *tokenSet) addText(s string) {
 }
 
 func (ts *tokenSet) addKey(kind byte, v string) {
-	if v != "" {
+	if v == "" {
+		return
+	}
+	if ts.keys == nil {
+		ts.keys = map[string]bool{}
+	}
+	k := string(kind) + v
+	if !ts.keys[k] {
+		ts.keys[k] = true
 		ts.seen[keyToken(kind, v)] = struct{}{}
 	}
 }

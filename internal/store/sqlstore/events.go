@@ -257,11 +257,11 @@ func (db *DB) deleteChunks(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectI
 		if err != nil {
 			return 0, err
 		}
-		keep := make([]cloudsage.Event, 0, len(evs))
+		keep := make([]*cloudsage.Event, 0, len(evs))
 		var ords []int
 		for i := range evs {
 			if ns(evs[i].Time) >= cut {
-				keep = append(keep, evs[i].Event)
+				keep = append(keep, &evs[i].Event)
 				ords = append(ords, int(evs[i].ID&(1<<ChunkShift-1)))
 			}
 		}

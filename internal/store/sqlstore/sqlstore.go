@@ -47,6 +47,8 @@ type DB struct {
 	D       Dialect
 	Now     func() time.Time
 	closers []func() error
+
+	upsertFull *sql.Stmt // patternUpsertFull, when prepared
 }
 
 var _ store.Store = (*DB)(nil)
@@ -546,7 +548,7 @@ func (db *DB) Ingest(ctx context.Context, project cloudsage.ProjectID, known int
 				return fmt.Errorf("insert events: %w", err)
 			}
 		}
-		if err := upsertPatterns(ctx, tx, project, w.Patterns); err != nil {
+		if err := db.upsertPatterns(ctx, tx, project, w.Patterns); err != nil {
 			return err
 		}
 		var rep, repAt, repH any
@@ -578,26 +580,56 @@ func (db *DB) Ingest(ctx context.Context, project cloudsage.ProjectID, known int
 	return out, err
 }
 
-func upsertPatterns(ctx context.Context, tx *sql.Tx, project cloudsage.ProjectID, ps []store.Pattern) error {
+// patternChunk is how many patterns one upsert statement writes. SQLite
+// looks $N parameter names up linearly: statements stay small.
+const patternChunk = 50
+
+func patternUpsertSQL(n int) string {
 	const cols = 6
-	const chunk = 200
+	var sb strings.Builder
+	sb.WriteString(`INSERT INTO patterns (project_id, id, template, count, first_seen, last_seen) VALUES `)
+	for i := range n {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		writePlaceholders(&sb, i*cols, cols)
+	}
+	sb.WriteString(` ON CONFLICT (project_id, id) DO UPDATE SET count = patterns.count + excluded.count,
+		template = CASE WHEN excluded.template <> '' THEN excluded.template ELSE patterns.template END,
+		first_seen = CASE WHEN patterns.first_seen = 0 OR (excluded.first_seen <> 0 AND excluded.first_seen < patterns.first_seen) THEN excluded.first_seen ELSE patterns.first_seen END,
+		last_seen = CASE WHEN excluded.last_seen > patterns.last_seen THEN excluded.last_seen ELSE patterns.last_seen END`)
+	return sb.String()
+}
+
+var patternUpsertFull = patternUpsertSQL(patternChunk)
+
+// Prepare prepares the statements every ingest runs (Open calls it once).
+func (db *DB) Prepare(ctx context.Context) error {
+	st, err := db.W.PrepareContext(ctx, patternUpsertFull)
+	if err != nil {
+		return db.wrap(err, "prepare")
+	}
+	db.upsertFull = st
+	db.closers = append([]func() error{st.Close}, db.closers...)
+	return nil
+}
+
+func (db *DB) upsertPatterns(ctx context.Context, tx *sql.Tx, project cloudsage.ProjectID, ps []store.Pattern) error {
+	const cols = 6
+	args := make([]any, 0, min(len(ps), patternChunk)*cols)
 	for len(ps) > 0 {
-		n := min(len(ps), chunk)
-		var sb strings.Builder
-		sb.WriteString(`INSERT INTO patterns (project_id, id, template, count, first_seen, last_seen) VALUES `)
-		args := make([]any, 0, n*cols)
-		for i, p := range ps[:n] {
-			if i > 0 {
-				sb.WriteByte(',')
-			}
-			writePlaceholders(&sb, i*cols, cols)
+		n := min(len(ps), patternChunk)
+		args = args[:0]
+		for _, p := range ps[:n] {
 			args = append(args, project, string(p.ID), p.Template, p.Count, ns(p.FirstSeen), ns(p.LastSeen))
 		}
-		sb.WriteString(` ON CONFLICT (project_id, id) DO UPDATE SET count = patterns.count + excluded.count,
-			template = CASE WHEN excluded.template <> '' THEN excluded.template ELSE patterns.template END,
-			first_seen = CASE WHEN patterns.first_seen = 0 OR (excluded.first_seen <> 0 AND excluded.first_seen < patterns.first_seen) THEN excluded.first_seen ELSE patterns.first_seen END,
-			last_seen = CASE WHEN excluded.last_seen > patterns.last_seen THEN excluded.last_seen ELSE patterns.last_seen END`)
-		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
+		var err error
+		if n == patternChunk && db.upsertFull != nil {
+			_, err = tx.StmtContext(ctx, db.upsertFull).ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, patternUpsertSQL(n), args...)
+		}
+		if err != nil {
 			return fmt.Errorf("upsert patterns: %w", err)
 		}
 		ps = ps[n:]
