@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 
 	"github.com/cloudsage/cloudsage/internal/store"
@@ -22,3 +23,24 @@ func open(t *testing.T) store.Store {
 }
 
 func TestStore(t *testing.T) { storetest.Run(t, open) }
+
+func TestConvertsSchema1Events(t *testing.T) {
+	url := storetest.PostgresSchema(t)
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ms, err := postgres.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.Legacy(t, db, ms, func(t *testing.T) store.Store {
+		s, err := postgres.Open(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}

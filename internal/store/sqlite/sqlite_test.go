@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 
@@ -58,4 +59,25 @@ func TestRefusesNewerSchema(t *testing.T) {
 		db.Close()
 		t.Fatal("Open of a database migrated by a newer binary succeeded, want an error")
 	}
+}
+
+func TestConvertsSchema1Events(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cloudsage.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ms, err := sqlite.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.Legacy(t, db, ms, func(t *testing.T) store.Store {
+		s, err := sqlite.Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
 }

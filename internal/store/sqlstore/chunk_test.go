@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/store"
@@ -322,4 +323,20 @@ func BenchmarkMatch(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
+}
+
+// Chunks written by the first format (zstd, no codec byte) still decode.
+func TestDecodeZstdChunk(t *testing.T) {
+	raw, err := decompress(BuildChunks(1, sampleEvents())[0].Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := zstd.NewWriter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := DecodeChunk(1, enc.EncodeAll(raw, nil))
+	if err != nil || len(evs) != len(sampleEvents()) {
+		t.Fatalf("DecodeChunk(zstd) = %d events, %v", len(evs), err)
+	}
 }

@@ -6,6 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +32,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Ingest", testIngest},
 		{"IngestRollback", testIngestRollback},
 		{"Search", testSearch},
+		{"SearchChunks", testSearchChunks},
+		{"SearchTies", testSearchTies},
+		{"RetentionChunks", testRetentionChunks},
 		{"Reports", testReports},
 		{"Actions", testActions},
 		{"Retention", testRetention},
@@ -479,5 +485,245 @@ func testSecret(t *testing.T, s store.Store) {
 	c := must(s.Secret(ctx, "other", 32))(t)
 	if len(a) != 32 || string(a) != string(b) || string(a) == string(c) {
 		t.Errorf("Secret: %x %x %x, want a stable 32-byte value per name", a, b, c)
+	}
+}
+
+// chunkEvent is an event of the chunked-search tests: its message is words
+// of a small vocabulary, its field n its position in the whole test.
+type chunkEvent struct {
+	ev    cloudsage.Event
+	batch int
+	idx   int // position in its batch
+}
+
+var vocab = []string{"alpha", "beta", "gamma", "delta", "disk", "full", "timeout", "retry"}
+
+// chunkBatches returns batches of sizes, with times drawn from a small
+// range (many equal, none in order), words, levels, services and patterns
+// from a seeded generator.
+func chunkBatches(sizes ...int) [][]chunkEvent {
+	r := rand.New(rand.NewPCG(1, 2))
+	var out [][]chunkEvent
+	n := 0
+	for b, size := range sizes {
+		var batch []chunkEvent
+		for i := range size {
+			w1, w2 := vocab[r.IntN(len(vocab))], vocab[r.IntN(len(vocab))]
+			msg := fmt.Sprintf("%s %s request%d", w1, w2, r.IntN(50))
+			if r.IntN(500) == 0 {
+				msg += " needle"
+			}
+			ev := cloudsage.Event{
+				Time:    t0.Add(time.Duration(r.IntN(3000)) * time.Second),
+				Level:   []cloudsage.Level{cloudsage.LevelInfo, cloudsage.LevelWarn, cloudsage.LevelError}[r.IntN(3)],
+				Service: []string{"api", "web", "worker"}[r.IntN(3)],
+				Pattern: cloudsage.PatternID(fmt.Sprint("p", r.IntN(5))),
+				Message: msg, Raw: "2026-03-01 " + msg, Format: "plain",
+				Fields: map[string]string{"n": fmt.Sprint(n), "shard": fmt.Sprint("s", r.IntN(4))},
+			}
+			batch = append(batch, chunkEvent{ev: ev, batch: b, idx: i})
+			n++
+		}
+		out = append(out, batch)
+	}
+	return out
+}
+
+// newestFirst orders the reference as the store must: time, then insertion
+// (a later batch, then a later event of the same batch) first.
+func newestFirst(a, b chunkEvent) int {
+	if c := b.ev.Time.Compare(a.ev.Time); c != 0 {
+		return c
+	}
+	if a.batch != b.batch {
+		return b.batch - a.batch
+	}
+	return b.idx - a.idx
+}
+
+// refMatch is the reference search: each word's parts consecutive among
+// the message's words and the fields' names and values.
+func refMatch(ev cloudsage.Event, q store.EventQuery) bool {
+	if len(q.Levels) > 0 && !slices.Contains(q.Levels, ev.Level) ||
+		q.Service != "" && ev.Service != q.Service || q.Pattern != "" && ev.Pattern != q.Pattern ||
+		!q.From.IsZero() && ev.Time.Before(q.From) || !q.To.IsZero() && !ev.Time.Before(q.To) {
+		return false
+	}
+	words := strings.Fields(ev.Message)
+	for k, v := range ev.Fields {
+		words = append(words, k, v)
+	}
+	text := " " + strings.Join(words, " ") + " "
+	for _, w := range strings.Fields(strings.ToLower(q.Q)) {
+		if !strings.Contains(text, " "+strings.ReplaceAll(w, "-", " ")+" ") {
+			return false
+		}
+	}
+	return true
+}
+
+func ingestBatches(t *testing.T, s store.Store, p cloudsage.ProjectID, batches [][]chunkEvent) []chunkEvent {
+	t.Helper()
+	var all []chunkEvent
+	for i, b := range batches {
+		evs := make([]cloudsage.Event, len(b))
+		for j := range b {
+			evs[j] = b[j].ev
+		}
+		ingest(t, s, p, int64(i), evs)
+		all = append(all, b...)
+	}
+	slices.SortStableFunc(all, newestFirst)
+	return all
+}
+
+// pages reads every page of q, failing t past max pages.
+func pages(t *testing.T, s store.Store, q store.EventQuery, max int) []store.Event {
+	t.Helper()
+	var out []store.Event
+	for range max {
+		page := must(s.SearchEvents(context.Background(), q))(t)
+		if len(page.Events) > q.Limit || len(page.Events) < q.Limit && page.NextCursor != "" {
+			t.Fatalf("SearchEvents(%+v) = %d events and cursor %q: a short page must be the last", q, len(page.Events), page.NextCursor)
+		}
+		out = append(out, page.Events...)
+		if page.NextCursor == "" {
+			return out
+		}
+		q.Cursor = page.NextCursor
+	}
+	t.Fatalf("SearchEvents(%+v) still has pages after %d", q, max)
+	return nil
+}
+
+// testSearchChunks compares searches over several batches (some larger
+// than one chunk, times out of order and often equal) with a reference.
+func testSearchChunks(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	ann := user(t, s, "ann@example.com")
+	p := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "a"}))(t)
+	other := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "b"}))(t)
+	ref := ingestBatches(t, s, p.ID, chunkBatches(2500, 1300, 7, 600))
+	ingest(t, s, other.ID, 0, events(50, "alpha"))
+	if n := must(s.CountEvents(ctx, p.ID))(t); n != int64(len(ref)) {
+		t.Errorf("CountEvents = %d, want %d", n, len(ref))
+	}
+	cases := []store.EventQuery{
+		{},
+		{Q: "alpha"},
+		{Q: "needle"},
+		{Q: "NEEDLE alpha"},
+		{Q: "disk-full"},
+		{Q: "full-disk timeout"},
+		{Q: "request7"},
+		{Q: "s2"},
+		{Q: "shard"},
+		{Q: "zebra"},
+		{Levels: []cloudsage.Level{cloudsage.LevelError}},
+		{Levels: []cloudsage.Level{cloudsage.LevelWarn, cloudsage.LevelInfo}, Q: "retry"},
+		{Service: "worker"},
+		{Service: "nobody"},
+		{Pattern: "p3", Q: "beta"},
+		{From: t0.Add(1000 * time.Second), To: t0.Add(1100 * time.Second)},
+		{To: t0.Add(10 * time.Second), Service: "api"},
+		{From: t0.Add(2990 * time.Second), Q: "gamma", Levels: []cloudsage.Level{cloudsage.LevelInfo}},
+	}
+	for _, q := range cases {
+		var want []string
+		for _, c := range ref {
+			if refMatch(c.ev, q) {
+				want = append(want, c.ev.Fields["n"])
+			}
+		}
+		q.Project = p.ID
+		for _, limit := range []int{1000, 97} {
+			q.Limit = limit
+			var got []string
+			seen := map[int64]bool{}
+			for _, e := range pages(t, s, q, 200) {
+				got = append(got, e.Fields["n"])
+				if seen[e.ID] {
+					t.Errorf("SearchEvents(%+v) returned id %d twice", q, e.ID)
+				}
+				seen[e.ID] = true
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("SearchEvents(Q %q, levels %v, service %q, pattern %q, from %v, to %v, limit %d): %d events, want %d (-want +got):\n%.2000s",
+					q.Q, q.Levels, q.Service, q.Pattern, q.From, q.To, limit, len(got), len(want), diff)
+			}
+		}
+	}
+}
+
+// testSearchTies pages through events of equal times in two batches: the
+// later batch's chunk ends at that time while the earlier one's ends later,
+// and the later batch's events still come first.
+func testSearchTies(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	ann := user(t, s, "ann@example.com")
+	p := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "a"}))(t)
+	ev := func(n string, d time.Duration) cloudsage.Event {
+		return cloudsage.Event{Time: t0.Add(d), Message: "tie " + n, Fields: map[string]string{"n": n}}
+	}
+	ingest(t, s, p.ID, 0, []cloudsage.Event{ev("a0", 100*time.Second), ev("a1", 0), ev("a2", 0)})
+	ingest(t, s, p.ID, 1, []cloudsage.Event{ev("b0", 0), ev("b1", 0)})
+	want := []string{"a0", "b1", "b0", "a2", "a1"}
+	for _, limit := range []int{1, 2, 3, 10} {
+		var got []string
+		for _, e := range pages(t, s, store.EventQuery{Project: p.ID, Q: "tie", Limit: limit}, 10) {
+			got = append(got, e.Fields["n"])
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("limit %d (-want +got):\n%s", limit, diff)
+		}
+	}
+}
+
+// testRetentionChunks cuts through the middle of a batch several chunks
+// long: exactly the older events go, the newer keep their ids.
+func testRetentionChunks(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	ann := user(t, s, "ann@example.com")
+	p := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "a"}))(t)
+	ref := ingestBatches(t, s, p.ID, chunkBatches(3000, 500))
+	before := pages(t, s, store.EventQuery{Project: p.ID, Limit: 1000}, 10)
+	cut := t0.Add(1234 * time.Second)
+	var want []store.Event
+	for _, e := range before {
+		if !e.Time.Before(cut) {
+			want = append(want, e)
+		}
+	}
+	n := must(s.DeleteEventsBefore(ctx, p.ID, cut))(t)
+	if n != int64(len(ref)-len(want)) {
+		t.Errorf("DeleteEventsBefore = %d, want %d", n, len(ref)-len(want))
+	}
+	got := pages(t, s, store.EventQuery{Project: p.ID, Limit: 1000}, 10)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("after retention (-want +got):\n%.2000s", diff)
+	}
+	if c := must(s.CountEvents(ctx, p.ID))(t); c != int64(len(want)) {
+		t.Errorf("CountEvents after retention = %d, want %d", c, len(want))
+	}
+	// The rewritten chunks' index still finds what is left, and only that.
+	for _, q := range []string{"needle", "alpha", "s1"} {
+		var wantN []string
+		for _, e := range want {
+			if refMatch(e.Event, store.EventQuery{Q: q}) {
+				wantN = append(wantN, e.Fields["n"])
+			}
+		}
+		var gotN []string
+		for _, e := range pages(t, s, store.EventQuery{Project: p.ID, Q: q, Limit: 1000}, 10) {
+			gotN = append(gotN, e.Fields["n"])
+		}
+		if diff := cmp.Diff(wantN, gotN); diff != "" {
+			t.Errorf("search %q after retention (-want +got):\n%.2000s", q, diff)
+		}
+	}
+	// Deleting the project removes the rest.
+	noErr(t, s.DeleteProject(ctx, p.ID))
+	if c := must(s.CountEvents(ctx, p.ID))(t); c != 0 {
+		t.Errorf("CountEvents after DeleteProject = %d", c)
 	}
 }
