@@ -69,7 +69,12 @@ func openBenchPostgres(ctx context.Context) (store.Store, func(), error) {
 		admin.Close()
 		return nil, nil, errSkip{fmt.Sprintf("PostgreSQL unreachable (%v)", err)}
 	}
-	drop := func() { admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); admin.Close() }
+	drop := func() {
+		if os.Getenv("CLOUDSAGE_BENCH_KEEP") == "" { // keep the schema to look at it after the run
+			admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+		}
+		admin.Close()
+	}
 	sep := "?"
 	if strings.Contains(url, "?") {
 		sep = "&"

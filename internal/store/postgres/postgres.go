@@ -135,6 +135,32 @@ func (dialect) ChunkMatch(tokens []string, n int) (string, any) {
 	return fmt.Sprintf(`tokens @> $%d::text[]`, n), tokens
 }
 
+// QueryChunks makes PostgreSQL answer an indexed search from the GIN index.
+// Left alone, the planner walks the (project, time) index or the table and
+// tests every chunk's token array, which it prices as cheap but which
+// means reading each array out of TOAST: 40 ms instead of 2 ms on a
+// million events. So project_id is hidden from its index (+ 0) and
+// sequential scans are off for this read-only transaction.
+func (dialect) QueryChunks(ctx context.Context, db *sql.DB, query string, args []any, indexed bool) ([][2]int64, error) {
+	if !indexed {
+		return sqlstore.QueryPairs(ctx, db, query, args...)
+	}
+	const from = `WHERE project_id = $1`
+	if !strings.Contains(query, from) {
+		return nil, fmt.Errorf("chunk query without %q", from)
+	}
+	query = strings.Replace(query, from, `WHERE project_id + 0 = $1`, 1)
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+		return nil, err
+	}
+	return sqlstore.QueryPairs(ctx, tx, query, args...)
+}
+
 func (dialect) DeleteChunks(ctx context.Context, tx *sql.Tx, ids []int64) error {
 	_, err := tx.ExecContext(ctx, `DELETE FROM event_chunks WHERE id = ANY($1)`, ids)
 	return err

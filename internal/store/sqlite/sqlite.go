@@ -190,6 +190,10 @@ func (*dialect) ChunkMatch(tokens []string, n int) (string, any) {
 	return fmt.Sprintf(`id IN (SELECT rowid FROM event_chunks_fts WHERE event_chunks_fts MATCH $%d)`, n), strings.Join(q, " ")
 }
 
+func (*dialect) QueryChunks(ctx context.Context, db *sql.DB, query string, args []any, indexed bool) ([][2]int64, error) {
+	return sqlstore.QueryPairs(ctx, db, query, args...)
+}
+
 func (*dialect) DeleteChunks(ctx context.Context, tx *sql.Tx, ids []int64) error {
 	in := idList(ids)
 	if _, err := tx.ExecContext(ctx, `DELETE FROM event_chunks_fts WHERE rowid IN (`+in+`)`); err != nil {

@@ -124,22 +124,13 @@ func (db *DB) SearchEvents(ctx context.Context, q store.EventQuery) (store.Event
 			qargs = append(slices.Clip(args), last.maxTime, last.id)
 		}
 		query += ` ORDER BY max_time DESC, id DESC LIMIT ` + strconv.Itoa(metaPage)
-		rows, err := db.R.QueryContext(ctx, query, qargs...)
+		rows, err := db.D.QueryChunks(ctx, db.R, query, qargs, len(tokens) > 0)
 		if err != nil {
 			return page, db.wrap(err, "search events")
 		}
-		var ms []meta
-		for rows.Next() {
-			var c meta
-			if err := rows.Scan(&c.id, &c.maxTime); err != nil {
-				rows.Close()
-				return page, db.wrap(err, "search events")
-			}
-			ms = append(ms, c)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return page, db.wrap(err, "search events")
+		ms := make([]meta, len(rows))
+		for i, r := range rows {
+			ms[i] = meta{r[0], r[1]}
 		}
 		done := len(ms) < metaPage
 		for i := range ms {
@@ -194,6 +185,26 @@ func cmpInt(a, b int64) int {
 		return 1
 	}
 	return 0
+}
+
+// QueryPairs runs query and returns its rows of two integers.
+func QueryPairs(ctx context.Context, q interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}, query string, args ...any) ([][2]int64, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][2]int64
+	for rows.Next() {
+		var r [2]int64
+		if err := rows.Scan(&r[0], &r[1]); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 type querier interface {

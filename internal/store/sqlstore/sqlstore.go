@@ -32,6 +32,10 @@ type Dialect interface {
 	// ChunkMatch returns the WHERE condition on event_chunks that keeps the
 	// chunks whose index holds every one of tokens, using $n for arg.
 	ChunkMatch(tokens []string, n int) (cond string, arg any)
+	// QueryChunks runs the candidate-chunk query of a search, which has a
+	// token condition from ChunkMatch when indexed, and returns each row's
+	// two integer columns.
+	QueryChunks(ctx context.Context, db *sql.DB, query string, args []any, indexed bool) ([][2]int64, error)
 	// DeleteChunks removes chunks and their index entries.
 	DeleteChunks(ctx context.Context, tx *sql.Tx, ids []int64) error
 	// UpdateChunk rewrites a chunk's events and index tokens in place.
