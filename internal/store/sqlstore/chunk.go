@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"runtime"
 	"slices"
@@ -396,14 +397,22 @@ func (r *chunkReader) float() float64 {
 // DecodeChunk returns the events of a chunk's compressed data; their ids
 // are chunk<<ChunkShift plus their ordinals.
 func DecodeChunk(chunk int64, data []byte) ([]store.Event, error) {
+	return decodeChunk(chunk, data, nil)
+}
+
+// decodeChunk returns the events of a chunk that keep accepts (all when
+// keep is nil). keep sees each event before its raw line is assembled
+// (Raw is set only when it is a slice of the chunk) and with a Fields map
+// it must not keep: rejected events cost no allocation.
+func decodeChunk(chunk int64, data []byte, keep func(*store.Event) bool) ([]store.Event, error) {
 	raw, err := decompress(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errCorrupt, err)
 	}
-	return decodeEvents(chunk, string(raw))
+	return decodeEvents(chunk, string(raw), keep)
 }
 
-func decodeEvents(chunk int64, s string) ([]store.Event, error) {
+func decodeEvents(chunk int64, s string, keep func(*store.Event) bool) ([]store.Event, error) {
 	r := &chunkReader{s: s}
 	if r.byte() != chunkVersion {
 		return nil, fmt.Errorf("%w: unknown version", errCorrupt)
@@ -417,11 +426,16 @@ func decodeEvents(chunk int64, s string) ([]store.Event, error) {
 	for i := range table {
 		table[i] = r.str()
 	}
-	evs := make([]store.Event, n)
+	var evs []store.Event
+	if keep == nil {
+		evs = make([]store.Event, 0, n)
+	}
 	var t int64
 	seen := make([]bool, 1<<ChunkShift)
-	for i := range evs {
-		e := &evs[i]
+	scratch := map[string]string{}
+	for range n {
+		var ev store.Event
+		e := &ev
 		ord := r.uvarint()
 		if ord >= 1<<ChunkShift || seen[ord] {
 			return nil, fmt.Errorf("%w: bad ordinal", errCorrupt)
@@ -438,12 +452,12 @@ func decodeEvents(chunk int64, s string) ([]store.Event, error) {
 		e.Pattern = cloudsage.PatternID(r.ref(table))
 		e.Format = r.ref(table)
 		e.Message = r.str()
+		var pre, suf string
 		switch flags >> 1 {
 		case rawSame:
 			e.Raw = e.Message
 		case rawAround:
-			pre, suf := r.str(), r.str()
-			e.Raw = pre + e.Message + suf
+			pre, suf = r.str(), r.str()
 		case rawOwn:
 			e.Raw = r.str()
 		default:
@@ -454,14 +468,15 @@ func decodeEvents(chunk int64, s string) ([]store.Event, error) {
 			return nil, errCorrupt
 		}
 		if nf > 0 && r.err == nil {
-			e.Fields = make(map[string]string, nf)
+			clear(scratch)
 			for range nf {
 				k := r.ref(table)
-				e.Fields[k] = r.str()
+				scratch[k] = r.str()
 				if r.err != nil {
 					break
 				}
 			}
+			e.Fields = scratch
 		}
 		m := r.uvarint()
 		sg := &e.Signals
@@ -484,6 +499,16 @@ func decodeEvents(chunk int64, s string) ([]store.Event, error) {
 		if r.err != nil {
 			return nil, r.err
 		}
+		if keep != nil && !keep(e) {
+			continue
+		}
+		if flags>>1 == rawAround {
+			e.Raw = pre + e.Message + suf
+		}
+		if e.Fields != nil {
+			e.Fields = maps.Clone(scratch)
+		}
+		evs = append(evs, ev)
 	}
 	if r.off != len(s) {
 		return nil, fmt.Errorf("%w: trailing bytes", errCorrupt)
@@ -703,6 +728,13 @@ func (m *matcher) match(e *store.Event) bool {
 	if len(m.phrases) == 0 {
 		return true
 	}
+	// Quick reject: a phrase's first token must occur somewhere in the text
+	// (ASCII case folded) before the text is split into tokens.
+	for _, ph := range m.phrases {
+		if t := ph[0]; isPlain(t) && !containsFold(searchSource(&e.Event), t) && !fieldsContainFold(e.Fields, t) {
+			return false
+		}
+	}
 	toks := m.toks[:0]
 	add := func(t string, ascii bool) { toks = append(toks, lowerToken(t, ascii)) }
 	forEachToken(searchSource(&e.Event), add)
@@ -717,6 +749,44 @@ func (m *matcher) match(e *store.Event) bool {
 		}
 	}
 	return true
+}
+
+func fieldsContainFold(fields map[string]string, t string) bool {
+	for k, v := range fields {
+		if containsFold(k, t) || containsFold(v, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether s contains t, a lowercase [a-z0-9]+ word,
+// ignoring ASCII case.
+func containsFold(s, t string) bool {
+	first := t[0]
+	upper := first
+	if first >= 'a' && first <= 'z' {
+		upper = first - ('a' - 'A')
+	}
+	for i := 0; i+len(t) <= len(s); i++ {
+		if c := s[i]; c != first && c != upper {
+			continue
+		}
+		j := 1
+		for ; j < len(t); j++ {
+			c := s[i+j]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != t[j] {
+				break
+			}
+		}
+		if j == len(t) {
+			return true
+		}
+	}
+	return false
 }
 
 func containsPhrase(toks, ph []string) bool {

@@ -116,7 +116,7 @@ func TestDecodeChunkRejects(t *testing.T) {
 	}
 	one := slices.Clone(dup[:len(dup)-11])
 	one[1] = 1
-	if _, err := decodeEvents(1, string(one)); err != nil {
+	if _, err := decodeEvents(1, string(one), nil); err != nil {
 		t.Fatalf("the one-event prefix of the duplicate-id case does not decode: %v", err)
 	}
 	cases := map[string][]byte{
@@ -253,7 +253,7 @@ func FuzzDecodeChunk(f *testing.F) {
 	f.Add(raw[:len(raw)/2])
 	f.Add([]byte{chunkVersion, 1, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		evs, err := decodeEvents(1, string(b))
+		evs, err := decodeEvents(1, string(b), nil)
 		if err != nil {
 			return
 		}
@@ -338,5 +338,48 @@ func TestDecodeZstdChunk(t *testing.T) {
 	evs, err := DecodeChunk(1, enc.EncodeAll(raw, nil))
 	if err != nil || len(evs) != len(sampleEvents()) {
 		t.Fatalf("DecodeChunk(zstd) = %d events, %v", len(evs), err)
+	}
+}
+
+func TestContainsFold(t *testing.T) {
+	cases := []struct {
+		s, t string
+		want bool
+	}{
+		{"Disk FULL", "full", true},
+		{"Disk FULL", "disk", true},
+		{"dis", "disk", false},
+		{"", "a", false},
+		{"x500y", "500", true},
+		{"ÜBER disk", "disk", true},
+		{"DISC", "disk", false},
+	}
+	for _, c := range cases {
+		if got := containsFold(c.s, c.t); got != c.want {
+			t.Errorf("containsFold(%q, %q) = %v, want %v", c.s, c.t, got, c.want)
+		}
+	}
+}
+
+// A filtered decode keeps exactly the accepted events, each with its own
+// fields and its whole raw line.
+func TestDecodeChunkKeep(t *testing.T) {
+	c := BuildChunks(1, sampleEvents())[0]
+	all, err := DecodeChunk(1, c.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := decodeChunk(1, c.Data, func(e *store.Event) bool { return e.Level != cloudsage.LevelError })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []store.Event
+	for _, e := range all {
+		if e.Level != cloudsage.LevelError {
+			want = append(want, e)
+		}
+	}
+	if diff := cmp.Diff(want, kept); diff != "" {
+		t.Errorf("filtered decode (-want +got):\n%s", diff)
 	}
 }

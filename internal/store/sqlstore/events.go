@@ -138,18 +138,14 @@ func (db *DB) SearchEvents(ctx context.Context, q store.EventQuery) (store.Event
 				done = true
 				break
 			}
-			evs, err := db.chunkEvents(ctx, db.R, ms[i].id)
+			evs, err := db.chunkEvents(ctx, db.R, ms[i].id, m.match)
 			if store.IsNotFound(err) {
 				continue // deleted by retention meanwhile
 			}
 			if err != nil {
 				return page, err
 			}
-			for j := range evs {
-				if m.match(&evs[j]) {
-					found = append(found, evs[j])
-				}
-			}
+			found = append(found, evs...)
 			if len(found) > limit {
 				slices.SortFunc(found, newestFirst)
 				found = slices.Clip(found[:limit+1])
@@ -211,13 +207,14 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// chunkEvents reads and decodes one chunk.
-func (db *DB) chunkEvents(ctx context.Context, q querier, id int64) ([]store.Event, error) {
+// chunkEvents reads and decodes one chunk, keeping the events keep
+// accepts (all when nil).
+func (db *DB) chunkEvents(ctx context.Context, q querier, id int64, keep func(*store.Event) bool) ([]store.Event, error) {
 	var data []byte
 	if err := q.QueryRowContext(ctx, `SELECT data FROM event_chunks WHERE id = $1`, id).Scan(&data); err != nil {
 		return nil, db.wrap(err, "read event chunk")
 	}
-	evs, err := DecodeChunk(id, data)
+	evs, err := decodeChunk(id, data, keep)
 	if err != nil {
 		return nil, fmt.Errorf("event chunk %d: %w", id, err)
 	}
@@ -264,7 +261,7 @@ func (db *DB) deleteChunks(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectI
 	}
 	cut := ns(before)
 	for _, id := range straddle {
-		evs, err := db.chunkEvents(ctx, tx, id)
+		evs, err := db.chunkEvents(ctx, tx, id, nil)
 		if err != nil {
 			return 0, err
 		}
