@@ -98,6 +98,7 @@ func decompress(data []byte) ([]byte, error) {
 // chunkEncoder builds chunks; its buffers are reused.
 type chunkEncoder struct {
 	table  []string
+	done   []uint8 // per table entry: done* bits
 	index  map[string]uint32
 	body   []byte
 	out    []byte
@@ -159,6 +160,7 @@ func buildChunk(p cloudsage.ProjectID, evs []*cloudsage.Event, ords []int) Chunk
 	c := Chunk{Project: p, N: len(evs), MinTime: math.MaxInt64, MaxTime: math.MinInt64}
 	clear(e.index)
 	e.table = e.table[:0]
+	e.done = e.done[:0]
 	e.body = e.body[:0]
 	e.tokens.reset()
 	var prev int64
@@ -181,9 +183,10 @@ func buildChunk(p cloudsage.ProjectID, evs []*cloudsage.Event, ords []int) Chunk
 		raw, pre, suf := rawParts(ev.Raw, ev.Message)
 		flags |= raw << 1
 		b = append(b, byte(ev.Level), flags)
-		b = e.ref(b, ev.Service)
+		var si, pi uint32
+		b, si = e.refIndex(b, ev.Service)
 		b = e.ref(b, ev.Host)
-		b = e.ref(b, string(ev.Pattern))
+		b, pi = e.refIndex(b, string(ev.Pattern))
 		b = e.ref(b, ev.Format)
 		b = appendString(b, ev.Message)
 		switch raw {
@@ -193,20 +196,25 @@ func buildChunk(p cloudsage.ProjectID, evs []*cloudsage.Event, ords []int) Chunk
 		case rawOwn:
 			b = appendString(b, ev.Raw)
 		}
+		e.tokens.addText(searchSource(ev))
 		b = binary.AppendUvarint(b, uint64(len(ev.Fields)))
 		for k, v := range ev.Fields {
-			b = e.ref(b, k)
+			var ki uint32
+			b, ki = e.refIndex(b, k)
 			b = appendString(b, v)
+			if e.once(ki, doneText) {
+				e.tokens.addText(k)
+			}
+			e.tokens.addText(v)
 		}
 		b = appendSignals(b, &ev.Signals)
 		e.body = b
-		e.tokens.addText(searchSource(ev))
-		for k, v := range ev.Fields {
-			e.tokens.addText(k)
-			e.tokens.addText(v)
+		if ev.Service != "" && e.once(si, doneService) {
+			e.tokens.addKey('s', ev.Service)
 		}
-		e.tokens.addKey('s', ev.Service)
-		e.tokens.addKey('p', string(ev.Pattern))
+		if ev.Pattern != "" && e.once(pi, donePattern) {
+			e.tokens.addKey('p', string(ev.Pattern))
+		}
 	}
 	out := e.out[:0]
 	out = append(out, chunkVersion)
@@ -244,13 +252,37 @@ func rawParts(raw, msg string) (byte, string, string) {
 
 // ref appends the index of s in the chunk's string table.
 func (e *chunkEncoder) ref(b []byte, s string) []byte {
+	b, _ = e.refIndex(b, s)
+	return b
+}
+
+// refIndex appends the index of s in the chunk's string table and returns
+// it.
+func (e *chunkEncoder) refIndex(b []byte, s string) ([]byte, uint32) {
 	i, ok := e.index[s]
 	if !ok {
 		i = uint32(len(e.table))
 		e.table = append(e.table, s)
+		e.done = append(e.done, 0)
 		e.index[s] = i
 	}
-	return binary.AppendUvarint(b, uint64(i))
+	return binary.AppendUvarint(b, uint64(i)), i
+}
+
+// What a chunk's tokens already hold of a string-table entry.
+const (
+	doneText    uint8 = 1 << iota // its text tokens (a field name)
+	doneService                   // its service key token
+	donePattern                   // its pattern key token
+)
+
+// once reports whether table entry i lacks bit, and sets it.
+func (e *chunkEncoder) once(i uint32, bit uint8) bool {
+	if e.done[i]&bit != 0 {
+		return false
+	}
+	e.done[i] |= bit
+	return true
 }
 
 func appendString(b []byte, s string) []byte {
@@ -636,61 +668,121 @@ func fnv64(s string) uint64 {
 // keyToken is the index token of a service ('s') or pattern ('p') value.
 func keyToken(kind byte, v string) string { return "k" + string(kind) + hashText(v) }
 
-// tokenSet collects a chunk's distinct index tokens.
+// tokenSet collects a chunk's distinct index tokens in an open-addressing
+// hash set over one byte arena: a token is lowercased and hashed in one
+// pass, and only a token not seen before in the chunk is copied.
 type tokenSet struct {
-	seen map[string]struct{}
-	keys map[string]bool // kind+value of the key tokens added
-	buf  []byte
+	slots []uint32 // 0: empty; else 1 + index into ents
+	ents  []tokenEnt
+	arena []byte
+}
+
+type tokenEnt struct {
+	hash     uint64
+	off, len uint32
 }
 
 func (ts *tokenSet) reset() {
-	if ts.seen == nil {
-		ts.seen = make(map[string]struct{}, 1024)
+	if ts.slots == nil {
+		ts.slots = make([]uint32, 4096)
 	}
-	clear(ts.seen)
-	clear(ts.keys)
+	clear(ts.slots)
+	ts.ents = ts.ents[:0]
+	ts.arena = ts.arena[:0]
 }
+
+const (
+	tokenHashInit  = 14695981039346656037
+	tokenHashPrime = 1099511628211
+)
 
 func (ts *tokenSet) addText(s string) {
 	forEachToken(s, func(t string, ascii bool) {
 		if ascii && len(t) <= maxIndexToken {
-			// Lowercase into a scratch buffer: the lookup does not allocate.
-			b := ts.buf[:0]
+			// Lowercase into the arena's free tail while hashing; the
+			// bytes stay only when the token is new.
+			off := len(ts.arena)
+			b := ts.arena
+			h := uint64(tokenHashInit)
 			for i := 0; i < len(t); i++ {
 				c := t[i]
 				if c >= 'A' && c <= 'Z' {
 					c += 'a' - 'A'
 				}
 				b = append(b, c)
+				h = (h ^ uint64(c)) * tokenHashPrime
 			}
-			ts.buf = b
-			if _, ok := ts.seen[string(b)]; !ok {
-				ts.seen[string(b)] = struct{}{}
+			ts.arena = b
+			if !ts.insert(h, off) {
+				ts.arena = ts.arena[:off]
 			}
 			return
 		}
-		ts.seen[indexToken(lowerToken(t, ascii))] = struct{}{}
+		ts.addString(indexToken(lowerToken(t, ascii)))
 	})
 }
 
-func (ts *tokenSet) addKey(kind byte, v string) {
-	if v == "" {
-		return
+// addString adds one index token as it is.
+func (ts *tokenSet) addString(t string) {
+	off := len(ts.arena)
+	ts.arena = append(ts.arena, t...)
+	h := uint64(tokenHashInit)
+	for i := 0; i < len(t); i++ {
+		h = (h ^ uint64(t[i])) * tokenHashPrime
 	}
-	if ts.keys == nil {
-		ts.keys = map[string]bool{}
-	}
-	k := string(kind) + v
-	if !ts.keys[k] {
-		ts.keys[k] = true
-		ts.seen[keyToken(kind, v)] = struct{}{}
+	if !ts.insert(h, off) {
+		ts.arena = ts.arena[:off]
 	}
 }
 
+// insert adds the token arena[off:] with hash h, reporting whether it was
+// new.
+func (ts *tokenSet) insert(h uint64, off int) bool {
+	if 2*(len(ts.ents)+1) > len(ts.slots) {
+		ts.grow()
+	}
+	tok := ts.arena[off:]
+	mask := uint64(len(ts.slots) - 1)
+	for i := (h * 0x9e3779b97f4a7c15) >> 32 & mask; ; i = (i + 1) & mask {
+		s := ts.slots[i]
+		if s == 0 {
+			ts.ents = append(ts.ents, tokenEnt{hash: h, off: uint32(off), len: uint32(len(tok))})
+			ts.slots[i] = uint32(len(ts.ents))
+			return true
+		}
+		e := &ts.ents[s-1]
+		if e.hash == h && string(ts.arena[e.off:e.off+e.len]) == string(tok) {
+			return false
+		}
+	}
+}
+
+func (ts *tokenSet) grow() {
+	ts.slots = make([]uint32, 2*len(ts.slots))
+	mask := uint64(len(ts.slots) - 1)
+	for j := range ts.ents {
+		i := (ts.ents[j].hash * 0x9e3779b97f4a7c15) >> 32 & mask
+		for ts.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		ts.slots[i] = uint32(j + 1)
+	}
+}
+
+// addKey adds the key token of a service ('s') or pattern ('p') value.
+func (ts *tokenSet) addKey(kind byte, v string) {
+	if v != "" {
+		ts.addString(keyToken(kind, v))
+	}
+}
+
+// list returns the distinct tokens, slices of one string, in the order
+// they were first added.
 func (ts *tokenSet) list() []string {
-	out := make([]string, 0, len(ts.seen))
-	for t := range ts.seen {
-		out = append(out, t)
+	all := string(ts.arena)
+	out := make([]string, len(ts.ents))
+	for i, e := range ts.ents {
+		out[i] = all[e.off : e.off+e.len]
 	}
 	return out
 }
