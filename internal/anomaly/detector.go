@@ -3,12 +3,17 @@
 // per-minute series (error counts, volume, latency, memory, CPU) and is
 // measured on the Numenta Anomaly Benchmark (cloudsage eval nab).
 //
-// Each point gets the larger of two scores:
+// Each point gets the largest of two scores, or three with the optional shape
+// score:
 //   - novelty: the value leaves the range of the last Range points by more
 //     than Tolerance of that range (0.9 to 1.0, growing with the excess);
 //   - context: the robust z-score (distance from the median in units of the
 //     inter-quantile spread) of the short-term mean and of the first
-//     difference against the last History points, mapped to z/(z+Z).
+//     difference against the last History points, mapped to z/(z+Z);
+//   - shape (off unless Config.Embed > 0): the k-nearest-neighbour
+//     nonconformity of the last Embed values (minus their mean) among the
+//     last Ref such embeddings, as in KNN-CAD, as a robust z against its own
+//     last History values (upper side only), mapped to z/(z+ZK).
 //
 // Output discipline: nothing is reported during the first Warmup points,
 // and a score reaching Alert opens an episode during which scores are damped,
@@ -39,6 +44,13 @@ type Config struct {
 	Range     int     // points whose extremes make the seen range
 	Tolerance float64 // fraction of the seen range a new extreme must pass
 	Z         float64 // robust z at which the context score reaches 0.5
+
+	// The shape score is off when Embed is 0. When it is on, fields left
+	// at 0 take the values below (see DefaultShape).
+	Embed      int     // values per shape embedding, 2..64
+	Neighbours int     // nearest neighbours averaged (default 5)
+	Ref        int     // past embeddings compared with (default 250)
+	ZK         float64 // robust z of the shape score at which it reaches 0.5 (default 40)
 }
 
 // DefaultConfig returns the parameters used everywhere by default.
@@ -55,6 +67,17 @@ func DefaultConfig() Config {
 		Tolerance: 0.02,
 		Z:         20,
 	}
+}
+
+// DefaultShape returns DefaultConfig with the shape score on (Embed 8, 5
+// neighbours among 250 embeddings, ZK 40). On the NAB subset it scores 66.85
+// standard against 64.42 for DefaultConfig, but the gain is mostly one file
+// (machine_temperature) and the leave-one-category-out check does not hold,
+// so it is not the default; see `cloudsage eval nab --config '{"Embed":8}'`.
+func DefaultShape() Config {
+	c := DefaultConfig()
+	c.Embed, c.Neighbours, c.Ref, c.ZK = 8, 5, 250, 40
+	return c
 }
 
 func (c Config) validate() Config {
@@ -76,6 +99,20 @@ func (c Config) validate() Config {
 		c.Normal = d.Normal
 	}
 	c.Damp = min(max(c.Damp, 0), 1)
+	if c.Embed <= 0 {
+		c.Embed, c.Neighbours, c.Ref, c.ZK = 0, 0, 0, 0
+		return c
+	}
+	c.Embed = min(max(c.Embed, 2), 64)
+	if c.Neighbours < 1 || c.Neighbours > 64 {
+		c.Neighbours = 5
+	}
+	if c.Ref < c.Embed+c.Neighbours || c.Ref > 1<<14 {
+		c.Ref = max(250, c.Embed+c.Neighbours)
+	}
+	if !(c.ZK > 0) || math.IsInf(c.ZK, 0) {
+		c.ZK = 40
+	}
 	return c
 }
 
@@ -95,13 +132,22 @@ type Detector struct {
 	episode int     // points since the episode began, 0 outside one
 	calm    int     // consecutive normal points in the episode
 	lo, hi  float64 // the seen range when the episode began
+	shape   *shape  // nil when the shape score is off
+	alphas  *window // history of the shape nonconformity
 }
 
 // New returns a detector with cfg; out-of-range fields take their defaults.
 func New(cfg Config) *Detector {
 	cfg = cfg.validate()
+	var sh *shape
+	alphas := newWindow(0)
+	if cfg.Embed > 0 {
+		sh, alphas = newShape(cfg.Embed, cfg.Neighbours, cfg.Ref), newWindow(cfg.History)
+	}
 	return &Detector{
 		cfg:    cfg,
+		shape:  sh,
+		alphas: alphas,
 		level:  newWindow(cfg.History),
 		diff:   newWindow(cfg.History),
 		recent: newWindow(cfg.Short),
@@ -145,6 +191,19 @@ func (d *Detector) Update(_ time.Time, v float64) float64 {
 	d.n++
 
 	score := max(novelty, z/(z+d.cfg.Z))
+	if d.shape != nil {
+		// Values so large that distances overflow are neither scored
+		// nor learnt.
+		if a, ok := d.shape.push(v); ok && !math.IsInf(a, 0) && !math.IsNaN(a) {
+			if len(d.alphas.sorted) >= 10 {
+				za := (a - d.alphas.quantile(0.5)) / scale(d.alphas)
+				if k := za / (za + d.cfg.ZK); za > 0 && !math.IsNaN(k) {
+					score = max(score, k)
+				}
+			}
+			d.alphas.push(a)
+		}
+	}
 	if math.IsNaN(score) || d.n <= d.cfg.Warmup {
 		score = 0
 	}
@@ -199,19 +258,28 @@ type state struct {
 	Episode      int
 	Calm         int
 	Lo, Hi       float64
+	// Since version 3: the shape score's state (empty when it is off).
+	ShapeLast, ShapeEmbs, Alphas []float64
 }
 
-const stateVersion = 2
+// stateVersion is the version MarshalBinary writes; UnmarshalBinary also
+// reads version 2, written before the shape score existed.
+const stateVersion = 3
 
 // MarshalBinary encodes the detector's configuration and learnt state, so a
 // server can persist it and resume with UnmarshalBinary.
 func (d *Detector) MarshalBinary() ([]byte, error) {
 	var buf bytes.Buffer
-	err := gob.NewEncoder(&buf).Encode(state{
+	s := state{
 		Version: stateVersion, Cfg: d.cfg, N: d.n,
 		Level: d.level.values(), Diff: d.diff.values(), Recent: d.recent.values(),
 		Seen: d.seen.values(), Prev: d.prev, Episode: d.episode, Calm: d.calm, Lo: d.lo, Hi: d.hi,
-	})
+	}
+	if d.shape != nil {
+		s.ShapeLast, s.ShapeEmbs = d.shape.values()
+		s.Alphas = d.alphas.values()
+	}
+	err := gob.NewEncoder(&buf).Encode(s)
 	if err != nil {
 		return nil, fmt.Errorf("encode detector: %w", err)
 	}
@@ -224,20 +292,26 @@ func (d *Detector) UnmarshalBinary(b []byte) error {
 	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&s); err != nil {
 		return fmt.Errorf("decode detector: %w", err)
 	}
-	if s.Version != stateVersion {
+	if s.Version != stateVersion && s.Version != 2 {
 		return fmt.Errorf("decode detector: unknown state version %d", s.Version)
 	}
 	nd := New(s.Cfg)
 	for _, w := range []struct {
 		dst *window
 		src []float64
-	}{{nd.level, s.Level}, {nd.diff, s.Diff}, {nd.recent, s.Recent}, {nd.seen, s.Seen}} {
+	}{{nd.level, s.Level}, {nd.diff, s.Diff}, {nd.recent, s.Recent}, {nd.seen, s.Seen}, {nd.alphas, s.Alphas}} {
 		if len(w.src) > cap(w.dst.ring) {
 			return fmt.Errorf("decode detector: %d values for a window of %d", len(w.src), cap(w.dst.ring))
 		}
 		for _, v := range w.src {
 			w.dst.push(v)
 		}
+	}
+	if nd.shape != nil && !nd.shape.restore(s.ShapeLast, s.ShapeEmbs) {
+		return fmt.Errorf("decode detector: shape state of %d+%d values does not fit", len(s.ShapeLast), len(s.ShapeEmbs))
+	}
+	if nd.shape == nil && len(s.ShapeLast)+len(s.ShapeEmbs) > 0 {
+		return fmt.Errorf("decode detector: shape state for a detector without shape score")
 	}
 	nd.n, nd.prev, nd.episode, nd.calm, nd.lo, nd.hi = s.N, s.Prev, s.Episode, s.Calm, s.Lo, s.Hi
 	*d = *nd

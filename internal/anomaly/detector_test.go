@@ -1,6 +1,9 @@
 package anomaly
 
 import (
+	"bytes"
+	"encoding/gob"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -173,9 +176,15 @@ func TestDetectorDiscipline(t *testing.T) {
 }
 
 func TestMarshalRoundTrip(t *testing.T) {
+	for _, cfg := range []Config{DefaultConfig(), DefaultShape()} {
+		t.Run(fmt.Sprintf("Embed=%d", cfg.Embed), func(t *testing.T) { testMarshalRoundTrip(t, cfg) })
+	}
+}
+
+func testMarshalRoundTrip(t *testing.T, cfg Config) {
 	r := rand.New(rand.NewPCG(7, 8))
 	xs := append(noise(r, 2500, 10, 1), noise(r, 500, 30, 1)...)
-	a := New(DefaultConfig())
+	a := New(cfg)
 	var b Detector
 	for i, x := range xs {
 		ts := t0.Add(time.Duration(i) * time.Minute)
@@ -203,6 +212,52 @@ func TestMarshalRoundTrip(t *testing.T) {
 	}
 }
 
+// A state written before the shape score (version 2) still loads, and
+// shape state is refused by a detector without a shape score.
+func TestUnmarshalVersions(t *testing.T) {
+	d := New(DefaultConfig())
+	for i := range 300 {
+		d.Update(t0.Add(time.Duration(i)*time.Minute), float64(i%17))
+	}
+	encode := func(s state) []byte {
+		var buf bytes.Buffer
+		if err := gob.NewEncoder(&buf).Encode(s); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	v2 := state{Version: 2, Cfg: d.cfg, N: d.n, Level: d.level.values(), Diff: d.diff.values(),
+		Recent: d.recent.values(), Seen: d.seen.values(), Prev: d.prev}
+	withShape := v2
+	withShape.Version, withShape.ShapeEmbs = stateVersion, []float64{1, 2}
+	future := v2
+	future.Version = stateVersion + 1
+	tests := []struct {
+		name    string
+		blob    []byte
+		wantErr bool
+	}{
+		{"version 2", encode(v2), false},
+		{"shape state without shape score", encode(withShape), true},
+		{"unknown version", encode(future), true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var e Detector
+			err := e.UnmarshalBinary(tc.blob)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("UnmarshalBinary: error %v, want error %v", err, tc.wantErr)
+			}
+			if err == nil {
+				ts := t0.Add(300 * time.Minute)
+				if got, want := e.Update(ts, 5), d.Update(ts, 5); got != want {
+					t.Errorf("restored detector scores %v, original %v", got, want)
+				}
+			}
+		})
+	}
+}
+
 func TestNewFixesConfig(t *testing.T) {
 	d := New(Config{History: -1, Short: 0, Z: -3, Damp: 7})
 	got := d.Config()
@@ -218,6 +273,9 @@ func FuzzDetector(f *testing.F) {
 	f.Add(5e-324, 0.0, -5e-324, uint8(40))
 	f.Fuzz(func(t *testing.T, a, b, c float64, n uint8) {
 		cfg := DefaultConfig()
+		if n%2 == 1 {
+			cfg = DefaultShape()
+		}
 		cfg.Warmup = 5
 		d := New(cfg)
 		vals := []float64{a, b, c, a * b, b - c, 0}
@@ -242,6 +300,19 @@ func BenchmarkDetector(b *testing.B) {
 	r := rand.New(rand.NewPCG(9, 10))
 	xs := daily(r, 1<<16)
 	d := New(DefaultConfig())
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		d.Update(t0, xs[i&(len(xs)-1)])
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "points/s")
+}
+
+func BenchmarkDetectorShape(b *testing.B) {
+	r := rand.New(rand.NewPCG(9, 10))
+	xs := daily(r, 1<<16)
+	d := New(DefaultShape())
 	b.ResetTimer()
 	i := 0
 	for b.Loop() {
