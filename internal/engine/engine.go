@@ -147,13 +147,18 @@ func (e *Engine) AddLine(line string) {
 // AddLines parses lines and returns the events they complete, with Pattern
 // set, so that a server can store them.
 func (e *Engine) AddLines(lines []string) []cloudsage.Event {
-	var out []cloudsage.Event
+	// Each event takes at least one line: room for one event a line saves
+	// growing a large slice step by step.
+	out := make([]cloudsage.Event, 0, len(lines))
 	for _, l := range lines {
 		n := len(out)
 		out = e.parser.Push(out, l)
 		for i := n; i < len(out); i++ {
 			e.ingest(&out[i])
 		}
+	}
+	if len(out) == 0 {
+		return nil // as before: no events is a nil slice
 	}
 	return out
 }

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/cloudsage/cloudsage"
 )
@@ -80,15 +81,25 @@ func Decode(r io.Reader, contentType, contentEncoding string, lim Limits) (Body,
 		err = decodeJSON(&body, data, lim)
 	case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines", "application/jsonlines":
 		body.Source = "ndjson"
-		splitLines(&body, string(data), lim)
+		splitLines(&body, bytesString(data), lim)
 	case "multipart/form-data":
 		body.Source = "multipart"
 		err = decodeMultipart(&body, data, params["boundary"], lim)
 	default: // text/plain, application/octet-stream, anything textual
 		body.Source = "text"
-		splitLines(&body, string(data), lim)
+		splitLines(&body, bytesString(data), lim)
 	}
 	return body, err
+}
+
+// bytesString returns data as a string without copying it: the lines of a
+// body are slices of that string. data must never change afterwards, which
+// holds for what readAll returns (nothing else holds it).
+func bytesString(data []byte) string {
+	if len(data) == 0 {
+		return ""
+	}
+	return unsafe.String(&data[0], len(data))
 }
 
 // readAll reads r up to max bytes, failing with TooLarge beyond.
