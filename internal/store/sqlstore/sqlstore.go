@@ -52,7 +52,7 @@ type DB struct {
 	Now     func() time.Time
 	closers []func() error
 
-	upsertFull *sql.Stmt // patternUpsertFull, when prepared
+	upsertFull *sql.Stmt // patternUpsertSQL(patternChunk), when prepared
 }
 
 var _ store.Store = (*DB)(nil)
@@ -588,7 +588,10 @@ func (db *DB) Ingest(ctx context.Context, project cloudsage.ProjectID, known int
 // looks $N parameter names up linearly: statements stay small.
 const patternChunk = 50
 
-func patternUpsertSQL(n int) string {
+// patternUpsertSQL is the upsert of n patterns, with anonymous "?"
+// placeholders when anon (SQLite binds those without looking a name up)
+// and "$N" otherwise.
+func patternUpsertSQL(n int, anon bool) string {
 	const cols = 6
 	var sb strings.Builder
 	sb.WriteString(`INSERT INTO patterns (project_id, id, template, count, first_seen, last_seen) VALUES `)
@@ -596,7 +599,7 @@ func patternUpsertSQL(n int) string {
 		if i > 0 {
 			sb.WriteByte(',')
 		}
-		writePlaceholders(&sb, i*cols, cols)
+		writePlaceholders(&sb, i*cols, cols, anon)
 	}
 	sb.WriteString(` ON CONFLICT (project_id, id) DO UPDATE SET count = patterns.count + excluded.count,
 		template = CASE WHEN excluded.template <> '' THEN excluded.template ELSE patterns.template END,
@@ -605,11 +608,9 @@ func patternUpsertSQL(n int) string {
 	return sb.String()
 }
 
-var patternUpsertFull = patternUpsertSQL(patternChunk)
-
 // Prepare prepares the statements every ingest runs (Open calls it once).
 func (db *DB) Prepare(ctx context.Context) error {
-	st, err := db.W.PrepareContext(ctx, patternUpsertFull)
+	st, err := db.W.PrepareContext(ctx, patternUpsertSQL(patternChunk, db.anonParams()))
 	if err != nil {
 		return db.wrap(err, "prepare")
 	}
@@ -631,7 +632,7 @@ func (db *DB) upsertPatterns(ctx context.Context, tx *sql.Tx, project cloudsage.
 		if n == patternChunk && db.upsertFull != nil {
 			_, err = tx.StmtContext(ctx, db.upsertFull).ExecContext(ctx, args...)
 		} else {
-			_, err = tx.ExecContext(ctx, patternUpsertSQL(n), args...)
+			_, err = tx.ExecContext(ctx, patternUpsertSQL(n, db.anonParams()), args...)
 		}
 		if err != nil {
 			return fmt.Errorf("upsert patterns: %w", err)
@@ -641,12 +642,21 @@ func (db *DB) upsertPatterns(ctx context.Context, tx *sql.Tx, project cloudsage.
 	return nil
 }
 
-// writePlaceholders writes "($off+1, ..., $off+n)".
-func writePlaceholders(sb *strings.Builder, off, n int) {
+// anonParams reports whether the dialect takes anonymous "?" placeholders
+// (SQLite; PostgreSQL needs "$N").
+func (db *DB) anonParams() bool { return db.D.Name() == "sqlite" }
+
+// writePlaceholders writes "($off+1, ..., $off+n)", or "(?, ..., ?)" when
+// anon.
+func writePlaceholders(sb *strings.Builder, off, n int, anon bool) {
 	sb.WriteByte('(')
 	for j := range n {
 		if j > 0 {
 			sb.WriteByte(',')
+		}
+		if anon {
+			sb.WriteByte('?')
+			continue
 		}
 		sb.WriteByte('$')
 		sb.WriteString(strconv.Itoa(off + j + 1))

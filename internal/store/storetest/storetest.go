@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Tokens", testTokens},
 		{"Ingest", testIngest},
 		{"IngestRollback", testIngestRollback},
+		{"ManyPatterns", testManyPatterns},
 		{"Search", testSearch},
 		{"SearchChunks", testSearchChunks},
 		{"SearchTies", testSearchTies},
@@ -295,6 +296,42 @@ func testIngest(t *testing.T, s store.Store) {
 	}
 	_, err = s.Ingest(ctx, p.ID+1000, 0, func(store.State) (store.Write, error) { return store.Write{}, nil })
 	wantKind(t, "ingest into missing project", err, cloudsage.NotFound)
+}
+
+// Batches of patterns larger than one upsert statement (full statements
+// and a remainder) insert, then add up, every pattern.
+func testManyPatterns(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	ann := user(t, s, "ann@example.com")
+	p := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "a"}))(t)
+	batch := func(n int, count int64, at time.Time) []store.Pattern {
+		ps := make([]store.Pattern, n)
+		for i := range ps {
+			ps[i] = store.Pattern{ID: cloudsage.PatternID(fmt.Sprintf("p%03d", i)), Template: fmt.Sprintf("t%d <*>", i), Count: count + int64(i), FirstSeen: at, LastSeen: at}
+		}
+		return ps
+	}
+	for i, n := range []int{123, 101} {
+		_, err := s.Ingest(ctx, p.ID, int64(i), func(store.State) (store.Write, error) {
+			return store.Write{Patterns: batch(n, int64(i+1), t0.Add(time.Duration(i)*time.Hour))}, nil
+		})
+		noErr(t, err)
+	}
+	ps := must(s.Patterns(ctx, p.ID, 0))(t)
+	if len(ps) != 123 {
+		t.Fatalf("Patterns = %d, want 123", len(ps))
+	}
+	for _, q := range ps {
+		var i int
+		fmt.Sscanf(string(q.ID), "p%d", &i)
+		want, last := int64(1+i), t0
+		if i < 101 {
+			want, last = int64(1+i)+int64(2+i), t0.Add(time.Hour)
+		}
+		if q.Count != want || q.Template != fmt.Sprintf("t%d <*>", i) || !q.FirstSeen.Equal(t0) || !q.LastSeen.Equal(last) {
+			t.Errorf("pattern %s = %+v, want count %d, last seen %v", q.ID, q, want, last)
+		}
+	}
 }
 
 func testIngestRollback(t *testing.T, s store.Store) {
