@@ -11,7 +11,8 @@ import (
 )
 
 // EngineConfig maps a project's settings onto the engine's configuration:
-// label thresholds and the time zone of "same hour" baselines.
+// label thresholds, per-factor high levels and the time zone of "same hour"
+// baselines.
 func EngineConfig(set store.Settings) (engine.Config, error) {
 	cfg := engine.DefaultConfig()
 	if set.HighThreshold > 0 {
@@ -26,6 +27,9 @@ func EngineConfig(set store.Settings) (engine.Config, error) {
 			return cfg, fmt.Errorf("time zone %q: %w", set.TimeZone, err)
 		}
 		cfg.Risk.Location = loc
+	}
+	if err := cfg.Risk.SetHighLevels(set.FactorThresholds); err != nil {
+		return cfg, err
 	}
 	cfg.Clock = time.Now // only measures the chain's step durations
 	return cfg, cfg.Validate()

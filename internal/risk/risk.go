@@ -128,6 +128,51 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// SetHighLevels applies a project's factor_thresholds: for each named factor,
+// the absolute value at which it counts as high, in the units its Value is
+// reported in (error_rate a share 0-1, log_volume lines/min, latency p95 ms,
+// memory and cpu percent). The factor's normal and elevated levels scale in
+// the same proportion as the defaults, so one number per factor is enough.
+// Baseline comparisons are unchanged.
+func (c *Config) SetHighLevels(levels map[string]float64) error {
+	var bad []string
+	names := make([]string, 0, len(levels))
+	for name := range levels {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		v := levels[name]
+		var t *Thresholds
+		limit := math.Inf(1)
+		switch name {
+		case ErrorRate:
+			t, limit = &c.ErrorRate, 1
+		case LogVolume:
+			t = &c.Volume
+		case Latency:
+			t = &c.LatencyMS
+		case Memory:
+			t, limit = &c.MemoryPct, 100
+		case CPU:
+			t, limit = &c.CPUPct, 100
+		default:
+			bad = append(bad, fmt.Sprintf("unknown factor %q (want one of %s)", name, strings.Join(Names, ", ")))
+			continue
+		}
+		if !(v > 0 && v <= limit) || math.IsInf(v, 0) {
+			bad = append(bad, fmt.Sprintf("%s must be above 0 and at most %g, have %g", name, limit, v))
+			continue
+		}
+		k := v / t.High
+		*t = Thresholds{t.Normal * k, t.Elevated * k, v}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("factor thresholds: %s", strings.Join(bad, "; "))
+	}
+	return nil
+}
+
 func (c Config) weight(name string) float64 {
 	if w, ok := c.Weights[name]; ok {
 		return w

@@ -271,3 +271,22 @@ func TestOOMFloor(t *testing.T) {
 		t.Errorf("no OOM: floor %q, want none", a.Floor)
 	}
 }
+
+func TestSetHighLevels(t *testing.T) {
+	c := DefaultConfig()
+	if err := c.SetHighLevels(map[string]float64{Latency: 1000, ErrorRate: 0.1, CPU: 90}); err != nil {
+		t.Fatal(err)
+	}
+	if want := (Thresholds{100, 300, 1000}); c.LatencyMS != want {
+		t.Errorf("latency thresholds = %v, want %v", c.LatencyMS, want)
+	}
+	if c.ErrorRate.High != 0.1 || c.CPUPct.High != 90 || c.Validate() != nil {
+		t.Errorf("error rate %v, cpu %v, validate %v", c.ErrorRate, c.CPUPct, c.Validate())
+	}
+	for _, bad := range []map[string]float64{{"disk": 90}, {Memory: 150}, {ErrorRate: 5}, {Latency: 0}, {CPU: math.Inf(1)}} {
+		c := DefaultConfig()
+		if err := c.SetHighLevels(bad); err == nil {
+			t.Errorf("SetHighLevels(%v) accepted", bad)
+		}
+	}
+}

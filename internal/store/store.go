@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/risk"
 )
 
 // Role is a member's role in a project. Viewers read; members also ingest
@@ -76,6 +77,8 @@ type Session struct {
 type Settings struct {
 	HighThreshold    float64            `json:"high_threshold"`
 	MediumThreshold  float64            `json:"medium_threshold"`
+	// FactorThresholds: per factor, the value at which it counts as high
+	// (risk.Config.SetHighLevels), e.g. {"latency": 800, "error_rate": 0.1}.
 	FactorThresholds map[string]float64 `json:"factor_thresholds,omitempty"`
 	RetentionDays    int                `json:"retention_days"`
 	TimeZone         string             `json:"time_zone"`
@@ -102,10 +105,9 @@ func (s Settings) Validate() error {
 	if _, err := time.LoadLocation(s.TimeZone); err != nil || s.TimeZone == "" {
 		probs = append(probs, fmt.Sprintf("time_zone %q is not a known IANA zone", s.TimeZone))
 	}
-	for k, v := range s.FactorThresholds {
-		if v < 0 {
-			probs = append(probs, fmt.Sprintf("factor_thresholds.%s must not be negative", k))
-		}
+	cfg := risk.DefaultConfig()
+	if err := cfg.SetHighLevels(s.FactorThresholds); err != nil {
+		probs = append(probs, err.Error())
 	}
 	if len(probs) > 0 {
 		return cloudsage.Errorf(cloudsage.Invalid, "invalid settings: %s", strings.Join(probs, "; "))
