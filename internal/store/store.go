@@ -75,8 +75,8 @@ type Session struct {
 
 // Settings are a project's analysis and retention settings.
 type Settings struct {
-	HighThreshold    float64            `json:"high_threshold"`
-	MediumThreshold  float64            `json:"medium_threshold"`
+	HighThreshold   float64 `json:"high_threshold"`
+	MediumThreshold float64 `json:"medium_threshold"`
 	// FactorThresholds: per factor, the value at which it counts as high
 	// (risk.Config.SetHighLevels), e.g. {"latency": 800, "error_rate": 0.1}.
 	FactorThresholds map[string]float64 `json:"factor_thresholds,omitempty"`
