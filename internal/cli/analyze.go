@@ -9,13 +9,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/cloudsage/cloudsage/internal/engine"
+	"github.com/cloudsage/cloudsage/internal/risk"
 )
 
 const analyzeUsage = "[--json] [--horizon 24h|48h|72h] FILE...   (FILE '-' reads stdin; .gz is read transparently)"
@@ -337,7 +340,7 @@ func writeReport(w io.Writer, r engine.Report, files []string, color bool) error
 			}
 			ev = append(ev, "patterns "+strings.Join(ids, ", "))
 		}
-		for _, k := range sortedKeys(a.Evidence.Numbers) {
+		for _, k := range slices.Sorted(maps.Keys(a.Evidence.Numbers)) {
 			ev = append(ev, fmt.Sprintf("%s=%s", k, num(a.Evidence.Numbers[k])))
 		}
 		if len(ev) > 0 {
@@ -350,32 +353,13 @@ func writeReport(w io.Writer, r engine.Report, files []string, color bool) error
 	return bw.Flush()
 }
 
+// fmtValue is risk.Format, but for lines/min, which the factor table
+// prints without the word "lines" to keep its column narrow.
 func fmtValue(v float64, unit string) string {
-	switch unit {
-	case "ratio":
-		switch p := 100 * v; {
-		case p == 0:
-			return "0%"
-		case p < 1:
-			return fmt.Sprintf("%.2f%%", p)
-		case p < 10:
-			return fmt.Sprintf("%.1f%%", p)
-		default:
-			return fmt.Sprintf("%.0f%%", p)
-		}
-	case "%":
-		return fmt.Sprintf("%.0f%%", v)
-	case "ms":
-		if v >= 10000 {
-			return fmt.Sprintf("%.1f s", v/1000)
-		}
-		return fmt.Sprintf("%.0f ms", v)
-	case "MB":
-		return fmt.Sprintf("%.0f MB", v)
-	case "lines/min":
+	if unit == "lines/min" {
 		return fmt.Sprintf("%.1f/min", v)
 	}
-	return fmt.Sprintf("%g %s", v, unit)
+	return risk.Format(v, unit)
 }
 
 func levelMix(p engine.Pattern) string {
@@ -496,17 +480,8 @@ func num(v float64) string {
 	return fmt.Sprintf("%.3g", v)
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 func sortedByCount(m map[string]int64) []string {
-	keys := sortedKeys(m)
+	keys := slices.Sorted(maps.Keys(m))
 	sort.SliceStable(keys, func(i, j int) bool { return m[keys[i]] > m[keys[j]] })
 	return keys
 }

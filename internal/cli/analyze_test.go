@@ -186,3 +186,33 @@ func TestParseHorizon(t *testing.T) {
 		t.Errorf("parseHorizon(1w) = nil error")
 	}
 }
+
+// TestFmtValue pins the factor table's values: risk.Format's, but for a
+// narrower lines/min.
+func TestFmtValue(t *testing.T) {
+	tests := []struct {
+		name string
+		v    float64
+		unit string
+		want string
+	}{
+		{"zero ratio", 0, "ratio", "0%"},
+		{"small ratio", 0.005, "ratio", "0.50%"},
+		{"ratio under 10%", 0.05, "ratio", "5.0%"},
+		{"ratio", 0.35, "ratio", "35%"},
+		{"percent", 87.4, "%", "87%"},
+		{"milliseconds", 840, "ms", "840 ms"},
+		{"seconds", 12500, "ms", "12.5 s"},
+		{"megabytes", 512.2, "MB", "512 MB"},
+		{"slow volume", 2.25, "lines/min", "2.2/min"},
+		{"volume", 250, "lines/min", "250.0/min"},
+		{"other unit", 3, "req", "3 req"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := fmtValue(tt.v, tt.unit); got != tt.want {
+				t.Errorf("fmtValue(%v, %q) = %q, want %q", tt.v, tt.unit, got, tt.want)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -16,9 +17,9 @@ func (s *Server) actionSet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id := r.PathValue("actionId")
-	if id == "" || len(id) > 128 || strings.ContainsAny(id, " \t\r\n/") {
-		return cloudsage.Errorf(cloudsage.NotFound, "action not found")
+	id, err := actionID(r)
+	if err != nil {
+		return err
 	}
 	var in struct {
 		Status string `json:"status"`
@@ -27,35 +28,63 @@ func (s *Server) actionSet(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(r, &in); err != nil {
 		return err
 	}
-	a := store.ActionStatus{ProjectID: pr.ID, ActionID: id, Status: in.Status, UserID: p.UserID}
-	switch in.Status {
-	case store.ActionDone, store.ActionDismissed:
-		if in.Until != "" {
-			return cloudsage.Errorf(cloudsage.Invalid, "until applies to snoozed actions only")
-		}
-	case store.ActionSnoozed:
-		until := s.now().Add(24 * time.Hour)
-		if in.Until != "" {
-			t, err := time.Parse(time.RFC3339, in.Until)
-			if err != nil {
-				return cloudsage.Errorf(cloudsage.Invalid, "until=%q: want an RFC 3339 time", in.Until)
-			}
-			if !t.After(s.now()) {
-				return cloudsage.Errorf(cloudsage.Invalid, "until must be in the future")
-			}
-			until = t
-		}
-		until = until.UTC()
-		a.Until = &until
-	default:
-		return cloudsage.Errorf(cloudsage.Invalid, `status must be "done", "dismissed" or "snoozed"`)
+	a, err := s.actionStatus(pr.ID, id, p.UserID, in.Status, in.Until)
+	if err != nil {
+		return err
 	}
-	if err := s.store.SetActionStatus(r.Context(), a); err != nil {
+	if err := s.saveAction(r.Context(), a); err != nil {
 		return err
 	}
 	a.UpdatedAt = s.now().UTC()
-	s.publishAction(pr.ID, id, a.Status)
 	writeJSON(w, http.StatusOK, a)
+	return nil
+}
+
+// actionID is the {actionId} of the path; a malformed one is not found.
+func actionID(r *http.Request) (string, error) {
+	id := r.PathValue("actionId")
+	if id == "" || len(id) > 128 || strings.ContainsAny(id, " \t\r\n/") {
+		return "", cloudsage.Errorf(cloudsage.NotFound, "action not found")
+	}
+	return id, nil
+}
+
+// actionStatus checks feedback on an action: status done, dismissed or
+// snoozed; until (RFC 3339, in the future) only when snoozed, where ""
+// means 24 h from now.
+func (s *Server) actionStatus(pr cloudsage.ProjectID, id string, uid cloudsage.UserID, status, until string) (store.ActionStatus, error) {
+	a := store.ActionStatus{ProjectID: pr, ActionID: id, Status: status, UserID: uid}
+	switch status {
+	case store.ActionDone, store.ActionDismissed:
+		if until != "" {
+			return a, cloudsage.Errorf(cloudsage.Invalid, "until applies to snoozed actions only")
+		}
+	case store.ActionSnoozed:
+		t := s.now().Add(24 * time.Hour)
+		if until != "" {
+			u, err := time.Parse(time.RFC3339, until)
+			if err != nil {
+				return a, cloudsage.Errorf(cloudsage.Invalid, "until=%q: want an RFC 3339 time", until)
+			}
+			if !u.After(s.now()) {
+				return a, cloudsage.Errorf(cloudsage.Invalid, "until must be in the future")
+			}
+			t = u
+		}
+		t = t.UTC()
+		a.Until = &t
+	default:
+		return a, cloudsage.Errorf(cloudsage.Invalid, `status must be "done", "dismissed" or "snoozed"`)
+	}
+	return a, nil
+}
+
+// saveAction stores feedback on an action and tells the open pages.
+func (s *Server) saveAction(ctx context.Context, a store.ActionStatus) error {
+	if err := s.store.SetActionStatus(ctx, a); err != nil {
+		return err
+	}
+	s.publishAction(a.ProjectID, a.ActionID, a.Status)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -66,27 +67,10 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	c.Email = strings.ToLower(strings.TrimSpace(c.Email))
-	var probs []string
-	if !validEmail(c.Email) {
-		probs = append(probs, "email must be an address like you@example.com")
-	}
-	if len(c.Password) < auth.MinPasswordLen {
-		probs = append(probs, "password must be at least "+strconv.Itoa(auth.MinPasswordLen)+" characters")
-	}
-	if len(c.Password) > 1024 {
-		probs = append(probs, "password must be at most 1024 characters")
-	}
-	if len(c.Name) > 200 {
-		probs = append(probs, "name must be at most 200 characters")
-	}
-	if len(probs) > 0 {
+	if probs := accountProblems(c.Email, c.Password, c.Name); len(probs) > 0 {
 		return cloudsage.Errorf(cloudsage.Invalid, "%s", strings.Join(probs, "; "))
 	}
-	hash, err := auth.HashPassword(c.Password, s.password)
-	if err != nil {
-		return err
-	}
-	u, err := s.store.CreateUser(r.Context(), store.User{Email: c.Email, Name: strings.TrimSpace(c.Name), PasswordHash: hash})
+	u, err := s.createAccount(r.Context(), c.Email, strings.TrimSpace(c.Name), c.Password)
 	if err != nil {
 		return err
 	}
@@ -98,6 +82,34 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// accountProblems lists what is wrong with a new account's email (already
+// trimmed and lower case), password and name: lower case, no full stop.
+func accountProblems(email, password, name string) []string {
+	var probs []string
+	if !validEmail(email) {
+		probs = append(probs, "email must be an address like you@example.com")
+	}
+	if len(password) < auth.MinPasswordLen {
+		probs = append(probs, "password must be at least "+strconv.Itoa(auth.MinPasswordLen)+" characters")
+	}
+	if len(password) > 1024 {
+		probs = append(probs, "password must be at most 1024 characters")
+	}
+	if len(name) > 200 {
+		probs = append(probs, "name must be at most 200 characters")
+	}
+	return probs
+}
+
+// createAccount hashes the password and stores the user.
+func (s *Server) createAccount(ctx context.Context, email, name, password string) (store.User, error) {
+	hash, err := auth.HashPassword(password, s.password)
+	if err != nil {
+		return store.User{}, err
+	}
+	return s.store.CreateUser(ctx, store.User{Email: email, Name: name, PasswordHash: hash})
+}
+
 var errLogin = cloudsage.Errorf(cloudsage.Unauthorized, "wrong email or password")
 
 // POST /api/auth/login {"email", "password"}: sets the session cookie.
@@ -107,43 +119,65 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(r, &c); err != nil {
 		return err
 	}
-	email := strings.ToLower(strings.TrimSpace(c.Email))
-	keys := []string{"email:" + email, "ip:" + s.clientIP(r)}
-	now := s.now()
-	for _, k := range keys {
-		if ok, wait := s.throttle.Allow(k, now); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-			return &cloudsage.Error{Kind: cloudsage.RateLimited, Message: "too many failed logins; try again later",
-				Detail: map[string]int{"retry_after_seconds": int(wait.Seconds()) + 1}}
-		}
+	u, wait, err := s.authenticate(w, r, strings.ToLower(strings.TrimSpace(c.Email)), c.Password)
+	if wait > 0 {
+		return &cloudsage.Error{Kind: cloudsage.RateLimited, Message: "too many failed logins; try again later",
+			Detail: map[string]int{"retry_after_seconds": int(wait.Seconds()) + 1}}
 	}
-	u, err := s.store.UserByEmail(r.Context(), email)
-	if err != nil && !store.IsNotFound(err) {
-		return err
-	}
-	hash := u.PasswordHash
 	if err != nil {
-		hash = s.dummy
-	}
-	if perr := auth.CheckPassword(hash, c.Password); perr != nil || err != nil {
-		if perr != nil && !errors.Is(perr, auth.ErrMismatch) {
-			s.log.Error("password hash unreadable", "user_id", u.ID, "error", perr)
-		}
-		for _, k := range keys {
-			s.throttle.Fail(k, now)
-		}
-		return errLogin
-	}
-	s.throttle.Success(keys[0])
-	if err := s.startSession(w, r, u); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"user": u})
 	return nil
 }
 
+// authenticate checks email (trimmed, lower case) and password and starts
+// a session. Failures are throttled per email and per address: a throttled
+// caller gets wait > 0 and a Retry-After header, a wrong pair errLogin.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, email, password string) (store.User, time.Duration, error) {
+	keys := []string{"email:" + email, "ip:" + s.clientIP(r)}
+	now := s.now()
+	for _, k := range keys {
+		if ok, wait := s.throttle.Allow(k, now); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+			return store.User{}, wait, nil
+		}
+	}
+	u, err := s.store.UserByEmail(r.Context(), email)
+	if err != nil && !store.IsNotFound(err) {
+		return store.User{}, 0, err
+	}
+	hash := u.PasswordHash
+	if err != nil {
+		hash = s.dummy
+	}
+	if perr := auth.CheckPassword(hash, password); perr != nil || err != nil {
+		if perr != nil && !errors.Is(perr, auth.ErrMismatch) {
+			s.log.Error("password hash unreadable", "user_id", u.ID, "error", perr)
+		}
+		for _, k := range keys {
+			s.throttle.Fail(k, now)
+		}
+		return store.User{}, 0, errLogin
+	}
+	s.throttle.Success(keys[0])
+	if err := s.startSession(w, r, u); err != nil {
+		return store.User{}, 0, err
+	}
+	return u, 0, nil
+}
+
 // POST /api/auth/logout: ends the session.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+	if err := s.endSession(w, r); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	return nil
+}
+
+// endSession deletes the caller's session, if any, and clears the cookie.
+func (s *Server) endSession(w http.ResponseWriter, r *http.Request) error {
 	if p, err := s.principal(r); err == nil && p.SessionHash != "" {
 		if err := s.store.DeleteSession(r.Context(), p.SessionHash); err != nil {
 			return err
@@ -151,7 +185,6 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, Expires: time.Unix(0, 0),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(r)})
-	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	return nil
 }
 

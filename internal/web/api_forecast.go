@@ -187,18 +187,8 @@ func round1(v float64) float64 { return math.Round(v*10) / 10 }
 // GET /api/analytics/trends: every project of the caller with its score,
 // label and 7- and 30-day trends.
 func (s *Server) analyticsTrends(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.principal(r)
+	ps, err := s.visibleProjects(r)
 	if err != nil {
-		return err
-	}
-	var ps []store.Project
-	if p.Token != nil {
-		pr, err := s.store.ProjectByID(r.Context(), p.Token.ProjectID)
-		if err != nil {
-			return err
-		}
-		ps = []store.Project{pr}
-	} else if ps, err = s.store.Projects(r.Context(), p.UserID); err != nil {
 		return err
 	}
 	now := s.now()

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -63,19 +64,10 @@ func (s *Server) ingestPost(w http.ResponseWriter, r *http.Request) error {
 		s.metrics.IngestRequests.WithLabelValues(proto, "rejected").Inc()
 		return cloudsage.Errorf(cloudsage.Invalid, "no log lines in the body")
 	}
-	res, err := s.ingest.Ingest(r.Context(), pr, dec)
+	res, err := s.storeBatch(r.Context(), pr, dec, proto, start)
 	if err != nil {
-		s.metrics.IngestRequests.WithLabelValues(proto, "error").Inc()
 		return err
 	}
-	s.lastIngest.Store(s.now().UnixNano())
-	s.publishBatch(pr.ID, res.Batch)
-	s.metrics.IngestRequests.WithLabelValues(proto, "ok").Inc()
-	s.metrics.IngestLines.WithLabelValues(proto).Add(float64(len(dec.Lines)))
-	s.metrics.IngestBytes.WithLabelValues(proto).Add(float64(dec.Bytes))
-	s.metrics.IngestEvents.WithLabelValues(proto).Add(float64(res.Events))
-	s.metrics.IngestRejected.WithLabelValues(proto).Add(float64(dec.Rejected))
-	s.metrics.IngestDuration.WithLabelValues(proto).Observe(time.Since(start).Seconds())
 	b := res.Batch
 	reasons := dec.Reasons
 	if reasons == nil {
@@ -88,6 +80,26 @@ func (s *Server) ingestPost(w http.ResponseWriter, r *http.Request) error {
 		DurationMS: float64(time.Since(start).Microseconds()) / 1000,
 	})
 	return nil
+}
+
+// storeBatch ingests a decoded body into project pr, counts it in the
+// ingest metrics of protocol proto (duration since start) and tells the
+// open pages.
+func (s *Server) storeBatch(ctx context.Context, pr store.Project, dec ingest.Body, proto string, start time.Time) (ingest.Result, error) {
+	res, err := s.ingest.Ingest(ctx, pr, dec)
+	if err != nil {
+		s.metrics.IngestRequests.WithLabelValues(proto, "error").Inc()
+		return res, err
+	}
+	s.lastIngest.Store(s.now().UnixNano())
+	s.metrics.IngestRequests.WithLabelValues(proto, "ok").Inc()
+	s.metrics.IngestLines.WithLabelValues(proto).Add(float64(len(dec.Lines)))
+	s.metrics.IngestBytes.WithLabelValues(proto).Add(float64(dec.Bytes))
+	s.metrics.IngestEvents.WithLabelValues(proto).Add(float64(res.Events))
+	s.metrics.IngestRejected.WithLabelValues(proto).Add(float64(dec.Rejected))
+	s.metrics.IngestDuration.WithLabelValues(proto).Observe(time.Since(start).Seconds())
+	s.publishBatch(pr.ID, res.Batch)
+	return res, nil
 }
 
 // GET /api/ingest/{id}?limit=: recent batches with their status, newest first.

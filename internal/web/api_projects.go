@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -12,23 +13,30 @@ import (
 
 // GET /api/projects: the caller's projects (a token sees its own project).
 func (s *Server) projectList(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.principal(r)
+	ps, err := s.visibleProjects(r)
 	if err != nil {
-		return err
-	}
-	var ps []store.Project
-	if p.Token != nil {
-		pr, err := s.store.ProjectByID(r.Context(), p.Token.ProjectID)
-		if err != nil {
-			return err
-		}
-		pr.Role = p.Token.Role
-		ps = []store.Project{pr}
-	} else if ps, err = s.store.Projects(r.Context(), p.UserID); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"projects": ps})
 	return nil
+}
+
+// visibleProjects are the caller's projects, each with the caller's role:
+// a user's memberships, or a token's own project.
+func (s *Server) visibleProjects(r *http.Request) ([]store.Project, error) {
+	p, err := s.principal(r)
+	if err != nil {
+		return nil, err
+	}
+	if p.Token == nil {
+		return s.store.Projects(r.Context(), p.UserID)
+	}
+	pr, err := s.store.ProjectByID(r.Context(), p.Token.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	pr.Role = p.Token.Role
+	return []store.Project{pr}, nil
 }
 
 func validName(name string) (string, error) {
@@ -137,11 +145,20 @@ func (s *Server) projectDelete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteProject(r.Context(), pr.ID); err != nil {
+	if err := s.deleteProject(r.Context(), pr.ID); err != nil {
 		return err
 	}
-	s.ingest.Forget(pr.ID)
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// deleteProject deletes a project with all its data and drops what ingest
+// keeps of it in memory.
+func (s *Server) deleteProject(ctx context.Context, id cloudsage.ProjectID) error {
+	if err := s.store.DeleteProject(ctx, id); err != nil {
+		return err
+	}
+	s.ingest.Forget(id)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -35,9 +36,7 @@ func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request) error {
 	if !pr.Role.Allows(in.Role) {
 		return cloudsage.Errorf(cloudsage.Forbidden, "a token cannot have more rights than its creator")
 	}
-	secret, hash := auth.NewSecret(auth.TokenPrefix)
-	t, err := s.store.CreateToken(r.Context(), store.Token{ProjectID: pr.ID, Name: in.Name, Prefix: auth.DisplayPrefix(secret),
-		Hash: hash, Role: in.Role, CreatedBy: p.UserID})
+	t, secret, err := s.newToken(r.Context(), pr.ID, in.Name, in.Role, p.UserID)
 	if err != nil {
 		return err
 	}
@@ -68,13 +67,28 @@ func (s *Server) tokenDelete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("tokenId"), 10, 64)
-	if err != nil {
-		return cloudsage.Errorf(cloudsage.NotFound, "token not found")
-	}
-	if err := s.store.DeleteToken(r.Context(), pr.ID, store.TokenID(id)); err != nil {
+	if err := s.deleteToken(r, pr.ID); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// newToken stores a new API token of project pr; its secret is returned
+// here only, the store keeps a hash.
+func (s *Server) newToken(ctx context.Context, pr cloudsage.ProjectID, name string, role store.Role, by cloudsage.UserID) (store.Token, string, error) {
+	secret, hash := auth.NewSecret(auth.TokenPrefix)
+	t, err := s.store.CreateToken(ctx, store.Token{ProjectID: pr, Name: name, Prefix: auth.DisplayPrefix(secret),
+		Hash: hash, Role: role, CreatedBy: by})
+	return t, secret, err
+}
+
+// deleteToken revokes the token {tokenId} of the path; a malformed id is
+// not found.
+func (s *Server) deleteToken(r *http.Request, pr cloudsage.ProjectID) error {
+	id, err := strconv.ParseInt(r.PathValue("tokenId"), 10, 64)
+	if err != nil {
+		return cloudsage.Errorf(cloudsage.NotFound, "token not found")
+	}
+	return s.store.DeleteToken(r.Context(), pr, store.TokenID(id))
 }

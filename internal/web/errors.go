@@ -41,20 +41,27 @@ type errorBody struct {
 // writeError answers err as JSON. Only internal errors are logged, with
 // their detail; the user sees "internal error" and the request id.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	k := cloudsage.KindOf(err)
-	code := statusOf(k)
+	k, code := s.failure(r, "request failed", err)
 	body := errorBody{Error: cloudsage.MessageOf(err), RequestID: requestID(r.Context())}
 	var ce *cloudsage.Error
 	if errors.As(err, &ce) && k != cloudsage.Internal {
 		body.Detail = ce.Detail
 	}
+	writeJSON(w, code, body)
+}
+
+// failure is err's kind and HTTP status; a server error (5xx) is logged as
+// msg with its detail, and an internal one counted in the store errors.
+func (s *Server) failure(r *http.Request, msg string, err error) (cloudsage.ErrorKind, int) {
+	k := cloudsage.KindOf(err)
+	code := statusOf(k)
 	if code >= 500 {
-		s.log.Error("request failed", "request_id", body.RequestID, "method", r.Method, "path", r.URL.Path, "error", err)
+		s.log.Error(msg, "request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "error", err)
 		if k == cloudsage.Internal {
 			s.metrics.StoreErrors.WithLabelValues(routeOf(r)).Inc()
 		}
 	}
-	writeJSON(w, code, body)
+	return k, code
 }
 
 // writeJSON answers v as JSON with status code.

@@ -3,12 +3,10 @@ package web
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cloudsage/cloudsage"
-	"github.com/cloudsage/cloudsage/internal/auth"
 	"github.com/cloudsage/cloudsage/internal/store"
 	"github.com/cloudsage/cloudsage/internal/web/ui"
 )
@@ -60,43 +58,23 @@ func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request) error {
 // POST /login (form: email, password, next): the API's login, answered as
 // a page. Failures are throttled per email and per address, as in the API.
 func (s *Server) pageLoginPost(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		return formError(err)
+	if err := parseForm(w, r); err != nil {
+		return err
 	}
 	email := strings.ToLower(strings.TrimSpace(r.PostForm.Get("email")))
 	password := r.PostForm.Get("password")
 	next := localPath(r.PostForm.Get("next"), "/projects")
 	pg := ui.AuthPage{Email: email, Next: next}
-	keys := []string{"email:" + email, "ip:" + s.clientIP(r)}
-	now := s.now()
-	for _, k := range keys {
-		if ok, wait := s.throttle.Allow(k, now); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-			pg.Error = "Too many failed logins. Try again in " + wait.Round(time.Second).String() + "."
-			return s.authPage(w, r, http.StatusTooManyRequests, "login", pg)
-		}
+	_, wait, err := s.authenticate(w, r, email, password)
+	if wait > 0 {
+		pg.Error = "Too many failed logins. Try again in " + wait.Round(time.Second).String() + "."
+		return s.authPage(w, r, http.StatusTooManyRequests, "login", pg)
 	}
-	u, err := s.store.UserByEmail(r.Context(), email)
-	if err != nil && !store.IsNotFound(err) {
-		return err
-	}
-	hash := u.PasswordHash
-	if err != nil {
-		hash = s.dummy
-	}
-	if perr := auth.CheckPassword(hash, password); perr != nil || err != nil {
-		if perr != nil && !errors.Is(perr, auth.ErrMismatch) {
-			s.log.Error("password hash unreadable", "user_id", u.ID, "error", perr)
-		}
-		for _, k := range keys {
-			s.throttle.Fail(k, now)
-		}
+	if errors.Is(err, errLogin) {
 		pg.Error = "Wrong email or password."
 		return s.authPage(w, r, http.StatusUnauthorized, "login", pg)
 	}
-	s.throttle.Success(keys[0])
-	if err := s.startSession(w, r, u); err != nil {
+	if err != nil {
 		return err
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
@@ -118,33 +96,21 @@ func (s *Server) pageRegister(w http.ResponseWriter, r *http.Request) error {
 
 // POST /register (form: email, password): creates the account and logs in.
 func (s *Server) pageRegisterPost(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		return formError(err)
+	if err := parseForm(w, r); err != nil {
+		return err
 	}
 	email := strings.ToLower(strings.TrimSpace(r.PostForm.Get("email")))
 	password := r.PostForm.Get("password")
 	first, _ := s.firstRun(r)
 	pg := ui.AuthPage{Layout: ui.Layout{Title: "Create an account"}, Email: email, FirstRun: first}
-	var probs []string
-	if !validEmail(email) {
-		probs = append(probs, "Email must be an address like you@example.com.")
-	}
-	if len(password) < auth.MinPasswordLen {
-		probs = append(probs, "Password must be at least "+strconv.Itoa(auth.MinPasswordLen)+" characters.")
-	}
-	if len(password) > 1024 {
-		probs = append(probs, "Password must be at most 1024 characters.")
-	}
-	if len(probs) > 0 {
+	if probs := accountProblems(email, password, ""); len(probs) > 0 {
+		for i, p := range probs {
+			probs[i] = strings.ToUpper(p[:1]) + p[1:] + "."
+		}
 		pg.Error = strings.Join(probs, " ")
 		return s.authPage(w, r, http.StatusBadRequest, "register", pg)
 	}
-	hash, err := auth.HashPassword(password, s.password)
-	if err != nil {
-		return err
-	}
-	u, err := s.store.CreateUser(r.Context(), store.User{Email: email, PasswordHash: hash})
+	u, err := s.createAccount(r.Context(), email, "", password)
 	if cloudsage.KindOf(err) == cloudsage.Conflict {
 		pg.Error = "An account with this email exists already. Log in instead."
 		return s.authPage(w, r, http.StatusConflict, "register", pg)
@@ -162,13 +128,9 @@ func (s *Server) pageRegisterPost(w http.ResponseWriter, r *http.Request) error 
 
 // POST /logout: ends the session and returns to the log-in page.
 func (s *Server) pageLogout(w http.ResponseWriter, r *http.Request) error {
-	if p, err := s.principal(r); err == nil && p.SessionHash != "" {
-		if err := s.store.DeleteSession(r.Context(), p.SessionHash); err != nil {
-			return err
-		}
+	if err := s.endSession(w, r); err != nil {
+		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, Expires: time.Unix(0, 0),
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(r)})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil
 }

@@ -121,19 +121,10 @@ func (s *Server) ingestBody(r *http.Request, w http.ResponseWriter, pr store.Pro
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
 		return store.Batch{}, cloudsage.Errorf(cloudsage.RateLimited, "ingest rate limit reached for this project; try again in %s", wait.Round(time.Second))
 	}
-	res, err := s.ingest.Ingest(r.Context(), pr, dec)
+	res, err := s.storeBatch(r.Context(), pr, dec, proto, start)
 	if err != nil {
-		s.metrics.IngestRequests.WithLabelValues(proto, "error").Inc()
 		return store.Batch{}, err
 	}
-	s.lastIngest.Store(s.now().UnixNano())
-	s.metrics.IngestRequests.WithLabelValues(proto, "ok").Inc()
-	s.metrics.IngestLines.WithLabelValues(proto).Add(float64(len(dec.Lines)))
-	s.metrics.IngestBytes.WithLabelValues(proto).Add(float64(dec.Bytes))
-	s.metrics.IngestEvents.WithLabelValues(proto).Add(float64(res.Events))
-	s.metrics.IngestRejected.WithLabelValues(proto).Add(float64(dec.Rejected))
-	s.metrics.IngestDuration.WithLabelValues(proto).Observe(time.Since(start).Seconds())
-	s.publishBatch(pr.ID, res.Batch)
 	return res.Batch, nil
 }
 

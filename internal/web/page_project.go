@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/cloudsage/cloudsage"
@@ -98,27 +97,20 @@ func (s *Server) pageActionSet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id := r.PathValue("actionId")
-	if id == "" || len(id) > 128 || strings.ContainsAny(id, " \t\r\n/") {
-		return cloudsage.Errorf(cloudsage.NotFound, "action not found")
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		return formError(err)
-	}
-	a := store.ActionStatus{ProjectID: pr.ID, ActionID: id, Status: r.PostForm.Get("status"), UserID: u.ID}
-	switch a.Status {
-	case store.ActionDone, store.ActionDismissed:
-	case store.ActionSnoozed:
-		until := s.now().Add(24 * time.Hour).UTC()
-		a.Until = &until
-	default:
-		return cloudsage.Errorf(cloudsage.Invalid, `status must be "done", "dismissed" or "snoozed"`)
-	}
-	if err := s.store.SetActionStatus(r.Context(), a); err != nil {
+	id, err := actionID(r)
+	if err != nil {
 		return err
 	}
-	s.publishAction(pr.ID, id, a.Status)
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	a, err := s.actionStatus(pr.ID, id, u.ID, r.PostForm.Get("status"), "")
+	if err != nil {
+		return err
+	}
+	if err := s.saveAction(r.Context(), a); err != nil {
+		return err
+	}
 	if isHTMX(r) {
 		ui.SetHeaders(w.Header())
 		w.WriteHeader(http.StatusOK)

@@ -68,9 +68,8 @@ func (s *Server) pageProjectCreate(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		return formError(err)
+	if err := parseForm(w, r); err != nil {
+		return err
 	}
 	name, err := validName(r.PostForm.Get("name"))
 	if err == nil {

@@ -52,14 +52,8 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 		http.Redirect(w, r, to, http.StatusSeeOther)
 		return
 	}
-	code := statusOf(k)
+	_, code := s.failure(r, "page failed", err)
 	rid := requestID(r.Context())
-	if code >= 500 {
-		s.log.Error("page failed", "request_id", rid, "method", r.Method, "path", r.URL.Path, "error", err)
-		if k == cloudsage.Internal {
-			s.metrics.StoreErrors.WithLabelValues(routeOf(r)).Inc()
-		}
-	}
 	pg := ui.ErrorPage{Layout: ui.Layout{Title: "Error", Now: s.now()}, Status: code, Message: cloudsage.MessageOf(err), RequestID: rid}
 	if p, err := s.user(r); err == nil {
 		if u, err := s.store.UserByID(r.Context(), p.UserID); err == nil {
@@ -122,7 +116,16 @@ func seeOther(w http.ResponseWriter, r *http.Request, to string) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
-// formValue reads a form field of a body of at most 1 MiB.
+// parseForm reads a posted form of at most 64 KiB into r.PostForm.
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		return formError(err)
+	}
+	return nil
+}
+
+// formError is the application error for an unreadable or too large form.
 func formError(err error) error {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {

@@ -6,12 +6,13 @@ import (
 	"strings"
 
 	"github.com/cloudsage/cloudsage"
-	"github.com/cloudsage/cloudsage/internal/auth"
 	"github.com/cloudsage/cloudsage/internal/store"
 	"github.com/cloudsage/cloudsage/internal/web/ui"
 )
 
-func (s *Server) settingsPage(r *http.Request, pr store.Project, u store.User) (ui.SettingsPage, error) {
+// settingsPage renders the settings page with code; edit, if not nil, adds
+// what the request changed (a flash, errors, a new token) before rendering.
+func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, pr store.Project, u store.User, code int, edit func(*ui.SettingsPage)) error {
 	pg := ui.SettingsPage{
 		Layout:    ui.Layout{Title: "Settings", User: u.Email, Project: &ui.ProjectRef{ID: pr.ID, Name: pr.Name, Role: pr.Role}, Tab: "settings", Now: s.now()},
 		Settings:  pr.Settings,
@@ -21,7 +22,7 @@ func (s *Server) settingsPage(r *http.Request, pr store.Project, u store.User) (
 	if pr.Role.Allows(store.RoleAdmin) {
 		ts, err := s.store.Tokens(r.Context(), pr.ID)
 		if err != nil {
-			return pg, err
+			return err
 		}
 		for _, t := range ts {
 			v := ui.TokenView{ID: t.ID, Name: t.Name, Prefix: t.Prefix, Role: t.Role, Created: t.CreatedAt}
@@ -31,7 +32,10 @@ func (s *Server) settingsPage(r *http.Request, pr store.Project, u store.User) (
 			pg.Tokens = append(pg.Tokens, v)
 		}
 	}
-	return pg, nil
+	if edit != nil {
+		edit(&pg)
+	}
+	return s.pages.ui.Page(w, code, "settings", pg)
 }
 
 // baseURL is the URL this server is reached at, as the browser sees it.
@@ -50,14 +54,11 @@ func (s *Server) pageSettings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pg, err := s.settingsPage(r, pr, u)
-	if err != nil {
-		return err
-	}
-	if r.URL.Query().Get("saved") == "1" {
-		pg.Flash = "Settings saved."
-	}
-	return s.pages.ui.Page(w, http.StatusOK, "settings", pg)
+	return s.settingsPage(w, r, pr, u, http.StatusOK, func(pg *ui.SettingsPage) {
+		if r.URL.Query().Get("saved") == "1" {
+			pg.Flash = "Settings saved."
+		}
+	})
 }
 
 // POST /projects/{id}/settings (form): the name, thresholds, retention and
@@ -67,9 +68,8 @@ func (s *Server) pageSettingsSave(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		return formError(err)
+	if err := parseForm(w, r); err != nil {
+		return err
 	}
 	f := r.PostForm
 	next := pr
@@ -107,12 +107,9 @@ func (s *Server) pageSettingsSave(w http.ResponseWriter, r *http.Request) error 
 		http.Redirect(w, r, ui.ProjectURL(pr.ID, "settings")+"?saved=1", http.StatusSeeOther)
 		return nil
 	}
-	pg, err := s.settingsPage(r, pr, u)
-	if err != nil {
-		return err
-	}
-	pg.Settings, pg.Errors = next.Settings, probs
-	return s.pages.ui.Page(w, http.StatusBadRequest, "settings", pg)
+	return s.settingsPage(w, r, pr, u, http.StatusBadRequest, func(pg *ui.SettingsPage) {
+		pg.Settings, pg.Errors = next.Settings, probs
+	})
 }
 
 // POST /projects/{id}/settings/tokens (form: name): creates a token and
@@ -122,31 +119,23 @@ func (s *Server) pageTokenCreate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		return formError(err)
+	if err := parseForm(w, r); err != nil {
+		return err
 	}
 	name, err := validName(r.PostForm.Get("name"))
 	if err != nil {
-		pg, lerr := s.settingsPage(r, pr, u)
-		if lerr != nil {
-			return lerr
-		}
-		pg.Errors = []string{cloudsage.MessageOf(err)}
-		return s.pages.ui.Page(w, http.StatusBadRequest, "settings", pg)
+		return s.settingsPage(w, r, pr, u, http.StatusBadRequest, func(pg *ui.SettingsPage) {
+			pg.Errors = []string{cloudsage.MessageOf(err)}
+		})
 	}
-	secret, hash := auth.NewSecret(auth.TokenPrefix)
-	if _, err := s.store.CreateToken(r.Context(), store.Token{ProjectID: pr.ID, Name: name, Prefix: auth.DisplayPrefix(secret),
-		Hash: hash, Role: store.RoleMember, CreatedBy: u.ID}); err != nil {
-		return err
-	}
-	pg, err := s.settingsPage(r, pr, u)
+	_, secret, err := s.newToken(r.Context(), pr.ID, name, store.RoleMember, u.ID)
 	if err != nil {
 		return err
 	}
-	pg.NewToken = secret
-	pg.CurlLine = ui.CurlLine(s.baseURL(r), pr.ID, secret)
-	return s.pages.ui.Page(w, http.StatusCreated, "settings", pg)
+	return s.settingsPage(w, r, pr, u, http.StatusCreated, func(pg *ui.SettingsPage) {
+		pg.NewToken = secret
+		pg.CurlLine = ui.CurlLine(s.baseURL(r), pr.ID, secret)
+	})
 }
 
 // POST /projects/{id}/settings/tokens/{tokenId}/revoke
@@ -155,11 +144,7 @@ func (s *Server) pageTokenRevoke(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("tokenId"), 10, 64)
-	if err != nil {
-		return cloudsage.Errorf(cloudsage.NotFound, "token not found")
-	}
-	if err := s.store.DeleteToken(r.Context(), pr.ID, store.TokenID(id)); err != nil {
+	if err := s.deleteToken(r, pr.ID); err != nil {
 		return err
 	}
 	http.Redirect(w, r, ui.ProjectURL(pr.ID, "settings"), http.StatusSeeOther)
@@ -173,22 +158,17 @@ func (s *Server) pageProjectDelete(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		return formError(err)
-	}
-	if strings.TrimSpace(r.PostForm.Get("confirm")) != pr.Name {
-		pg, err := s.settingsPage(r, pr, u)
-		if err != nil {
-			return err
-		}
-		pg.Errors = []string{"The project was not deleted: type its exact name to confirm."}
-		return s.pages.ui.Page(w, http.StatusBadRequest, "settings", pg)
-	}
-	if err := s.store.DeleteProject(r.Context(), pr.ID); err != nil {
+	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	s.ingest.Forget(pr.ID)
+	if strings.TrimSpace(r.PostForm.Get("confirm")) != pr.Name {
+		return s.settingsPage(w, r, pr, u, http.StatusBadRequest, func(pg *ui.SettingsPage) {
+			pg.Errors = []string{"The project was not deleted: type its exact name to confirm."}
+		})
+	}
+	if err := s.deleteProject(r.Context(), pr.ID); err != nil {
+		return err
+	}
 	http.Redirect(w, r, "/projects", http.StatusSeeOther)
 	return nil
 }
