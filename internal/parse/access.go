@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/cloudsage/cloudsage"
@@ -108,7 +109,7 @@ func (p *Parser) parseAccess(s string, ev *cloudsage.Event, st *lineState) bool 
 		case q == 1 && v != "-":
 			x.field("user_agent", v)
 		case q >= 2 && v != "-":
-			x.field("extra_"+itoa(q-1), v)
+			x.field("extra_"+strconv.Itoa(q-1), v)
 		}
 		i = skipSpaces(s, i+m)
 	}

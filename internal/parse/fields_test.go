@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -25,7 +26,7 @@ func TestFieldsCapped(t *testing.T) {
 	var b strings.Builder
 	b.WriteString(`{"msg":"many"`)
 	for i := 0; i < 1000; i++ {
-		b.WriteString(`,"k` + itoa(i) + `":1`)
+		b.WriteString(`,"k` + strconv.Itoa(i) + `":1`)
 	}
 	b.WriteString("}")
 	ev := one(t, b.String())

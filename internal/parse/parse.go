@@ -10,6 +10,7 @@
 package parse
 
 import (
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -108,7 +109,7 @@ func (p *Parser) Flush(dst []cloudsage.Event) []cloudsage.Event {
 			if ev.Fields == nil {
 				ev.Fields = make(map[string]string, 1)
 			}
-			ev.Fields["dropped_lines"] = itoa(p.dropped)
+			ev.Fields["dropped_lines"] = strconv.Itoa(p.dropped)
 		}
 	}
 	dst = append(dst, ev)
@@ -397,26 +398,4 @@ func truncUTF8(s string, n int) string {
 		n--
 	}
 	return s[:n]
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }

@@ -2,6 +2,7 @@ package series
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -178,34 +179,12 @@ func (p *Pattern) sample(ev *cloudsage.Event, mi int64, isErr bool) {
 	}
 	if ev.Signals.Status != 0 {
 		if _, ok := fields["status"]; !ok {
-			add("status", itoa(ev.Signals.Status))
+			add("status", strconv.Itoa(ev.Signals.Status))
 		}
 	}
 	if fields != nil {
 		p.Fields = fields
 	}
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }
 
 // truncate cuts s to at most n bytes on a rune boundary.
