@@ -183,18 +183,20 @@ func normaliseRoute(r string) string {
 	}
 	var b strings.Builder
 	for seg := range strings.SplitSeq(r[1:], "/") {
-		b.WriteByte('/')
 		if idLike(seg) {
-			b.WriteString(routeIDToken)
-		} else {
-			b.WriteString(seg)
+			seg = routeIDToken
 		}
-		if b.Len() > maxRouteLen {
+		seg = strings.ToValidUTF8(seg, "\uFFFD")
+		// A segment that would take the route past maxRouteLen ends it, so a
+		// route stays bounded however long one segment is.
+		if b.Len()+1+len(seg) > maxRouteLen {
 			b.WriteString("/" + routeIDToken)
 			break
 		}
+		b.WriteByte('/')
+		b.WriteString(seg)
 	}
-	return strings.ToValidUTF8(b.String(), "\uFFFD")
+	return b.String()
 }
 
 // idLike reports whether a path segment names one thing rather than a
