@@ -126,14 +126,7 @@ func (p *Parser) Flush(dst []cloudsage.Event) []cloudsage.Event {
 func Text(s string) []cloudsage.Event {
 	p := New()
 	var out []cloudsage.Event
-	for len(s) > 0 {
-		i := strings.IndexByte(s, '\n')
-		var line string
-		if i < 0 {
-			line, s = s, ""
-		} else {
-			line, s = s[:i], s[i+1:]
-		}
+	for line := range strings.Lines(s) {
 		out = p.Push(out, line)
 	}
 	return p.Flush(out)

@@ -98,13 +98,8 @@ func isTag(tok string) bool {
 func (p *Parser) syslog5424(s string, ev *cloudsage.Event, st *lineState) bool {
 	ev.Format = FormatSyslog5424
 	field := func() string {
-		e := strings.IndexByte(s, ' ')
 		var f string
-		if e < 0 {
-			f, s = s, ""
-		} else {
-			f, s = s[:e], s[e+1:]
-		}
+		f, s, _ = strings.Cut(s, " ")
 		if f == "-" {
 			return ""
 		}
