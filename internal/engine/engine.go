@@ -9,6 +9,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -210,11 +212,7 @@ func (e *Engine) flushFormat() {
 // Formats returns the events seen per detected format.
 func (e *Engine) Formats() map[string]int64 {
 	e.flushFormat()
-	out := make(map[string]int64, len(e.formats))
-	for k, v := range e.formats {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(e.formats)
 }
 
 // LastEventTime returns the time of the latest event aggregated (zero when
@@ -245,7 +243,7 @@ func (e *Engine) MarshalBinary() ([]byte, error) {
 	b = binary.AppendVarint(b, e.events)
 	b = binary.AppendVarint(b, e.guessed)
 	b = binary.AppendUvarint(b, uint64(len(e.formats)))
-	for _, k := range sortedKeys(e.formats) {
+	for _, k := range slices.Sorted(maps.Keys(e.formats)) {
 		b = binary.AppendUvarint(b, uint64(len(k)))
 		b = append(b, k...)
 		b = binary.AppendVarint(b, e.formats[k])

@@ -2,9 +2,9 @@ package engine
 
 import (
 	"cmp"
+	"maps"
 	"math"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -352,15 +352,6 @@ func relevance(p *Pattern) float64 {
 	return sev*act*surge*nw + 0.05*math.Log1p(cnt)
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // advisorPatterns are the n most relevant patterns plus every other one
 // with errors or warnings active in the recent window or the 24 h before
 // it (up to 4n in all): the
@@ -388,9 +379,7 @@ func keyFields(tmpl string, f map[string]string) map[string]string {
 		return f
 	}
 	out := make(map[string]string, len(f)+3)
-	for k, v := range f {
-		out[k] = v
-	}
+	maps.Copy(out, f)
 	for _, k := range routeFields {
 		delete(out, k)
 	}

@@ -7,7 +7,9 @@ package risk
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -136,12 +138,7 @@ func (c Config) Validate() error {
 // Baseline comparisons are unchanged.
 func (c *Config) SetHighLevels(levels map[string]float64) error {
 	var bad []string
-	names := make([]string, 0, len(levels))
-	for name := range levels {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(levels)) {
 		v := levels[name]
 		var t *Thresholds
 		limit := math.Inf(1)

@@ -4,8 +4,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/cloudsage/cloudsage"
@@ -217,14 +218,10 @@ func (s *Series) MarshalBinary() ([]byte, error) {
 	w.i(s.lastNano)
 	w.ring(&s.min)
 	w.ring(&s.hour)
-	ids := make([]string, 0, len(s.patterns))
-	for id := range s.patterns {
-		ids = append(ids, string(id))
-	}
-	sort.Strings(ids) // deterministic bytes for the same state
+	ids := slices.Sorted(maps.Keys(s.patterns)) // deterministic bytes for the same state
 	w.u(uint64(len(ids)))
 	for _, id := range ids {
-		w.pattern(s.patterns[cloudsage.PatternID(id)])
+		w.pattern(s.patterns[id])
 	}
 	return w.b, nil
 }
@@ -253,11 +250,7 @@ func (w *writer) pattern(p *Pattern) {
 		w.s(v)
 	}
 	w.strMap(p.Fields)
-	fk := make([]string, 0, len(p.Formats))
-	for k := range p.Formats {
-		fk = append(fk, k)
-	}
-	sort.Strings(fk)
+	fk := slices.Sorted(maps.Keys(p.Formats))
 	w.u(uint64(len(fk)))
 	for _, k := range fk {
 		w.s(k)
@@ -285,11 +278,7 @@ func (w *writer) pattern(p *Pattern) {
 }
 
 func (w *writer) strMap(m map[string]string) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(m))
 	w.u(uint64(len(keys)))
 	for _, k := range keys {
 		w.s(k)
