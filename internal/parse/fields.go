@@ -81,14 +81,7 @@ func lookupKey(key string) keyInfo {
 		return keyInfo{}
 	}
 	var buf [24]byte
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf[i] = c
-	}
-	return keyKinds[string(buf[:len(key)])]
+	return keyKinds[string(lowerASCII(buf[:], key))]
 }
 
 // leaf takes one key (dotted for nested objects) and its value; str says

@@ -27,15 +27,8 @@ func levelWord(w string) (cloudsage.Level, bool) {
 	if len(w) < 3 || len(w) > 13 {
 		return cloudsage.LevelUnknown, false
 	}
-	var buf [16]byte
-	for i := 0; i < len(w); i++ {
-		c := w[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf[i] = c
-	}
-	l, ok := levelWords[string(buf[:len(w)])]
+	var buf [13]byte
+	l, ok := levelWords[string(lowerASCII(buf[:], w))]
 	return l, ok
 }
 
@@ -156,10 +149,7 @@ func keywordLevel(msg string) cloudsage.Level {
 		}
 		if (c == 'e' || c == 'f' || c == 'p' || c == 'w' || c == 't' || c == 'r' || c == 'd' || c == 'u' || c == 's' || c == 'c') && j-i >= 4 && j-i <= 9 {
 			var buf [9]byte
-			for k := i; k < j; k++ {
-				buf[k-i] = msg[k] | 0x20
-			}
-			if l, ok := keywordLevels[string(buf[:j-i])]; ok && l > best {
+			if l, ok := keywordLevels[string(lowerASCII(buf[:], msg[i:j]))]; ok && l > best {
 				best = l
 			}
 		}
@@ -169,3 +159,17 @@ func keywordLevel(msg string) cloudsage.Level {
 }
 
 func isLetter(c byte) bool { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
+
+// lowerASCII writes s into buf with ASCII letters lowercased and returns
+// that part of buf, for map lookups that do not allocate. s must fit in buf.
+func lowerASCII(buf []byte, s string) []byte {
+	buf = buf[:len(s)]
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return buf
+}
