@@ -213,20 +213,9 @@ var dateWords = func() map[string]bool {
 }()
 
 func dateWord(t []byte) bool {
-	for len(t) > 0 && class[t[len(t)-1]]&cClose != 0 {
-		t = t[:len(t)-1]
-	}
-	if len(t) < 3 || len(t) > 9 {
-		return false
-	}
-	var low [9]byte
-	for i, c := range t {
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		low[i] = c
-	}
-	return dateWords[string(low[:len(t)])]
+	var buf [9]byte
+	w, ok := lowerWord(buf[:], t)
+	return ok && len(w) >= 3 && dateWords[string(w)]
 }
 
 var unitWords = func() map[string]bool {
@@ -242,20 +231,29 @@ var unitWords = func() map[string]bool {
 }()
 
 func unitWord(t []byte) bool {
+	var buf [5]byte
+	w, ok := lowerWord(buf[:], t)
+	return ok && len(w) > 0 && unitWords[string(w)]
+}
+
+// lowerWord drops the closing punctuation at the end of token t and writes
+// the rest into buf with ASCII letters lowercased, for map lookups that do
+// not allocate. It returns false when the rest is longer than buf.
+func lowerWord(buf, t []byte) ([]byte, bool) {
 	for len(t) > 0 && class[t[len(t)-1]]&cClose != 0 {
 		t = t[:len(t)-1]
 	}
-	if len(t) == 0 || len(t) > 5 {
-		return false
+	if len(t) > len(buf) {
+		return nil, false
 	}
-	var low [5]byte
+	buf = buf[:len(t)]
 	for i, c := range t {
 		if c >= 'A' && c <= 'Z' {
 			c += 'a' - 'A'
 		}
-		low[i] = c
+		buf[i] = c
 	}
-	return unitWords[string(low[:len(t)])]
+	return buf, true
 }
 
 func hasMore(msg string, j int) bool {
