@@ -1,6 +1,7 @@
 package advisor
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -152,7 +153,7 @@ func DefaultKB() *KnowledgeBase { return defaultKB() }
 // returning every problem found joined into one error.
 func ParseKB(data []byte) (*KnowledgeBase, error) {
 	var f kbFile
-	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("parse knowledge base: %w", err)
@@ -279,13 +280,43 @@ func (e *Entry) compile(fallback bool) error {
 		}
 		e.params = append(e.params, px)
 	}
+	if e.GroupBy != "" && !e.knowsParam(e.GroupBy) {
+		errs = append(errs, fmt.Errorf("group_by %q: not a parameter", e.GroupBy))
+	}
+	if len(e.Actions) == 0 {
+		errs = append(errs, errors.New("no actions"))
+	}
 	used := map[string]bool{}
 	if e.GroupBy != "" {
 		used[e.GroupBy] = true
 	}
-	for _, t := range e.tmplsFor() {
-		for _, n := range t.names() {
-			used[n] = true
+	for i, a := range e.Actions {
+		if strings.TrimSpace(a.Title) == "" || strings.TrimSpace(a.Why) == "" {
+			errs = append(errs, fmt.Errorf("action %d: empty title or why", i))
+		}
+		var texts [2]template
+		parsed := true
+		for j, text := range []string{a.Title, a.Why} {
+			t, err := parseTemplate(text)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("action %d: %w", i, err))
+				parsed = false
+				continue
+			}
+			texts[j] = t
+			unknown := ""
+			for _, n := range t.names() {
+				used[n] = true
+				if unknown == "" && !e.knowsParam(n) {
+					unknown = n
+				}
+			}
+			if unknown != "" {
+				errs = append(errs, fmt.Errorf("action %d: template %q: unknown parameter {%s}", i, text, unknown))
+			}
+		}
+		if parsed {
+			e.tmpls = append(e.tmpls, actionText{title: texts[0], why: texts[1]})
 		}
 	}
 	for n := range used {
@@ -294,41 +325,7 @@ func (e *Entry) compile(fallback bool) error {
 		}
 	}
 	sortStrings(e.used)
-	if e.GroupBy != "" && !e.knowsParam(e.GroupBy) {
-		errs = append(errs, fmt.Errorf("group_by %q: not a parameter", e.GroupBy))
-	}
-	if len(e.Actions) == 0 {
-		errs = append(errs, errors.New("no actions"))
-	}
-	for i, a := range e.Actions {
-		if strings.TrimSpace(a.Title) == "" || strings.TrimSpace(a.Why) == "" {
-			errs = append(errs, fmt.Errorf("action %d: empty title or why", i))
-		}
-		for _, text := range []string{a.Title, a.Why} {
-			if err := e.checkTemplate(text); err != nil {
-				errs = append(errs, fmt.Errorf("action %d: %w", i, err))
-			}
-		}
-		title, err1 := parseTemplate(a.Title)
-		why, err2 := parseTemplate(a.Why)
-		if err1 == nil && err2 == nil {
-			e.tmpls = append(e.tmpls, actionText{title: title, why: why})
-		}
-	}
 	return errors.Join(errs...)
-}
-
-// tmplsFor parses the action texts (errors are reported by compile).
-func (e *Entry) tmplsFor() []template {
-	var out []template
-	for _, a := range e.Actions {
-		for _, s := range []string{a.Title, a.Why} {
-			if t, err := parseTemplate(s); err == nil {
-				out = append(out, t)
-			}
-		}
-	}
-	return out
 }
 
 func sortedKeys(m map[string]bool) []string {
@@ -346,20 +343,6 @@ func (e *Entry) knowsParam(name string) bool {
 	}
 	_, ok := e.Params[name]
 	return ok
-}
-
-// checkTemplate reports malformed templates and unknown parameters.
-func (e *Entry) checkTemplate(s string) error {
-	t, err := parseTemplate(s)
-	if err != nil {
-		return err
-	}
-	for _, n := range t.names() {
-		if !e.knowsParam(n) {
-			return fmt.Errorf("template %q: unknown parameter {%s}", s, n)
-		}
-	}
-	return nil
 }
 
 func (r *Rule) compile() error {
