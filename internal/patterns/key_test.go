@@ -100,14 +100,7 @@ func TestAddKeyPersist(t *testing.T) {
 	b := m.AddKey("POST /v1/upload 2xx").ID
 	m.AddKey("GET /x 2xx")
 	over := m.AddKey("GET /y 2xx").ID
-	data, err := m.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := New(DefaultConfig())
-	if err := r.UnmarshalBinary(data); err != nil {
-		t.Fatal(err)
-	}
+	r := restored(t, m)
 	for key, want := range map[string]cloudsage.PatternID{"GET /v1/feed 502": a, "POST /v1/upload 2xx": b, "GET /z 500": over} {
 		if got := r.AddKey(key).ID; got != want {
 			t.Errorf("restored AddKey(%q) = %s, want %s", key, got, want)

@@ -355,14 +355,7 @@ func FuzzMiner(f *testing.F) {
 			t.Fatalf("no template for %q", a)
 		}
 		// Persisted and restored: same ids, same templates.
-		data, err := m.MarshalBinary()
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := New(DefaultConfig())
-		if err := r.UnmarshalBinary(data); err != nil {
-			t.Fatal(err)
-		}
+		r := restored(t, m)
 		for _, id := range []cloudsage.PatternID{ma.ID, mb.ID} {
 			if r.Template(id) != m.Template(id) {
 				t.Fatalf("restored Template(%s) = %q, want %q", id, r.Template(id), m.Template(id))
@@ -379,14 +372,7 @@ func FuzzMiner(f *testing.F) {
 		if again := r.AddKey(b); again.ID != k.ID || again.New {
 			t.Fatalf("AddKey(%q) again = %+v, first %+v", b, again, k)
 		}
-		data, err = r.MarshalBinary()
-		if err != nil {
-			t.Fatal(err)
-		}
-		r2 := New(DefaultConfig())
-		if err := r2.UnmarshalBinary(data); err != nil {
-			t.Fatal(err)
-		}
+		r2 := restored(t, r)
 		if got := r2.AddKey(b); got.ID != k.ID || got.New {
 			t.Fatalf("restored AddKey(%q) = %+v, want %s", b, got, k.ID)
 		}

@@ -7,6 +7,20 @@ import (
 	"github.com/cloudsage/cloudsage"
 )
 
+// restored returns a new miner restored from a snapshot of m.
+func restored(t testing.TB, m *Miner) *Miner {
+	t.Helper()
+	data, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := New(DefaultConfig())
+	if err := r.UnmarshalBinary(data); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 func TestMarshalRoundTrip(t *testing.T) {
 	lines := []string{
 		"Accepted password for root from 10.1.2.3 port 22 ssh2",
@@ -26,14 +40,7 @@ func TestMarshalRoundTrip(t *testing.T) {
 		ids[i] = m.Add(l).ID
 	}
 	m.Add("one two three four five six seven eight nine ten eleven")
-	data, err := m.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := New(DefaultConfig())
-	if err := r.UnmarshalBinary(data); err != nil {
-		t.Fatal(err)
-	}
+	r := restored(t, m)
 	if r.Len() != m.Len() {
 		t.Errorf("restored Len() = %d, want %d", r.Len(), m.Len())
 	}
