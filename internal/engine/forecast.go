@@ -69,7 +69,7 @@ func (e *Engine) forecast(at time.Time, horizon int, now risk.Assessment) Foreca
 	}
 	last := rows[len(rows)-1]
 	lastStart := at.Truncate(time.Hour)
-	if last.minutes < 60 && len(rows) == 1 && last.minutes < 10 {
+	if len(rows) == 1 && last.minutes < 10 {
 		// too little to forecast from
 		out.Points = flatPoints(lastStart, horizon, now.Score)
 		out.Why = "less than 10 minutes of history: the forecast repeats the current score"
@@ -78,9 +78,14 @@ func (e *Engine) forecast(at time.Time, horizon int, now risk.Assessment) Foreca
 
 	// Per-factor hourly series.
 	memUnit := now.Factor(risk.Memory).Unit
+	// each hour's metrics, read once: the series below and the baselines
+	// per forecast hour all come from them
+	rowM := make([]risk.Metrics, len(rows))
+	for i := range rows {
+		rowM[i] = risk.FromAgg(&rows[i].agg, rows[i].minutes)
+	}
 	hist := map[string][]float64{}
-	for _, rw := range rows {
-		m := risk.FromAgg(&rw.agg, rw.minutes)
+	for _, m := range rowM {
 		add := func(name string, v float64, ok bool) {
 			if !ok {
 				v = math.NaN()
@@ -132,10 +137,15 @@ func (e *Engine) forecast(at time.Time, horizon int, now risk.Assessment) Foreca
 
 	// Baselines per forecast hour: the median of the same hour of day in
 	// history when there are three days of it, else the current baseline.
+	// They depend on the hour of day only: each is worked out once.
 	base0 := risk.LearnBaseline(e.series, at, cfg.Risk)
+	var byHour [24]*risk.Baseline
 	baseAt := func(step int) risk.Baseline {
 		if len(rows) < 72 {
 			return base0
+		}
+		if b := byHour[step%24]; b != nil {
+			return *b
 		}
 		var ms []risk.Metrics
 		// row i covers lastStart - (len-1-i) hours; the forecast hour is lastStart + step hours
@@ -143,16 +153,18 @@ func (e *Engine) forecast(at time.Time, horizon int, now risk.Assessment) Foreca
 			if i >= len(rows)-1 {
 				continue
 			}
-			ms = append(ms, risk.FromAgg(&rows[i].agg, rows[i].minutes))
+			ms = append(ms, rowM[i])
 		}
-		if len(ms) < 3 {
-			return base0
+		b := base0
+		if len(ms) >= 3 {
+			b = risk.Baseline{Metrics: risk.Median(ms), OK: true, Source: "same hour of day"}
 		}
-		return risk.Baseline{Metrics: risk.Median(ms), OK: true, Source: "same hour of day"}
+		byHour[step%24] = &b
+		return b
 	}
 
 	// The latest hour's metrics fill in what no model forecasts.
-	lastM := risk.FromAgg(&last.agg, last.minutes)
+	lastM := rowM[len(rowM)-1]
 	metricsAt := func(step int, pick func(forecast.Point) float64) risk.Metrics {
 		m := risk.Metrics{Minutes: 60}
 		val := func(name string, fallback float64) (float64, bool) {
