@@ -294,12 +294,6 @@ func (r *Rule) match(v *view, e *env) (string, bool) {
 			return "", false
 		}
 	}
-	if r.also != nil && !r.also.MatchString(v.lower) {
-		return "", false
-	}
-	if r.unless != nil && r.unless.MatchString(v.lower) {
-		return "", false
-	}
 	phrase := ""
 	if r.status != nil {
 		if v.status == "" || !r.status.MatchString(v.status) {
@@ -338,6 +332,14 @@ func (r *Rule) match(v *view, e *env) (string, bool) {
 			return "", false
 		}
 		phrase = clean(hit, maxPhraseRune)
+	}
+	// Also and unless are whole-text regexes: run them last, on the few
+	// patterns the keywords already picked.
+	if r.also != nil && !r.also.MatchString(v.lower) {
+		return "", false
+	}
+	if r.unless != nil && r.unless.MatchString(v.lower) {
+		return "", false
 	}
 	return phrase, true
 }

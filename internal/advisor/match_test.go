@@ -235,3 +235,34 @@ func TestGrams(t *testing.T) {
 		t.Errorf("filter ruled out only %d of 4 absent keywords", misses)
 	}
 }
+
+// TestRuleAlsoUnless pins the db pool rule's whole-text conditions: a
+// generic pool phrase matches only beside a database word, and never on a
+// line that names a cache.
+func TestRuleAlsoUnless(t *testing.T) {
+	var ent *Entry
+	for _, x := range DefaultKB().Entries {
+		if x.Key == "db_pool_exhaustion" {
+			ent = x
+		}
+	}
+	if ent == nil {
+		t.Fatal("no db_pool_exhaustion entry")
+	}
+	tests := []struct {
+		line string
+		want bool
+	}{
+		{"ERROR timeout waiting for connection from pool (postgres orders-db:5432)", true},
+		{"ERROR timeout waiting for connection from pool", false},
+		{"ERROR redis: timeout waiting for connection from pool (postgres)", false},
+		{"ERROR too many clients already", true},
+		{"ERROR too many clients already (redis :6379)", false},
+	}
+	for _, tt := range tests {
+		e := newEnv(Input{Patterns: []PatternStat{{ID: "p", Template: tt.line, Count: 1, Errors: 1}}})
+		if _, got := ent.matchView(e.views[0], e); got != tt.want {
+			t.Errorf("%q: match = %v, want %v", tt.line, got, tt.want)
+		}
+	}
+}
