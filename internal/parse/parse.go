@@ -98,7 +98,7 @@ func (p *Parser) Flush(dst []cloudsage.Event) []cloudsage.Event {
 	ev := p.pend
 	if len(p.lines) > 0 {
 		var b strings.Builder
-		b.Grow(p.bytes + len(p.lines))
+		b.Grow(len(ev.Raw) + p.bytes) // p.bytes counts each line and its "\n"
 		b.WriteString(ev.Raw)
 		for _, l := range p.lines {
 			b.WriteByte('\n')
