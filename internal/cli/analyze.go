@@ -19,6 +19,7 @@ import (
 
 	"github.com/cloudsage/cloudsage/internal/engine"
 	"github.com/cloudsage/cloudsage/internal/risk"
+	"github.com/cloudsage/cloudsage/internal/series"
 )
 
 const analyzeUsage = "[--json] [--horizon 24h|48h|72h] FILE...   (FILE '-' reads stdin; .gz is read transparently)"
@@ -239,8 +240,10 @@ func writeReport(w io.Writer, r engine.Report, files []string, color bool) error
 	}
 	pf("  formats  %s\n", strings.Join(fm, " · "))
 	if d := r.Dropped.TooOld + r.Dropped.TooNew; d > 0 {
-		pf("  %sskipped  %s events out of time order: %d older than the 30 days of hourly history kept, %d over 30 days ahead of the events before (or before 1990 / after 2200)%s\n",
-			p.yellow, commas(int64(d)), r.Dropped.TooOld, r.Dropped.TooNew, p.reset)
+		// analyze's engine keeps the series' default history (engine.DefaultConfig leaves Series zero)
+		sc := series.DefaultConfig()
+		pf("  %sskipped  %s events out of time order: %d older than the %d days of hourly history kept, %d over %d days ahead of the events before (or before 1990 / after 2200)%s\n",
+			p.yellow, commas(int64(d)), r.Dropped.TooOld, sc.Hours/24, r.Dropped.TooNew, int(sc.MaxJump/(24*time.Hour)), p.reset)
 	}
 	if g := r.Dropped.TimeGuessed; g > 0 {
 		note := "they took the time of the line before"

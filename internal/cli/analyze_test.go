@@ -216,3 +216,26 @@ func TestFmtValue(t *testing.T) {
 		})
 	}
 }
+
+// TestAnalyzeSkipped pins the line about events out of time order: one line
+// stamped a year before the rest is older than the hourly history kept.
+func TestAnalyzeSkipped(t *testing.T) {
+	dir := t.TempDir()
+	log := sampleLog(t, dir)
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = append(b, "2025-04-14T10:00:00Z level=info msg=\"request served\" path=/api/items status=200\n"...)
+	if err := os.WriteFile(log, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := run([]string{"analyze", log}, "")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	want := "skipped  1 events out of time order: 1 older than the 30 days of hourly history kept, 0 over 30 days ahead of the events before (or before 1990 / after 2200)"
+	if !strings.Contains(out, want) {
+		t.Errorf("report lacks %q:\n%s", want, out)
+	}
+}
