@@ -45,21 +45,6 @@ func LogsURL(id cloudsage.ProjectID, kv ...string) string {
 	return u
 }
 
-// LabelOf returns the label of score under settings' thresholds.
-func LabelOf(score float64, s store.Settings) string {
-	high, med := s.HighThreshold, s.MediumThreshold
-	if high == 0 {
-		high, med = 70, 40
-	}
-	switch {
-	case score >= high:
-		return "high"
-	case score >= med:
-		return "medium"
-	}
-	return "low"
-}
-
 // NewProjectPage builds a project's dashboard from its latest report (rep is
 // nil when nothing was ingested yet), the users' feedback on actions, and its
 // risk history. It does no analysis: everything was computed at ingest.
@@ -73,7 +58,7 @@ func NewProjectPage(p store.Project, rep *Report, statuses []store.ActionStatus,
 	}
 	high := p.Settings.HighThreshold
 	if high == 0 {
-		high = 70
+		high = store.DefaultSettings().HighThreshold
 	}
 	pg.History = HistoryChart(history, now.Add(-30*24*time.Hour), now, high)
 	updated := time.Time{}

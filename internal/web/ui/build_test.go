@@ -155,18 +155,6 @@ func TestLogsURL(t *testing.T) {
 	}
 }
 
-func TestLabelOf(t *testing.T) {
-	s := store.DefaultSettings()
-	for _, tt := range []struct {
-		score float64
-		want  string
-	}{{0, "low"}, {39.9, "low"}, {40, "medium"}, {69, "medium"}, {70, "high"}, {100, "high"}} {
-		if got := LabelOf(tt.score, s); got != tt.want {
-			t.Errorf("LabelOf(%v) = %q, want %q", tt.score, got, tt.want)
-		}
-	}
-}
-
 func TestNewProjectPageWithoutReport(t *testing.T) {
 	p := testProject()
 	pg := NewProjectPage(p, nil, nil, nil, testNow)
