@@ -193,6 +193,7 @@ func buildCandidates(kb *KnowledgeBase, e *env, chain string) []*candidate {
 				c.phrases = nil
 				c.assess(e, chain)
 			}
+			c.params = c.buildParams(e)
 			out = append(out, c)
 		}
 	}
@@ -246,7 +247,9 @@ func sumRecent(ms []match) int64 {
 	return n
 }
 
-// assess aggregates the evidence and computes strength, boost and preference.
+// assess aggregates the evidence and computes strength, boost and
+// preference. The template parameters are built only for the candidates
+// kept (buildParams).
 func (c *candidate) assess(e *env, chain string) {
 	a := &c.agg
 	seen := map[string]bool{}
@@ -351,7 +354,6 @@ func (c *candidate) assess(e *env, chain string) {
 		}
 	}
 	c.pref = preference(e.in.Preferences, c.key)
-	c.params = c.buildParams(e)
 }
 
 // preference is the learned multiplier for key: 1 when unknown, within [0, 10].

@@ -45,6 +45,7 @@ func fill(kb *KnowledgeBase, e *env, chain string, acts []Action) (out []Action,
 		if c.factor != nil && coversFactor(acts, c.factor.Name) {
 			continue
 		}
+		c.params = c.buildParams(e)
 		r := c.render(e, 1)
 		if len(r) == 0 {
 			continue
