@@ -111,7 +111,7 @@ func levelNext(s string, i int) bool {
 		if e < 0 {
 			return false
 		}
-		_, ok := levelWord(trimSpace(s[i+1 : e-1]))
+		_, ok := levelWord(strings.Trim(s[i+1:e-1], " \t"))
 		return ok
 	}
 	e := tokenEnd(s, i)
@@ -144,7 +144,7 @@ func parseHeader(s string, i int, mid bool) header {
 			if e < 0 {
 				break
 			}
-			if l, ok := levelWord(trimSpace(s[j+1 : e-1])); ok {
+			if l, ok := levelWord(strings.Trim(s[j+1:e-1], " \t")); ok {
 				h.level, h.hasLevel = l, true
 				return afterLevel(s, e, svc, h)
 			}
@@ -321,7 +321,7 @@ func levelFirst(s string) (levelStart, bool) {
 		if e < 0 {
 			return levelStart{}, false
 		}
-		l, ok := levelWord(trimSpace(s[1 : e-1]))
+		l, ok := levelWord(strings.Trim(s[1:e-1], " \t"))
 		if !ok {
 			return levelStart{}, false
 		}
@@ -425,7 +425,7 @@ func (p *Parser) parseGlog(s string, ev *cloudsage.Event, st *lineState) bool {
 	if e < 0 || e > 80 {
 		return false
 	}
-	hdr := trimSpace(rest[:e])
+	hdr := strings.Trim(rest[:e], " \t")
 	if k := strings.LastIndexByte(hdr, ' '); k >= 0 {
 		hdr = hdr[k+1:]
 	}

@@ -147,7 +147,7 @@ func (p *Parser) parseLine(s, raw string) cloudsage.Event {
 	ev, st := &p.cur, &p.st
 	*ev = cloudsage.Event{Raw: raw}
 	*st = lineState{}
-	t := trimLeft(s)
+	t := strings.TrimLeft(s, " \t")
 	ok := false
 	switch t[0] {
 	case '{':
@@ -201,7 +201,7 @@ func (p *Parser) finish(ev *cloudsage.Event, st *lineState) {
 			ev.Time = p.def
 		}
 	}
-	ev.Message = trimRightSpace(ev.Message)
+	ev.Message = strings.TrimRight(ev.Message, " \t")
 	if len(ev.Message) > MaxMessage {
 		ev.Message = truncUTF8(ev.Message, MaxMessage)
 	}
@@ -363,24 +363,6 @@ func isBlank(s string) bool {
 	}
 	return true
 }
-
-func trimLeft(s string) string {
-	i := 0
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
-		i++
-	}
-	return s[i:]
-}
-
-func trimRightSpace(s string) string {
-	n := len(s)
-	for n > 0 && (s[n-1] == ' ' || s[n-1] == '\t') {
-		n--
-	}
-	return s[:n]
-}
-
-func trimSpace(s string) string { return trimRightSpace(trimLeft(s)) }
 
 // truncUTF8 cuts s to at most n bytes without splitting a UTF-8 sequence.
 func truncUTF8(s string, n int) string {

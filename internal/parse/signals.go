@@ -297,11 +297,11 @@ func trimNumber(s string) string {
 // sizeMB reads a size ("512MB", "1.5GiB", "2048" in the unit the field name
 // gives, bytes when huge) in MB. The bool says the value had its own unit.
 func sizeMB(s string, u unit) (float64, bool, bool) {
-	num, rest, ok := leadingNumber(trimSpace(s))
+	num, rest, ok := leadingNumber(strings.Trim(s, " \t"))
 	if !ok {
 		return 0, false, false
 	}
-	rest = trimLeft(rest)
+	rest = strings.TrimLeft(rest, " \t")
 	switch strings.ToLower(rest) {
 	case "":
 		switch u {
@@ -401,7 +401,7 @@ func parseDurationMS(s string) (float64, bool) {
 		if !ok {
 			return 0, false
 		}
-		rest = trimLeft(rest)
+		rest = strings.TrimLeft(rest, " \t")
 		j := 0
 		for j < len(rest) && (isLetter(rest[j]) || rest[j] >= 0x80) {
 			j++

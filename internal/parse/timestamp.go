@@ -1,6 +1,9 @@
 package parse
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Timestamp parsing is hand-written: each shape is recognised by its first
 // bytes and read digit by digit, so no regexp and no allocation is on the
@@ -51,7 +54,7 @@ func parseTimeValue(s string, ref refTime) (time.Time, bool) {
 	if s[n] != ' ' {
 		return time.Time{}, false
 	}
-	rest := trimLeft(s[n:])
+	rest := strings.TrimLeft(s[n:], " \t")
 	return t, rest != "" && len(rest) <= 5 && noLower(rest) && isWord(rest)
 }
 
