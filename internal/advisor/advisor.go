@@ -129,5 +129,5 @@ const (
 // step durations (nil: durations are 0). The result is deterministic for a
 // given input apart from those durations.
 func Advise(in Input, clock func() time.Time) Result {
-	return advise(in, clock)
+	return DefaultKB().Advise(in, clock)
 }

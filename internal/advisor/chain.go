@@ -102,10 +102,6 @@ func (kb *KnowledgeBase) Advise(in Input, clock func() time.Time) Result {
 	return res
 }
 
-func advise(in Input, clock func() time.Time) Result {
-	return DefaultKB().Advise(in, clock)
-}
-
 // --- context analysis ----------------------------------------------------
 
 func contextAnalysis(e *env, chain string, s *Step) {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -372,5 +371,3 @@ func clamp01(v float64) float64 {
 	}
 	return v
 }
-
-func sortStrings(s []string) { sort.Strings(s) }

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -190,7 +192,7 @@ func ParseKB(data []byte) (*KnowledgeBase, error) {
 		}
 	}
 	if always < minActions {
-		errs = append(errs, fmt.Errorf("%d fallbacks that always apply (%v), want at least %d so every report has %d actions", always, sortedKeys(alwaysSelectors), minActions, minActions))
+		errs = append(errs, fmt.Errorf("%d fallbacks that always apply (%v), want at least %d so every report has %d actions", always, slices.Sorted(maps.Keys(alwaysSelectors)), minActions, minActions))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("invalid knowledge base: %w", err)
@@ -213,7 +215,7 @@ func (e *Entry) compile(fallback bool) error {
 	}
 	switch {
 	case fallback && !fallbackSelectors[e.Select]:
-		errs = append(errs, fmt.Errorf("select %q: want one of %v", e.Select, sortedKeys(fallbackSelectors)))
+		errs = append(errs, fmt.Errorf("select %q: want one of %v", e.Select, slices.Sorted(maps.Keys(fallbackSelectors))))
 	case fallback && (len(e.Rules) > 0 || e.Factor != nil):
 		errs = append(errs, errors.New("a fallback has a selector, not rules or a factor"))
 	case !fallback && e.Select != "":
@@ -256,12 +258,7 @@ func (e *Entry) compile(fallback bool) error {
 			errs = append(errs, fmt.Errorf("rule %d: %w", i, err))
 		}
 	}
-	names := make([]string, 0, len(e.Params))
-	for n := range e.Params {
-		names = append(names, n)
-	}
-	sortStrings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(e.Params)) {
 		if !keyRE.MatchString(n) {
 			errs = append(errs, fmt.Errorf("param %q: want lowercase snake_case", n))
 		}
@@ -324,17 +321,8 @@ func (e *Entry) compile(fallback bool) error {
 			e.used = append(e.used, n)
 		}
 	}
-	sortStrings(e.used)
+	slices.Sort(e.used)
 	return errors.Join(errs...)
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sortStrings(out)
-	return out
 }
 
 func (e *Entry) knowsParam(name string) bool {
@@ -402,7 +390,7 @@ func (r *Rule) compile() error {
 	for n := range r.Fields {
 		fnames = append(fnames, n)
 	}
-	sortStrings(fnames)
+	slices.Sort(fnames)
 	for _, n := range fnames {
 		re, err := regexp.Compile(r.Fields[n])
 		if err != nil {
