@@ -218,9 +218,9 @@ func (e *Engine) forecast(at time.Time, horizon int, now risk.Assessment) Foreca
 	raw := make([]triple, horizon)
 	for step := 1; step <= horizon; step++ {
 		b := baseAt(step)
-		sm := risk.Score(cfg.Risk, metricsAt(step, mean), b, nil).Score
-		sl := risk.Score(cfg.Risk, metricsAt(step, low), b, nil).Score
-		sh := risk.Score(cfg.Risk, metricsAt(step, high), b, nil).Score
+		sm := risk.ScoreValue(cfg.Risk, metricsAt(step, mean), b)
+		sl := risk.ScoreValue(cfg.Risk, metricsAt(step, low), b)
+		sh := risk.ScoreValue(cfg.Risk, metricsAt(step, high), b)
 		raw[step-1] = triple{sm, math.Min(sm, math.Min(sl, sh)), math.Max(sm, math.Max(sl, sh))}
 	}
 	// An ongoing episode persists. When the score now is above what the

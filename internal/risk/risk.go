@@ -303,6 +303,37 @@ func (a Assessment) Factor(name string) Factor {
 // raise a factor to at most "elevated" on its own, and only where the
 // absolute value is already noteworthy.
 func Score(cfg Config, now Metrics, base Baseline, anomaly map[string]float64) Assessment {
+	a := score(cfg, now, base, anomaly)
+	fs := a.Factors
+	for i := range fs {
+		fs[i].Summary = summary(&fs[i])
+	}
+	order := make([]int, len(fs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		fi, fj := fs[order[i]], fs[order[j]]
+		if fi.Points != fj.Points {
+			return fi.Points > fj.Points
+		}
+		return fi.Weight > fj.Weight
+	})
+	for _, i := range order[:3] {
+		a.Top = append(a.Top, fs[i].Name)
+	}
+	return a
+}
+
+// ScoreValue is Score(cfg, now, base, nil).Score without the summaries and
+// the top factors, which only people read: for a forecast, which scores
+// three metrics per hour ahead and keeps only the number.
+func ScoreValue(cfg Config, now Metrics, base Baseline) float64 {
+	return score(cfg, now, base, nil).Score
+}
+
+// score is Score without Summary and Top.
+func score(cfg Config, now Metrics, base Baseline, anomaly map[string]float64) Assessment {
 	fs := []Factor{
 		errorRate(cfg, now, base),
 		logVolume(cfg, now, base),
@@ -333,7 +364,6 @@ func Score(cfg Config, now Metrics, base Baseline, anomaly map[string]float64) A
 		default:
 			f.Status = StatusNormal
 		}
-		f.Summary = summary(f)
 		a.Score += f.Points
 		a.TotalWeight += f.Weight
 		if f.Measured {
@@ -362,20 +392,6 @@ func Score(cfg Config, now Metrics, base Baseline, anomaly map[string]float64) A
 		a.Floor = fmt.Sprintf("%s in the window: processes are being killed, so at least %g", fs[3].Detail, cfg.Medium)
 	}
 	a.Label = cfg.Label(a.Score)
-	order := make([]int, len(fs))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(i, j int) bool {
-		fi, fj := fs[order[i]], fs[order[j]]
-		if fi.Points != fj.Points {
-			return fi.Points > fj.Points
-		}
-		return fi.Weight > fj.Weight
-	})
-	for _, i := range order[:3] {
-		a.Top = append(a.Top, fs[i].Name)
-	}
 	return a
 }
 

@@ -290,3 +290,17 @@ func TestSetHighLevels(t *testing.T) {
 		}
 	}
 }
+
+// TestScoreValue checks that the forecast's number-only score is Score's.
+func TestScoreValue(t *testing.T) {
+	cfg := DefaultConfig()
+	hot := calm
+	hot.Errors, hot.LatencyP95, hot.MemPct, hot.CPU, hot.OOM = 150, 2400, 95, 97, 1
+	for _, m := range []Metrics{calm, hot, {Minutes: 15, Events: 400, Errors: 400}, {Minutes: 15, Events: 10}, {}} {
+		for _, b := range []Baseline{base, {}} {
+			if got, want := ScoreValue(cfg, m, b), Score(cfg, m, b, nil).Score; got != want {
+				t.Errorf("ScoreValue(%+v, %+v) = %v, Score gives %v", m, b, got, want)
+			}
+		}
+	}
+}
