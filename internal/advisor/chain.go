@@ -159,28 +159,13 @@ func contextAnalysis(e *env, chain string, s *Step) {
 	}
 
 	// Surging and new error patterns.
-	var surging, newErr []*view
+	surging := e.surging
+	var newErr []*view
 	for _, v := range e.views {
-		if v.p.Recent >= surgeMinRecent && (v.fresh || v.surge >= 3) {
-			surging = append(surging, v)
-		}
 		if v.p.New && v.p.Errors > 0 {
 			newErr = append(newErr, v)
 		}
 	}
-	sort.SliceStable(surging, func(i, j int) bool {
-		a, b := surging[i], surging[j]
-		if a.fresh != b.fresh {
-			return a.fresh
-		}
-		if a.surge != b.surge {
-			return a.surge > b.surge
-		}
-		if a.p.Recent != b.p.Recent {
-			return a.p.Recent > b.p.Recent
-		}
-		return a.id < b.id
-	})
 	sort.SliceStable(newErr, func(i, j int) bool {
 		if newErr[i].p.Errors != newErr[j].p.Errors {
 			return newErr[i].p.Errors > newErr[j].p.Errors

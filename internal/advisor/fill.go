@@ -16,8 +16,6 @@ var (
 	alwaysSelectors = map[string]bool{"forecast": true, "baseline": true, "coverage": true}
 )
 
-const surgeMinRecent = 5 // a pattern needs this many recent lines to count as surging
-
 // fill adds fallback actions until there are minActions, skipping any
 // whose subject an action already covers. A fallback fills: it ranks below
 // every action a signature backs (a generic "bring the error rate down"
@@ -92,21 +90,10 @@ func fallbackCandidate(fb *Entry, e *env, chain string) *candidate {
 		}
 		c.ms = []match{{v: v}}
 	case "surging":
-		v := bestView(e.views, func(v *view) bool {
-			return v.p.Recent >= surgeMinRecent && (v.fresh || v.surge >= 3)
-		}, func(a, b *view) bool {
-			if a.fresh != b.fresh {
-				return a.fresh
-			}
-			if a.surge != b.surge {
-				return a.surge > b.surge
-			}
-			return a.p.Recent > b.p.Recent
-		})
-		if v == nil {
+		if len(e.surging) == 0 {
 			return nil
 		}
-		c.ms = []match{{v: v}}
+		c.ms = []match{{v: e.surging[0]}}
 	case "new":
 		for _, v := range e.views {
 			if v.p.New {

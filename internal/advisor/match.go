@@ -48,6 +48,7 @@ type env struct {
 	totalRecent int64
 	totalCount  int64
 	factors     map[string]*FactorState
+	surging     []*view // patterns surging now (see surgingViews), most surging first
 }
 
 var (
@@ -93,7 +94,36 @@ func newEnv(in Input) *env {
 		e.totalRecent += max(p.Recent, 0)
 		e.totalCount += max(p.Count, 0)
 	}
+	e.surging = surgingViews(e.views)
 	return e
+}
+
+const surgeMinRecent = 5 // a pattern needs this many recent lines to count as surging
+
+// surgingViews lists the patterns with at least surgeMinRecent recent lines
+// that are new or at least three times their usual rate: new ones first,
+// then by surge ratio, recent lines and id.
+func surgingViews(vs []*view) []*view {
+	var out []*view
+	for _, v := range vs {
+		if v.p.Recent >= surgeMinRecent && (v.fresh || v.surge >= 3) {
+			out = append(out, v)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.fresh != b.fresh {
+			return a.fresh
+		}
+		if a.surge != b.surge {
+			return a.surge > b.surge
+		}
+		if a.p.Recent != b.p.Recent {
+			return a.p.Recent > b.p.Recent
+		}
+		return a.id < b.id
+	})
+	return out
 }
 
 func (e *env) newView(p *PatternStat) *view {
