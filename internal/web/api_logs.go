@@ -24,15 +24,9 @@ func (s *Server) logList(w http.ResponseWriter, r *http.Request) error {
 	if eq.Limit, err = intParam(r, "limit", 100, 1, store.MaxEventLimit); err != nil {
 		return err
 	}
-	for l := range strings.SplitSeq(q.Get("level"), ",") {
-		if l = strings.TrimSpace(l); l == "" {
-			continue
-		}
-		lv := cloudsage.ParseLevel(l)
-		if lv == cloudsage.LevelUnknown && !strings.EqualFold(l, "unknown") {
-			return cloudsage.Errorf(cloudsage.Invalid, "level=%q: want trace, debug, info, warn, error, fatal or unknown (comma-separated)", l)
-		}
-		eq.Levels = append(eq.Levels, lv)
+	var bad []string
+	if eq.Levels, bad = parseLevels(q.Get("level")); len(bad) > 0 {
+		return cloudsage.Errorf(cloudsage.Invalid, "level=%q: want trace, debug, info, warn, error, fatal or unknown (comma-separated)", bad[0])
 	}
 	if eq.From, err = parseTime("from", q.Get("from")); err != nil {
 		return err
@@ -50,6 +44,23 @@ func (s *Server) logList(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"events": page.Events, "next_cursor": next})
 	return nil
+}
+
+// parseLevels reads a comma-separated list of levels (blank items are
+// skipped); bad holds the items that name no level.
+func parseLevels(list string) (levels []cloudsage.Level, bad []string) {
+	for l := range strings.SplitSeq(list, ",") {
+		if l = strings.TrimSpace(l); l == "" {
+			continue
+		}
+		lv := cloudsage.ParseLevel(l)
+		if lv == cloudsage.LevelUnknown && !strings.EqualFold(l, "unknown") {
+			bad = append(bad, l)
+			continue
+		}
+		levels = append(levels, lv)
+	}
+	return levels, bad
 }
 
 // GET /api/projects/{id}/patterns?limit=: mined patterns, most frequent first.

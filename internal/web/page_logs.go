@@ -45,16 +45,10 @@ func (s *Server) pageLogs(w http.ResponseWriter, r *http.Request) error {
 	if len(eq.Q) > 500 {
 		probs = append(probs, "the search is longer than 500 characters")
 	}
-	for l := range strings.SplitSeq(f.Level, ",") {
-		if l = strings.TrimSpace(l); l == "" {
-			continue
-		}
-		lv := cloudsage.ParseLevel(l)
-		if lv == cloudsage.LevelUnknown && !strings.EqualFold(l, "unknown") {
-			probs = append(probs, "unknown level "+l)
-			continue
-		}
-		eq.Levels = append(eq.Levels, lv)
+	levels, bad := parseLevels(f.Level)
+	eq.Levels = levels
+	for _, l := range bad {
+		probs = append(probs, "unknown level "+l)
 	}
 	var terr error
 	if eq.From, terr = parseTime("from", f.From); terr != nil {
