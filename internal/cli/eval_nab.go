@@ -71,7 +71,7 @@ func runEvalNAB(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	var rob *robustness
 	if *robust {
-		if rob, err = nabRobustness(ctx, c, cfg); err != nil {
+		if rob, err = nabRobustness(ctx, c, cfg, out); err != nil {
 			return err
 		}
 	}
@@ -157,7 +157,8 @@ var robustFactors = []float64{0.5, 0.75, 1.25, 1.5}
 
 // nabRobustness runs the detector with each numeric parameter of base scaled
 // by robustFactors, and the leave-one-category-out choice among them.
-func nabRobustness(ctx context.Context, c *nab.Corpus, base anomaly.Config) (*robustness, error) {
+// baseOut is what base already gave on c (nab.Run); it is not run again.
+func nabRobustness(ctx context.Context, c *nab.Corpus, base anomaly.Config, baseOut []nab.Scored) (*robustness, error) {
 	type candidate struct {
 		param  string
 		factor float64
@@ -199,8 +200,11 @@ func nabRobustness(ctx context.Context, c *nab.Corpus, base anomaly.Config) (*ro
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		cfg := cd.cfg
-		out := nab.Run(c, func() nab.Detector { return anomaly.New(cfg) })
+		out := baseOut
+		if cd.param != "" {
+			cfg := cd.cfg
+			out = nab.Run(c, func() nab.Detector { return anomaly.New(cfg) })
+		}
 		if rob.Categories == nil {
 			rob.Categories = nab.Categories(out)
 		}
