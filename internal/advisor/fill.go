@@ -2,7 +2,6 @@ package advisor
 
 import (
 	"math"
-	"sort"
 	"time"
 )
 
@@ -157,25 +156,16 @@ func fallbackCandidate(fb *Entry, e *env, chain string) *candidate {
 // bestView returns the view that passes ok and sorts first by less, ties
 // broken by pattern id.
 func bestView(vs []*view, ok func(*view) bool, less func(a, b *view) bool) *view {
-	var cand []*view
+	var best *view
 	for _, v := range vs {
-		if ok(v) {
-			cand = append(cand, v)
+		if !ok(v) {
+			continue
+		}
+		if best == nil || less(v, best) || !less(best, v) && v.id < best.id {
+			best = v
 		}
 	}
-	if len(cand) == 0 {
-		return nil
-	}
-	sort.SliceStable(cand, func(i, j int) bool {
-		if less(cand[i], cand[j]) {
-			return true
-		}
-		if less(cand[j], cand[i]) {
-			return false
-		}
-		return cand[i].id < cand[j].id
-	})
-	return cand[0]
+	return best
 }
 
 // hoursToHigh is how long the current trend takes to reach the high

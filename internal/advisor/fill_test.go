@@ -3,6 +3,8 @@ package advisor
 import (
 	"strings"
 	"testing"
+
+	"github.com/cloudsage/cloudsage"
 )
 
 func TestFallbacks(t *testing.T) {
@@ -100,5 +102,24 @@ func TestHoursToHigh(t *testing.T) {
 		if got := hoursToHigh(in); got != tt.want {
 			t.Errorf("hoursToHigh(score %v, trend %v) = %v, want %v", tt.score, tt.trend, got, tt.want)
 		}
+	}
+}
+
+// TestBestView pins the choice: the first by less, equal ones by id, and
+// nil when none passes.
+func TestBestView(t *testing.T) {
+	mk := func(id string, errs int64) *view {
+		return &view{id: cloudsage.PatternID(id), p: &PatternStat{ID: cloudsage.PatternID(id), Errors: errs}}
+	}
+	vs := []*view{mk("c", 5), mk("b", 9), mk("d", 0), mk("a", 9)}
+	more := func(a, b *view) bool { return a.p.Errors > b.p.Errors }
+	if got := bestView(vs, func(v *view) bool { return v.p.Errors > 0 }, more); got == nil || got.id != "a" {
+		t.Errorf("bestView = %v, want a", got)
+	}
+	if got := bestView(vs, func(v *view) bool { return v.p.Errors < 9 }, more); got == nil || got.id != "c" {
+		t.Errorf("bestView below 9 = %v, want c", got)
+	}
+	if got := bestView(vs, func(v *view) bool { return false }, more); got != nil {
+		t.Errorf("bestView of none = %v, want nil", got.id)
 	}
 }
