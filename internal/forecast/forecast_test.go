@@ -48,6 +48,15 @@ func simETS(seed uint64, n int, alpha, beta, gamma, phi float64, m int, sigma, t
 
 // checkPoints fails unless f has horizon points, all finite, with
 // Low <= Mean <= High and steps 1..horizon.
+// maxMeanDiff is the largest gap between the point means of f and ref.
+func maxMeanDiff(f, ref Forecast) float64 {
+	var diff float64
+	for i := range f.Points {
+		diff = math.Max(diff, math.Abs(f.Points[i].Mean-ref.Points[i].Mean))
+	}
+	return diff
+}
+
 func checkPoints(tb testing.TB, f Forecast, horizon int) {
 	tb.Helper()
 	if len(f.Points) != horizon {
@@ -212,11 +221,7 @@ func TestOutliers(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkPoints(t, f, 24)
-		var diff float64
-		for i := range f.Points {
-			diff = math.Max(diff, math.Abs(f.Points[i].Mean-ref.Points[i].Mean))
-		}
-		if diff > 4 {
+		if diff := maxMeanDiff(f, ref); diff > 4 {
 			t.Errorf("spike at %d moved the forecast by up to %.2f, want <= 4 (2 noise sds)", at, diff)
 		}
 		if w := f.Points[0].High - f.Points[0].Low; w > 3*(ref.Points[0].High-ref.Points[0].Low) {
@@ -310,7 +315,10 @@ func TestMissingValues(t *testing.T) {
 		}()...)},
 		{"infinities", func() []float64 { y := withGaps(); y[50], y[51] = inf, -inf; return y }()},
 	}
-	ref, _ := Predict(full, Options{Period: 24, Horizon: 24})
+	ref, err := Predict(full, Options{Period: 24, Horizon: 24})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f, err := Predict(tc.y, Options{Period: 24, Horizon: 24})
@@ -318,11 +326,7 @@ func TestMissingValues(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkPoints(t, f, 24)
-			var diff float64
-			for i := range f.Points {
-				diff = math.Max(diff, math.Abs(f.Points[i].Mean-ref.Points[i].Mean))
-			}
-			if diff > 4 {
+			if diff := maxMeanDiff(f, ref); diff > 4 {
 				t.Errorf("missing values moved the forecast by up to %.2f, want <= 4 (model %s vs %s)", diff, f.Model, ref.Model)
 			}
 		})
