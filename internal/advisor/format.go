@@ -213,11 +213,7 @@ func cleanSample(s string, max int) string {
 	if len(s) <= max {
 		return s
 	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	return capBytes(s, max) + "…"
 }
 
 // fmtInt writes n with thousands separators: 1,204.

@@ -243,6 +243,7 @@ func containsAny(s string, subs []string) bool {
 	return false
 }
 
+// capBytes cuts s to at most n bytes at a rune boundary.
 func capBytes(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -447,7 +448,7 @@ func fieldOf(p *PatternStat, names ...string) string {
 }
 
 func statusOf(p *PatternStat, texts []string, lower string) string {
-	if s := fieldOf(p, "status", "status_code", "http.status_code", "http_status", "http.response.status_code", "response_status"); s != "" {
+	if s := fieldOf(p, statusFields...); s != "" {
 		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n >= 100 && n < 600 {
 			return strconv.Itoa(n)
 		}
@@ -507,12 +508,13 @@ func isWordByte(b byte) bool {
 }
 
 var (
+	statusFields   = []string{"status", "status_code", "http.status_code", "http_status", "http.response.status_code", "response_status"}
 	statusHints    = []string{"http/", "status", "response code", "returned "}
 	exceptionHints = []string{"exception", "error", "panic: "}
 )
 
 func templateHasStatus(p *PatternStat, status string) bool {
-	if fieldOf(p, "status", "status_code", "http.status_code", "http_status", "http.response.status_code", "response_status") == status {
+	if fieldOf(p, statusFields...) == status {
 		return true
 	}
 	return scanStatus(strings.ToLower(p.Template)) == status
