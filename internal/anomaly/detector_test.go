@@ -296,23 +296,16 @@ func FuzzDetector(f *testing.F) {
 	})
 }
 
-func BenchmarkDetector(b *testing.B) {
-	r := rand.New(rand.NewPCG(9, 10))
-	xs := daily(r, 1<<16)
-	d := New(DefaultConfig())
-	b.ResetTimer()
-	i := 0
-	for b.Loop() {
-		d.Update(t0, xs[i&(len(xs)-1)])
-		i++
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "points/s")
-}
+func BenchmarkDetector(b *testing.B) { benchDetector(b, DefaultConfig()) }
 
-func BenchmarkDetectorShape(b *testing.B) {
+func BenchmarkDetectorShape(b *testing.B) { benchDetector(b, DefaultShape()) }
+
+// benchDetector feeds a detector with cfg a daily series, one point per
+// iteration, and reports points/s.
+func benchDetector(b *testing.B, cfg Config) {
 	r := rand.New(rand.NewPCG(9, 10))
 	xs := daily(r, 1<<16)
-	d := New(DefaultShape())
+	d := New(cfg)
 	b.ResetTimer()
 	i := 0
 	for b.Loop() {
