@@ -2,7 +2,6 @@ package ui
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"html"
 	"net/http"
@@ -189,17 +188,4 @@ func writeEvent(w http.ResponseWriter, e Event) error {
 	}
 	_, err := w.Write(b.Bytes())
 	return err
-}
-
-// WaitSubscribers waits until project has at least n subscribers or ctx
-// ends; tests use it to publish only once a page listens.
-func (b *Broker) WaitSubscribers(ctx context.Context, project cloudsage.ProjectID, n int) error {
-	for b.Subscribers(project) < n {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	return nil
 }

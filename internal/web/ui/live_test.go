@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cloudsage/cloudsage"
 )
 
 func TestBrokerDelivers(t *testing.T) {
@@ -85,7 +87,7 @@ func TestStream(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Errorf("Content-Type = %q", ct)
 	}
-	if err := b.WaitSubscribers(ctx, 5, 1); err != nil {
+	if err := waitSubscribers(ctx, b, 5, 1); err != nil {
 		t.Fatal(err)
 	}
 	b.Publish(Event{Type: EventBatch, Project: 5, Lines: 1200, Score: 81, Label: "high", At: testNow})
@@ -131,4 +133,17 @@ func TestEventNoteEscaped(t *testing.T) {
 	if !strings.Contains(e.Note(), "No data") {
 		t.Errorf("Note() = %q: an unknown label is shown as No data", e.Note())
 	}
+}
+
+// waitSubscribers waits until project has at least n subscribers on b or ctx
+// ends, so a test publishes only once a page listens.
+func waitSubscribers(ctx context.Context, b *Broker, project cloudsage.ProjectID, n int) error {
+	for b.Subscribers(project) < n {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return nil
 }
