@@ -386,12 +386,7 @@ func (r *Rule) compile() error {
 		}
 		r.status = re
 	}
-	fnames := make([]string, 0, len(r.Fields))
-	for n := range r.Fields {
-		fnames = append(fnames, n)
-	}
-	slices.Sort(fnames)
-	for _, n := range fnames {
+	for _, n := range slices.Sorted(maps.Keys(r.Fields)) {
 		re, err := regexp.Compile(r.Fields[n])
 		if err != nil {
 			errs = append(errs, fmt.Errorf("field %s: %w", n, err))
