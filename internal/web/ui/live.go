@@ -179,9 +179,12 @@ func Stream(h Hub, project cloudsage.ProjectID, keepAlive time.Duration) http.Ha
 	})
 }
 
+// oneLine keeps an SSE data field on one line.
+var oneLine = strings.NewReplacer("\n", " ", "\r", " ")
+
 func writeEvent(w http.ResponseWriter, e Event) error {
 	var b bytes.Buffer
-	note := strings.NewReplacer("\n", " ", "\r", " ").Replace(html.EscapeString(e.Note()))
+	note := oneLine.Replace(html.EscapeString(e.Note()))
 	fmt.Fprintf(&b, "event: %s\ndata: %s\n\n", e.Type, note)
 	if e.Type != EventScore { // a score comes with its batch, whose note says it all
 		fmt.Fprintf(&b, "event: %s\ndata: %s\n\n", EventNote, note)
