@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/cloudsage/cloudsage/internal/eval/loghub"
@@ -41,10 +40,7 @@ func LoadLoghub(dir string) (*Corpus, error) {
 		if err != nil {
 			return nil, err
 		}
-		path := filepath.Join(dir, name, name+"_2k.log")
-		if f.LogFile != "" {
-			path = filepath.Join(dir, f.LogFile)
-		}
+		path := f.LogPath(dir, name)
 		fh, err := os.Open(path)
 		if err != nil {
 			continue

@@ -40,6 +40,15 @@ type Format struct {
 	LogFile   string `json:"log_file"`
 }
 
+// LogPath is where system name's log lies under dir: f.LogFile (relative
+// to dir) when set, else dir/name/name_2k.log.
+func (f Format) LogPath(dir, name string) string {
+	if f.LogFile != "" {
+		return filepath.Join(dir, f.LogFile)
+	}
+	return filepath.Join(dir, name, name+"_2k.log")
+}
+
 // Dataset is one system's lines: the content the miner sees and the
 // ground-truth template of each line.
 type Dataset struct {
@@ -112,11 +121,7 @@ func Load(dir, name string, f Format) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	logPath := filepath.Join(dir, name, name+"_2k.log")
-	if f.LogFile != "" {
-		logPath = filepath.Join(dir, f.LogFile)
-	}
-	lf, err := os.Open(logPath)
+	lf, err := os.Open(f.LogPath(dir, name))
 	if err != nil {
 		return nil, fmt.Errorf("open log: %w", err)
 	}

@@ -185,3 +185,12 @@ func TestLoad(t *testing.T) {
 		t.Error("EvaluateDir on an empty folder: no error")
 	}
 }
+
+func TestLogPath(t *testing.T) {
+	if got, want := (Format{}).LogPath("d", "HDFS"), filepath.Join("d", "HDFS", "HDFS_2k.log"); got != want {
+		t.Errorf("default LogPath = %q, want %q", got, want)
+	}
+	if got, want := (Format{LogFile: "x/y.log"}).LogPath("d", "HDFS"), filepath.Join("d", "x", "y.log"); got != want {
+		t.Errorf("LogFile LogPath = %q, want %q", got, want)
+	}
+}
