@@ -117,7 +117,8 @@ const (
 	ChainStandard   = "standard"
 )
 
-// Default thresholds used when Input leaves them zero.
+// Default thresholds used when Input leaves them zero: risk.DefaultConfig's
+// High and Medium (a test keeps them equal).
 const (
 	DefaultHighThreshold   = 70
 	DefaultMediumThreshold = 40

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cloudsage/cloudsage/internal/risk"
 )
 
 // Step names, in the order they run.
@@ -47,14 +49,7 @@ func normalise(in Input) Input {
 		in.HorizonHours = defaultHorizonHours
 	}
 	if in.Label == "" {
-		switch {
-		case in.Score >= in.HighThreshold:
-			in.Label = "high"
-		case in.Score >= in.MediumThreshold:
-			in.Label = "medium"
-		default:
-			in.Label = "low"
-		}
+		in.Label = risk.Config{High: in.HighThreshold, Medium: in.MediumThreshold}.Label(in.Score)
 	}
 	return in
 }

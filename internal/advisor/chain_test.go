@@ -1,6 +1,10 @@
 package advisor
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/cloudsage/cloudsage/internal/risk"
+)
 
 func TestAdviseBranch(t *testing.T) {
 	tests := []struct {
@@ -27,5 +31,19 @@ func TestAdviseBranch(t *testing.T) {
 				t.Errorf("Advise(%+v) gave %d actions, want >= 3", tt.in, len(got.Actions))
 			}
 		})
+	}
+}
+
+// TestDefaultsFollowRisk keeps the advisor's default thresholds and labels
+// those of the risk stage.
+func TestDefaultsFollowRisk(t *testing.T) {
+	cfg := risk.DefaultConfig()
+	if DefaultHighThreshold != cfg.High || DefaultMediumThreshold != cfg.Medium {
+		t.Errorf("advisor defaults %v/%v, risk %v/%v", DefaultHighThreshold, DefaultMediumThreshold, cfg.High, cfg.Medium)
+	}
+	for _, score := range []float64{0, 39.9, 40, 69.9, 70, 100} {
+		if got, want := normalise(Input{Score: score}).Label, cfg.Label(score); got != want {
+			t.Errorf("label of %v = %q, want %q", score, got, want)
+		}
 	}
 }
