@@ -88,14 +88,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				code = http.StatusOK
 			}
 			d := time.Since(start)
-			route := ri.route
-			if route == "" {
-				route = r.Pattern
-			}
-			if route == "" {
-				route = "unmatched"
-			}
-			s.metrics.HTTPDuration.WithLabelValues(route, r.Method, strconv.Itoa(code)).Observe(d.Seconds())
+			s.metrics.HTTPDuration.WithLabelValues(routeOf(r), r.Method, strconv.Itoa(code)).Observe(d.Seconds())
 			s.log.Debug("request", "request_id", ri.id, "method", r.Method, "path", r.URL.Path, "status", code, "duration", d)
 		}()
 		next.ServeHTTP(sw, r)
