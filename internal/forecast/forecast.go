@@ -286,7 +286,8 @@ func Predict(history []float64, opt Options) (Forecast, error) {
 		}
 	}
 	models := len(tried) + 1
-	useMean := bestNS == nil || meanModelAICc(s) < bestNS.aicc
+	meanAICc := meanModelAICc(s)
+	useMean := bestNS == nil || meanAICc < bestNS.aicc
 	var btNS btResult
 	if useMean {
 		btNS = backtestMean(s, opt)
@@ -297,7 +298,7 @@ func Predict(history []float64, opt Options) (Forecast, error) {
 	how := fmt.Sprintf("best AICc of %d models", models)
 	if bestS != nil {
 		btS := backtest(bestS, s, opt)
-		nsAICc := meanModelAICc(s)
+		nsAICc := meanAICc
 		if !useMean {
 			nsAICc = bestNS.aicc
 		}
