@@ -17,7 +17,7 @@ const sampleHours = 3
 
 func (s *Server) ingestPage(r *http.Request, pr store.Project, u store.User) (ui.IngestPage, error) {
 	pg := ui.IngestPage{
-		Layout:   ui.Layout{Title: "Ingest", User: u.Email, Project: &ui.ProjectRef{ID: pr.ID, Name: pr.Name, Role: pr.Role}, Tab: "ingest", Now: s.now()},
+		Layout:   s.projectLayout("Ingest", "ingest", pr, u),
 		APIURL:   "/api/ingest/" + strconv.FormatInt(int64(pr.ID), 10),
 		MaxBytes: s.cfg.MaxBodyBytes,
 	}

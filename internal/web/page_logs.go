@@ -23,8 +23,7 @@ func (s *Server) pageLogs(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := ui.LogFilter{Q: q.Get("q"), Level: q.Get("level"), Pattern: q.Get("pattern"), Service: q.Get("service"), From: q.Get("from"), To: q.Get("to")}
 	pg := ui.LogsPage{
-		Layout: ui.Layout{Title: "Logs", User: u.Email, Project: &ui.ProjectRef{ID: pr.ID, Name: pr.Name, Role: pr.Role}, Tab: "logs",
-			Now: s.now(), Live: ui.ProjectURL(pr.ID, "live")},
+		Layout: s.projectLayout("Logs", "logs", pr, u),
 		Filter: f,
 	}
 	cursor := q.Get("cursor")
@@ -34,11 +33,9 @@ func (s *Server) pageLogs(w http.ResponseWriter, r *http.Request) error {
 	toggle := filterValues(f)
 	if pg.Tail {
 		toggle.Set("tail", "0")
+		pg.Live = ui.ProjectURL(pr.ID, "live")
 	}
 	pg.TailURL = ui.ProjectURL(pr.ID, "logs") + encode(toggle)
-	if !pg.Tail {
-		pg.Live = ""
-	}
 
 	eq := store.EventQuery{Project: pr.ID, Q: f.Q, Pattern: cloudsage.PatternID(f.Pattern), Service: f.Service, Cursor: cursor, Limit: 100}
 	var probs []string

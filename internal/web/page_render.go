@@ -12,6 +12,11 @@ import (
 	"github.com/cloudsage/cloudsage/internal/web/ui"
 )
 
+// projectLayout is the layout of one of a project's tab pages, for user u.
+func (s *Server) projectLayout(title, tab string, pr store.Project, u store.User) ui.Layout {
+	return ui.Layout{Title: title, User: u.Email, Project: &ui.ProjectRef{ID: pr.ID, Name: pr.Name, Role: pr.Role}, Tab: tab, Now: s.now()}
+}
+
 // pageState is what the dashboard's pages share: the parsed templates and
 // static files, and the hub that carries live updates to open pages.
 type pageState struct {

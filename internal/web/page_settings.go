@@ -14,7 +14,7 @@ import (
 // what the request changed (a flash, errors, a new token) before rendering.
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, pr store.Project, u store.User, code int, edit func(*ui.SettingsPage)) error {
 	pg := ui.SettingsPage{
-		Layout:    ui.Layout{Title: "Settings", User: u.Email, Project: &ui.ProjectRef{ID: pr.ID, Name: pr.Name, Role: pr.Role}, Tab: "settings", Now: s.now()},
+		Layout:    s.projectLayout("Settings", "settings", pr, u),
 		Settings:  pr.Settings,
 		IngestURL: s.baseURL(r) + "/api/ingest/" + strconv.FormatInt(int64(pr.ID), 10),
 		CurlLine:  ui.CurlLine(s.baseURL(r), pr.ID, ""),
