@@ -148,10 +148,6 @@ func samplePeak(stop <-chan struct{}, out chan<- uint64) {
 	}
 }
 
-// MaxRSSBytes returns the process's peak resident set size so far, or 0
-// where the system does not report it.
-func MaxRSSBytes() uint64 { return maxRSS() }
-
 // Timed runs f over lines (or until ctx is done or the budget is spent,
 // when budget > 0) and returns the lines handled and the seconds taken.
 // Stages use it so that every stage is timed the same way.

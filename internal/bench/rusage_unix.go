@@ -7,7 +7,9 @@ import (
 	"syscall"
 )
 
-func maxRSS() uint64 {
+// MaxRSSBytes returns the process's peak resident set size so far, or 0
+// where the system does not report it.
+func MaxRSSBytes() uint64 {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
