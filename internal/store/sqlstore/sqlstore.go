@@ -358,13 +358,20 @@ func (db *DB) UpdateProject(ctx context.Context, p store.Project) error {
 	if err != nil {
 		return err
 	}
-	res, err := db.W.ExecContext(ctx, `UPDATE projects SET name = $2, settings = $3, updated_at = $4 WHERE id = $1`,
+	return db.execOne(ctx, "update project", "project not found",
+		`UPDATE projects SET name = $2, settings = $3, updated_at = $4 WHERE id = $1`,
 		p.ID, p.Name, string(set), ns(db.Now()))
+}
+
+// execOne runs a write on the writer pool that must touch a row: an error is
+// wrapped as what, and no row affected is store.NotFound with message missing.
+func (db *DB) execOne(ctx context.Context, what, missing, query string, args ...any) error {
+	res, err := db.W.ExecContext(ctx, query, args...)
 	if err != nil {
-		return db.wrap(err, "update project")
+		return db.wrap(err, what)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return store.NotFoundf("project not found")
+		return store.NotFoundf("%s", missing)
 	}
 	return nil
 }
@@ -417,14 +424,8 @@ func (db *DB) Members(ctx context.Context, id cloudsage.ProjectID) ([]store.Memb
 
 // RemoveMember removes a member.
 func (db *DB) RemoveMember(ctx context.Context, id cloudsage.ProjectID, user cloudsage.UserID) error {
-	res, err := db.W.ExecContext(ctx, `DELETE FROM members WHERE project_id = $1 AND user_id = $2`, id, user)
-	if err != nil {
-		return db.wrap(err, "remove member")
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return store.NotFoundf("member not found")
-	}
-	return nil
+	return db.execOne(ctx, "remove member", "member not found",
+		`DELETE FROM members WHERE project_id = $1 AND user_id = $2`, id, user)
 }
 
 // CreateToken stores t (whose Hash is already computed).
@@ -476,14 +477,8 @@ func (db *DB) Tokens(ctx context.Context, project cloudsage.ProjectID) ([]store.
 
 // DeleteToken revokes a token of project.
 func (db *DB) DeleteToken(ctx context.Context, project cloudsage.ProjectID, id store.TokenID) error {
-	res, err := db.W.ExecContext(ctx, `DELETE FROM api_tokens WHERE project_id = $1 AND id = $2`, project, id)
-	if err != nil {
-		return db.wrap(err, "delete token")
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return store.NotFoundf("token not found")
-	}
-	return nil
+	return db.execOne(ctx, "delete token", "token not found",
+		`DELETE FROM api_tokens WHERE project_id = $1 AND id = $2`, project, id)
 }
 
 // TokenByHash finds a token by the hash of its secret and records its use
