@@ -153,13 +153,15 @@ func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Resu
 		known = -1
 	}
 	var res Result
+	var now time.Time // the clock reading the batch was analysed at
+	var keep bool     // whether its report goes into the history
 	ing, err := s.store.Ingest(ctx, pr.ID, known, func(st store.State) (store.Write, error) {
 		if st.Changed || p.a == nil {
 			if err := s.load(ctx, pr, p, st); err != nil {
 				return store.Write{}, err
 			}
 		}
-		now := s.now().UTC()
+		now = s.now().UTC()
 		p.a.SetDefaultTime(now)
 		evs := p.a.AddLines(body.Lines)
 		evs = append(evs, p.a.Flush()...)
@@ -181,7 +183,7 @@ func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Resu
 			}
 			formats[f]++
 		}
-		keep := now.Sub(p.kept) >= HistoryEvery
+		keep = now.Sub(p.kept) >= HistoryEvery
 		res.Events = len(evs)
 		return store.Write{
 			Batch: store.Batch{Source: body.Source, Bytes: body.Bytes, Received: body.Received, Accepted: len(body.Lines),
@@ -198,7 +200,7 @@ func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Resu
 		return res, err
 	}
 	p.version = ing.Version
-	if now := s.now(); now.Sub(p.kept) >= HistoryEvery {
+	if keep {
 		p.kept = now
 	}
 	res.Batch = ing.Batch

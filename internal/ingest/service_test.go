@@ -174,3 +174,35 @@ func TestBatchPatterns(t *testing.T) {
 		t.Errorf("unnamed new pattern: %+v, fresh %v", ps, fresh)
 	}
 }
+
+// TestServiceKeepsHistoryEvery checks that a report is kept in the history
+// whenever HistoryEvery has passed since the last kept one, measured at the
+// clock reading the batch was analysed at (a second, later reading after the
+// commit must not move the mark without keeping a report).
+func TestServiceKeepsHistoryEvery(t *testing.T) {
+	ctx := context.Background()
+	db, p := openStore(t)
+	t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	clock := t0
+	tick := func() time.Time { // every reading advances 3/5 of HistoryEvery
+		now := clock
+		clock = clock.Add(HistoryEvery * 3 / 5)
+		return now
+	}
+	svc := NewService(db, NewEngine, tick, nil)
+	const ingests = 3
+	for i := range ingests {
+		at := t0.Add(time.Duration(i) * HistoryEvery * 6 / 5)
+		if _, err := svc.Ingest(ctx, p, Body{Lines: lines(20, "alpha", at), Received: 20}); err != nil {
+			t.Fatal(err)
+		}
+		clock = t0.Add(time.Duration(i+1) * HistoryEvery * 6 / 5) // next ingest's analysis time
+	}
+	rs, err := db.Reports(ctx, p.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != ingests {
+		t.Fatalf("kept %d reports for %d ingests %v apart, want %d", len(rs), ingests, HistoryEvery*6/5, ingests)
+	}
+}
