@@ -314,24 +314,34 @@ func (db *DB) ProjectByID(ctx context.Context, id cloudsage.ProjectID) (store.Pr
 
 // Projects lists the projects user is a member of, by id.
 func (db *DB) Projects(ctx context.Context, user cloudsage.UserID) ([]store.Project, error) {
-	rows, err := db.R.QueryContext(ctx, `SELECT `+projectCols+`, m.role FROM projects p
-		JOIN members m ON m.project_id = p.id AND m.user_id = $1
-		JOIN project_state s ON s.project_id = p.id ORDER BY p.id`, user)
-	if err != nil {
-		return nil, db.wrap(err, "projects")
-	}
-	defer rows.Close()
-	ps := []store.Project{}
-	for rows.Next() {
+	return queryAll(ctx, db, "projects", func(rows *sql.Rows) (store.Project, error) {
 		var role string
 		p, err := scanProject(rows, &role)
-		if err != nil {
-			return nil, db.wrap(err, "projects")
-		}
 		p.Role = store.Role(role)
-		ps = append(ps, p)
+		return p, err
+	}, `SELECT `+projectCols+`, m.role FROM projects p
+		JOIN members m ON m.project_id = p.id AND m.user_id = $1
+		JOIN project_state s ON s.project_id = p.id ORDER BY p.id`, user)
+}
+
+// queryAll runs a query on the reader pool and returns every row as scan
+// reads it (an empty, non-nil slice when there is none); errors are wrapped
+// as what.
+func queryAll[T any](ctx context.Context, db *DB, what string, scan func(*sql.Rows) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := db.R.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, db.wrap(err, what)
 	}
-	return ps, db.wrap(rows.Err(), "projects")
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, db.wrap(err, what)
+		}
+		out = append(out, v)
+	}
+	return out, db.wrap(rows.Err(), what)
 }
 
 // AllProjects lists every project (for background work).
@@ -459,20 +469,8 @@ func scanToken(row interface{ Scan(...any) error }) (store.Token, error) {
 
 // Tokens lists a project's tokens.
 func (db *DB) Tokens(ctx context.Context, project cloudsage.ProjectID) ([]store.Token, error) {
-	rows, err := db.R.QueryContext(ctx, `SELECT `+tokenCols+` FROM api_tokens WHERE project_id = $1 ORDER BY id`, project)
-	if err != nil {
-		return nil, db.wrap(err, "tokens")
-	}
-	defer rows.Close()
-	ts := []store.Token{}
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, db.wrap(err, "tokens")
-		}
-		ts = append(ts, t)
-	}
-	return ts, db.wrap(rows.Err(), "tokens")
+	return queryAll(ctx, db, "tokens", func(rows *sql.Rows) (store.Token, error) { return scanToken(rows) },
+		`SELECT `+tokenCols+` FROM api_tokens WHERE project_id = $1 ORDER BY id`, project)
 }
 
 // DeleteToken revokes a token of project.
@@ -664,25 +662,18 @@ func (db *DB) Batches(ctx context.Context, project cloudsage.ProjectID, limit in
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	rows, err := db.R.QueryContext(ctx, `SELECT id, project_id, created_at, status, source, bytes, received, accepted, rejected, formats, new_patterns, score, label
-		FROM ingest_batches WHERE project_id = $1 ORDER BY id DESC LIMIT $2`, project, limit)
-	if err != nil {
-		return nil, db.wrap(err, "batches")
-	}
-	defer rows.Close()
-	bs := []store.Batch{}
-	for rows.Next() {
+	return queryAll(ctx, db, "batches", func(rows *sql.Rows) (store.Batch, error) {
 		var b store.Batch
 		var created int64
 		var formats string
 		if err := rows.Scan(&b.ID, &b.ProjectID, &created, &b.Status, &b.Source, &b.Bytes, &b.Received, &b.Accepted, &b.Rejected, &formats, &b.NewPatterns, &b.Score, &b.Label); err != nil {
-			return nil, db.wrap(err, "batches")
+			return b, err
 		}
 		b.CreatedAt = fromNS(created)
 		json.Unmarshal([]byte(formats), &b.Formats)
-		bs = append(bs, b)
-	}
-	return bs, db.wrap(rows.Err(), "batches")
+		return b, nil
+	}, `SELECT id, project_id, created_at, status, source, bytes, received, accepted, rejected, formats, new_patterns, score, label
+		FROM ingest_batches WHERE project_id = $1 ORDER BY id DESC LIMIT $2`, project, limit)
 }
 
 // Patterns lists a project's patterns, most frequent first.
@@ -690,23 +681,14 @@ func (db *DB) Patterns(ctx context.Context, project cloudsage.ProjectID, limit i
 	if limit <= 0 || limit > 10000 {
 		limit = 1000
 	}
-	rows, err := db.R.QueryContext(ctx, `SELECT id, template, count, first_seen, last_seen FROM patterns
-		WHERE project_id = $1 ORDER BY count DESC, id LIMIT $2`, project, limit)
-	if err != nil {
-		return nil, db.wrap(err, "patterns")
-	}
-	defer rows.Close()
-	ps := []store.Pattern{}
-	for rows.Next() {
+	return queryAll(ctx, db, "patterns", func(rows *sql.Rows) (store.Pattern, error) {
 		var p store.Pattern
 		var f, l int64
-		if err := rows.Scan(&p.ID, &p.Template, &p.Count, &f, &l); err != nil {
-			return nil, db.wrap(err, "patterns")
-		}
+		err := rows.Scan(&p.ID, &p.Template, &p.Count, &f, &l)
 		p.FirstSeen, p.LastSeen = fromNS(f), fromNS(l)
-		ps = append(ps, p)
-	}
-	return ps, db.wrap(rows.Err(), "patterns")
+		return p, err
+	}, `SELECT id, template, count, first_seen, last_seen FROM patterns
+		WHERE project_id = $1 ORDER BY count DESC, id LIMIT $2`, project, limit)
 }
 
 // LatestReport returns the report stored by the last ingest.
@@ -731,23 +713,14 @@ func (db *DB) Reports(ctx context.Context, project cloudsage.ProjectID, limit in
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	rows, err := db.R.QueryContext(ctx, `SELECT id, at, horizon, score, label, created_at FROM forecasts
-		WHERE project_id = $1 ORDER BY id DESC LIMIT $2`, project, limit)
-	if err != nil {
-		return nil, db.wrap(err, "reports")
-	}
-	defer rows.Close()
-	rs := []store.Report{}
-	for rows.Next() {
+	return queryAll(ctx, db, "reports", func(rows *sql.Rows) (store.Report, error) {
 		r := store.Report{ProjectID: project}
 		var at, created int64
-		if err := rows.Scan(&r.ID, &at, &r.Horizon, &r.Score, &r.Label, &created); err != nil {
-			return nil, db.wrap(err, "reports")
-		}
+		err := rows.Scan(&r.ID, &at, &r.Horizon, &r.Score, &r.Label, &created)
 		r.At, r.CreatedAt = fromNS(at), fromNS(created)
-		rs = append(rs, r)
-	}
-	return rs, db.wrap(rows.Err(), "reports")
+		return r, err
+	}, `SELECT id, at, horizon, score, label, created_at FROM forecasts
+		WHERE project_id = $1 ORDER BY id DESC LIMIT $2`, project, limit)
 }
 
 // RiskHistory returns risk points in [from, to), oldest first (at most 10,000).
@@ -756,23 +729,14 @@ func (db *DB) RiskHistory(ctx context.Context, project cloudsage.ProjectID, from
 	if !to.IsZero() {
 		hi = ns(to)
 	}
-	rows, err := db.R.QueryContext(ctx, `SELECT at, score, label FROM (SELECT at, score, label FROM risk_history
-		WHERE project_id = $1 AND at >= $2 AND at < $3 ORDER BY at DESC LIMIT 10000) r ORDER BY at`, project, ns(from), hi)
-	if err != nil {
-		return nil, db.wrap(err, "risk history")
-	}
-	defer rows.Close()
-	ps := []store.RiskPoint{}
-	for rows.Next() {
+	return queryAll(ctx, db, "risk history", func(rows *sql.Rows) (store.RiskPoint, error) {
 		var p store.RiskPoint
 		var at int64
-		if err := rows.Scan(&at, &p.Score, &p.Label); err != nil {
-			return nil, db.wrap(err, "risk history")
-		}
+		err := rows.Scan(&at, &p.Score, &p.Label)
 		p.At = fromNS(at)
-		ps = append(ps, p)
-	}
-	return ps, db.wrap(rows.Err(), "risk history")
+		return p, err
+	}, `SELECT at, score, label FROM (SELECT at, score, label FROM risk_history
+		WHERE project_id = $1 AND at >= $2 AND at < $3 ORDER BY at DESC LIMIT 10000) r ORDER BY at`, project, ns(from), hi)
 }
 
 // SetActionStatus records feedback on an action.
@@ -794,23 +758,14 @@ func (db *DB) SetActionStatus(ctx context.Context, a store.ActionStatus) error {
 
 // ActionStatuses lists a project's action feedback.
 func (db *DB) ActionStatuses(ctx context.Context, project cloudsage.ProjectID) ([]store.ActionStatus, error) {
-	rows, err := db.R.QueryContext(ctx, `SELECT action_id, status, until, user_id, updated_at FROM action_status WHERE project_id = $1 ORDER BY action_id`, project)
-	if err != nil {
-		return nil, db.wrap(err, "action statuses")
-	}
-	defer rows.Close()
-	as := []store.ActionStatus{}
-	for rows.Next() {
+	return queryAll(ctx, db, "action statuses", func(rows *sql.Rows) (store.ActionStatus, error) {
 		a := store.ActionStatus{ProjectID: project}
 		var until, user sql.NullInt64
 		var upd int64
-		if err := rows.Scan(&a.ActionID, &a.Status, &until, &user, &upd); err != nil {
-			return nil, db.wrap(err, "action statuses")
-		}
+		err := rows.Scan(&a.ActionID, &a.Status, &until, &user, &upd)
 		a.Until, a.UserID, a.UpdatedAt = fromNullNS(until), cloudsage.UserID(user.Int64), fromNS(upd)
-		as = append(as, a)
-	}
-	return as, db.wrap(rows.Err(), "action statuses")
+		return a, err
+	}, `SELECT action_id, status, until, user_id, updated_at FROM action_status WHERE project_id = $1 ORDER BY action_id`, project)
 }
 
 // DeleteEventsBefore removes a project's events older than before.
