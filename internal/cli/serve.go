@@ -24,18 +24,15 @@ import (
 	"github.com/cloudsage/cloudsage/internal/web"
 )
 
-// loadServeConfig reads serve's configuration: defaults, CLOUDSAGE_* env, flags.
-func loadServeConfig(name string, args []string, stdio Stdio, extra func(*config.Config)) (config.Config, error) {
-	fs := newFlagSet(name, "[flags]", stdio)
+// loadConfig reads the server configuration (defaults, CLOUDSAGE_* env, then
+// args parsed with fs, which may hold a command's own flags too) and validates it.
+func loadConfig(fs *flag.FlagSet, args []string) (config.Config, error) {
 	cfg, err := config.Load(fs, args, os.Getenv)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, err
 		}
 		return cfg, usageError{err.Error()}
-	}
-	if extra != nil {
-		extra(&cfg)
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, usageError{"invalid configuration:\n" + err.Error()}
@@ -64,7 +61,7 @@ func newLogger(cfg config.Config, stdio Stdio) *slog.Logger {
 // runServe starts the server and runs until ctx ends (SIGINT/SIGTERM), then
 // shuts down gracefully: in-flight requests finish, then the store closes.
 func runServe(ctx context.Context, args []string, stdio Stdio) error {
-	cfg, err := loadServeConfig("serve", args, stdio, nil)
+	cfg, err := loadConfig(newFlagSet("serve", "[flags]", stdio), args)
 	if err != nil {
 		return err
 	}

@@ -3,14 +3,10 @@ package cli
 import (
 	"bufio"
 	"context"
-	"errors"
-	"flag"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/cloudsage/cloudsage/internal/auth"
-	"github.com/cloudsage/cloudsage/internal/config"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
@@ -27,15 +23,9 @@ func runUser(ctx context.Context, args []string, stdio Stdio) error {
 	fs.StringVar(&email, "email", "", "the account's email")
 	fs.StringVar(&name, "name", "", "display name")
 	fs.BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of standard input")
-	c, err := config.Load(fs, args[1:], os.Getenv) // the store flags, as serve reads them
-	if errors.Is(err, flag.ErrHelp) {
-		return err
-	}
+	c, err := loadConfig(fs, args[1:]) // the store flags, as serve reads them
 	if err != nil {
-		return usageError{err.Error()}
-	}
-	if err := c.Validate(); err != nil {
-		return usageError{"invalid configuration:\n" + err.Error()}
+		return err
 	}
 	email = strings.ToLower(strings.TrimSpace(email))
 	if email == "" || !strings.Contains(email, "@") {
