@@ -1,5 +1,5 @@
 // Package testenv finds what tests need from outside the module — the shared
-// datasets, PostgreSQL, Redis, Chromium — and skips a test with a clear
+// datasets, PostgreSQL, Chromium — and skips a test with a clear
 // message when it is missing, or fails it when CLOUDSAGE_REQUIRE_SERVICES=1
 // (as CI sets it) says the machine must have it.
 package testenv
@@ -72,18 +72,6 @@ func PostgresURL(tb testing.TB) string {
 	}
 	requireTCP(tb, "PostgreSQL", "127.0.0.1:5432", "CLOUDSAGE_TEST_POSTGRES")
 	return url
-}
-
-// RedisAddr returns the address of the test Redis server
-// ($CLOUDSAGE_TEST_REDIS, default 127.0.0.1:6379), or skips/fails tb.
-func RedisAddr(tb testing.TB) string {
-	tb.Helper()
-	addr := os.Getenv("CLOUDSAGE_TEST_REDIS")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
-	requireTCP(tb, "Redis", addr, "")
-	return addr
 }
 
 // Chromium returns the path of a Chromium binary, or skips/fails tb.
