@@ -78,3 +78,31 @@ func TestEvalParseErrors(t *testing.T) {
 		t.Errorf("eval parse with an argument: exit %d, want 2", code)
 	}
 }
+
+func TestEvalParseHoldOut(t *testing.T) {
+	dir := writeLoghub(t)
+	var out, errb bytes.Buffer
+	if code := Run(context.Background(), []string{"eval", "parse", "--data", dir, "--holdout"}, Stdio{Out: &out, Err: &errb}); code != 0 {
+		t.Fatalf("eval parse --holdout exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "Tiny") || !strings.Contains(out.String(), "mean GA in view 1.0000, held out 1.0000") {
+		t.Errorf("eval parse --holdout output:\n%s", out.String())
+	}
+	out.Reset()
+	if code := Run(context.Background(), []string{"eval", "parse", "--data", dir, "--holdout", "--json"}, Stdio{Out: &out, Err: &errb}); code != 0 {
+		t.Fatalf("eval parse --holdout --json exit %d: %s", code, errb.String())
+	}
+	var rep struct {
+		Systems map[string]struct {
+			HeldOut struct{ GA *float64 } `json:"held_out"`
+			Chosen  string                `json:"chosen"`
+		} `json:"systems"`
+		MeanGAHeldOut *float64 `json:"mean_ga_held_out"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("eval parse --holdout --json: %v\n%s", err, out.String())
+	}
+	if s, ok := rep.Systems["Tiny"]; !ok || s.HeldOut.GA == nil || s.Chosen == "" || rep.MeanGAHeldOut == nil {
+		t.Errorf("eval parse --holdout --json = %s", out.String())
+	}
+}

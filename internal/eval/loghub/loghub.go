@@ -333,8 +333,8 @@ type Report struct {
 	Order []string `json:"-"`
 }
 
-// EvaluateDir evaluates every system of dir (see Systems) with cfg.
-func EvaluateDir(dir string, cfg patterns.Config) (*Report, error) {
+// LoadDir loads every system of dir (see Systems), in sorted order.
+func LoadDir(dir string) ([]*Dataset, error) {
 	formats, err := LoadFormats(dir)
 	if err != nil {
 		return nil, err
@@ -343,18 +343,39 @@ func EvaluateDir(dir string, cfg patterns.Config) (*Report, error) {
 	if len(systems) == 0 {
 		return nil, fmt.Errorf("no Loghub systems with a corrected ground truth in %s", dir)
 	}
-	rep := &Report{Datasets: make(map[string]Result), Order: systems}
+	out := make([]*Dataset, 0, len(systems))
 	for _, name := range systems {
 		ds, err := Load(dir, name, formats[name])
 		if err != nil {
 			return nil, fmt.Errorf("load %s: %w", name, err)
 		}
+		out = append(out, ds)
+	}
+	return out, nil
+}
+
+// EvaluateDir evaluates every system of dir (see Systems) with cfg.
+func EvaluateDir(dir string, cfg patterns.Config) (*Report, error) {
+	sets, err := LoadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	return EvaluateAll(sets, cfg), nil
+}
+
+// EvaluateAll evaluates every dataset with cfg.
+func EvaluateAll(sets []*Dataset, cfg patterns.Config) *Report {
+	rep := &Report{Datasets: make(map[string]Result)}
+	for _, ds := range sets {
 		r := Evaluate(ds, cfg)
-		rep.Datasets[name] = r
+		rep.Order = append(rep.Order, ds.Name)
+		rep.Datasets[ds.Name] = r
 		rep.MeanGA += r.GA
 		rep.MeanPA += r.PA
 	}
-	rep.MeanGA /= float64(len(systems))
-	rep.MeanPA /= float64(len(systems))
-	return rep, nil
+	if len(sets) > 0 {
+		rep.MeanGA /= float64(len(sets))
+		rep.MeanPA /= float64(len(sets))
+	}
+	return rep
 }
