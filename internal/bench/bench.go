@@ -31,7 +31,15 @@ type Result struct {
 	PeakHeapBytes uint64 `json:"peak_heap_bytes"`
 	// AllocBytesPerLine is the bytes allocated per line by the stage.
 	AllocBytesPerLine float64 `json:"alloc_bytes_per_line"`
-	Note              string  `json:"note,omitempty"`
+	// AllocsPerLine is the heap allocations per line by the stage.
+	AllocsPerLine float64 `json:"allocs_per_line"`
+	// CPUSeconds is the CPU time the process used while the stage ran
+	// (set-up included; 0 where unknown). On a shared machine lines per
+	// CPU second varies less than lines per second.
+	CPUSeconds float64 `json:"cpu_seconds,omitempty"`
+	// LinesPerCPUSec is Lines / CPUSeconds (0 when CPUSeconds is).
+	LinesPerCPUSec float64 `json:"lines_per_cpu_sec,omitempty"`
+	Note           string  `json:"note,omitempty"`
 }
 
 // Stage is one named measurement. Run handles corpus lines on the calling
@@ -104,7 +112,9 @@ func measure(ctx context.Context, s Stage, c *Corpus) (Result, error) {
 	stop := make(chan struct{})
 	peak := make(chan uint64)
 	go samplePeak(stop, peak)
+	cpu0 := processCPU()
 	r, err := s.Run(ctx, c)
+	cpu := processCPU() - cpu0
 	close(stop)
 	p := <-peak
 	var after runtime.MemStats
@@ -119,6 +129,11 @@ func measure(ctx context.Context, s Stage, c *Corpus) (Result, error) {
 	r.PeakHeapBytes = max(p, after.HeapAlloc)
 	if r.Lines > 0 {
 		r.AllocBytesPerLine = float64(after.TotalAlloc-before.TotalAlloc) / float64(r.Lines)
+		r.AllocsPerLine = float64(after.Mallocs-before.Mallocs) / float64(r.Lines)
+	}
+	if cpu > 0 {
+		r.CPUSeconds = cpu.Seconds()
+		r.LinesPerCPUSec = float64(r.Lines) / r.CPUSeconds
 	}
 	return r, nil
 }

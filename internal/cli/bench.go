@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"text/tabwriter"
 
@@ -48,6 +49,7 @@ func runBench(ctx context.Context, args []string, stdio Stdio) error {
 	only := fs.String("stages", "", "comma-separated `stages` to run (default all)")
 	procs := fs.Int("procs", 1, "GOMAXPROCS while measuring")
 	seed := fs.Uint64("seed", 1, "seed of the generated lines")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the stages (not the corpus set-up) to `file`, for go tool pprof")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -76,6 +78,13 @@ func runBench(ctx context.Context, args []string, stdio Stdio) error {
 	parts = append(parts, bench.Generate(gen, *seed))
 	corpus := bench.Mix(*lines, parts...)
 
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	prev := runtime.GOMAXPROCS(*procs)
 	results, err := bench.Run(ctx, corpus, names)
 	runtime.GOMAXPROCS(prev)
@@ -93,14 +102,18 @@ func runBench(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	fmt.Fprintf(stdio.Out, "corpus: %s\nGOMAXPROCS=%d, one goroutine per stage\n\n", rep.Corpus, rep.GOMAXPROCS)
 	tw := tabwriter.NewWriter(stdio.Out, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "stage\tlines\tseconds\tlines/s\tpatterns\tpeak heap MiB\tB/line\t")
+	fmt.Fprintln(tw, "stage\tlines\tseconds\tlines/s\tlines/cpu-s\tpatterns\tpeak heap MiB\tB/line\tallocs/line\t")
 	for _, r := range results {
 		pat := "-"
 		if r.Patterns > 0 {
 			pat = fmt.Sprint(r.Patterns)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%s\t%.1f\t%.0f\t %s\n", r.Stage, r.Lines, r.Seconds, r.LinesPerSec, pat,
-			float64(r.PeakHeapBytes)/(1<<20), r.AllocBytesPerLine, r.Note)
+		cpu := "-"
+		if r.LinesPerCPUSec > 0 {
+			cpu = fmt.Sprintf("%.0f", r.LinesPerCPUSec)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%s\t%s\t%.1f\t%.0f\t%.2f\t %s\n", r.Stage, r.Lines, r.Seconds, r.LinesPerSec, cpu, pat,
+			float64(r.PeakHeapBytes)/(1<<20), r.AllocBytesPerLine, r.AllocsPerLine, r.Note)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -118,6 +131,23 @@ func runBench(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	fmt.Fprintf(stdio.Out, "max RSS %.1f MiB\n", float64(rep.MaxRSSBytes)/(1<<20))
 	return nil
+}
+
+// startCPUProfile starts writing a CPU profile to path; the returned
+// function stops it and closes the file.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // ratios compares lines/s of stages measured in the same run.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -22,6 +24,11 @@ func TestBench(t *testing.T) {
 	if rep.Lines != 2000 || len(rep.Stages) != 3 || rep.MaxRSSBytes == 0 {
 		t.Errorf("bench --json = %+v", rep)
 	}
+	for _, st := range rep.Stages {
+		if st.Stage == "parse+mine" && st.AllocsPerLine <= 0 {
+			t.Errorf("parse+mine allocs/line = %v, want > 0 (events carry fields)", st.AllocsPerLine)
+		}
+	}
 	if _, ok := rep.Ratios["mine/drain"]; !ok {
 		t.Errorf("no mine/drain ratio in %v", rep.Ratios)
 	}
@@ -30,11 +37,15 @@ func TestBench(t *testing.T) {
 	}
 
 	out.Reset()
-	if code := Run(context.Background(), []string{"bench", "--lines", "500", "--data", dir, "--stages", "mine"}, Stdio{Out: &out, Err: &errb}); code != 0 {
+	prof := filepath.Join(t.TempDir(), "cpu.prof")
+	if code := Run(context.Background(), []string{"bench", "--lines", "500", "--data", dir, "--stages", "mine", "--cpuprofile", prof}, Stdio{Out: &out, Err: &errb}); code != 0 {
 		t.Fatalf("bench exit %d: %s", code, errb.String())
 	}
-	if !strings.Contains(out.String(), "lines/s") || !strings.Contains(out.String(), "max RSS") {
+	if !strings.Contains(out.String(), "lines/s") || !strings.Contains(out.String(), "allocs/line") || !strings.Contains(out.String(), "max RSS") {
 		t.Errorf("bench output:\n%s", out.String())
+	}
+	if st, err := os.Stat(prof); err != nil || st.Size() == 0 {
+		t.Errorf("--cpuprofile wrote no profile: %v", err)
 	}
 	for _, bad := range [][]string{{"bench", "--lines", "0"}, {"bench", "--stages", "nope", "--lines", "10"}} {
 		if code := Run(context.Background(), bad, Stdio{Out: &out, Err: &errb}); code == 0 {
