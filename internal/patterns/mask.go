@@ -523,12 +523,12 @@ func dotted(p string) bool {
 }
 
 // variablePiece: a piece that starts with a digit (or sign+digit, or
-// "0x"), or that holds two or more digits.
+// "0x"), that holds two or more digits, or a hex identifier.
 func variablePiece(p string, digits int) bool {
 	if digits == 0 {
 		return valueWord(p) || dotted(p)
 	}
-	if digits >= 2 {
+	if digits >= 2 || hexID(p) {
 		return true
 	}
 	c := p[0]
@@ -560,8 +560,12 @@ func ipv6ish(s string) bool {
 	return colons >= 2 && digits > 0
 }
 
-// wholeVariable reports whether core is a path, a URL or an e-mail address.
+// wholeVariable reports whether core is a path, a URL, an e-mail address
+// or a host name with a port.
 func wholeVariable(s string) bool {
+	if hostPort(s) {
+		return true
+	}
 	switch {
 	case len(s) > 1 && s[0] == '/' && s[1] != '/':
 		return true
@@ -608,4 +612,49 @@ func wholeVariable(s string) bool {
 		return dot && class[s[0]]&(cLetter|cDigit) != 0
 	}
 	return false
+}
+
+// hostPort reports whether s is name:port with a dot in the name and a
+// number for the port (gw.lan:8080, db-1.internal:5432): a host name of
+// two parts, which dotted does not take alone, is a value when a port
+// follows it.
+func hostPort(s string) bool {
+	c := strings.LastIndexByte(s, ':')
+	if c <= 0 || c == len(s)-1 || c > 253 {
+		return false
+	}
+	for i := c + 1; i < len(s); i++ {
+		if class[s[i]]&cDigit == 0 {
+			return false
+		}
+	}
+	dot := false
+	for i := 0; i < c; i++ {
+		switch ch := s[i]; {
+		case ch == '.':
+			if i == 0 || s[i-1] == '.' {
+				return false
+			}
+			dot = true
+		case class[ch]&(cLetter|cDigit) != 0, ch == '-', ch == '_':
+		default:
+			return false
+		}
+	}
+	return dot && s[c-1] != '.'
+}
+
+// hexID reports whether p is a hexadecimal identifier of six or more
+// digits (a queue id, a short hash, a pointer): only hex digits, at least
+// one of them a decimal digit.
+func hexID(p string) bool {
+	if len(p) < 6 {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if class[p[i]]&cHex == 0 {
+			return false
+		}
+	}
+	return true
 }

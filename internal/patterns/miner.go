@@ -8,10 +8,17 @@
 //
 // Compared with Drain:
 //   - a differing plain word becomes <*> only when enough other constant
-//     tokens match, so "VM started" and "VM paused" stay two patterns;
-//   - templates whose text becomes equal once runs of <*> are collapsed are
-//     joined, so a variable that spans a varying number of tokens (a quoted
-//     string, a date) does not split one event into several;
+//     tokens match and the position has shown MinValues distinct words,
+//     not mostly verb forms, so "VM started" and "VM paused" stay two
+//     patterns while user or program names join; words once found to be
+//     values of a variable count as such in every template;
+//   - a line also looks under its leading tokens read as <*>, so a leading
+//     program or daemon name can be found to vary;
+//   - two key=value tokens with different keys differ as words do;
+//   - templates whose text becomes equal once runs of variable tokens are
+//     collapsed are joined, so a variable that spans a varying number of
+//     tokens (a quoted string, a date, "<1 sec" against "00:01", "12 KB"
+//     against "1024 bytes (1.00 KB)") does not split one event;
 //   - memory is bounded: clusters per leaf and in total are capped, tokens
 //     per line and bytes per token too; past the caps lines go to the best
 //     matching template or to one "other" pattern per token count.
@@ -20,6 +27,7 @@
 package patterns
 
 import (
+	"bytes"
 	"hash/fnv"
 	"hash/maphash"
 	"slices"
@@ -66,7 +74,7 @@ func DefaultConfig() Config {
 	return Config{
 		Similarity:         0.5,
 		MinSharedForWord:   3,
-		MinValues:          5,
+		MinValues:          4,
 		PrefixTokens:       2,
 		MaxClusters:        10000,
 		MaxClustersPerLeaf: 200,
@@ -160,30 +168,37 @@ type Miner struct {
 	byID      map[cloudsage.PatternID]*cluster
 	all       []*cluster // creation order
 	collapsed map[string]*cluster
-	others    map[int]*cluster
-	keyed     map[string]*cluster // AddKey templates
-	keyOther  *cluster            // keyed events past MaxClusters
-	live      int                 // clusters counted against MaxClusters
-	roots     int
-	cache     map[uint64]*cluster
-	seed      maphash.Seed
-	kbuf      []byte
-	cands     []candidate
+	// collapsedWild: collapsed key with one leading token read as <*> ->
+	// the clusters a generalised template of that key would cover.
+	collapsedWild map[string][]*cluster
+	values        map[string]struct{} // known value words (see learn)
+	rejoins       int
+	others        map[int]*cluster
+	keyed         map[string]*cluster // AddKey templates
+	keyOther      *cluster            // keyed events past MaxClusters
+	live          int                 // clusters counted against MaxClusters
+	roots         int
+	cache         map[uint64]*cluster
+	seed          maphash.Seed
+	kbuf          []byte
+	cands         []candidate
 }
 
 // New returns an empty miner.
 func New(cfg Config) *Miner {
 	cfg = cfg.withDefaults()
 	m := &Miner{
-		cfg:       cfg,
-		mk:        masker{maxTokens: cfg.MaxTokens, maxTokenLen: cfg.MaxTokenLen},
-		lens:      make([]map[string][]*cluster, cfg.MaxTokens+1),
-		byID:      make(map[cloudsage.PatternID]*cluster),
-		collapsed: make(map[string]*cluster),
-		others:    make(map[int]*cluster),
-		keyed:     make(map[string]*cluster),
-		cache:     make(map[uint64]*cluster),
-		seed:      maphash.MakeSeed(),
+		cfg:           cfg,
+		mk:            masker{maxTokens: cfg.MaxTokens, maxTokenLen: cfg.MaxTokenLen},
+		lens:          make([]map[string][]*cluster, cfg.MaxTokens+1),
+		byID:          make(map[cloudsage.PatternID]*cluster),
+		collapsed:     make(map[string]*cluster),
+		collapsedWild: make(map[string][]*cluster),
+		values:        make(map[string]struct{}),
+		others:        make(map[int]*cluster),
+		keyed:         make(map[string]*cluster),
+		cache:         make(map[uint64]*cluster),
+		seed:          maphash.MakeSeed(),
 	}
 	return m
 }
@@ -291,6 +306,18 @@ func (m *Miner) tok(i int) []byte {
 	return m.mk.buf[s.start:s.end]
 }
 
+// keysDiffer reports whether template token t and line token u are both
+// key=value pairs with different keys: a different key is a different
+// field, as a different word is, not a different value.
+func keysDiffer(t string, u []byte) bool {
+	i := strings.IndexByte(t, '=')
+	j := bytes.IndexByte(u, '=')
+	if i <= 0 || j <= 0 {
+		return false
+	}
+	return t[:i] != string(u[:j])
+}
+
 // score compares the masked line with c's template. eq counts equal
 // constant tokens; diff counts differing tokens, of which words are pairs
 // of differing plain words; at is the position of the last such pair. A template
@@ -309,7 +336,7 @@ func (m *Miner) score(c *cluster) (eq, diff, words, at int) {
 			continue
 		}
 		diff++
-		if k == kindWord && m.mk.kinds[i] == kindWord {
+		if k == kindWord && m.mk.kinds[i] == kindWord || k == kindOther && keysDiffer(t, m.tok(i)) {
 			words++
 			at = i
 		}
@@ -397,21 +424,32 @@ func (m *Miner) search(n int) (best *candidate, leafFull bool) {
 // words). When that position has shown MinValues distinct words, it is a
 // variable (a user name, a host): the oldest sibling's word becomes <*>
 // and the others are joined to it. Fewer values ("VM started", "VM
-// paused", "VM resumed") are an enumeration and stay apart.
+// paused", "VM resumed") are an enumeration and stay apart, and so are
+// values that are mostly verb forms, however many. Each position where
+// siblings differ is tried in turn.
 func (m *Miner) join() *cluster {
 	sibling := func(cd *candidate) bool {
 		return cd.words == 1 && cd.eq >= m.cfg.MinSharedForWord && m.accept(cd.eq, cd.diff-1, 0)
 	}
-	j := -1
+	tried := 0 // bit set of positions tried (the first 64)
 	for i := range m.cands {
-		if cd := &m.cands[i]; sibling(cd) {
-			j = cd.at
-			break
+		cd := &m.cands[i]
+		if !sibling(cd) || cd.at < 64 && tried&(1<<cd.at) != 0 {
+			continue
+		}
+		if cd.at < 64 {
+			tried |= 1 << cd.at
+		}
+		if c := m.joinAt(cd.at, sibling); c != nil {
+			return c
 		}
 	}
-	if j < 0 {
-		return nil
-	}
+	return nil
+}
+
+// joinAt joins the siblings that differ from the line in the word at j,
+// when the values seen there make j a variable.
+func (m *Miner) joinAt(j int, sibling func(*candidate) bool) *cluster {
 	var sib []*cluster
 	for i := range m.cands {
 		cd := &m.cands[i]
@@ -423,7 +461,22 @@ func (m *Miner) join() *cluster {
 		}
 	}
 	values := len(sib) + 1
-	if values < m.cfg.MinValues {
+	if values < m.cfg.MinValues && !m.knownValues(j, sib) {
+		return nil
+	}
+	// Verb forms name what happened (started, paused, closing): a slot
+	// where at least half the values are verb forms is an enumeration of
+	// events, however many there are.
+	verbs := 0
+	if eventWord(m.tok(j)) {
+		verbs++
+	}
+	for _, c := range sib {
+		if j < len(c.tokens) && eventWord([]byte(c.tokens[j])) {
+			verbs++
+		}
+	}
+	if 2*verbs >= values {
 		return nil
 	}
 	oldest := sib[0]
@@ -432,7 +485,11 @@ func (m *Miner) join() *cluster {
 			oldest = c
 		}
 	}
+	learned := m.learn(string(m.tok(j)))
 	for _, c := range sib {
+		if j < len(c.tokens) && c.kinds[j] == kindWord && m.learn(c.tokens[j]) {
+			learned = true
+		}
 		if c != oldest {
 			c.alias = oldest
 			m.roots--
@@ -441,7 +498,119 @@ func (m *Miner) join() *cluster {
 	if len(oldest.tokens) == len(m.mk.toks) {
 		m.generalise(oldest)
 	}
+	if learned {
+		m.rejoin()
+	}
 	return oldest
+}
+
+// Value words: the words seen in a slot that was found to be a variable
+// (the user names of "session closed for user <*>"). They are evidence
+// for other templates: two templates that differ only in one slot where
+// each holds a known value are one event ("session opened for user news"
+// and "... user cyrus" join once news and cyrus are known values), even
+// below MinValues.
+const (
+	maxValueWords = 1 << 14 // bounds the set
+	maxRejoins    = 256     // bounds the rescans of all templates
+)
+
+// knownValues reports whether the line's word at j and the siblings'
+// words there are all known values.
+func (m *Miner) knownValues(j int, sib []*cluster) bool {
+	if _, ok := m.values[string(m.tok(j))]; !ok {
+		return false
+	}
+	for _, c := range sib {
+		if _, ok := m.values[c.tokens[j]]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// learn adds w to the known values; it reports whether w is new.
+func (m *Miner) learn(w string) bool {
+	if _, ok := m.values[w]; ok || len(m.values) >= maxValueWords {
+		return false
+	}
+	m.values[strings.Clone(w)] = struct{}{}
+	return true
+}
+
+// rejoin joins the templates that are equal but for one plain word that
+// is a known value in each (or <*> in one of them): the oldest keeps its
+// id and its word becomes <*>.
+func (m *Miner) rejoin() {
+	if m.rejoins >= maxRejoins {
+		return
+	}
+	m.rejoins++
+	groups := make(map[string][]*cluster)
+	var order []string
+	var b strings.Builder
+	for _, c := range m.all {
+		if c.alias != nil || c.other || c.keyed {
+			continue
+		}
+		for p, t := range c.tokens {
+			if c.kinds[p] != kindGen {
+				if _, ok := m.values[t]; !ok || c.kinds[p] != kindWord {
+					continue
+				}
+			}
+			b.Reset()
+			b.WriteString(strconv.Itoa(p))
+			for i, u := range c.tokens {
+				b.WriteByte(' ')
+				if i != p {
+					b.WriteString(u)
+				}
+			}
+			k := b.String()
+			if _, ok := groups[k]; !ok {
+				order = append(order, k)
+			}
+			groups[k] = append(groups[k], c)
+		}
+	}
+	for _, k := range order {
+		g := groups[k]
+		if len(g) < 2 {
+			continue
+		}
+		p, _ := strconv.Atoi(k[:strings.IndexByte(k, ' ')])
+		shared := 0
+		for i, t := range g[0].tokens {
+			if i != p && g[0].kinds[i] != kindGen && g[0].kinds[i] != kindWild && t != wildcard {
+				shared++
+			}
+		}
+		if shared < m.cfg.MinSharedForWord {
+			continue
+		}
+		oldest := g[0].root()
+		for _, c := range g[1:] {
+			if r := c.root(); r.seq < oldest.seq {
+				oldest = r
+			}
+		}
+		if len(oldest.tokens) != len(g[0].tokens) {
+			continue
+		}
+		for _, c := range g {
+			m.joinRoots(oldest, c)
+		}
+		if oldest.kinds[p] != kindGen {
+			oldest.tokens[p] = wildcard
+			oldest.kinds[p] = kindGen
+			oldest.tmpl = ""
+			if p < m.cfg.PrefixTokens {
+				m.register(oldest)
+			}
+			m.index(oldest)
+		}
+	}
 }
 
 // generalise turns the tokens of c that differ from the masked line into <*>.
@@ -558,12 +727,19 @@ func (m *Miner) newID(template string) cloudsage.PatternID {
 }
 
 // leafKey is the key of c's current leading tokens.
-func (m *Miner) leafKey(c *cluster) string {
+func (m *Miner) leafKey(c *cluster) string { return m.leafKeyWild(c, -1) }
+
+// leafKeyWild is leafKey with leading token wild (if >= 0) read as <*>.
+func (m *Miner) leafKeyWild(c *cluster, wild int) string {
 	p := min(m.cfg.PrefixTokens, len(c.tokens))
 	var b []byte
 	for i := 0; i < p; i++ {
 		if i > 0 {
 			b = append(b, ' ')
+		}
+		if i == wild {
+			b = append(b, wildcard...)
+			continue
 		}
 		b = append(b, keyToken([]byte(c.tokens[i]), c.kinds[i])...)
 	}
@@ -588,14 +764,32 @@ func keyToken(t []byte, k tokenKind) []byte {
 }
 
 // register files c under the leaf of its current leading tokens (it stays
-// under the earlier ones too).
+// under the earlier ones too), and under the leaves of those tokens with
+// one token replaced by <*>: a line whose leading token differs (a
+// program or daemon name that starts the message) looks there, so it can
+// find the templates it may join. Those extra leaves are not filled past
+// MaxClustersPerLeaf, which bounds the scoring work of a line.
 func (m *Miner) register(c *cluster) {
 	key := m.leafKey(c)
-	if slices.Contains(c.keys, key) {
-		return
+	if !slices.Contains(c.keys, key) {
+		c.keys = append(c.keys, key)
+		m.file(c, key)
 	}
-	c.keys = append(c.keys, key)
-	m.file(c, key)
+	p := min(m.cfg.PrefixTokens, len(c.tokens))
+	for i := 0; i < p; i++ {
+		if string(keyToken([]byte(c.tokens[i]), c.kinds[i])) == wildcard {
+			continue
+		}
+		wk := m.leafKeyWild(c, i)
+		if slices.Contains(c.keys, wk) {
+			continue
+		}
+		if l := m.lens[len(c.tokens)]; l != nil && len(l[wk]) >= m.cfg.MaxClustersPerLeaf {
+			continue
+		}
+		c.keys = append(c.keys, wk)
+		m.file(c, wk)
+	}
 }
 
 func (m *Miner) file(c *cluster, key string) {
@@ -606,17 +800,25 @@ func (m *Miner) file(c *cluster, key string) {
 	m.lens[n][key] = append(m.lens[n][key], c)
 }
 
-// collapsedKey is the template with every run of <*> collapsed to one.
+// collapsedKey is the template with every run of variable tokens
+// collapsed to one <*>. A variable token is <*> with only punctuation
+// around it ("(<*>", "<<*>", "<*>),"), or a unit word right after one
+// ("<*> KB", "<*> bytes (<*> MB)", "<*> ms", "<<*> sec"): one value
+// written as one token or several ("00:01", "<1 sec", "3 min 2 s",
+// "120 bytes (0.12 KB)") reads the same, so it does not split an event.
 func collapsedKey(tokens []string) string {
 	var b strings.Builder
 	prevWild := false
 	for i, t := range tokens {
-		w := t == wildcard
+		w := wildish(t) || prevWild && unitWord([]byte(t))
 		if w && prevWild {
 			continue
 		}
 		if i > 0 {
 			b.WriteByte(' ')
+		}
+		if w {
+			t = wildcard
 		}
 		b.WriteString(t)
 		prevWild = w
@@ -624,20 +826,107 @@ func collapsedKey(tokens []string) string {
 	return b.String()
 }
 
+// wildish reports whether template token t is <*> with nothing but
+// punctuation around it.
+func wildish(t string) bool {
+	i := strings.Index(t, wildcard)
+	if i < 0 {
+		return false
+	}
+	rest := t[:i] + t[i+len(wildcard):]
+	for j := 0; j < len(rest); j++ {
+		if class[rest[j]]&(cLetter|cDigit) != 0 || rest[j] == '=' {
+			return false
+		}
+	}
+	return true
+}
+
 // index joins c with an older cluster whose template reads the same once
-// runs of <*> are collapsed.
+// runs of variable tokens are collapsed (see collapsedKey), and with the
+// clusters that differ from it only in a leading token that one of them
+// has generalised to <*>: "<*> - <*> close" covers "zoom - <*> close"
+// even when a size or a duration spans a different number of tokens in
+// the two.
 func (m *Miner) index(c *cluster) {
 	key := collapsedKey(c.tokens)
 	if key == c.ckey {
 		return
 	}
 	c.ckey = key
-	o, ok := m.collapsed[key]
-	if !ok {
+	if o, ok := m.collapsed[key]; ok {
+		m.joinRoots(o, c)
+	} else {
 		m.collapsed[key] = c
-		return
 	}
-	a, b := o.root(), c.root()
+	toks := strings.Split(key, " ")
+	for i := range m.leadingAligned(c, toks) {
+		switch {
+		case toks[i] == wildcard:
+			if c.kinds[i] == kindGen {
+				// c covers the clusters that wait for this key.
+				for _, d := range m.collapsedWild[key] {
+					m.joinRoots(c, d)
+				}
+				delete(m.collapsedWild, key)
+			}
+		default:
+			v := wildVariant(toks, i)
+			if o, ok := m.collapsed[v]; ok && o.kinds[i] == kindGen {
+				m.joinRoots(o, c)
+			} else {
+				m.collapsedWild[v] = append(m.collapsedWild[v], c)
+			}
+		}
+	}
+}
+
+// fileWild files c under the wild variants of its collapsed key that no
+// generalised template covers yet (as index does, without joining): used
+// when a snapshot is restored.
+func (m *Miner) fileWild(c *cluster) {
+	toks := strings.Split(c.ckey, " ")
+	for i := range m.leadingAligned(c, toks) {
+		if toks[i] == wildcard {
+			continue
+		}
+		v := wildVariant(toks, i)
+		if o, ok := m.collapsed[v]; !ok || o.kinds[i] != kindGen {
+			m.collapsedWild[v] = append(m.collapsedWild[v], c)
+		}
+	}
+}
+
+// leadingAligned returns how many leading tokens of c's template (at most
+// PrefixTokens) sit at the same position in its collapsed key toks.
+func (m *Miner) leadingAligned(c *cluster, toks []string) int {
+	n := min(m.cfg.PrefixTokens, len(c.tokens), len(toks))
+	for i := 0; i < n; i++ {
+		if c.tokens[i] != toks[i] {
+			return i
+		}
+	}
+	return n
+}
+
+// wildVariant is toks joined with token i read as <*>.
+func wildVariant(toks []string, i int) string {
+	var b strings.Builder
+	for j, t := range toks {
+		if j > 0 {
+			b.WriteByte(' ')
+		}
+		if j == i {
+			t = wildcard
+		}
+		b.WriteString(t)
+	}
+	return b.String()
+}
+
+// joinRoots joins the patterns of a and b: the older root keeps its id.
+func (m *Miner) joinRoots(a, b *cluster) {
+	a, b = a.root(), b.root()
 	if a == b {
 		return
 	}
@@ -663,4 +952,21 @@ func (m *Miner) other(n int) *cluster {
 	m.others[n] = o
 	m.roots++
 	return o
+}
+
+// eventWord reports whether t reads as an English verb form: a word of
+// five or more letters ending in -ed or -ing (maybe capitalised or with
+// closing punctuation), such as started, Paused, closing.
+func eventWord(t []byte) bool {
+	var buf [24]byte
+	w, ok := lowerWord(buf[:], t)
+	if !ok || len(w) < 5 {
+		return false
+	}
+	for _, c := range w {
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return strings.HasSuffix(string(w), "ed") || strings.HasSuffix(string(w), "ing")
 }

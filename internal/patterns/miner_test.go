@@ -128,6 +128,45 @@ func TestMinerGrouping(t *testing.T) {
 			want:  []int{0, 0, 0, 0},
 		},
 		{
+			name: "verb forms are events however many",
+			lines: []string{
+				"worker 1 of pool web started", "worker 2 of pool web stopped", "worker 3 of pool web paused",
+				"worker 4 of pool web resumed", "worker 5 of pool web restarted", "worker 6 of pool web started",
+			},
+			want: []int{0, 1, 2, 3, 4, 0},
+		},
+		{
+			name: "a leading program name is a variable",
+			lines: []string{
+				"firefox - cdn.example.com:443 closed after 00:01, 12 KB sent",
+				"mailer - 10.0.0.2:25 closed after <1 sec, 1024 bytes (1.00 KB) sent",
+				"updater - gw.lan:8080 closed after 2 min, 3 MB sent",
+				"syncd - files.example.org:443 closed after 01:02:03, 5.5 KB sent",
+				"backupd - 10.0.0.7:22 closed after 00:09, 1.5 KB sent",
+				"chat - 10.0.0.8:5222 closed after 03:00, 2 KB sent",
+				"firefox - 10.0.0.9:443 closed after <1 sec, 900 B sent",
+			},
+			want: []int{0, 0, 0, 0, 0, 0, 0},
+		},
+		{
+			name: "different keys are different fields",
+			lines: []string{
+				"listTasks: num=20,flags=62,total=46", "listTasks: top=Info{a/b}",
+				"listTasks: num=21,flags=60,total=40", "listTasks: top=Info{c/d}",
+			},
+			want: []int{0, 1, 0, 1},
+		},
+		{
+			name: "values learned in one template join another",
+			lines: []string{
+				"session opened for account amy by uid 0", "session opened for account ben by uid 0",
+				"session opened for account cat by uid 10",
+				"session closed for account amy", "session closed for account ben", "session closed for account cat",
+				"session closed for account dan",
+			},
+			want: []int{0, 0, 0, 3, 3, 3, 3},
+		},
+		{
 			name:  "ANSI colours are ignored",
 			lines: []string{"\x1b[31mERROR\x1b[0m disk full on sda1", "ERROR disk full on sda1"},
 			want:  []int{0, 0},

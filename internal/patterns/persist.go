@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/gob"
 	"fmt"
+	"slices"
 
 	"github.com/cloudsage/cloudsage"
 )
@@ -15,6 +16,7 @@ type snapshot struct {
 	Version  int
 	Config   Config
 	Clusters []clusterState
+	Values   []string // known value words, sorted (older snapshots: none)
 }
 
 type clusterState struct {
@@ -43,6 +45,10 @@ func (m *Miner) MarshalBinary() ([]byte, error) {
 		}
 		s.Clusters[i] = st
 	}
+	for w := range m.values {
+		s.Values = append(s.Values, w)
+	}
+	slices.Sort(s.Values)
 	var b bytes.Buffer
 	if err := gob.NewEncoder(&b).Encode(&s); err != nil {
 		return nil, fmt.Errorf("encode patterns: %w", err)
@@ -118,6 +124,17 @@ func (m *Miner) UnmarshalBinary(data []byte) error {
 				n.collapsed[c.ckey] = c
 			}
 		}
+	}
+	for _, c := range n.all {
+		if !c.other && !c.keyed {
+			n.fileWild(c)
+		}
+	}
+	if len(s.Values) > maxValueWords {
+		return fmt.Errorf("decode patterns: %d value words", len(s.Values))
+	}
+	for _, w := range s.Values {
+		n.values[w] = struct{}{}
 	}
 	*m = *n
 	return nil

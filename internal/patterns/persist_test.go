@@ -79,3 +79,20 @@ func TestUnmarshalBad(t *testing.T) {
 		t.Errorf("Add after a failed restore = %+v", got)
 	}
 }
+
+func TestMarshalKeepsValues(t *testing.T) {
+	m := New(DefaultConfig())
+	for _, u := range []string{"amy", "ben", "cat", "dan"} {
+		m.Add("session closed for account " + u)
+	}
+	r := restored(t, m)
+	// amy and ben are known values in both: two templates differing only
+	// there are one pattern.
+	for _, mm := range []*Miner{m, r} {
+		a := mm.Add("quota exceeded for account amy on volume home")
+		b := mm.Add("quota exceeded for account ben on volume home")
+		if mm.Canonical(a.ID) != mm.Canonical(b.ID) {
+			t.Errorf("known values: %q and %q apart", mm.Template(a.ID), mm.Template(b.ID))
+		}
+	}
+}

@@ -9,10 +9,13 @@ import (
 	"github.com/cloudsage/cloudsage/internal/testenv"
 )
 
-// gaFloor is the mean GA the miner reaches on the 12 shared Loghub-2k
-// systems with the corrected labels (0.975 when written); the issue's
-// floor is 0.90.
-const gaFloor = 0.96
+// gaFloor is the floor for the mean GA on the 12 shared
+// Loghub-2k systems with the corrected labels (0.987 when written), and
+// systemFloor the floor for each system.
+const (
+	gaFloor     = 0.97
+	systemFloor = 0.85
+)
 
 func TestLoghubAccuracy(t *testing.T) {
 	dir := testenv.Datasets(t, "loghub")
@@ -23,8 +26,8 @@ func TestLoghubAccuracy(t *testing.T) {
 	for _, name := range rep.Order {
 		r := rep.Datasets[name]
 		t.Logf("%-10s GA %.3f PA %.3f truth %d patterns %d", name, r.GA, r.PA, r.Truth, r.Predicted)
-		if r.GA < 0.8 {
-			t.Errorf("%s: GA %.3f < 0.8", name, r.GA)
+		if r.GA < systemFloor {
+			t.Errorf("%s: GA %.3f < %.2f", name, r.GA, systemFloor)
 		}
 	}
 	t.Logf("mean GA %.4f PA %.4f", rep.MeanGA, rep.MeanPA)
