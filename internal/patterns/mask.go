@@ -449,6 +449,12 @@ func (m *masker) maskPieces(core string) (letters, masked bool) {
 					for j < n && core[j] != ',' && core[j] != ';' && core[j] != '&' {
 						j++
 					}
+					if plainWord(core[i:j]) {
+						// A word value (tty=ssh, mode=auto) may well be
+						// constant: it stays, and becomes <*> in a template
+						// only where lines differ there.
+						continue
+					}
 				}
 				if j > i {
 					m.buf = append(m.buf, wildcard...)
@@ -470,7 +476,9 @@ func (m *masker) maskPieces(core string) (letters, masked bool) {
 			j++
 		}
 		piece := core[i:j]
-		if variablePiece(piece, digits) {
+		if digits > 0 && lets > 0 && m.numberedName(piece) {
+			letters, masked = true, true
+		} else if variablePiece(piece, digits) {
 			m.buf = append(m.buf, wildcard...)
 			masked = true
 		} else {
@@ -655,6 +663,70 @@ func hexID(p string) bool {
 		if class[p[i]]&cHex == 0 {
 			return false
 		}
+	}
+	return true
+}
+
+// plainWord reports whether v is letters only (and _ or -), starting with
+// a letter: no digit, no dot, not a literal value such as true or null.
+func plainWord(v string) bool {
+	if v == "" || class[v[0]]&cLetter == 0 || valueWord(v) {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if class[v[i]]&cLetter == 0 && v[i] != '_' && v[i] != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// numberedName appends p with its numeric dot-separated parts masked when
+// p is a name with a number after a dot (core.6161 -> core.<*>,
+// session.42.log -> session.<*>.log): a word, then dots, some parts all
+// digits. It reports false, appending nothing, for anything else.
+func (m *masker) numberedName(p string) bool {
+	if class[p[0]]&cLetter == 0 || strings.IndexByte(p, '.') < 0 {
+		return false
+	}
+	numeric := 0
+	for rest := p; ; {
+		part, next, more := strings.Cut(rest, ".")
+		if part == "" {
+			return false
+		}
+		if class[part[0]]&cDigit != 0 {
+			for k := 0; k < len(part); k++ {
+				if class[part[k]]&cDigit == 0 {
+					return false
+				}
+			}
+			numeric++
+		} else if !plainWord(part) {
+			return false
+		}
+		if !more {
+			break
+		}
+		rest = next
+	}
+	if numeric == 0 {
+		return false
+	}
+	for k := 0; k < len(p); {
+		e := k
+		for e < len(p) && p[e] != '.' {
+			e++
+		}
+		if class[p[k]]&cDigit != 0 {
+			m.buf = append(m.buf, wildcard...)
+		} else {
+			m.buf = append(m.buf, p[k:e]...)
+		}
+		if e < len(p) {
+			m.buf = append(m.buf, '.')
+		}
+		k = e + 1
 	}
 	return true
 }

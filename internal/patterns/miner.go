@@ -618,7 +618,7 @@ func (m *Miner) generalise(c *cluster) {
 	prefixChanged := false
 	for i, t := range c.tokens {
 		if c.kinds[i] != kindGen && t != string(m.tok(i)) {
-			c.tokens[i] = wildcard
+			c.tokens[i] = mergeToken(t, string(m.tok(i)))
 			c.kinds[i] = kindGen
 			if i < m.cfg.PrefixTokens {
 				prefixChanged = true
@@ -631,6 +631,32 @@ func (m *Miner) generalise(c *cluster) {
 	}
 	m.index(c)
 	m.absorb(c)
+}
+
+// mergeToken is the template token that covers differing tokens a and b:
+// <*> with the key or punctuation both share around the part that
+// differs ("tty=ssh" and "tty=pts" -> "tty=<*>", "()" and "(host)" ->
+// "(<*>)"), so the template keeps what is constant.
+func mergeToken(a, b string) string {
+	p := 0
+	for p < len(a) && p < len(b) && a[p] == b[p] {
+		p++
+	}
+	for p > 0 && !strings.ContainsRune("=:([{\"'/@,;", rune(a[p-1])) {
+		p--
+	}
+	s := 0
+	for s < len(a)-p && s < len(b)-p && a[len(a)-1-s] == b[len(b)-1-s] {
+		s++
+	}
+	for s > 0 && !strings.ContainsRune(")]}\"',;:.", rune(a[len(a)-s])) {
+		s--
+	}
+	pre, suf := a[:p], a[len(a)-s:]
+	if strings.ContainsAny(pre, "<*>") || strings.ContainsAny(suf, "<*>") {
+		return wildcard
+	}
+	return pre + wildcard + suf
 }
 
 // absorb joins into c's pattern the templates of the line's leaves that
@@ -673,7 +699,7 @@ func (m *Miner) link(a, b *cluster) {
 			continue
 		}
 		if b.kinds[i] == kindGen || t != b.tokens[i] {
-			a.tokens[i] = wildcard
+			a.tokens[i] = mergeToken(t, b.tokens[i])
 			a.kinds[i] = kindGen
 			changed = true
 			prefix = prefix || i < m.cfg.PrefixTokens
