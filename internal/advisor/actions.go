@@ -777,6 +777,25 @@ func (c *candidate) evidence(e *env) Evidence {
 	for k, v := range c.extra {
 		ev.Numbers[k] = round3(v)
 	}
+	for k := range ev.Numbers {
+		if u := NumberUnit(k, nil); u != UnitCount {
+			if ev.Units == nil {
+				ev.Units = map[string]string{}
+			}
+			ev.Units[k] = u
+		}
+	}
+	if f := c.factor; f != nil && f.Unit != "" {
+		// the factor's own unit (memory is MB or %), a share for "ratio"
+		u := f.Unit
+		if u == "ratio" {
+			u = UnitShare
+		}
+		if ev.Units == nil {
+			ev.Units = map[string]string{}
+		}
+		ev.Units[f.Name+"_value"], ev.Units[f.Name+"_baseline"] = u, u
+	}
 	ev.Samples = samplesOf(c.ms)
 	return ev
 }

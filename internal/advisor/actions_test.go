@@ -14,7 +14,7 @@ func TestActivityText(t *testing.T) {
 		want string
 	}{
 		{"new", aggregate{recent: 1204}, "1,204 'x' errors in 15 min, none in the 24 h before"},
-		{"surge", aggregate{recent: 100, before: 96}, "100 'x' errors in 15 min, x100 the rate of the 24 h before (96)"},
+		{"surge", aggregate{recent: 100, before: 96}, "100 'x' errors in 15 min, ×100 the rate of the 24 h before (96)"},
 		{"usual", aggregate{recent: 10, before: 960}, "10 'x' errors in 15 min, about the usual rate (960 in the 24 h before)"},
 		{"lower", aggregate{recent: 1, before: 960}, "1 'x' errors in 15 min, below the rate of the 24 h before (960)"},
 		{"earlier", aggregate{count: 40, last: at.Add(-3 * time.Hour)}, "40 'x' errors earlier (last 11:30 UTC), none in the last 15 min"},

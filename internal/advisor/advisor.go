@@ -84,6 +84,10 @@ type Evidence struct {
 	Patterns []cloudsage.PatternID `json:"patterns"`
 	Numbers  map[string]float64    `json:"numbers"`
 	Samples  []string              `json:"samples"`
+	// Units names the unit of each number that has one (UnitMultiple,
+	// UnitShare, "%", "ms", "MB", ...); counts have none. FormatNumber
+	// writes a number in its unit.
+	Units map[string]string `json:"units,omitempty"`
 }
 
 // Action is one recommended action.

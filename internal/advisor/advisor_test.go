@@ -129,7 +129,7 @@ func TestAdviseKnowledgeBase(t *testing.T) {
 		{
 			name: "latency factor high",
 			in:   input(61, factors(FactorState{Name: "latency", Weight: 20, Points: 18, Value: 1200, Baseline: 150, Unit: "ms", Status: "high"})),
-			key:  "latency_regression", titleHas: []string{"1,200 ms", "150 ms", "x8"},
+			key:  "latency_regression", titleHas: []string{"1,200 ms", "150 ms", "×8"},
 		},
 		{
 			name: "slow queries without the factor",
@@ -152,7 +152,7 @@ func TestAdviseKnowledgeBase(t *testing.T) {
 		{
 			name: "memory rising",
 			in:   input(52, factors(FactorState{Name: "memory", Weight: 10, Points: 8, Value: 1800, Baseline: 900, Unit: "MB", Status: "elevated"})),
-			key:  "memory_leak", titleHas: []string{"1,800 MB", "900 MB", "x2"},
+			key:  "memory_leak", titleHas: []string{"1,800 MB", "900 MB", "×2"},
 		},
 		{
 			name: "cpu saturated",

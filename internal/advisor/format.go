@@ -288,17 +288,76 @@ func fmtValue(v float64, unit string) string {
 	}
 }
 
-// fmtRatio writes a multiple: x40, x2.5, x0.05.
+// fmtRatio writes a multiple: ×40, ×2.5, ×0.05.
 func fmtRatio(r float64) string {
 	r = finite(r)
 	switch {
 	case r >= 10:
-		return "x" + fmtInt(int64(math.Round(r)))
+		return "×" + fmtInt(int64(math.Round(r)))
 	case r >= 0.1:
-		return "x" + strings.TrimSuffix(strconv.FormatFloat(r, 'f', 1, 64), ".0")
+		return "×" + strings.TrimSuffix(strconv.FormatFloat(r, 'f', 1, 64), ".0")
 	default:
-		return "x" + strconv.FormatFloat(r, 'g', 1, 64)
+		return "×" + strconv.FormatFloat(r, 'g', 1, 64)
 	}
+}
+
+// Units of evidence numbers (Evidence.Units). A multiple is written ×N, a
+// share (0..1) as a percentage, everywhere: titles, why-texts, evidence
+// labels, the CLI and the pages all go through FormatNumber.
+const (
+	UnitMultiple = "x"     // value / reference: ×19.5
+	UnitShare    = "share" // 0..1 of a whole: 34%
+	UnitPercent  = "%"     // already a percentage (CPU, memory): 85%
+	UnitCount    = ""      // a count or a plain number: 1,204
+)
+
+// FormatNumber writes an evidence number in its unit: ×19.5, 34%, 840 ms,
+// 1,204. Units other than those above are written after the number.
+func FormatNumber(v float64, unit string) string {
+	switch unit {
+	case UnitMultiple:
+		return fmtRatio(v)
+	case UnitShare, "ratio": // "ratio" is the risk factors' name for a share
+		return fmtPct(v)
+	case UnitCount:
+		if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+			return fmtInt(int64(v))
+		}
+		return fmtNum(v)
+	}
+	return fmtValue(v, unit)
+}
+
+// NumberUnit is the unit of the evidence number named key: from units
+// when it names one, else from the name (for reports stored before units
+// were recorded): "_ratio" a multiple, "_share" and "p_high" shares, a
+// factor's value and baseline its unit.
+func NumberUnit(key string, units map[string]string) string {
+	if u, ok := units[key]; ok {
+		return u
+	}
+	base := strings.TrimSuffix(strings.TrimSuffix(key, "_value"), "_baseline")
+	switch {
+	case strings.HasSuffix(key, "_ratio"):
+		return UnitMultiple
+	case strings.HasSuffix(key, "_share"), key == "p_high":
+		return UnitShare
+	case base != key && base == "error_rate":
+		return UnitShare
+	case base != key && base == "latency", strings.HasSuffix(key, "_ms"):
+		return "ms"
+	case base != key && base == "cpu", strings.HasSuffix(key, "_pct"):
+		return UnitPercent
+	case base != key && base == "log_volume":
+		return "lines/min"
+	case strings.HasSuffix(key, "_minutes"):
+		return "min"
+	case strings.HasSuffix(key, "_hours"):
+		return "h"
+	case strings.HasSuffix(key, "_mb"):
+		return "MB"
+	}
+	return UnitCount
 }
 
 // fmtDur writes a window: 15 min, 2 h, 1 h 30 min, 7 days.

@@ -28,9 +28,9 @@ func TestFormatNumbers(t *testing.T) {
 		{"value ms", fmtValue(1200, "ms"), "1,200 ms"},
 		{"value pct", fmtValue(97, "%"), "97%"},
 		{"value rate", fmtValue(0.2, "lines/min"), "0.2 lines/min"},
-		{"ratio big", fmtRatio(40.4), "x40"},
-		{"ratio", fmtRatio(7.08), "x7.1"},
-		{"ratio whole", fmtRatio(2), "x2"},
+		{"ratio big", fmtRatio(40.4), "×40"},
+		{"ratio", fmtRatio(7.08), "×7.1"},
+		{"ratio whole", fmtRatio(2), "×2"},
 		{"dur min", fmtDur(15 * time.Minute), "15 min"},
 		{"dur hours", fmtDur(24 * time.Hour), "24 h"},
 		{"dur mixed", fmtDur(90 * time.Minute), "1 h 30 min"},
@@ -116,6 +116,36 @@ func TestTidy(t *testing.T) {
 	for in, want := range tests {
 		if got := tidy(in); got != want {
 			t.Errorf("tidy(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// One format per unit: a multiple is ×N, a share a percentage, whatever
+// the number is called; old reports without units are read by name.
+func TestFormatNumber(t *testing.T) {
+	tests := []struct {
+		key   string
+		units map[string]string
+		v     float64
+		want  string
+	}{
+		{"surge_ratio", nil, 19.46, "×19"},
+		{"surge_ratio", nil, 2.345, "×2.3"},
+		{"error_share", nil, 0.34, "34%"},
+		{"p_high", nil, 0.052, "5.2%"},
+		{"error_rate_value", nil, 0.008, "0.8%"},
+		{"latency_baseline", nil, 111, "111 ms"},
+		{"cpu_value", nil, 90.3, "90.3%"},
+		{"memory_value", map[string]string{"memory_value": "MB"}, 800, "800 MB"},
+		{"memory_value", map[string]string{"memory_value": "%"}, 91, "91%"},
+		{"errors", nil, 12345, "12,345"},
+		{"window_minutes", nil, 15, "15 min"},
+		{"history_hours", nil, 48, "48 h"},
+		{"explains_symptoms", nil, 3, "3"},
+	}
+	for _, tt := range tests {
+		if got := FormatNumber(tt.v, NumberUnit(tt.key, tt.units)); got != tt.want {
+			t.Errorf("FormatNumber(%v, NumberUnit(%q)) = %q, want %q", tt.v, tt.key, got, tt.want)
 		}
 	}
 }

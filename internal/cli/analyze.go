@@ -10,13 +10,13 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"math"
 	"os"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/cloudsage/cloudsage/internal/advisor"
 	"github.com/cloudsage/cloudsage/internal/engine"
 	"github.com/cloudsage/cloudsage/internal/risk"
 	"github.com/cloudsage/cloudsage/internal/series"
@@ -320,6 +320,19 @@ func writeReport(w io.Writer, r engine.Report, files []string, color bool) error
 		pt := fc.Points[i]
 		pf("  %-11s %5.0f %5.0f–%-5.0f %s\n", pt.Time.UTC().Format("01-02 15:04"), pt.Score, pt.Low, pt.High, bar(pt.Score, pt.Low, pt.High, p))
 	}
+	if len(fc.Scenarios) > 0 {
+		pf("  scenarios of the ongoing episode (score, band):\n")
+	}
+	for _, sc := range fc.Scenarios {
+		var at []string
+		for _, i := range []int{0, 5, len(sc.Points) - 1} {
+			if i < len(sc.Points) && (len(at) == 0 || i > 0) {
+				pt := sc.Points[i]
+				at = append(at, fmt.Sprintf("%s %.0f (%.0f–%.0f)", pt.Time.UTC().Format("01-02 15:04"), pt.Score, pt.Low, pt.High))
+			}
+		}
+		pf("  %-52s %s\n", sc.Title+":", strings.Join(at, " · "))
+	}
 
 	ch := r.Chain
 	look := ""
@@ -344,7 +357,7 @@ func writeReport(w io.Writer, r engine.Report, files []string, color bool) error
 			ev = append(ev, "patterns "+strings.Join(ids, ", "))
 		}
 		for _, k := range slices.Sorted(maps.Keys(a.Evidence.Numbers)) {
-			ev = append(ev, fmt.Sprintf("%s=%s", k, num(a.Evidence.Numbers[k])))
+			ev = append(ev, fmt.Sprintf("%s=%s", k, advisor.FormatNumber(a.Evidence.Numbers[k], advisor.NumberUnit(k, a.Evidence.Units))))
 		}
 		if len(ev) > 0 {
 			pf("     %sevidence: %s%s\n", p.dim, strings.Join(ev, "; "), p.reset)
@@ -471,16 +484,6 @@ func commas(n int64) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
-}
-
-func num(v float64) string {
-	switch {
-	case v == float64(int64(v)) && v < 1e15 && v > -1e15:
-		return commas(int64(v))
-	case v >= 100 || v <= -100:
-		return commas(int64(math.Round(v)))
-	}
-	return fmt.Sprintf("%.3g", v)
 }
 
 func sortedByCount(m map[string]int64) []string {

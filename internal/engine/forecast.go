@@ -22,7 +22,25 @@ type Forecast struct {
 	HistoryHours int              `json:"history_hours"` // hourly history the models were fitted on
 	Seasonal     bool             `json:"seasonal"`      // a daily season was allowed (>= 48 h of history)
 	Factors      []FactorForecast `json:"factors"`
+	// Scenarios split an ongoing episode's forecast in two, each with a band
+	// of its own: "resolved" (it ends now and the score returns to what the
+	// hourly models expect) and "persists" (it stays as it is). Points and
+	// their band mix both, weighted by how likely the episode is to still
+	// be going at each hour. Empty when no episode is under way.
+	Scenarios []Scenario `json:"scenarios,omitempty"`
 }
+
+// Scenario is one way an ongoing episode can go.
+type Scenario struct {
+	Name        string          `json:"name"`        // "resolved", "persists"
+	Title       string          `json:"title"`       // for people: "If it is resolved now"
+	Probability float64         `json:"probability"` // chance this is how the next scenarioHours go
+	Points      []ForecastPoint `json:"points"`
+}
+
+// scenarioHours is the look-ahead the scenarios' probabilities are stated
+// for: whether the episode is still going in 6 h.
+const scenarioHours = 6
 
 // ForecastPoint is the forecast score of one hour, with its band.
 type ForecastPoint struct {
@@ -136,9 +154,12 @@ func (e *Engine) forecast(at time.Time, horizon int, now risk.Assessment) Foreca
 	}
 
 	// Baselines per forecast hour: the median of the same hour of day in
-	// history when there are three days of it, else the current baseline.
-	// They depend on the hour of day only: each is worked out once.
+	// history when there are three healthy days of it, else the current
+	// baseline. Degraded hours are left out, as for the current baseline
+	// (see risk.LearnBaseline). They depend on the hour of day only: each is
+	// worked out once.
 	base0 := risk.LearnBaseline(e.series, at, cfg.Risk)
+	ref := risk.Median(rowM[max(0, len(rowM)-1-7*24) : len(rowM)-1])
 	var byHour [24]*risk.Baseline
 	baseAt := func(step int) risk.Baseline {
 		if len(rows) < 72 {
@@ -150,7 +171,7 @@ func (e *Engine) forecast(at time.Time, horizon int, now risk.Assessment) Foreca
 		var ms []risk.Metrics
 		// row i covers lastStart - (len-1-i) hours; the forecast hour is lastStart + step hours
 		for i := len(rows) - 1 - (24 - step%24); i >= 0; i -= 24 {
-			if i >= len(rows)-1 {
+			if i >= len(rows)-1 || risk.Degraded(rowM[i], ref) {
 				continue
 			}
 			ms = append(ms, rowM[i])
@@ -178,6 +199,7 @@ func (e *Engine) forecast(at time.Time, horizon int, now risk.Assessment) Foreca
 		m.Events = math.Max(vol, 0) * 60
 		rate, _ := val(risk.ErrorRate, lastM.ErrorRate())
 		m.Errors = clamp(rate, 0, 1) * m.Events
+		m.HourEvents, m.HourErrors = m.Events, m.Errors // an hourly forecast: the hour is the range
 		if v, ok := val(risk.Latency, 0); ok {
 			m.LatencyP95, m.LatencyN = v, math.Max(lastM.LatencyN, 30)
 		}
@@ -240,7 +262,17 @@ func (e *Engine) forecast(at time.Time, horizon int, now risk.Assessment) Foreca
 	excess := now.Score - raw[0].m
 	episode := excess > 1
 	sim := forecast.Forecast{Level: cfg.ForecastLevel}
+	var resolved, persists []ForecastPoint
 	for i, t := range raw {
+		at := lastStart.Add(time.Duration(i+1) * time.Hour).UTC()
+		if episode {
+			resolved = append(resolved, bandPoint(at, t.m, t.lo, t.hi))
+			// it stays as it is: the current score, moved by the models'
+			// view of the hours ahead (the daily shape) as they see it
+			// move the usual level
+			d := t.m - raw[0].m
+			persists = append(persists, bandPoint(at, now.Score+d, now.Score+d-(t.m-t.lo), now.Score+d+(t.hi-t.m)))
+		}
 		var m, lo, hi float64
 		if episode {
 			w := math.Pow(0.5, float64(i+1)/episodeHalfLife)
@@ -267,6 +299,13 @@ func (e *Engine) forecast(at time.Time, horizon int, now risk.Assessment) Foreca
 		}
 	}
 	out.PHigh = round(forecast.ProbAbove(sim, cfg.Risk.High), 3)
+	if episode {
+		p := round(math.Pow(0.5, scenarioHours/episodeHalfLife), 2)
+		out.Scenarios = []Scenario{
+			{Name: "persists", Title: fmt.Sprintf("If it persists (%.0f%% likely still going in %d h)", 100*p, scenarioHours), Probability: p, Points: persists},
+			{Name: "resolved", Title: fmt.Sprintf("If it is resolved now (%.0f%%)", 100*(1-p)), Probability: round(1-p, 2), Points: resolved},
+		}
+	}
 
 	season := "no daily season yet (it needs 48 h)"
 	if out.Seasonal {
@@ -274,7 +313,7 @@ func (e *Engine) forecast(at time.Time, horizon int, now risk.Assessment) Foreca
 	}
 	out.Why = fmt.Sprintf("%d h of hourly history, %s; confidence is the factor models' back-tested confidence weighted by factor weight", len(rows), season)
 	if episode {
-		out.Why += fmt.Sprintf("; the score now (%.0f) is above what the hourly models expect (%.0f): an ongoing episode is taken to persist, fading with a %.0f h half-life, since problems rarely fix themselves (the band's low end is the models' view that it ends now, its high end that it stays)",
+		out.Why += fmt.Sprintf("; the score now (%.0f) is above what the hourly models expect (%.0f): an ongoing episode is taken to persist, fading with a %.0f h half-life, since problems rarely fix themselves (the band's low end is the models' view that it ends now, its high end that it stays; the scenarios show each view with its own band)",
 			now.Score, raw[0].m, episodeHalfLife)
 	}
 	if driver.Name != "" {
@@ -315,6 +354,13 @@ func (e *Engine) hourRows(at time.Time) []hourRow {
 		rows = append(rows, hourRow{agg: a, minutes: mins})
 	}
 	return rows
+}
+
+// bandPoint is a forecast point with its band, clamped to 0..100 and
+// ordered (low <= score <= high).
+func bandPoint(at time.Time, m, lo, hi float64) ForecastPoint {
+	m = clamp(m, 0, 100)
+	return ForecastPoint{Time: at, Score: round(m, 1), Low: round(clamp(math.Min(lo, m), 0, 100), 1), High: round(clamp(math.Max(hi, m), 0, 100), 1)}
 }
 
 func flatPoints(start time.Time, horizon int, score float64) []ForecastPoint {

@@ -2,6 +2,7 @@ package risk
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -43,11 +44,17 @@ func Recent(s *series.Series, at time.Time, window time.Duration) Metrics {
 	return FromAgg(&a, to.Sub(start).Minutes())
 }
 
-// LearnBaseline returns what the window ending at at is compared with:
-// the same hour on previous weeks when at least two weeks of history allow,
-// else the same hour on previous days when at least three days do, else the
-// trailing 24 h before the window (from the start of history when that is
-// shorter, but at least 30 minutes).
+// LearnBaseline returns what the window ending at at is compared with,
+// learned from healthy history only: a baseline that took in the hours of
+// a slow degradation would call the degradation normal. The whole hours of
+// the last seven days before the window are compared with their median
+// hour; an hour whose errors, latency, memory or CPU are far above it is
+// degraded and left out (see Degraded). From the healthy hours: the same
+// hour on previous weeks when at least two are there, else the same hour
+// on previous days when at least three are, else the latest 24 healthy
+// hours pooled. With less than three healthy whole hours, the trailing
+// history before the window (from the start of history, at least 30
+// minutes) is all there is.
 func LearnBaseline(s *series.Series, at time.Time, cfg Config) Baseline {
 	if s.Empty() {
 		return Baseline{Source: "none"}
@@ -57,27 +64,45 @@ func LearnBaseline(s *series.Series, at time.Time, cfg Config) Baseline {
 		loc = time.UTC
 	}
 	first := s.First()
-	firstHour := first.Truncate(time.Hour)
+	winStart := at.Add(time.Second).Truncate(time.Second).Add(-cfg.Window)
+	hs := healthyHours(s, winStart, first)
+
 	sameHour := func(days []int) []Metrics {
 		var out []Metrics
 		local := at.In(loc)
 		for _, d := range days {
 			t := local.AddDate(0, 0, -d)
-			if !t.Truncate(time.Hour).After(firstHour) {
+			h := t.Truncate(time.Hour)
+			if !h.After(first.Truncate(time.Hour)) {
 				continue // the hour is before history, or history starts inside it
 			}
 			a := s.Hour(t)
-			out = append(out, FromAgg(&a, 60))
+			m := FromAgg(&a, 60)
+			if hs.ok && Degraded(m, hs.ref) {
+				continue
+			}
+			out = append(out, m)
 		}
 		return out
 	}
+	note := ""
+	if hs.degraded > 0 {
+		note = fmt.Sprintf(" (%d degraded hour%s of the last %s left out)", hs.degraded, plural(hs.degraded), human(hs.span))
+	}
 	if ms := sameHour([]int{7, 14, 21, 28}); len(ms) >= 2 {
-		return Baseline{Metrics: Median(ms), OK: true, Source: fmt.Sprintf("same hour of the week, %d previous weeks", len(ms))}
+		return Baseline{Metrics: Median(ms), OK: true, Source: fmt.Sprintf("same hour of the week, %d previous weeks", len(ms)) + note}
 	}
 	if ms := sameHour([]int{1, 2, 3, 4, 5, 6, 7}); len(ms) >= 3 {
-		return Baseline{Metrics: Median(ms), OK: true, Source: fmt.Sprintf("same hour of day, %d previous days", len(ms))}
+		return Baseline{Metrics: Median(ms), OK: true, Source: fmt.Sprintf("same hour of day, %d previous days", len(ms)) + note}
 	}
-	to := at.Add(time.Second).Truncate(time.Second).Add(-cfg.Window)
+	if hs.healthy >= 3 {
+		src := fmt.Sprintf("the %s before", human(time.Duration(hs.pooled)*time.Hour))
+		if hs.degraded > 0 {
+			src = fmt.Sprintf("%d healthy hours before", hs.pooled) + note
+		}
+		return Baseline{Metrics: FromAgg(&hs.agg, float64(hs.pooled)*60), OK: true, Source: src}
+	}
+	to := winStart
 	from := to.Add(-24 * time.Hour)
 	if first.After(from) {
 		from = first.Truncate(time.Minute)
@@ -92,6 +117,104 @@ func LearnBaseline(s *series.Series, at time.Time, cfg Config) Baseline {
 		src = fmt.Sprintf("the %s before", human(span))
 	}
 	return Baseline{Metrics: FromAgg(&a, span.Minutes()), OK: true, Source: src}
+}
+
+// hourStats is what healthyHours learned.
+type hourStats struct {
+	ref      Metrics    // the median hour of the last seven days
+	ok       bool       // ref is known (at least three whole hours)
+	agg      series.Agg // the latest healthy hours, at most 24, pooled
+	pooled   int        // hours in agg
+	healthy  int        // healthy whole hours in the seven days
+	degraded int        // degraded whole hours in the seven days
+	span     time.Duration
+}
+
+// baselineDays is how far back the healthy hours are looked for.
+const baselineDays = 7
+
+// healthyHours reads the whole hours of the last baselineDays days that end
+// before winStart and after history began, and pools the latest 24 healthy
+// ones.
+func healthyHours(s *series.Series, winStart, first time.Time) hourStats {
+	var hs hourStats
+	end := winStart.Truncate(time.Hour) // hours [h, h+1h) with h+1h <= winStart
+	from := end.Add(-baselineDays * 24 * time.Hour)
+	if f := first.Truncate(time.Hour); !f.Before(from) {
+		from = f
+		if first.After(f) {
+			from = f.Add(time.Hour) // history starts inside that hour: not whole
+		}
+	}
+	aggs := s.Hourly(from, end)
+	if len(aggs) < 3 {
+		return hs
+	}
+	ms := make([]Metrics, len(aggs))
+	for i := range aggs {
+		ms[i] = FromAgg(&aggs[i], 60)
+	}
+	hs.ref, hs.ok = Median(ms), true
+	hs.span = time.Duration(len(aggs)) * time.Hour
+	for i := len(aggs) - 1; i >= 0; i-- {
+		if Degraded(ms[i], hs.ref) {
+			hs.degraded++
+			continue
+		}
+		hs.healthy++
+		if hs.pooled < 24 {
+			mergeAgg(&hs.agg, &aggs[i])
+			hs.pooled++
+		}
+	}
+	return hs
+}
+
+func mergeAgg(dst, src *series.Agg) {
+	if src.N == 0 {
+		return
+	}
+	b := src.Bucket
+	b.Lat = nil
+	dst.Bucket.Merge(&b)
+	dst.Lat.Merge(&src.Lat)
+	dst.Buckets += src.Buckets
+}
+
+// Degraded reports whether the hour m is far worse than the reference hour
+// ref (the median hour of recent history): a significant multiple of its
+// error rate, a much slower p95 latency, or much more memory or CPU in use.
+// Volume is left alone: busy and quiet hours are both normal. Such an hour
+// is left out of baselines, so a degradation that builds up over hours or
+// days is never learned as the usual state.
+func Degraded(m, ref Metrics) bool {
+	if m.Events >= 20 {
+		r, br := m.ErrorRate(), ref.ErrorRate()
+		exp := br * m.Events
+		if r > math.Max(2*br, br+0.01) && (m.Errors-exp)/math.Sqrt(exp+1) >= 3 {
+			return true
+		}
+	}
+	if m.LatencyN >= 20 && ref.LatencyP95 > 0 && m.LatencyP95 > math.Max(1.5*ref.LatencyP95, ref.LatencyP95+50) {
+		return true
+	}
+	if m.MemPctN > 0 && ref.MemPct > 0 && m.MemPct > ref.MemPct+10 {
+		return true
+	}
+	if m.MemMBN > 0 && ref.MemMB > 0 && m.MemMB > 1.3*ref.MemMB {
+		return true
+	}
+	if m.CPUN > 0 && ref.CPUN > 0 && m.CPU > ref.CPU+25 {
+		return true
+	}
+	return m.OOM > 0
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 func human(d time.Duration) string {
@@ -142,6 +265,10 @@ func Median(ms []Metrics) Metrics {
 // learned from s. anomaly is as for Score (nil: none).
 func Evaluate(s *series.Series, at time.Time, cfg Config, anomaly map[string]float64) Assessment {
 	now := Recent(s, at, cfg.Window)
+	if cfg.Window < time.Hour {
+		h := Recent(s, at, time.Hour)
+		now.HourEvents, now.HourErrors = h.Events, h.Errors
+	}
 	base := LearnBaseline(s, at, cfg)
 	return Score(cfg, now, base, anomaly)
 }

@@ -63,7 +63,7 @@ func TestEvaluate(t *testing.T) {
 			}
 			return day(m)
 		}, rare, LabelLow, LogVolume, "same hour of day"},
-		{"five hours of history: trailing baseline", 5, day, rare, LabelLow, "", "the 5 h before"},
+		{"five hours of history: the whole hours before", 5, day, rare, LabelLow, "", "the 4 h before"},
 		{"twenty minutes of history: no baseline", 0, nil, nil, LabelLow, "", "none"},
 	}
 	for _, tc := range tests {
@@ -125,5 +125,89 @@ func BenchmarkEvaluate(b *testing.B) {
 	cfg := DefaultConfig()
 	for b.Loop() {
 		Evaluate(s, at, cfg, nil)
+	}
+}
+
+// A degradation that builds up over a day or two must not become the
+// baseline: the hours it spans are left out, and an error rate held far
+// above any objective reads at least medium on its own.
+func TestSlowDegradation(t *testing.T) {
+	const hours = 48
+	climb := func(m int) float64 { // error share: 0.4% for 28 h, then up to ~13%
+		start := 28 * 60
+		if m < start {
+			return 0.004
+		}
+		return 0.004 + 0.13*float64(m-start)/float64(hours*60-start)
+	}
+	s := series.New(series.DefaultConfig())
+	start := end.Add(-hours * time.Hour)
+	acc := 0.0
+	for m := 0; m < hours*60; m++ {
+		for i := 0; i < 25; i++ {
+			e := cloudsage.Event{Time: start.Add(time.Duration(m)*time.Minute + time.Duration(i)*2*time.Second), Level: cloudsage.LevelInfo}
+			if acc += climb(m); acc >= 1 {
+				acc--
+				e.Level = cloudsage.LevelError
+			}
+			s.Add(&e)
+		}
+	}
+	a := Evaluate(s, s.Last(), DefaultConfig(), nil)
+	f := a.Factor(ErrorRate)
+	if a.Label == LabelLow || f.Baseline > 0.01 {
+		t.Errorf("label %s (%v), error baseline %v; want medium or high over a healthy baseline below 1%%\n%s", a.Label, a.Score, f.Baseline, dump(a))
+	}
+	if !strings.Contains(a.Baseline, "degraded hours") {
+		t.Errorf("baseline source %q does not say degraded hours were left out", a.Baseline)
+	}
+
+	// The same rate with no healthy history at all: the baseline cannot
+	// help, the sustained-error rule holds on its own and says why.
+	s = series.New(series.DefaultConfig())
+	for m := 0; m < 90; m++ {
+		for i := 0; i < 25; i++ {
+			e := cloudsage.Event{Time: end.Add(time.Duration(m-90)*time.Minute + time.Duration(i)*2*time.Second), Level: cloudsage.LevelInfo}
+			if i%8 == 0 {
+				e.Level = cloudsage.LevelError // 12%
+			}
+			e.Signals.HasLatency, e.Signals.LatencyMS = true, 60
+			e.Signals.HasCPU, e.Signals.CPUPct = true, 20
+			s.Add(&e)
+		}
+	}
+	a = Evaluate(s, s.Last(), DefaultConfig(), nil)
+	f = a.Factor(ErrorRate)
+	if a.Label == LabelLow || !strings.Contains(a.Floor, "objective") || !strings.Contains(f.Summary, "objective") {
+		t.Errorf("always-failing service: label %s (%v), floor %q, factor %q; want medium with the reason\n%s", a.Label, a.Score, a.Floor, f.Summary, dump(a))
+	}
+	// 4% errors is bad but not "far above any objective": no floor
+	s = build(6, func(int) int { return 25 }, func(int) int { return 25 })
+	if a := Evaluate(s, s.Last(), DefaultConfig(), nil); a.Floor != "" {
+		t.Errorf("4%% steady errors: floor %q, want none", a.Floor)
+	}
+}
+
+func TestDegraded(t *testing.T) {
+	ref := Metrics{Events: 1000, Errors: 5, LatencyP95: 80, LatencyN: 900, MemPct: 50, MemPctN: 60, CPU: 20, CPUN: 60}
+	tests := []struct {
+		name string
+		m    Metrics
+		want bool
+	}{
+		{"usual hour", ref, false},
+		{"a few more errors", Metrics{Events: 1000, Errors: 9}, false},
+		{"errors x6", Metrics{Events: 1000, Errors: 30}, true},
+		{"errors x6 on 40 events: not significant", Metrics{Events: 40, Errors: 1}, false},
+		{"latency x2", Metrics{Events: 1000, LatencyP95: 170, LatencyN: 900}, true},
+		{"latency +20 ms", Metrics{Events: 1000, LatencyP95: 100, LatencyN: 900}, false},
+		{"memory +15 points", Metrics{Events: 1000, MemPct: 65, MemPctN: 60}, true},
+		{"cpu +30 points", Metrics{Events: 1000, CPU: 50, CPUN: 60}, true},
+		{"an OOM kill", Metrics{Events: 1000, OOM: 1}, true},
+	}
+	for _, tt := range tests {
+		if got := Degraded(tt.m, ref); got != tt.want {
+			t.Errorf("Degraded(%s) = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

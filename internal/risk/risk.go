@@ -82,6 +82,10 @@ type Config struct {
 	MemoryRatio  Thresholds // MB / baseline MB (when no percentage is known)
 	CPUPct       Thresholds // CPU percent
 	CPURise      Thresholds // percentage points above baseline
+	// SustainedErrorRate is an error rate that, held over the window and the
+	// hour ending with it, is far above any service objective: the score is
+	// at least medium whatever the baseline says (10%).
+	SustainedErrorRate float64
 }
 
 // DefaultConfig returns the thresholds the product ships with.
@@ -101,6 +105,8 @@ func DefaultConfig() Config {
 		MemoryRatio:  Thresholds{1.15, 1.5, 2.5},
 		CPUPct:       Thresholds{70, 85, 97},
 		CPURise:      Thresholds{10, 25, 45},
+
+		SustainedErrorRate: 0.10,
 	}
 }
 
@@ -122,6 +128,9 @@ func (c Config) Validate() error {
 		if !t.valid() {
 			bad = append(bad, fmt.Sprintf("%s thresholds want normal < elevated < high, have %v", name, t))
 		}
+	}
+	if !(c.SustainedErrorRate > 0 && c.SustainedErrorRate <= 1) {
+		bad = append(bad, fmt.Sprintf("sustained error rate wants 0 < rate <= 1, have %v", c.SustainedErrorRate))
 	}
 	sort.Strings(bad)
 	if len(bad) > 0 {
@@ -163,6 +172,9 @@ func (c *Config) SetHighLevels(levels map[string]float64) error {
 		}
 		k := v / t.High
 		*t = Thresholds{t.Normal * k, t.Elevated * k, v}
+		if name == ErrorRate {
+			c.SustainedErrorRate = min(1, c.SustainedErrorRate*k)
+		}
 	}
 	if len(bad) > 0 {
 		return fmt.Errorf("factor thresholds: %s", strings.Join(bad, "; "))
@@ -202,6 +214,9 @@ type Metrics struct {
 	CPU        float64 // mean CPU percent
 	CPUN       float64
 	OOM        float64 // out-of-memory errors and kills
+	// HourEvents and HourErrors count the hour ending with the range, for
+	// the sustained-error rule (0: unknown, the range alone decides).
+	HourEvents, HourErrors float64
 }
 
 // PerMinute returns events per minute.
@@ -385,6 +400,15 @@ func score(cfg Config, now Metrics, base Baseline, anomaly map[string]float64) A
 		a.Score = cfg.High
 		a.Floor = fmt.Sprintf("error rate %s is at or above %s: an outage, so at least %g", Format(f.Value, f.Unit), Format(cfg.ErrorRate.High, "ratio"), cfg.High)
 	}
+	// A sustained error rate far above any objective is at least medium on
+	// its own: a degradation that built up over days has a baseline that
+	// took in part of it, and the error factor alone (40 of 100) cannot
+	// reach medium unless it is at its worst. The factor's detail says why.
+	if f := &fs[0]; sustained(cfg, now) && a.Score < cfg.Medium {
+		a.Score = cfg.Medium
+		a.Floor = fmt.Sprintf("error rate %s in the window and %s over the last hour: sustained far above any service objective (even a %s one), so at least %g",
+			Format(f.Value, f.Unit), Format(now.HourErrors/now.HourEvents, "ratio"), Format(1-cfg.SustainedErrorRate, "ratio"), cfg.Medium)
+	}
 	// Processes killed for memory in the window are crashes, whatever the
 	// weights say (memory counts 10): at least medium.
 	if now.OOM > 0 && a.Score < cfg.Medium {
@@ -393,6 +417,15 @@ func score(cfg Config, now Metrics, base Baseline, anomaly map[string]float64) A
 	}
 	a.Label = cfg.Label(a.Score)
 	return a
+}
+
+// sustained reports whether the error rate of the window and of the hour
+// ending with it are both at least cfg.SustainedErrorRate, on enough events
+// for a rate to mean something.
+func sustained(cfg Config, now Metrics) bool {
+	t := cfg.SustainedErrorRate
+	return t > 0 && now.Events >= 20 && now.HourEvents >= 60 &&
+		now.ErrorRate() >= t && now.HourErrors/now.HourEvents >= t
 }
 
 // guard is how noteworthy a factor's value is, 0..1, for an anomaly score to
@@ -469,6 +502,11 @@ func errorRate(cfg Config, now Metrics, base Baseline) Factor {
 			Thresholds{0.005, 0.02, 0.05}.Severity(rate)
 	}
 	f.Severity = combine(f.Absolute, f.Relative, f.HasBaseline)
+	if sustained(cfg, now) {
+		// at least elevated, and the summary says why (see score)
+		f.Severity = math.Max(f.Severity, 0.5)
+		f.Detail = fmt.Sprintf("sustained at or above %s for an hour: far above any service objective", Format(cfg.SustainedErrorRate, "ratio"))
+	}
 	return f
 }
 

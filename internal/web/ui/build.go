@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/advisor"
 	"github.com/cloudsage/cloudsage/internal/risk"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
@@ -334,28 +335,9 @@ func actionView(id cloudsage.ProjectID, a ReportAction, pats []ReportPattern, fr
 	}
 	slices.Sort(names)
 	for _, k := range names {
-		v.Numbers = append(v.Numbers, NumberView{Name: humanize(k), Value: formatNumber(k, a.Evidence.Numbers[k]), URL: v.LogsURL})
+		v.Numbers = append(v.Numbers, NumberView{Name: humanize(k), Value: advisor.FormatNumber(a.Evidence.Numbers[k], advisor.NumberUnit(k, a.Evidence.Units)), URL: v.LogsURL})
 	}
 	return v
-}
-
-// formatNumber formats an evidence number by the hint in its name.
-func formatNumber(name string, v float64) string {
-	switch {
-	case strings.HasSuffix(name, "_ratio") || strings.HasSuffix(name, "_rate") && v <= 1:
-		return risk.Format(v, "ratio")
-	case strings.HasSuffix(name, "_pct"):
-		return fmt.Sprintf("%.0f%%", v)
-	case strings.HasSuffix(name, "_ms"):
-		return risk.Format(v, "ms")
-	case strings.HasSuffix(name, "_mb"):
-		return risk.Format(v, "MB")
-	case v == math.Trunc(v) && math.Abs(v) < 1e15:
-		return thousands(int64(v))
-	case math.Abs(v) >= 100:
-		return fmt.Sprintf("%.0f", v)
-	}
-	return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64)
 }
 
 // thousands formats n with thin separators: 12,345.

@@ -122,23 +122,6 @@ func TestNewActivity(t *testing.T) {
 	}
 }
 
-func TestFormatNumber(t *testing.T) {
-	tests := []struct {
-		name string
-		v    float64
-		want string
-	}{
-		{"error_ratio", 0.346, "35%"}, {"error_rate", 0.008, "0.80%"}, {"cpu_pct", 75.5, "76%"},
-		{"latency_ms", 1234, "1234 ms"}, {"memory_mb", 512.4, "512 MB"}, {"errors", 12345, "12,345"},
-		{"surge", 2.345, "2.35"}, {"lines_per_min", 123.4, "123"},
-	}
-	for _, tt := range tests {
-		if got := formatNumber(tt.name, tt.v); got != tt.want {
-			t.Errorf("formatNumber(%q, %v) = %q, want %q", tt.name, tt.v, got, tt.want)
-		}
-	}
-}
-
 func TestLogsURL(t *testing.T) {
 	tests := []struct {
 		kv   []string

@@ -114,6 +114,7 @@ type ReportAction struct {
 		Patterns []cloudsage.PatternID `json:"patterns"`
 		Numbers  map[string]float64    `json:"numbers"`
 		Samples  []string              `json:"samples"`
+		Units    map[string]string     `json:"units"`
 	} `json:"evidence"`
 }
 
