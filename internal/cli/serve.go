@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,9 +19,11 @@ import (
 	"github.com/cloudsage/cloudsage/internal/config"
 	"github.com/cloudsage/cloudsage/internal/ingest"
 	"github.com/cloudsage/cloudsage/internal/metrics"
+	"github.com/cloudsage/cloudsage/internal/shipper"
 	"github.com/cloudsage/cloudsage/internal/store"
 	"github.com/cloudsage/cloudsage/internal/store/postgres"
 	"github.com/cloudsage/cloudsage/internal/store/sqlite"
+	"github.com/cloudsage/cloudsage/internal/syslogd"
 	"github.com/cloudsage/cloudsage/internal/web"
 )
 
@@ -92,7 +95,16 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 	fmt.Fprintf(stdio.Out, "cloudsage %s serving on http://%s (store: %s)\n", cloudsage.Version, ln.Addr(), st.Dialect())
 	log.Info("started", "config", cfg)
 
+	sl, err := startSyslog(cfg, st, srv, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+
 	g, gctx := errgroup.WithContext(ctx)
+	if sl != nil {
+		g.Go(func() error { return sl.Serve(gctx) })
+	}
 	g.Go(func() error {
 		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err
@@ -110,4 +122,45 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 	err = g.Wait()
 	log.Info("stopped")
 	return err
+}
+
+// startSyslog opens the syslog listeners when configured (nil when off).
+func startSyslog(cfg config.Config, st store.Store, srv *web.Server, log *slog.Logger) (*syslogd.Server, error) {
+	if cfg.SyslogTCP == "" && cfg.SyslogUDP == "" {
+		return nil, nil
+	}
+	sc := syslogd.Config{TCP: cfg.SyslogTCP, UDP: cfg.SyslogUDP}
+	if cfg.SyslogTLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.SyslogTLSCert, cfg.SyslogTLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("syslog TLS: %w", err)
+		}
+		sc.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	deliver := func(ctx context.Context, token string, res shipper.Result) error {
+		var pr store.Project
+		var err error
+		switch {
+		case token != "":
+			pr, err = srv.ProjectForToken(ctx, token)
+		case cfg.SyslogProject > 0:
+			pr, err = st.ProjectByID(ctx, cloudsage.ProjectID(cfg.SyslogProject))
+			if store.IsNotFound(err) {
+				err = cloudsage.Errorf(cloudsage.NotFound, "syslog-project %d does not exist", cfg.SyslogProject)
+			}
+		default:
+			err = cloudsage.Errorf(cloudsage.Unauthorized, "syslog message without a [cloudsage token=\"...\"] structured-data token, and no --syslog-project")
+		}
+		if err != nil {
+			return err
+		}
+		_, _, err = srv.IngestRecords(ctx, pr, "syslog", res, time.Now())
+		return err
+	}
+	sl, err := syslogd.Listen(sc, deliver, log)
+	if err != nil {
+		return nil, fmt.Errorf("syslog listen: %w", err)
+	}
+	log.Info("syslog listening", "tcp", sl.TCPAddr(), "udp", sl.UDPAddr(), "tls", sc.TLS != nil)
+	return sl, nil
 }

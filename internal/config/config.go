@@ -47,6 +47,15 @@ type Config struct {
 	CORSOrigins  []string      // origins allowed to call the API cross-site; empty: CORS off
 	TrustProxy   bool          // trust X-Forwarded-Proto/For from a reverse proxy
 	Demo         bool          // create a demo user and project with sample logs
+
+	// Log shippers (OTLP, Loki push, Elasticsearch _bulk, syslog).
+	ShipLinesPerSecond int    // shipper budget per project: lines a second (0: unlimited)
+	ShipBytesPerSecond int64  // and bytes a second (0: unlimited)
+	SyslogTCP          string // syslog TCP listen address; empty: off
+	SyslogUDP          string // syslog UDP listen address; empty: off
+	SyslogProject      int64  // project of syslog messages without a token; 0: a token is required
+	SyslogTLSCert      string // PEM certificate file: the TCP listener speaks TLS (RFC 5425)
+	SyslogTLSKey       string // its PEM key file
 }
 
 // Default returns the defaults.
@@ -60,6 +69,9 @@ func Default() Config {
 		MaxLineBytes: 64 << 10,
 		SessionTTL:   30 * 24 * time.Hour,
 		Retention:    time.Hour,
+
+		ShipLinesPerSecond: 50000,
+		ShipBytesPerSecond: 64 << 20,
 	}
 }
 
@@ -130,6 +142,13 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	}
 	boolean("CLOUDSAGE_TRUST_PROXY", &c.TrustProxy)
 	boolean("CLOUDSAGE_DEMO", &c.Demo)
+	num("CLOUDSAGE_SHIP_LINES_PER_SECOND", func(n int64) { c.ShipLinesPerSecond = int(n) })
+	num("CLOUDSAGE_SHIP_BYTES_PER_SECOND", func(n int64) { c.ShipBytesPerSecond = n })
+	str("CLOUDSAGE_SYSLOG_TCP", &c.SyslogTCP)
+	str("CLOUDSAGE_SYSLOG_UDP", &c.SyslogUDP)
+	num("CLOUDSAGE_SYSLOG_PROJECT", func(n int64) { c.SyslogProject = n })
+	str("CLOUDSAGE_SYSLOG_TLS_CERT", &c.SyslogTLSCert)
+	str("CLOUDSAGE_SYSLOG_TLS_KEY", &c.SyslogTLSKey)
 	return errors.Join(errs...)
 }
 
@@ -178,6 +197,13 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var(listFlag{&c.CORSOrigins}, "cors-origins", "comma-separated origins allowed cross-site; empty disables CORS (CLOUDSAGE_CORS_ORIGINS)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "trust X-Forwarded-Proto/-For from a reverse proxy (CLOUDSAGE_TRUST_PROXY)")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "create a demo user and project with sample logs (CLOUDSAGE_DEMO)")
+	fs.IntVar(&c.ShipLinesPerSecond, "ship-lines-per-second", c.ShipLinesPerSecond, "log-shipper budget per project, lines a second; 0 is unlimited (CLOUDSAGE_SHIP_LINES_PER_SECOND)")
+	fs.Int64Var(&c.ShipBytesPerSecond, "ship-bytes-per-second", c.ShipBytesPerSecond, "log-shipper budget per project, bytes a second; 0 is unlimited (CLOUDSAGE_SHIP_BYTES_PER_SECOND)")
+	fs.StringVar(&c.SyslogTCP, "syslog-tcp", c.SyslogTCP, "syslog TCP listen address, e.g. :6514; empty is off (CLOUDSAGE_SYSLOG_TCP)")
+	fs.StringVar(&c.SyslogUDP, "syslog-udp", c.SyslogUDP, "syslog UDP listen address, e.g. :5514; empty is off (CLOUDSAGE_SYSLOG_UDP)")
+	fs.Int64Var(&c.SyslogProject, "syslog-project", c.SyslogProject, "project id for syslog messages that carry no [cloudsage token=\"...\"] structured data (CLOUDSAGE_SYSLOG_PROJECT)")
+	fs.StringVar(&c.SyslogTLSCert, "syslog-tls-cert", c.SyslogTLSCert, "PEM certificate: the syslog TCP listener speaks TLS (CLOUDSAGE_SYSLOG_TLS_CERT)")
+	fs.StringVar(&c.SyslogTLSKey, "syslog-tls-key", c.SyslogTLSKey, "PEM key of syslog-tls-cert (CLOUDSAGE_SYSLOG_TLS_KEY)")
 }
 
 // Postgres reports whether the configuration selects PostgreSQL.
@@ -222,6 +248,20 @@ func (c Config) Validate() error {
 	if c.Retention < time.Second {
 		errs = append(errs, errors.New("retention-interval must be at least 1s"))
 	}
+	if c.ShipLinesPerSecond < 0 || c.ShipBytesPerSecond < 0 {
+		errs = append(errs, errors.New("ship-lines-per-second and ship-bytes-per-second must be 0 (unlimited) or more"))
+	}
+	for name, a := range map[string]string{"syslog-tcp": c.SyslogTCP, "syslog-udp": c.SyslogUDP} {
+		if _, _, err := net.SplitHostPort(a); a != "" && err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: want host:port", name, a))
+		}
+	}
+	if c.SyslogProject < 0 {
+		errs = append(errs, errors.New("syslog-project must be a project id"))
+	}
+	if (c.SyslogTLSCert == "") != (c.SyslogTLSKey == "") {
+		errs = append(errs, errors.New("syslog-tls-cert and syslog-tls-key go together"))
+	}
 	for _, o := range c.CORSOrigins {
 		u, err := url.Parse(o)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
@@ -239,5 +279,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("rate_limit", c.RateLimit), slog.Int64("max_body_bytes", c.MaxBodyBytes),
 		slog.Int("max_line_bytes", c.MaxLineBytes), slog.Duration("session_ttl", c.SessionTTL),
 		slog.Any("cors_origins", c.CORSOrigins), slog.Bool("trust_proxy", c.TrustProxy), slog.Bool("demo", c.Demo),
+		slog.Int("ship_lines_per_second", c.ShipLinesPerSecond), slog.Int64("ship_bytes_per_second", c.ShipBytesPerSecond),
+		slog.String("syslog_tcp", c.SyslogTCP), slog.String("syslog_udp", c.SyslogUDP), slog.Int64("syslog_project", c.SyslogProject),
 	)
 }

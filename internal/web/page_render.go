@@ -144,7 +144,7 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	s.pages = pageState{ui: ui.MustNew(), hub: ui.NewBroker()}
 	p := s.page
 	mux.Handle("GET /static/", s.pages.ui.Static())
-	mux.Handle("GET /{$}", p(s.pageHome))
+	mux.Handle("GET /{$}", s.esRootOr(p(s.pageHome))) // with credentials: Elasticsearch's version probe
 	mux.Handle("GET /login", p(s.pageLogin))
 	mux.Handle("POST /login", p(s.pageLoginPost))
 	mux.Handle("GET /register", p(s.pageRegister))

@@ -33,6 +33,12 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/projects/{id}/logs", a(s.logList))
 	mux.Handle("GET /api/projects/{id}/patterns", a(s.patternList))
 
+	// Log shippers' own protocols (ship_*.go), authenticated by API token.
+	mux.HandleFunc("POST /v1/logs", s.otlpLogs)
+	mux.HandleFunc("POST /loki/api/v1/push", s.lokiPush)
+	mux.HandleFunc("GET /loki/api/v1/status/buildinfo", s.lokiReady)
+	s.esRoutes(mux)
+
 	// Forecasts, actions, analytics.
 	mux.Handle("GET /api/forecast/{id}", a(s.forecastShow))
 	mux.Handle("GET /api/forecast/{id}/history", a(s.forecastHistory))
@@ -52,5 +58,5 @@ func (s *Server) routes() http.Handler {
 	// Pages (issue 5): page_*.go.
 	s.pageRoutes(mux)
 
-	return s.observe(secureHeaders(s.cors(s.crossOrigin(mux))))
+	return s.observe(secureHeaders(s.cors(s.crossOrigin(s.esIndexBulk(mux)))))
 }

@@ -35,17 +35,18 @@ type Options struct {
 
 // Server serves the API. Create it with New.
 type Server struct {
-	cfg      config.Config
-	store    store.Store
-	ingest   *ingest.Service
-	metrics  *metrics.Metrics
-	limiter  Limiter
-	log      *slog.Logger
-	now      func() time.Time
-	password auth.Params
-	throttle *auth.Throttle
-	dummy    string // a password hash to check when the user does not exist, so timing reveals nothing
-	started  time.Time
+	cfg        config.Config
+	store      store.Store
+	ingest     *ingest.Service
+	metrics    *metrics.Metrics
+	limiter    Limiter
+	shipBudget *Budget // lines and bytes a second per project, for the shipper endpoints
+	log        *slog.Logger
+	now        func() time.Time
+	password   auth.Params
+	throttle   *auth.Throttle
+	dummy      string // a password hash to check when the user does not exist, so timing reveals nothing
+	started    time.Time
 
 	lastIngest atomic.Int64 // Unix nanoseconds of the last ingest on this replica
 	handler    http.Handler
@@ -83,6 +84,7 @@ func New(o Options) (*Server, error) {
 	if s.cfg.MaxLineBytes <= 0 {
 		s.cfg.MaxLineBytes = config.Default().MaxLineBytes
 	}
+	s.shipBudget = NewBudget(int64(s.cfg.ShipLinesPerSecond), s.cfg.ShipBytesPerSecond, 5*time.Second, s.now)
 	s.throttle = auth.NewThrottle(5, 15*time.Minute, 5*time.Minute)
 	var err error
 	if s.dummy, err = auth.HashPassword("not a real password", s.password); err != nil {

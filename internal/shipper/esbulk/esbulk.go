@@ -1,0 +1,212 @@
+// Package esbulk decodes Elasticsearch _bulk requests (NDJSON pairs of an
+// action line and a document line, as Filebeat, Logstash, Fluent Bit,
+// Vector and the go-elasticsearch bulk indexer send them) into log lines,
+// and encodes the bulk response those clients read: one item per action,
+// each with its own status, and the top-level "errors" flag. Documents are
+// kept as they were sent: the ingest parser reads @timestamp, message,
+// log.level, service.name, host.name and the other ECS keys itself. Pure:
+// no I/O.
+package esbulk
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// Item is the outcome of one action.
+type Item struct {
+	Action string // index, create, update, delete
+	Index  string
+	ID     string
+	Status int    // 201 for a stored document, else the error status
+	Type   string // error type (Elasticsearch's exception names)
+	Reason string // error reason
+	Line   int    // index into Request.Lines of its document, or -1
+}
+
+// Request is a decoded bulk body.
+type Request struct {
+	Items []Item
+	Lines []string // the documents to store, each one JSON line with its index added as _index
+	Bytes int64    // size of the stored documents
+}
+
+// Errors counts the items that failed.
+func (r *Request) Errors() int {
+	n := 0
+	for _, it := range r.Items {
+		if it.Status >= 300 {
+			n++
+		}
+	}
+	return n
+}
+
+// Decode reads a bulk body. defaultIndex is the {index} of POST
+// /{index}/_bulk ("" for POST /_bulk). newID names documents sent without
+// an _id. An error means the body is malformed as a whole (Elasticsearch
+// answers 400 and stores nothing); a bad document only fails its item.
+func Decode(data []byte, defaultIndex string, newID func() string) (Request, error) {
+	var req Request
+	n := 0 // line number, for messages
+	next := func() ([]byte, bool) {
+		for len(data) > 0 {
+			i := bytes.IndexByte(data, '\n')
+			var line []byte
+			if i < 0 {
+				line, data = data, nil
+			} else {
+				line, data = data[:i], data[i+1:]
+			}
+			n++
+			line = bytes.TrimSpace(line)
+			if len(line) > 0 {
+				return line, true
+			}
+		}
+		return nil, false
+	}
+	for {
+		aline, ok := next()
+		if !ok {
+			break
+		}
+		action, meta, err := parseAction(aline)
+		if err != nil {
+			return Request{}, fmt.Errorf("malformed action/metadata line [%d]: %w", n, err)
+		}
+		it := Item{Action: action, Index: meta.Index, ID: meta.ID, Line: -1}
+		if it.Index == "" {
+			it.Index = defaultIndex
+		}
+		if action == "delete" {
+			it.Status, it.Type, it.Reason = 400, "illegal_argument_exception", "CloudSage keeps logs append-only: delete is not supported"
+			req.Items = append(req.Items, it)
+			continue
+		}
+		doc, ok := next()
+		if !ok {
+			return Request{}, fmt.Errorf("the %s action on line [%d] has no document line after it", action, n)
+		}
+		switch {
+		case action == "update":
+			it.Status, it.Type, it.Reason = 400, "illegal_argument_exception", "CloudSage keeps logs append-only: update is not supported"
+		case it.Index == "":
+			it.Status, it.Type, it.Reason = 400, "action_request_validation_exception", "Validation Failed: 1: index is missing;"
+		case doc[0] != '{' || !json.Valid(doc):
+			it.Status, it.Type, it.Reason = 400, "document_parsing_exception", fmt.Sprintf("[%d:1] failed to parse: the document is not a JSON object", n)
+		default:
+			if it.ID == "" {
+				it.ID = newID()
+			}
+			it.Status, it.Line = 201, len(req.Lines)
+			req.Lines = append(req.Lines, withIndex(doc, it.Index))
+			req.Bytes += int64(len(doc))
+		}
+		req.Items = append(req.Items, it)
+	}
+	if len(req.Items) == 0 {
+		return Request{}, errors.New("request body is required")
+	}
+	return req, nil
+}
+
+type actionMeta struct {
+	Index string `json:"_index"`
+	ID    string `json:"_id"`
+}
+
+// parseAction reads {"index": {"_index": "x", "_id": "y"}}.
+func parseAction(b []byte) (string, actionMeta, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil || len(m) != 1 {
+		return "", actionMeta{}, errors.New("expected one JSON object naming an action (index, create, update or delete)")
+	}
+	for k, v := range m {
+		switch k {
+		case "index", "create", "update", "delete":
+		default:
+			return "", actionMeta{}, fmt.Errorf("unknown action [%s]", k)
+		}
+		var meta actionMeta
+		if err := json.Unmarshal(v, &meta); err != nil {
+			return "", actionMeta{}, fmt.Errorf("the metadata of [%s] must be an object with string _index and _id", k)
+		}
+		return k, meta, nil
+	}
+	panic("unreachable")
+}
+
+// withIndex returns doc with "_index" added as its first key.
+func withIndex(doc []byte, index string) string {
+	q, _ := json.Marshal(index)
+	rest := bytes.TrimLeft(doc[1:], " \t\r")
+	b := make([]byte, 0, len(doc)+len(q)+12)
+	b = append(b, `{"_index":`...)
+	b = append(b, q...)
+	if len(rest) > 0 && rest[0] != '}' {
+		b = append(b, ',')
+	}
+	return string(append(b, rest...))
+}
+
+// Response encodes the bulk response body; took is in milliseconds.
+// seq numbers the stored documents (_seq_no) from its value.
+func Response(items []Item, took int64, seq int64) []byte {
+	b := make([]byte, 0, 64+len(items)*160)
+	errs := false
+	for _, it := range items {
+		if it.Status >= 300 {
+			errs = true
+		}
+	}
+	b = fmt.Appendf(b, `{"took":%d,"errors":%t,"items":[`, took, errs)
+	for i, it := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"`...)
+		b = append(b, it.Action...)
+		b = append(b, `":{"_index":`...)
+		b = appendJSON(b, it.Index)
+		b = append(b, `,"_id":`...)
+		b = appendJSON(b, it.ID)
+		if it.Status < 300 {
+			b = fmt.Appendf(b, `,"_version":1,"result":"created","_shards":{"total":1,"successful":1,"failed":0},"_seq_no":%d,"_primary_term":1`, seq)
+			seq++
+		} else {
+			b = append(b, `,"error":{"type":`...)
+			b = appendJSON(b, it.Type)
+			b = append(b, `,"reason":`...)
+			b = appendJSON(b, it.Reason)
+			b = append(b, '}')
+		}
+		b = append(b, `,"status":`...)
+		b = strconv.AppendInt(b, int64(it.Status), 10)
+		b = append(b, "}}"...)
+	}
+	return append(b, "]}"...)
+}
+
+// Error encodes a request-level error the way Elasticsearch does.
+func Error(status int, typ, reason string) []byte {
+	b := []byte(`{"error":{"root_cause":[{"type":`)
+	b = appendJSON(b, typ)
+	b = append(b, `,"reason":`...)
+	b = appendJSON(b, reason)
+	b = append(b, `}],"type":`...)
+	b = appendJSON(b, typ)
+	b = append(b, `,"reason":`...)
+	b = appendJSON(b, reason)
+	b = append(b, `},"status":`...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	return append(b, '}')
+}
+
+func appendJSON(b []byte, s string) []byte {
+	q, _ := json.Marshal(s)
+	return append(b, q...)
+}
