@@ -19,8 +19,7 @@ import (
 
 // parseAccess reads an access log line.
 func (p *Parser) parseAccess(s string, ev *cloudsage.Event, st *lineState) bool {
-	lim := min(len(s), 320)
-	b := strings.Index(s[:lim], " [")
+	b := spaceBracket(s[:min(len(s), 320)])
 	if b < 3 || b+30 > len(s) || !isDigit(s[b+2]) || s[b+4] != '/' {
 		return false
 	}
@@ -140,6 +139,24 @@ func (p *Parser) parseAccess(s string, ev *cloudsage.Event, st *lineState) bool 
 		ev.Message = "\"" + req + "\" " + statusTok
 	}
 	return true
+}
+
+// spaceBracket returns the index of the first " [" in s, or -1. It looks
+// for the rare '[' and checks the byte before it: strings.Index would stop at
+// every space, the first byte of the needle.
+func spaceBracket(s string) int {
+	for i := 1; i < len(s); {
+		k := strings.IndexByte(s[i:], '[')
+		if k < 0 {
+			return -1
+		}
+		i += k
+		if s[i-1] == ' ' {
+			return i - 1
+		}
+		i++
+	}
+	return -1
 }
 
 // splitRequest splits "GET /path HTTP/1.1".

@@ -111,7 +111,7 @@ func levelNext(s string, i int) bool {
 		if e < 0 {
 			return false
 		}
-		_, ok := levelWord(strings.Trim(s[i+1:e-1], " \t"))
+		_, ok := levelWord(trimBlank(s[i+1 : e-1]))
 		return ok
 	}
 	e := tokenEnd(s, i)
@@ -144,7 +144,7 @@ func parseHeader(s string, i int, mid bool) header {
 			if e < 0 {
 				break
 			}
-			if l, ok := levelWord(strings.Trim(s[j+1:e-1], " \t")); ok {
+			if l, ok := levelWord(trimBlank(s[j+1 : e-1])); ok {
 				h.level, h.hasLevel = l, true
 				return afterLevel(s, e, svc, h)
 			}
@@ -194,7 +194,7 @@ func parseHeader(s string, i int, mid bool) header {
 	if j < len(s) {
 		e := tokenEnd(s, j)
 		w := s[j:e]
-		if len(w) > 2 && w[len(w)-1] == ':' && identLike(w[:len(w)-1]) && strings.ContainsAny(w[:len(w)-1], ".[_$/(#0123456789") {
+		if len(w) > 2 && w[len(w)-1] == ':' && identLike(w[:len(w)-1]) && serviceMarks.in(w[:len(w)-1]) {
 			h.service = w[:len(w)-1]
 			j = skipSpaceSeps(s, e)
 		}
@@ -249,7 +249,7 @@ func afterLevel(s string, j int, svc string, h header) header {
 		case identLike(w) && (strings.HasPrefix(s[end:], " - ") || strings.HasPrefix(s[end:], " -- ")):
 			h.service = w
 			j = end
-		case identLike(w) && strings.ContainsAny(w, "._$") && strings.HasPrefix(s[end:], " ["):
+		case identLike(w) && packageMarks.in(w) && strings.HasPrefix(s[end:], " ["):
 			h.service = w // OpenStack "nova.compute.manager [req-...] msg"
 			j = end + 1
 			if e := bracketEnd(s, j); e > 0 {
@@ -321,7 +321,7 @@ func levelFirst(s string) (levelStart, bool) {
 		if e < 0 {
 			return levelStart{}, false
 		}
-		l, ok := levelWord(strings.Trim(s[1:e-1], " \t"))
+		l, ok := levelWord(trimBlank(s[1 : e-1]))
 		if !ok {
 			return levelStart{}, false
 		}
@@ -425,7 +425,7 @@ func (p *Parser) parseGlog(s string, ev *cloudsage.Event, st *lineState) bool {
 	if e < 0 || e > 80 {
 		return false
 	}
-	hdr := strings.Trim(rest[:e], " \t")
+	hdr := trimBlank(rest[:e])
 	if k := strings.LastIndexByte(hdr, ' '); k >= 0 {
 		hdr = hdr[k+1:]
 	}
@@ -437,6 +437,14 @@ func (p *Parser) parseGlog(s string, ev *cloudsage.Event, st *lineState) bool {
 	st.scanMessage = true
 	return true
 }
+
+// Marks that make a header word a service or component name (see
+// parseHeader, afterLevel, componentLike).
+var (
+	serviceMarks   = newByteSet(".[_$/(#0123456789")
+	packageMarks   = newByteSet("._$")
+	componentMarks = newByteSet("ABCDEFGHIJKLMNOPQRSTUVWXYZ._$/[(")
+)
 
 // skipSpaceSeps skips spaces and lone separators ("-", "--", "|", ":", ",").
 func skipSpaceSeps(s string, i int) int {
@@ -518,7 +526,7 @@ func isPidTid(w string) bool {
 // being the first word of a message ("ciod:"): identLike with an upper-case
 // letter or one of . _ $ / [ (.
 func componentLike(w string) bool {
-	return identLike(w) && strings.ContainsAny(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZ._$/[(")
+	return identLike(w) && componentMarks.in(w)
 }
 
 // identLike reports whether w can name a logger, class, tag or process:

@@ -76,6 +76,52 @@ func newStructured(p *Parser, ev *cloudsage.Event, st *lineState) *structured {
 	return &p.sx
 }
 
+// keyMeta is what a structured key names (time, level, ...) and the signal
+// it carries, as lookupKey and classify read it.
+type keyMeta struct {
+	key  string // the key itself, owned by the cache (not a slice of a line)
+	info keyInfo
+	sig  sigName
+}
+
+// Keys up to maxCachedKey bytes are cached per Parser, up to maxKeyCache of
+// them (then the cache starts afresh): a stream repeats a few dozen keys,
+// and one lookup of the key as written saves normalising it for two tables.
+const (
+	maxCachedKey = 64
+	maxKeyCache  = 1024
+)
+
+// meta returns what key names, from the cache when it is there.
+func (p *Parser) meta(key string) keyMeta {
+	if m, ok := p.keys[key]; ok {
+		return m
+	}
+	m := keyMeta{key: key, info: lookupKey(key), sig: classify(key)}
+	if len(key) > maxCachedKey {
+		return m
+	}
+	if p.keys == nil {
+		p.keys = make(map[string]keyMeta, 64)
+	} else if len(p.keys) >= maxKeyCache {
+		clear(p.keys)
+	}
+	m.key = strings.Clone(key)
+	p.keys[m.key] = m
+	return m
+}
+
+// dotted returns prefix + "." + key, the cached copy when there is one (no
+// allocation).
+func (p *Parser) dotted(prefix, key string) string {
+	b := append(append(append(p.kbuf[:0], prefix...), '.'), key...)
+	p.kbuf = b
+	if m, ok := p.keys[string(b)]; ok {
+		return m.key
+	}
+	return string(b)
+}
+
 func lookupKey(key string) keyInfo {
 	if len(key) > 24 {
 		return keyInfo{}
@@ -87,7 +133,8 @@ func lookupKey(key string) keyInfo {
 // leaf takes one key (dotted for nested objects) and its value; str says
 // the value was a string (so "null" is text, not JSON null).
 func (x *structured) leaf(key, val string, str bool) {
-	ki := lookupKey(key)
+	m := x.p.meta(key)
+	key, ki := m.key, m.info
 	switch ki.kind {
 	case kTime:
 		if ki.prio < x.timePrio {
@@ -122,7 +169,7 @@ func (x *structured) leaf(key, val string, str bool) {
 			x.ev.Host, x.hostPrio = val, ki.prio
 		}
 	}
-	fieldSignal(&x.ev.Signals, key, val, &x.st.mem)
+	namedSignal(&x.ev.Signals, m.sig, val, &x.st.mem)
 	x.field(key, val)
 }
 

@@ -78,7 +78,7 @@ func (j *jsonScan) object(prefix string, depth int) bool {
 		j.i++
 		j.ws()
 		if prefix != "" {
-			key = prefix + "." + key
+			key = j.x.p.dotted(prefix, key)
 		}
 		if !j.value(key, depth) {
 			return false
@@ -178,19 +178,21 @@ func (j *jsonScan) number() bool {
 func (j *jsonScan) str() (string, bool) {
 	j.i++
 	start := j.i
-	for j.i < len(j.s) {
-		c := j.s[j.i]
-		if c == '"' {
-			v := j.s[start:j.i]
-			j.i++
-			return v, true
-		}
-		if c == '\\' {
-			return j.strSlow(start)
-		}
-		j.i++
+	v := j.s[start:]
+	q := strings.IndexByte(v, '"')
+	if q >= 0 {
+		v = v[:q]
 	}
-	return "", false
+	if b := strings.IndexByte(v, '\\'); b >= 0 {
+		j.i = start + b
+		return j.strSlow(start)
+	}
+	if q < 0 {
+		j.i = len(j.s)
+		return "", false
+	}
+	j.i = start + q + 1
+	return v, true
 }
 
 func (j *jsonScan) strSlow(start int) (string, bool) {

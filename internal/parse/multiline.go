@@ -26,7 +26,7 @@ const (
 // startTrace notes whether the new pending event itself opens a trace.
 func (p *Parser) startTrace(s string) {
 	p.first = p.pend.Message
-	t := strings.TrimLeft(s, " \t")
+	t := trimBlankLeft(s)
 	switch {
 	case strings.HasPrefix(t, "Traceback (most recent call last)"):
 		p.trace = tracePython
@@ -48,7 +48,7 @@ func (p *Parser) startTrace(s string) {
 func (p *Parser) continues(s string) bool {
 	c := s[0]
 	if c == ' ' || c == '\t' {
-		t := strings.TrimLeft(s, " \t")
+		t := trimBlankLeft(s)
 		switch {
 		case strings.HasPrefix(t, "at ") && (p.trace != tracePython):
 			p.setTrace(traceJava)
@@ -141,7 +141,7 @@ func (p *Parser) addLine(s, raw string) {
 // pythonFinal records the final exception line of a traceback in the
 // message: the first line, " | ", the exception ("ValueError: bad").
 func (p *Parser) pythonFinal(s string) {
-	s = strings.TrimRight(s, " \t")
+	s = trimBlankRight(s)
 	if strings.HasPrefix(p.first, "Traceback (most recent call last)") || p.first == "" {
 		p.pend.Message = truncUTF8(s, MaxMessage)
 	} else {

@@ -54,6 +54,9 @@ type Parser struct {
 
 	buf []byte // scratch for cleaning lines
 
+	keys map[string]keyMeta // structured keys seen (see meta)
+	kbuf []byte             // scratch for dotted keys
+
 	// scratch for parseLine, kept here so that it is not allocated per line
 	cur cloudsage.Event
 	st  lineState
@@ -147,7 +150,7 @@ func (p *Parser) parseLine(s, raw string) cloudsage.Event {
 	ev, st := &p.cur, &p.st
 	*ev = cloudsage.Event{Raw: raw}
 	*st = lineState{}
-	t := strings.TrimLeft(s, " \t")
+	t := trimBlankLeft(s)
 	ok := false
 	switch t[0] {
 	case '{':
@@ -201,7 +204,7 @@ func (p *Parser) finish(ev *cloudsage.Event, st *lineState) {
 			ev.Time = p.def
 		}
 	}
-	ev.Message = strings.TrimRight(ev.Message, " \t")
+	ev.Message = trimBlankRight(ev.Message)
 	if len(ev.Message) > MaxMessage {
 		ev.Message = truncUTF8(ev.Message, MaxMessage)
 	}
@@ -353,6 +356,49 @@ func skipEscape(s string, i int) int {
 		return i
 	}
 	return i + 1
+}
+
+// trimBlankLeft, trimBlankRight and trimBlank drop spaces and tabs: what
+// strings.TrimLeft(s, " \t") does without building a set of the cut
+// characters on every call (a measurable share of the per-line time).
+func trimBlankLeft(s string) string {
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	return s[i:]
+}
+
+func trimBlankRight(s string) string {
+	n := len(s)
+	for n > 0 && (s[n-1] == ' ' || s[n-1] == '\t') {
+		n--
+	}
+	return s[:n]
+}
+
+func trimBlank(s string) string { return trimBlankRight(trimBlankLeft(s)) }
+
+// byteSet is a set of bytes, for strings.ContainsAny on a fixed set without
+// building the set on every call.
+type byteSet [256]bool
+
+func newByteSet(chars string) *byteSet {
+	var t byteSet
+	for i := 0; i < len(chars); i++ {
+		t[chars[i]] = true
+	}
+	return &t
+}
+
+// in reports whether s holds a byte of t.
+func (t *byteSet) in(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if t[s[i]] {
+			return true
+		}
+	}
+	return false
 }
 
 func isBlank(s string) bool {

@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -282,4 +283,114 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzShortcuts checks the parser's faster helpers against the plain
+// definitions they replace: the same answer on any input.
+func FuzzShortcuts(f *testing.F) {
+	for _, s := range []string{"", " \t x \t", "a [b", "[x] y [z", `GET / HTTP/2" 200 HTTP/1.1" 500`, "HTTP/",
+		"Out of memory: Kill process", "OOMKilled", "room zoom", "MEMORY EMORY", "m", "M", "emory",
+		`{"a":{"b":"c\"d","e":1}}`, "Duration_MS", "http.request.method", "event.duration", "Level"} {
+		f.Add(s, "x")
+	}
+	for _, l := range Corpus(40, 3) {
+		f.Add(l, "k")
+	}
+	f.Fuzz(func(t *testing.T, s, key string) {
+		if got, want := trimBlankLeft(s), strings.TrimLeft(s, " \t"); got != want {
+			t.Errorf("trimBlankLeft(%q) = %q, want %q", s, got, want)
+		}
+		if got, want := trimBlankRight(s), strings.TrimRight(s, " \t"); got != want {
+			t.Errorf("trimBlankRight(%q) = %q, want %q", s, got, want)
+		}
+		if got, want := trimBlank(s), strings.Trim(s, " \t"); got != want {
+			t.Errorf("trimBlank(%q) = %q, want %q", s, got, want)
+		}
+		for _, set := range []string{".[_$/(#0123456789", "._$", "ABCDEFGHIJKLMNOPQRSTUVWXYZ._$/[("} {
+			if got, want := newByteSet(set).in(s), strings.ContainsAny(s, set); got != want {
+				t.Errorf("byteSet(%q).in(%q) = %v, want %v", set, s, got, want)
+			}
+		}
+		if got, want := spaceBracket(s), strings.Index(s, " ["); got != want {
+			t.Errorf("spaceBracket(%q) = %d, want %d", s, got, want)
+		}
+		want := strings.Index(s, "HTTP/1")
+		if want < 0 {
+			want = strings.Index(s, "HTTP/2")
+		}
+		if got := httpVersion(s); got != want {
+			t.Errorf("httpVersion(%q) = %d, want %d", s, got, want)
+		}
+		mem, oom := oomHints(s)
+		if want := strings.Contains(s, "emory") || strings.Contains(s, "EMORY"); mem != want {
+			t.Errorf("oomHints(%q) mem = %v, want %v", s, mem, want)
+		}
+		if want := strings.Contains(s, "OOM") || strings.Contains(s, "oom"); oom != want {
+			t.Errorf("oomHints(%q) oom = %v, want %v", s, oom, want)
+		}
+
+		// the key cache answers as the two tables do, first time and cached
+		p := New()
+		for range 2 {
+			m := p.meta(key)
+			if m.key != key || m.info != lookupKey(key) || m.sig != classify(key) {
+				t.Errorf("meta(%q) = %+v, want %+v %+v", key, m, lookupKey(key), classify(key))
+			}
+		}
+		if got := p.dotted(s, key); got != s+"."+key {
+			t.Errorf("dotted(%q, %q) = %q", s, key, got)
+		}
+
+		// the JSON string scanner, against the byte-by-byte loop it replaced
+		if strings.HasPrefix(s, `"`) {
+			var j, r jsonScan
+			j.s, r.s = s, s
+			got, ok := j.str()
+			want, wok := refJSONStr(&r)
+			if got != want || ok != wok || (ok && j.i != r.i) {
+				t.Errorf("str(%q) = %q %v at %d, want %q %v at %d", s, got, ok, j.i, want, wok, r.i)
+			}
+		}
+	})
+}
+
+// refJSONStr is jsonScan.str as it was: a byte-by-byte loop.
+func refJSONStr(j *jsonScan) (string, bool) {
+	j.i++
+	start := j.i
+	for j.i < len(j.s) {
+		c := j.s[j.i]
+		if c == '"' {
+			v := j.s[start:j.i]
+			j.i++
+			return v, true
+		}
+		if c == '\\' {
+			return j.strSlow(start)
+		}
+		j.i++
+	}
+	return "", false
+}
+
+// TestKeyCacheBounded fills the key cache past its cap: it starts afresh and
+// keeps answering right.
+func TestKeyCacheBounded(t *testing.T) {
+	p := New()
+	for i := range maxKeyCache*2 + 3 {
+		k := fmt.Sprintf("field_%d_ms", i)
+		if m := p.meta(k); m.key != k || m.sig != classify(k) || m.info != lookupKey(k) {
+			t.Fatalf("meta(%q) = %+v", k, m)
+		}
+		if len(p.keys) > maxKeyCache {
+			t.Fatalf("%d keys cached, cap %d", len(p.keys), maxKeyCache)
+		}
+	}
+	long := strings.Repeat("k", maxCachedKey+1)
+	if m := p.meta(long); m.key != long {
+		t.Fatalf("meta(long) = %+v", m)
+	}
+	if _, ok := p.keys[long]; ok {
+		t.Error("a key over maxCachedKey bytes was cached")
+	}
 }

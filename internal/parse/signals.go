@@ -176,11 +176,12 @@ var unitSuffixes = []struct {
 
 // fieldSignal reads a signal from one structured field.
 func fieldSignal(sig *cloudsage.Signals, key, val string, mem *memParts) {
-	if val == "" || len(val) > 64 {
-		return
-	}
-	sn := classify(key)
-	if sn.kind == sigNone {
+	namedSignal(sig, classify(key), val, mem)
+}
+
+// namedSignal is fieldSignal with the key already classified.
+func namedSignal(sig *cloudsage.Signals, sn sigName, val string, mem *memParts) {
+	if val == "" || len(val) > 64 || sn.kind == sigNone {
 		return
 	}
 	applySignal(sig, sn, val, mem)
@@ -297,11 +298,11 @@ func trimNumber(s string) string {
 // sizeMB reads a size ("512MB", "1.5GiB", "2048" in the unit the field name
 // gives, bytes when huge) in MB. The bool says the value had its own unit.
 func sizeMB(s string, u unit) (float64, bool, bool) {
-	num, rest, ok := leadingNumber(strings.Trim(s, " \t"))
+	num, rest, ok := leadingNumber(trimBlank(s))
 	if !ok {
 		return 0, false, false
 	}
-	rest = strings.TrimLeft(rest, " \t")
+	rest = trimBlankLeft(rest)
 	switch strings.ToLower(rest) {
 	case "":
 		switch u {
@@ -401,7 +402,7 @@ func parseDurationMS(s string) (float64, bool) {
 		if !ok {
 			return 0, false
 		}
-		rest = strings.TrimLeft(rest, " \t")
+		rest = trimBlankLeft(rest)
 		j := 0
 		for j < len(rest) && (isLetter(rest[j]) || rest[j] >= 0x80) {
 			j++
@@ -548,10 +549,7 @@ func prevWord(msg string, i int) (string, int) {
 // httpStatus finds a status after a quoted request line ("GET / HTTP/1.1"
 // 500) or after "Completed " (Rails).
 func httpStatus(sig *cloudsage.Signals, msg string) {
-	i := strings.Index(msg, "HTTP/1")
-	if i < 0 {
-		i = strings.Index(msg, "HTTP/2")
-	}
+	i := httpVersion(msg)
 	if i >= 0 {
 		j := i + 6
 		for j < len(msg) && j < i+10 && msg[j] != '"' {
@@ -571,13 +569,36 @@ func httpStatus(sig *cloudsage.Signals, msg string) {
 	}
 }
 
+// httpVersion returns the index of the first "HTTP/1" in msg, else of the
+// first "HTTP/2", else -1, looking for "HTTP/" once.
+func httpVersion(msg string) int {
+	two := -1
+	for i := 0; ; {
+		k := strings.Index(msg[i:], "HTTP/")
+		if k < 0 || i+k+5 >= len(msg) {
+			return two
+		}
+		i += k
+		switch msg[i+5] {
+		case '1':
+			return i
+		case '2':
+			if two < 0 {
+				two = i
+			}
+		}
+		i += 5
+	}
+}
+
 // oomSignal flags out-of-memory errors and kills.
 func oomSignal(sig *cloudsage.Signals, msg string) {
 	if sig.OOM {
 		return
 	}
 	m := msg[:min(len(msg), 2048)]
-	if strings.Contains(m, "emory") || strings.Contains(m, "EMORY") {
+	mem, oom := oomHints(m)
+	if mem {
 		if strings.Contains(m, "Out of memory") || strings.Contains(m, "out of memory") ||
 			strings.Contains(m, "OutOfMemory") || strings.Contains(m, "Cannot allocate memory") ||
 			strings.Contains(m, "MemoryError") || strings.Contains(m, "OUT OF MEMORY") {
@@ -585,10 +606,37 @@ func oomSignal(sig *cloudsage.Signals, msg string) {
 		}
 		return
 	}
-	if strings.Contains(m, "OOM") || strings.Contains(m, "oom") {
+	if oom {
 		if strings.Contains(m, "OOMKilled") || strings.Contains(m, "oom-kill") || strings.Contains(m, "oom_kill") ||
 			strings.Contains(m, "OOM killer") || strings.Contains(m, "oom-killer") || strings.Contains(m, "OOM-killer") {
 			sig.OOM = true
 		}
 	}
+}
+
+// oomHints reports whether m holds "emory" or "EMORY" (mem) and whether it
+// holds "OOM" or "oom" (oom), the words oomSignal looks further for. Every
+// one of them has an 'm' or 'M', rarer than their first letters, so it finds
+// those and looks around them: two scans instead of four.
+func oomHints(m string) (mem, oom bool) {
+	for _, c := range [2]byte{'m', 'M'} {
+		word, short := "emory", "oom"
+		if c == 'M' {
+			word, short = "EMORY", "OOM"
+		}
+		for i := 0; ; i++ {
+			k := strings.IndexByte(m[i:], c)
+			if k < 0 {
+				break
+			}
+			i += k
+			if i >= 1 && strings.HasPrefix(m[i-1:], word) {
+				mem = true
+			}
+			if i >= 2 && m[i-2:i+1] == short {
+				oom = true
+			}
+		}
+	}
+	return mem, oom
 }

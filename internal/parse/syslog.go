@@ -130,7 +130,7 @@ func (p *Parser) syslog5424(s string, ev *cloudsage.Event, st *lineState) bool {
 	case strings.HasPrefix(s, "["):
 		s = p.structuredData(s, ev)
 	}
-	s = strings.TrimPrefix(strings.TrimLeft(s, " \t"), "\uFEFF")
+	s = strings.TrimPrefix(trimBlankLeft(s), "\uFEFF")
 	ev.Message = s
 	return true
 }

@@ -1,7 +1,6 @@
 package parse
 
 import (
-	"strings"
 	"time"
 )
 
@@ -54,7 +53,7 @@ func parseTimeValue(s string, ref refTime) (time.Time, bool) {
 	if s[n] != ' ' {
 		return time.Time{}, false
 	}
-	rest := strings.TrimLeft(s[n:], " \t")
+	rest := trimBlankLeft(s[n:])
 	return t, rest != "" && len(rest) <= 5 && noLower(rest) && isWord(rest)
 }
 
