@@ -476,7 +476,7 @@ func (m *masker) maskPieces(core string) (letters, masked bool) {
 			j++
 		}
 		piece := core[i:j]
-		if digits > 0 && lets > 0 && m.numberedName(piece) {
+		if digits > 0 && lets > 0 && (m.numberedName(piece) || digits == 1 && m.numberedInstance(piece)) {
 			letters, masked = true, true
 		} else if variablePiece(piece, digits) {
 			m.buf = append(m.buf, wildcard...)
@@ -728,5 +728,29 @@ func (m *masker) numberedName(p string) bool {
 		}
 		k = e + 1
 	}
+	return true
+}
+
+// numberedInstance appends p with its trailing number masked when p is a
+// name, a - or _, then a digit (worker-3, HikariPool-1, broadcast_0 ->
+// worker-<*>, ...): one of several numbered instances (longer numbers
+// make the whole piece a variable already). A number glued to
+// letters (eth0, ssh2, x86) is part of a name and stays. It reports
+// false, appending nothing, for anything else.
+func (m *masker) numberedInstance(p string) bool {
+	e := len(p)
+	for e > 0 && class[p[e-1]]&cDigit != 0 {
+		e--
+	}
+	if e == len(p) || e < 2 || (p[e-1] != '-' && p[e-1] != '_') || class[p[0]]&cLetter == 0 {
+		return false
+	}
+	for i := 0; i < e-1; i++ {
+		if class[p[i]]&cDigit != 0 {
+			return false
+		}
+	}
+	m.buf = append(m.buf, p[:e]...)
+	m.buf = append(m.buf, wildcard...)
 	return true
 }

@@ -310,6 +310,8 @@ func TestMinerUnseenServices(t *testing.T) {
 		{"desktop daemons", desktopLog()},
 		{"mail and cluster nodes", clusterLog()},
 		{"health app", healthLog()},
+		{"kernel", kernelLog()},
+		{"application server", appServerLog()},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ga, bad := unseenGA(tt.log)
