@@ -28,6 +28,7 @@ type command struct {
 // commands lists every subcommand; each lives in its own file.
 var commands = map[string]command{
 	"analyze": {"analyze log files offline: risk, forecast and actions", runAnalyze},
+	"ingest":  {"send a log file or stdin to a server (--follow tails it)", runIngest},
 	"eval":    {"measure accuracy on public datasets (eval parse|nab)", runEval},
 	"bench":   {"measure speed and memory of the engine", runBench},
 	"serve":   {"run the web server and API", runServe},

@@ -132,3 +132,39 @@ func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
 	}
 	return n, nil
 }
+
+// POST /api/ingest: the same body as POST /api/ingest/{id}, for the
+// project of the API token (`cloudsage ingest` and other log forwarders);
+// ?project=ID, when given, must name it. Limited like the shipper
+// endpoints, in lines and bytes a second rather than requests.
+func (s *Server) ingestByToken(w http.ResponseWriter, r *http.Request) error {
+	start := time.Now()
+	const proto = "forward"
+	pr, err := s.shipProject(r)
+	if err != nil {
+		return err
+	}
+	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+	dec, err := ingest.Decode(body, r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding"),
+		ingest.Limits{MaxBytes: s.cfg.MaxBodyBytes, MaxLineBytes: s.cfg.MaxLineBytes})
+	if err != nil {
+		s.metrics.IngestRequests.WithLabelValues(proto, "rejected").Inc()
+		return err
+	}
+	if dec.Received == 0 {
+		s.metrics.IngestRequests.WithLabelValues(proto, "rejected").Inc()
+		return cloudsage.Errorf(cloudsage.Invalid, "no log lines in the body")
+	}
+	if err := s.ingestLines(r.Context(), pr, proto, dec, start); err != nil {
+		retryAfter(w, err)
+		return err
+	}
+	reasons := dec.Reasons
+	if reasons == nil {
+		reasons = []string{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"project_id": pr.ID, "received": dec.Received, "accepted": len(dec.Lines),
+		"rejected": dec.Rejected, "rejected_reasons": reasons, "bytes": dec.Bytes,
+		"duration_ms": float64(time.Since(start).Microseconds()) / 1000})
+	return nil
+}

@@ -28,6 +28,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("DELETE /api/projects/{id}/tokens/{tokenId}", a(s.tokenDelete))
 
 	// Ingestion, logs, patterns.
+	mux.Handle("POST /api/ingest", a(s.ingestByToken))
 	mux.Handle("POST /api/ingest/{id}", a(s.ingestPost))
 	mux.Handle("GET /api/ingest/{id}", a(s.ingestList))
 	mux.Handle("GET /api/projects/{id}/logs", a(s.logList))
