@@ -898,7 +898,11 @@ func (m *Miner) index(c *cluster) {
 			}
 		default:
 			v := wildVariant(toks, i)
-			if o, ok := m.collapsed[v]; ok && o.kinds[i] == kindGen {
+			p := i // where v, and o's template, hold the <*>
+			if i > 0 && toks[i-1] == wildcard {
+				p = i - 1
+			}
+			if o, ok := m.collapsed[v]; ok && p < len(o.kinds) && o.kinds[p] == kindGen {
 				m.joinRoots(o, c)
 			} else {
 				m.collapsedWild[v] = append(m.collapsedWild[v], c)
@@ -917,7 +921,11 @@ func (m *Miner) fileWild(c *cluster) {
 			continue
 		}
 		v := wildVariant(toks, i)
-		if o, ok := m.collapsed[v]; !ok || o.kinds[i] != kindGen {
+		p := i
+		if i > 0 && toks[i-1] == wildcard {
+			p = i - 1
+		}
+		if o, ok := m.collapsed[v]; !ok || p >= len(o.kinds) || o.kinds[p] != kindGen {
 			m.collapsedWild[v] = append(m.collapsedWild[v], c)
 		}
 	}
@@ -935,17 +943,24 @@ func (m *Miner) leadingAligned(c *cluster, toks []string) int {
 	return n
 }
 
-// wildVariant is toks joined with token i read as <*>.
+// wildVariant is toks joined with token i read as <*>, collapsed again
+// (a <*> next to it absorbs it).
 func wildVariant(toks []string, i int) string {
 	var b strings.Builder
+	prevWild := false
 	for j, t := range toks {
-		if j > 0 {
-			b.WriteByte(' ')
-		}
 		if j == i {
 			t = wildcard
 		}
+		w := t == wildcard
+		if w && prevWild {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
 		b.WriteString(t)
+		prevWild = w
 	}
 	return b.String()
 }

@@ -167,6 +167,11 @@ func TestMinerGrouping(t *testing.T) {
 			want: []int{0, 0, 0, 3, 3, 3, 3},
 		},
 		{
+			name:  "a lone value does not cover a value with a word",
+			lines: []string{"12345", "42 apples", "7 apples", "67890"},
+			want:  []int{0, 1, 1, 0},
+		},
+		{
 			name:  "ANSI colours are ignored",
 			lines: []string{"\x1b[31mERROR\x1b[0m disk full on sda1", "ERROR disk full on sda1"},
 			want:  []int{0, 0},

@@ -114,7 +114,11 @@ func proxyLog() []labelled {
 			return fmt.Sprintf("%s - %s open through proxy %s SOCKS5", skewed(r, programs...), genHostPort(r), genHostPort(r))
 		}},
 		{"close", 40, func(r *rand.Rand) string {
-			return fmt.Sprintf("%s - %s close, %s sent, %s received, lifetime %s", skewed(r, programs...), genHostPort(r), size(r), size(r), elapsed(r))
+			prog := skewed(r, programs...)
+			if r.IntN(5) == 0 {
+				prog += " *64" // a 64-bit process, marked after its name
+			}
+			return fmt.Sprintf("%s - %s close, %s sent, %s received, lifetime %s", prog, genHostPort(r), size(r), size(r), elapsed(r))
 		}},
 		{"fail", 6, func(r *rand.Rand) string {
 			return fmt.Sprintf("%s - %s error : could not connect through proxy %s - connection timed out after %s", skewed(r, programs...), genHostPort(r), genHostPort(r), elapsed(r))
