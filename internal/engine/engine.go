@@ -107,24 +107,25 @@ type Engine struct {
 	routes  *routeKeys // HTTP request events: exact keys, bounded routes
 	series  *series.Series
 	events  int64
-	guessed int64 // events whose time was guessed (no timestamp of their own)
-	formats map[string]int64
+	guessed int64         // events whose time was guessed (no timestamp of their own)
+	formats []formatCount // events per detected format: a handful, so a slice beats a map per event
 	buf     []cloudsage.Event
-	// the format counted last, to skip the map for runs of one format
-	lastFormat string
-	lastCount  int64
+}
+
+type formatCount struct {
+	name string
+	n    int64
 }
 
 // New returns an empty Engine.
 func New(cfg Config) *Engine {
 	cfg = cfg.withDefaults()
 	return &Engine{
-		cfg:     cfg,
-		parser:  parse.New(),
-		miner:   patterns.New(cfg.Patterns),
-		routes:  newRouteKeys(),
-		series:  series.New(cfg.Series),
-		formats: make(map[string]int64),
+		cfg:    cfg,
+		parser: parse.New(),
+		miner:  patterns.New(cfg.Patterns),
+		routes: newRouteKeys(),
+		series: series.New(cfg.Series),
 	}
 }
 
@@ -142,6 +143,9 @@ func (e *Engine) AddLine(line string) {
 	e.buf = e.parser.Push(e.buf[:0], line)
 	for i := range e.buf {
 		e.ingest(&e.buf[i])
+		// Nothing keeps an event's Fields once it is aggregated (a pattern
+		// sample copies what it keeps): the parser refills the map.
+		e.parser.Reuse(e.buf[i].Fields)
 	}
 	clear(e.buf) // drop references to the lines
 }
@@ -193,26 +197,31 @@ func (e *Engine) ingest(ev *cloudsage.Event) {
 	if ev.TimeGuessed {
 		e.guessed++
 	}
-	if ev.Format != e.lastFormat {
-		e.flushFormat()
-		e.lastFormat = ev.Format
-	}
-	e.lastCount++
+	e.countFormat(ev.Format)
 	e.series.Add(ev)
 }
 
-// flushFormat adds the run of the last format to the counts.
-func (e *Engine) flushFormat() {
-	if e.lastCount > 0 && e.lastFormat != "" {
-		e.formats[e.lastFormat] += e.lastCount
+// countFormat counts one event of format f (none for "").
+func (e *Engine) countFormat(f string) {
+	if f == "" {
+		return
 	}
-	e.lastCount = 0
+	for i := range e.formats {
+		if e.formats[i].name == f {
+			e.formats[i].n++
+			return
+		}
+	}
+	e.formats = append(e.formats, formatCount{f, 1})
 }
 
 // Formats returns the events seen per detected format.
 func (e *Engine) Formats() map[string]int64 {
-	e.flushFormat()
-	return maps.Clone(e.formats)
+	m := make(map[string]int64, len(e.formats))
+	for _, f := range e.formats {
+		m[f.name] += f.n
+	}
+	return m
 }
 
 // LastEventTime returns the time of the latest event aggregated (zero when
@@ -229,7 +238,6 @@ const engineMagic = "CSENGINE2"
 // that a server can persist a project and resume it. A pending multi-line
 // event is not included: Flush first.
 func (e *Engine) MarshalBinary() ([]byte, error) {
-	e.flushFormat()
 	mb, err := e.miner.MarshalBinary()
 	if err != nil {
 		return nil, fmt.Errorf("encode miner: %w", err)
@@ -242,11 +250,12 @@ func (e *Engine) MarshalBinary() ([]byte, error) {
 	b = append(b, engineMagic...)
 	b = binary.AppendVarint(b, e.events)
 	b = binary.AppendVarint(b, e.guessed)
-	b = binary.AppendUvarint(b, uint64(len(e.formats)))
-	for _, k := range slices.Sorted(maps.Keys(e.formats)) {
+	formats := e.Formats()
+	b = binary.AppendUvarint(b, uint64(len(formats)))
+	for _, k := range slices.Sorted(maps.Keys(formats)) {
 		b = binary.AppendUvarint(b, uint64(len(k)))
 		b = append(b, k...)
-		b = binary.AppendVarint(b, e.formats[k])
+		b = binary.AppendVarint(b, formats[k])
 	}
 	b = binary.AppendUvarint(b, uint64(len(mb)))
 	b = append(b, mb...)
@@ -279,7 +288,7 @@ func (e *Engine) UnmarshalBinary(data []byte) error {
 		return fmt.Errorf("read engine snapshot: formats: %w", errSnapshot)
 	}
 	b = b[n:]
-	formats := make(map[string]int64, nf)
+	formats := make([]formatCount, 0, nf)
 	for range nf {
 		k, rest, ok := section(b)
 		if !ok {
@@ -289,7 +298,7 @@ func (e *Engine) UnmarshalBinary(data []byte) error {
 		if n <= 0 {
 			return fmt.Errorf("read engine snapshot: format count: %w", errSnapshot)
 		}
-		formats[string(k)] = v
+		formats = append(formats, formatCount{string(k), v})
 		b = rest[n:]
 	}
 	mb, rest, ok := section(b)
@@ -313,7 +322,6 @@ func (e *Engine) UnmarshalBinary(data []byte) error {
 		routes.remember(k)
 	}
 	e.miner, e.routes, e.series, e.events, e.guessed, e.formats = miner, routes, s, events, guessed, formats
-	e.lastFormat, e.lastCount = "", 0
 	e.parser = parse.New()
 	return nil
 }

@@ -219,6 +219,40 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	}
 }
 
+// TestAddLineReusesFields checks AddLine, which hands each event's Fields
+// map back to the parser for the next line, against AddLines, which keeps
+// every event's map: the same state (snapshot) and the same report.
+func TestAddLineReusesFields(t *testing.T) {
+	lines := parse.Corpus(20000, 5)
+	lines = append(lines, scenarioByName(t, "upstream_timeout").generate()...)
+	one, all := New(DefaultConfig()), New(DefaultConfig())
+	for _, l := range lines {
+		one.AddLine(l)
+	}
+	one.Flush()
+	evs := all.AddLines(lines)
+	evs = append(evs, all.Flush()...)
+	if len(evs) == 0 || evs[0].Fields == nil && evs[1].Fields == nil && evs[2].Fields == nil {
+		t.Fatalf("corpus gave %d events, the first without fields", len(evs))
+	}
+	a, err := one.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := all.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(a) != string(b) {
+		t.Errorf("AddLine and AddLines end in different states (snapshots of %d and %d bytes differ)", len(a), len(b))
+	}
+	at := all.LastEventTime()
+	opt := cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".DurationMS" }, cmp.Ignore())
+	if d := cmp.Diff(all.Report(at, 24), one.Report(at, 24), opt, cmp.AllowUnexported(Pattern{})); d != "" {
+		t.Errorf("report (-AddLines +AddLine):\n%s", d)
+	}
+}
+
 func TestBoundedOnRandomInput(t *testing.T) {
 	e := New(DefaultConfig())
 	r := rand.New(rand.NewPCG(1, 1))

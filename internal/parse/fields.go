@@ -175,7 +175,7 @@ func (x *structured) leaf(key, val string, str bool) {
 
 func (x *structured) field(key, val string) {
 	if x.ev.Fields == nil {
-		x.ev.Fields = make(map[string]string, 8)
+		x.ev.Fields = x.p.fieldsMap()
 	} else if len(x.ev.Fields) >= maxFields {
 		return
 	}
@@ -183,6 +183,36 @@ func (x *structured) field(key, val string) {
 		val = truncUTF8(val, MaxMessage)
 	}
 	x.ev.Fields[key] = val
+}
+
+// fieldsMap returns an empty map for an event's Fields: the one handed back
+// by Reuse, if any.
+func (p *Parser) fieldsMap() map[string]string {
+	if m := p.spare; m != nil {
+		p.spare = nil
+		return m
+	}
+	return make(map[string]string, 8)
+}
+
+// Reuse hands back the Fields map of an event the caller is done with —
+// nothing may refer to the map any more — so that the next structured event
+// fills it instead of allocating one: a stream of JSON or logfmt lines then
+// allocates no map per line. The map is emptied here.
+func (p *Parser) Reuse(fields map[string]string) {
+	if fields == nil {
+		return
+	}
+	clear(fields)
+	p.spare = fields
+}
+
+// reject undoes a structured parse that failed part way (the line is not
+// that format after all), keeping its Fields map for the next one.
+func (p *Parser) reject(ev *cloudsage.Event, st *lineState) {
+	p.Reuse(ev.Fields)
+	*ev = cloudsage.Event{Raw: ev.Raw}
+	*st = lineState{}
 }
 
 // done finishes a structured event: a message that is missing is built

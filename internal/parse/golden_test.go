@@ -19,8 +19,10 @@ var updateDigests = flag.Bool("update-digests", false, "rewrite testdata/digests
 
 // digestEvents hashes every event of lines parsed by one Parser, as JSON
 // with every field (Raw, Fields and the Has* flags included), so that any
-// change in what the parser produces changes the digest.
-func digestEvents(t testing.TB, lines []string) (string, int) {
+// change in what the parser produces changes the digest. With reuse, each
+// event's Fields map is handed back to the parser once hashed, as the
+// engine does.
+func digestEvents(t testing.TB, lines []string, reuse bool) (string, int) {
 	t.Helper()
 	p := New()
 	p.SetDefaultTime(time.Date(2024, 3, 11, 8, 0, 0, 0, time.UTC))
@@ -39,6 +41,9 @@ func digestEvents(t testing.TB, lines []string) (string, int) {
 			h.Write(b)
 			h.Write([]byte{'\n'})
 			n++
+			if reuse {
+				p.Reuse(evs[i].Fields)
+			}
 		}
 	}
 	var evs []cloudsage.Event
@@ -74,9 +79,12 @@ func TestDigests(t *testing.T) {
 	}
 	got := map[string]string{}
 	for name, lines := range sets {
-		d, n := digestEvents(t, lines)
+		d, n := digestEvents(t, lines, false)
 		got[name] = d
 		t.Logf("%s: %d lines, %d events, %s", name, len(lines), n, d)
+		if r, _ := digestEvents(t, lines, true); r != d {
+			t.Errorf("%s: events differ when Fields maps are reused (digest %s, without reuse %s)", name, r, d)
+		}
 	}
 	path := filepath.Join("testdata", "digests.json")
 	if *updateDigests {

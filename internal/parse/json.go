@@ -28,14 +28,12 @@ func (p *Parser) parseJSON(s string, ev *cloudsage.Event, st *lineState) bool {
 	p.js = jsonScan{s: s, x: x, b: p.js.b[:0]}
 	j := &p.js
 	if !j.object("", 0) {
-		*ev = cloudsage.Event{Raw: ev.Raw}
-		*st = lineState{}
+		p.reject(ev, st)
 		return false
 	}
 	j.ws()
 	if j.i != len(s) {
-		*ev = cloudsage.Event{Raw: ev.Raw}
-		*st = lineState{}
+		p.reject(ev, st)
 		return false
 	}
 	ev.Format = FormatJSON

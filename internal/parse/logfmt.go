@@ -87,8 +87,7 @@ func (p *Parser) parseLogfmt(s string, ev *cloudsage.Event, st *lineState) bool 
 }
 
 func (p *Parser) logfmtFail(ev *cloudsage.Event, st *lineState, _ int) bool {
-	*ev = cloudsage.Event{Raw: ev.Raw}
-	*st = lineState{}
+	p.reject(ev, st)
 	return false
 }
 
