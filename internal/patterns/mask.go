@@ -606,6 +606,11 @@ func wholeVariable(s string) bool {
 		}
 	}
 	if at > 0 && at < len(s)-3 {
+		for i := 0; i < at; i++ {
+			if c := s[i]; class[c]&(cLetter|cDigit) == 0 && !strings.ContainsRune("._%+-", rune(c)) {
+				return false // from=<bob@x.org: a key and a bracket, not an address
+			}
+		}
 		dot := false
 		for i := at + 1; i < len(s); i++ {
 			c := s[i]
@@ -622,13 +627,13 @@ func wholeVariable(s string) bool {
 	return false
 }
 
-// hostPort reports whether s is name:port with a dot in the name and a
-// number for the port (gw.lan:8080, db-1.internal:5432): a host name of
+// hostPort reports whether s is name:port with a dot in a lower-case
+// name and a port of up to five digits (gw.lan:8080, db-1.internal:5432): a host name of
 // two parts, which dotted does not take alone, is a value when a port
 // follows it.
 func hostPort(s string) bool {
 	c := strings.LastIndexByte(s, ':')
-	if c <= 0 || c == len(s)-1 || c > 253 {
+	if c <= 0 || c == len(s)-1 || c > 253 || len(s)-c > 6 {
 		return false
 	}
 	for i := c + 1; i < len(s); i++ {
@@ -644,6 +649,8 @@ func hostPort(s string) bool {
 				return false
 			}
 			dot = true
+		case ch >= 'A' && ch <= 'Z':
+			return false // obj.fieldName:3 is a field, not a host
 		case class[ch]&(cLetter|cDigit) != 0, ch == '-', ch == '_':
 		default:
 			return false

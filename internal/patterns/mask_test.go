@@ -29,6 +29,7 @@ func TestMask(t *testing.T) {
 		{"generating core.6161 and session.42.log", "generating core.<*> and session.<*>.log"},
 		{"via gw.lan:8080 queue 3FA9C2E1 and BEEF12", "via <*> queue <*> and <*>"},
 		{"HikariPool-1 worker_3 eth0 ssh2", "HikariPool-<*> worker_<*> eth0 ssh2"},
+		{"state.clipTop:180, from=<bob@mail.example.org>", "state.clipTop:<*>, from=<*>>"},
 		{`msg="a long sentence with words" done`, `msg="a long sentence with words" done`},
 		{"at Thu Jul 7 16:33:52 2005 ok", "at <*> <*> <*> <*> <*> ok"},
 		{"may I help", "may I help"},

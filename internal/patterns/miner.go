@@ -752,6 +752,30 @@ func (m *Miner) newID(template string) cloudsage.PatternID {
 	}
 }
 
+// nameToken reports whether template token t names a program or a
+// process: a plain word (firefox.exe, backupd), or a name followed by a
+// masked id in brackets (powerd(<*>), cron[<*>]:). Other tokens with
+// letters (Foo::start, key=value) are not looked up as <*>: they tell
+// events apart more often than not.
+func nameToken(t string, k tokenKind) bool {
+	if k == kindWord {
+		return true
+	}
+	if k != kindOther {
+		return false
+	}
+	i := strings.IndexAny(t, "([{<")
+	if i <= 0 || !strings.Contains(t[i:], wildcard) {
+		return false
+	}
+	for j := 0; j < i; j++ {
+		if c := t[j]; class[c]&(cLetter|cDigit) == 0 && c != '.' && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return wildish(t[i:])
+}
+
 // leafKey is the key of c's current leading tokens.
 func (m *Miner) leafKey(c *cluster) string { return m.leafKeyWild(c, -1) }
 
@@ -791,8 +815,8 @@ func keyToken(t []byte, k tokenKind) []byte {
 
 // register files c under the leaf of its current leading tokens (it stays
 // under the earlier ones too), and under the leaves of those tokens with
-// one token replaced by <*>: a line whose leading token differs (a
-// program or daemon name that starts the message) looks there, so it can
+// one name replaced by <*> (see nameToken): a line whose leading name
+// differs (a program or daemon name that starts the message) looks there, so it can
 // find the templates it may join. Those extra leaves are not filled past
 // MaxClustersPerLeaf, which bounds the scoring work of a line.
 func (m *Miner) register(c *cluster) {
@@ -803,7 +827,7 @@ func (m *Miner) register(c *cluster) {
 	}
 	p := min(m.cfg.PrefixTokens, len(c.tokens))
 	for i := 0; i < p; i++ {
-		if string(keyToken([]byte(c.tokens[i]), c.kinds[i])) == wildcard {
+		if string(keyToken([]byte(c.tokens[i]), c.kinds[i])) == wildcard || !nameToken(c.tokens[i], c.kinds[i]) {
 			continue
 		}
 		wk := m.leafKeyWild(c, i)

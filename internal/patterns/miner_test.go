@@ -167,6 +167,14 @@ func TestMinerGrouping(t *testing.T) {
 			want: []int{0, 0, 0, 3, 3, 3, 3},
 		},
 		{
+			name: "leading method names tell events apart",
+			lines: []string{
+				"PowerHub::prepareResume - complete", "CamDriver::systemWake - complete",
+				"LinkSwitch::listener - complete", "PowerHub::prepareResume - complete",
+			},
+			want: []int{0, 1, 2, 0},
+		},
+		{
 			name:  "a lone value does not cover a value with a word",
 			lines: []string{"12345", "42 apples", "7 apples", "67890"},
 			want:  []int{0, 1, 1, 0},
