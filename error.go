@@ -17,6 +17,7 @@ const (
 	Unauthorized ErrorKind = "unauthorized"
 	Forbidden    ErrorKind = "forbidden"
 	TooLarge     ErrorKind = "too_large"
+	Unsupported  ErrorKind = "unsupported_media_type" // a body of a type that cannot be taken
 	RateLimited  ErrorKind = "rate_limited"
 	Unavailable  ErrorKind = "unavailable"
 	Internal     ErrorKind = "internal"

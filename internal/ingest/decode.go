@@ -39,6 +39,9 @@ type Body struct {
 	Received int    // lines or items seen (blank lines are not counted)
 	Rejected int
 	Reasons  []string // the first MaxReasons rejection reasons
+	// Repaired counts the lines kept with invalid UTF-8 or NUL bytes
+	// replaced by U+FFFD (visible in the stored line, never dropped silently).
+	Repaired int
 }
 
 func (b *Body) reject(format string, args ...any) {
@@ -75,19 +78,26 @@ func Decode(r io.Reader, contentType, contentEncoding string, lim Limits) (Body,
 	if perr != nil {
 		mt = "text/plain"
 	}
+	if err := checkType(mt, "a body"); err != nil {
+		return body, err
+	}
 	switch mt {
 	case "application/json":
 		body.Source = "json"
 		err = decodeJSON(&body, data, lim)
 	case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines", "application/jsonlines":
 		body.Source = "ndjson"
-		splitLines(&body, bytesString(data), lim)
+		if err = checkText(data, "the body"); err == nil {
+			splitNDJSON(&body, bytesString(data), lim)
+		}
 	case "multipart/form-data":
 		body.Source = "multipart"
 		err = decodeMultipart(&body, data, params["boundary"], lim)
 	default: // text/plain, application/octet-stream, anything textual
 		body.Source = "text"
-		splitLines(&body, bytesString(data), lim)
+		if err = checkText(data, "the body"); err == nil {
+			splitLines(&body, bytesString(data), lim)
+		}
 	}
 	return body, err
 }
@@ -128,6 +138,31 @@ func tooLarge(max int64) error {
 
 // splitLines adds the non-blank lines of s to b.
 func splitLines(b *Body, s string, lim Limits) {
+	eachLine(s, func(line string, n int) { addLine(b, line, n, lim) })
+}
+
+// splitNDJSON adds the non-blank lines of s to b, each of which must be a
+// JSON object: a broken one is rejected with its line number.
+func splitNDJSON(b *Body, s string, lim Limits) {
+	eachLine(s, func(line string, n int) {
+		t := strings.TrimSpace(line)
+		switch {
+		case t == "" || len(line) > lim.MaxLineBytes:
+			addLine(b, line, n, lim) // skipped, or rejected as too long
+		case t[0] != '{':
+			b.reject("line %d: not a JSON object", n)
+		case !json.Valid([]byte(t)):
+			var v any
+			err := json.Unmarshal([]byte(t), &v)
+			b.reject("line %d: invalid JSON: %s", n, strings.TrimPrefix(fmt.Sprint(err), "json: "))
+		default:
+			addLine(b, line, n, lim)
+		}
+	})
+}
+
+// eachLine calls f with each line of s (without its \r\n) and its number.
+func eachLine(s string, f func(line string, n int)) {
 	n := 0
 	for len(s) > 0 {
 		line := s
@@ -137,7 +172,7 @@ func splitLines(b *Body, s string, lim Limits) {
 			s = ""
 		}
 		n++
-		addLine(b, strings.TrimSuffix(line, "\r"), n, lim)
+		f(strings.TrimSuffix(line, "\r"), n)
 	}
 }
 
@@ -146,19 +181,23 @@ func addLine(b *Body, line string, n int, lim Limits) {
 		b.reject("line %d: %d bytes, longer than the limit of %d", n, len(line), lim.MaxLineBytes)
 		return
 	}
-	line = Clean(line)
-	if strings.TrimSpace(line) == "" {
+	cleaned := Clean(line)
+	if strings.TrimSpace(cleaned) == "" {
 		return
 	}
+	if len(cleaned) != len(line) || cleaned != line {
+		b.Repaired++
+	}
 	b.Received++
-	b.Lines = append(b.Lines, line)
+	b.Lines = append(b.Lines, cleaned)
 }
 
 // Clean returns line as valid UTF-8 without NUL bytes, unchanged when it
-// already is.
+// already is: each NUL and each run of invalid bytes becomes U+FFFD, so a
+// repair shows in the stored line.
 func Clean(line string) string {
 	if strings.IndexByte(line, 0) >= 0 {
-		line = strings.ReplaceAll(line, "\x00", "")
+		line = strings.ReplaceAll(line, "\x00", "\uFFFD")
 	}
 	if !utf8.ValidString(line) {
 		line = strings.ToValidUTF8(line, "\uFFFD")
@@ -264,12 +303,19 @@ func decodeMultipart(b *Body, data []byte, boundary string, lim Limits) error {
 				return err
 			}
 		}
-		ct := part.Header.Get("Content-Type")
-		if mt, _, _ := mime.ParseMediaType(ct); mt == "application/json" {
+		what := fmt.Sprintf("file %q", part.FileName())
+		mt, _, _ := mime.ParseMediaType(part.Header.Get("Content-Type"))
+		if err := checkType(mt, what); err != nil {
+			return err
+		}
+		if mt == "application/json" {
 			if err := decodeJSON(b, raw, lim); err != nil {
 				return err
 			}
 			continue
+		}
+		if err := checkText(raw, what); err != nil {
+			return err
 		}
 		splitLines(b, string(raw), lim)
 	}

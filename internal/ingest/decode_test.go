@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"mime/multipart"
+	"slices"
 	"strings"
 	"testing"
 
@@ -46,7 +47,10 @@ func TestDecode(t *testing.T) {
 		{"json array", "application/json", "", `["s1", {"msg": "o2"}, "multi\nline", 7, null]`,
 			[]string{"s1", `{"msg":"o2"}`, "multi", "line"}, 6, 2, "json"},
 		{"long line", "text/plain", "", "short\n" + strings.Repeat("x", 65) + "\nend", []string{"short", "end"}, 3, 1, "text"},
-		{"invalid utf8 and NUL", "text/plain", "", "bad \xff byte\x00 here", []string{"bad \uFFFD byte here"}, 1, 0, "text"},
+		{"invalid utf8 and NUL", "text/plain", "", "bad \xff byte\x00 here\nfine", []string{"bad \uFFFD byte\uFFFD here", "fine"}, 2, 0, "text"},
+		{"latin-1 text", "text/plain", "", "caf\xe9 ouvert\nna\xefve", []string{"caf\uFFFD ouvert", "na\uFFFDve"}, 2, 0, "text"},
+		{"ndjson broken lines", "application/x-ndjson", "", "{\"a\":1}\n{\"a\":\n\n[1]\nplain\n{\"b\":2}", []string{`{"a":1}`, `{"b":2}`}, 5, 3, "ndjson"},
+		{"ansi colours", "text/plain", "", "\x1b[31mERROR\x1b[0m disk full\tnow", []string{"\x1b[31mERROR\x1b[0m disk full\tnow"}, 1, 0, "text"},
 		{"multipart", mw.FormDataContentType(), "", mp.String(), []string{"file one", "file two", "zipped three"}, 3, 0, "multipart"},
 		{"empty", "text/plain", "", "", nil, 0, 0, "text"},
 	}
@@ -64,6 +68,13 @@ func TestDecode(t *testing.T) {
 			}
 			if b.Rejected > 0 && len(b.Reasons) == 0 {
 				t.Error("rejections without reasons")
+			}
+			if c.name == "ndjson broken lines" && !slices.Equal(b.Reasons, []string{"line 2: invalid JSON: unexpected end of JSON input",
+				"line 4: not a JSON object", "line 5: not a JSON object"}) {
+				t.Errorf("reasons = %q", b.Reasons)
+			}
+			if want := strings.Count(strings.Join(c.lines, "\n"), "\uFFFD") > 0; (b.Repaired > 0) != want {
+				t.Errorf("repaired = %d", b.Repaired)
 			}
 		})
 	}
@@ -84,6 +95,18 @@ func TestDecodeErrors(t *testing.T) {
 		{"too large gzip bomb", "text/plain", "gzip", gzipped(strings.Repeat("a", 5000)), cloudsage.TooLarge},
 		{"multipart no boundary", "multipart/form-data", "", "x", cloudsage.Invalid},
 		{"multipart no file", "multipart/form-data; boundary=XX", "", "--XX\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--XX--\r\n", cloudsage.Invalid},
+		{"image/png", "image/png", "", "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", cloudsage.Unsupported},
+		{"image with parameters", "IMAGE/JPEG; q=1", "", "x", cloudsage.Unsupported},
+		{"gzip as a type", "application/gzip", "", gzipped("a\n"), cloudsage.Unsupported},
+		{"pdf", "application/pdf", "", "%PDF-1.4", cloudsage.Unsupported},
+		{"office", "application/vnd.ms-excel", "", "x", cloudsage.Unsupported},
+		{"png sent as text", "text/plain", "", "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", cloudsage.Invalid},
+		{"gzip without the encoding", "", "", gzipped("a\n"), cloudsage.Invalid},
+		{"random bytes", "application/octet-stream", "", string(noise(900)), cloudsage.Invalid},
+		{"binary ndjson", "application/x-ndjson", "", string(noise(900)), cloudsage.Invalid},
+		{"binary file part", "multipart/form-data; boundary=XX", "", "--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\n\r\n" +
+			string(noise(500)) + "\r\n--XX--\r\n", cloudsage.Invalid},
+		{"image file part", "multipart/form-data; boundary=XX", "", "--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\nx\r\n--XX--\r\n", cloudsage.Unsupported},
 	}
 	small := Limits{MaxBytes: 1000, MaxLineBytes: 100}
 	for _, c := range cases {
@@ -94,17 +117,49 @@ func TestDecodeErrors(t *testing.T) {
 	}
 }
 
+// noise is n pseudo-random bytes (fixed seed).
+func noise(n int) []byte {
+	b := make([]byte, n)
+	x := uint32(2463534242)
+	for i := range b {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		b[i] = byte(x)
+	}
+	return b
+}
+
+func TestNonText(t *testing.T) {
+	for _, c := range []struct {
+		in       string
+		min, max float64
+	}{
+		{"", 0, 0}, {"plain log line\n", 0, 0}, {"caf\xe9 x", 0.16, 0.17}, {"\x00\x01ab", 0.5, 0.5},
+		{"日本語のログ", 0, 0}, {"ok \xe6\x97", 0, 0}, // a sequence cut at the end is text
+		{string(noise(4096)), 0.45, 0.75},
+	} {
+		if got := nonText([]byte(c.in)); got < c.min || got > c.max {
+			t.Errorf("nonText(%.20q) = %.2f, want %.2f..%.2f", c.in, got, c.min, c.max)
+		}
+	}
+}
+
 func FuzzDecode(f *testing.F) {
 	f.Add("text/plain", "", []byte("a\nb\n"))
 	f.Add("application/json", "", []byte(`["x", {"a": 1}, 3]`))
 	f.Add("application/json", "", []byte(`{"a":1}{"b":2}`))
 	f.Add("application/x-ndjson", "", []byte("{\"a\":1}\n"))
 	f.Add("text/plain", "gzip", []byte(gzipped("zz\n")))
+	f.Add("application/x-ndjson", "", []byte("{\"a\":1}\n{broken\n[]\n"))
+	f.Add("image/png", "", []byte("\x89PNG\r\n\x1a\n"))
+	f.Add("", "", []byte("bad \xff\x00 utf8\n"))
+	f.Add("application/octet-stream", "", noise(300))
 	f.Add("multipart/form-data; boundary=XX", "", []byte("--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nv\r\n--XX--\r\n"))
 	f.Fuzz(func(t *testing.T, ctype, enc string, body []byte) {
 		b, err := Decode(bytes.NewReader(body), ctype, enc, Limits{MaxBytes: 1 << 16, MaxLineBytes: 256})
 		if err != nil {
-			if k := cloudsage.KindOf(err); k != cloudsage.Invalid && k != cloudsage.TooLarge {
+			if k := cloudsage.KindOf(err); k != cloudsage.Invalid && k != cloudsage.TooLarge && k != cloudsage.Unsupported {
 				t.Fatalf("Decode error of kind %q: %v", k, err)
 			}
 			return

@@ -71,8 +71,28 @@ func Migrate(ctx context.Context, conn *sql.Conn, ms []Migration, now func() tim
 	if int(cur.Int64) > known {
 		return 0, fmt.Errorf("database schema version %d is newer than this binary knows (%d): upgrade cloudsage", cur.Int64, known)
 	}
+	// Migrations are numbered as they are written, in parallel branches, so
+	// a lower number can land after a higher one: apply every migration
+	// not yet recorded, not only those above the highest.
+	applied := map[int]bool{}
+	rows, err := conn.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return 0, fmt.Errorf("read schema versions: %w", err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("read schema versions: %w", err)
+		}
+		applied[v] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("read schema versions: %w", err)
+	}
 	for _, m := range ms {
-		if m.Version <= int(cur.Int64) {
+		if applied[m.Version] {
 			continue
 		}
 		tx, err := conn.BeginTx(ctx, nil)
@@ -91,7 +111,7 @@ func Migrate(ctx context.Context, conn *sql.Conn, ms []Migration, now func() tim
 		if err := tx.Commit(); err != nil {
 			return 0, fmt.Errorf("commit migration %d: %w", m.Version, err)
 		}
-		cur.Int64 = int64(m.Version)
+		cur.Int64 = max(cur.Int64, int64(m.Version))
 	}
 	return int(cur.Int64), nil
 }

@@ -11,8 +11,10 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -137,17 +139,126 @@ type Member struct {
 	Role      Role                `json:"role"`
 }
 
+// Scope is one thing an API token may do in its project.
+type Scope string
+
+// Scopes. A token has one or more; ingest is what a log shipper needs.
+const (
+	ScopeIngest Scope = "ingest" // send logs
+	ScopeRead   Scope = "read"   // read logs, forecasts, patterns, activity
+	ScopeAdmin  Scope = "admin"  // everything a project admin may do, tokens and members included
+)
+
+// allScopes is every scope, in the order they are shown.
+var allScopes = []Scope{ScopeIngest, ScopeRead, ScopeAdmin}
+
+// DefaultScopes are a new token's scopes when none are asked for.
+func DefaultScopes() []Scope { return []Scope{ScopeIngest} }
+
+// ParseScopes validates scope names (case-insensitive, surrounding blanks
+// ignored) and returns them without repeats in the canonical order; none
+// at all is the default, ingest.
+func ParseScopes(names []string) ([]Scope, error) {
+	if len(names) == 0 {
+		return DefaultScopes(), nil
+	}
+	want := map[Scope]bool{}
+	for _, n := range names {
+		sc := Scope(strings.ToLower(strings.TrimSpace(n)))
+		if !slices.Contains(allScopes, sc) {
+			return nil, cloudsage.Errorf(cloudsage.Invalid, "unknown scope %q: scopes are ingest, read and admin", n)
+		}
+		want[sc] = true
+	}
+	var out []Scope
+	for _, sc := range allScopes {
+		if want[sc] {
+			out = append(out, sc)
+		}
+	}
+	return out, nil
+}
+
+// JoinScopes is the stored form of scopes: comma-separated.
+func JoinScopes(scopes []Scope) string {
+	parts := make([]string, len(scopes))
+	for i, sc := range scopes {
+		parts[i] = string(sc)
+	}
+	return strings.Join(parts, ",")
+}
+
+// SplitScopes reads the stored form; unknown names are dropped.
+func SplitScopes(s string) []Scope {
+	var out []Scope
+	for _, n := range strings.Split(s, ",") {
+		if sc := Scope(n); slices.Contains(allScopes, sc) && !slices.Contains(out, sc) {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
 // Token is a per-project API token. Only the SHA-256 of the secret is stored.
 type Token struct {
-	ID         TokenID             `json:"id"`
+	ID        TokenID             `json:"id"`
+	ProjectID cloudsage.ProjectID `json:"project_id"`
+	Name      string              `json:"name"`
+	Prefix    string              `json:"prefix"` // the first characters, to recognise it
+	Hash      string              `json:"-"`
+	Scopes    []Scope             `json:"scopes"`
+	// Role is the project role the token's scopes amount to (admin with
+	// admin, viewer with read, member for ingest only); set by the store.
+	Role           Role             `json:"role"`
+	CreatedBy      cloudsage.UserID `json:"created_by"`
+	CreatedByEmail string           `json:"created_by_email,omitempty"` // filled by Tokens
+	CreatedByToken TokenID          `json:"created_by_token,omitempty"` // when a token minted it
+	CreatedAt      time.Time        `json:"created_at"`
+	ExpiresAt      *time.Time       `json:"expires_at"`
+	LastUsedAt     *time.Time       `json:"last_used_at"`
+	LastIP         string           `json:"last_ip"`
+}
+
+// Has reports whether t has scope sc (admin implies every scope).
+func (t Token) Has(sc Scope) bool {
+	return slices.Contains(t.Scopes, sc) || slices.Contains(t.Scopes, ScopeAdmin)
+}
+
+// Expired reports whether t has expired at now.
+func (t Token) Expired(now time.Time) bool { return t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) }
+
+// RoleOfScopes is the project role that scopes amount to.
+func RoleOfScopes(scopes []Scope) Role {
+	switch {
+	case slices.Contains(scopes, ScopeAdmin):
+		return RoleAdmin
+	case slices.Contains(scopes, ScopeRead):
+		return RoleViewer
+	}
+	return RoleMember
+}
+
+// ActivityID identifies an activity entry.
+type ActivityID int64
+
+// Activity is one entry of a project's activity log: who did what. Actor
+// is a user, a token, or both (a token acting for its creator).
+type Activity struct {
+	ID         ActivityID          `json:"id"`
 	ProjectID  cloudsage.ProjectID `json:"project_id"`
-	Name       string              `json:"name"`
-	Prefix     string              `json:"prefix"` // the first characters, to recognise it
-	Hash       string              `json:"-"`
-	Role       Role                `json:"role"`
-	CreatedBy  cloudsage.UserID    `json:"created_by"`
-	CreatedAt  time.Time           `json:"created_at"`
-	LastUsedAt *time.Time          `json:"last_used_at"`
+	ActorUser  cloudsage.UserID    `json:"actor_user,omitempty"`
+	ActorToken TokenID             `json:"actor_token,omitempty"`
+	Kind       string              `json:"kind"`   // dotted, e.g. "token.created"
+	Detail     json.RawMessage     `json:"detail"` // a JSON object
+	At         time.Time           `json:"at"`
+}
+
+// ActivityQuery selects a project's activity, newest first.
+type ActivityQuery struct {
+	Project cloudsage.ProjectID
+	Before  ActivityID // entries with a smaller id; 0 means from the newest
+	Kind    string     // only this kind, or kinds under this prefix when it ends in "."; "" means all
+	Limit   int        // 1..1000; 0 means 100
 }
 
 // Batch is the record of one ingest request.
@@ -313,8 +424,14 @@ type Store interface {
 	CreateToken(ctx context.Context, t Token) (Token, error)
 	Tokens(ctx context.Context, project cloudsage.ProjectID) ([]Token, error)
 	DeleteToken(ctx context.Context, project cloudsage.ProjectID, id TokenID) error
-	// TokenByHash finds a token and records its use at now.
-	TokenByHash(ctx context.Context, hash string, now time.Time) (Token, error)
+	// TokenByHash finds a token and records its use at now from ip (an
+	// expired token is returned, unrecorded: the caller refuses it).
+	TokenByHash(ctx context.Context, hash string, now time.Time, ip string) (Token, error)
+
+	// AddActivity appends an entry to a project's activity (At is set by the store).
+	AddActivity(ctx context.Context, a Activity) (Activity, error)
+	// Activities lists a project's activity, newest first.
+	Activities(ctx context.Context, q ActivityQuery) ([]Activity, error)
 
 	// Ingest runs one batch as one transaction: it locks the project's
 	// state, calls fn with it (known is the version the caller's engine

@@ -12,6 +12,7 @@ import (
 	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/auth"
 	"github.com/cloudsage/cloudsage/internal/store"
+	"github.com/cloudsage/cloudsage/internal/timeparam"
 )
 
 // SessionCookie is the name of the login cookie.
@@ -31,12 +32,16 @@ func (s *Server) principal(r *http.Request) (auth.Principal, error) {
 		if !ok {
 			return auth.Principal{}, cloudsage.Errorf(cloudsage.Unauthorized, "Authorization must be Bearer <token>")
 		}
-		t, err := s.store.TokenByHash(ctx, auth.HashSecret(tok), s.now())
+		now := s.now()
+		t, err := s.store.TokenByHash(ctx, auth.HashSecret(tok), now, s.clientIP(r))
 		if store.IsNotFound(err) {
 			return auth.Principal{}, cloudsage.Errorf(cloudsage.Unauthorized, "unknown or revoked API token")
 		}
 		if err != nil {
 			return auth.Principal{}, err
+		}
+		if t.Expired(now) {
+			return auth.Principal{}, cloudsage.Errorf(cloudsage.Unauthorized, "API token %q expired at %s", t.Name, t.ExpiresAt.Format(time.RFC3339))
 		}
 		return auth.Principal{Token: &t}, nil
 	}
@@ -79,7 +84,28 @@ func projectID(r *http.Request, name string) (cloudsage.ProjectID, error) {
 // access is the PRD's ensureProjectAccess: it returns the project named by
 // the path value "id" if the caller may act on it with at least role min.
 // A project the caller is not a member of is NotFound, whatever the route.
+// An API token needs the scope that min amounts to (tokenScopeFor).
 func (s *Server) access(r *http.Request, min store.Role) (store.Project, auth.Principal, error) {
+	return s.accessFor(r, min, tokenScopeFor(min))
+}
+
+// accessIngest is access for the routes that take logs: a member's login,
+// or a token with the ingest scope.
+func (s *Server) accessIngest(r *http.Request) (store.Project, auth.Principal, error) {
+	return s.accessFor(r, store.RoleMember, store.ScopeIngest)
+}
+
+// tokenScopeFor is the scope a token needs where a user needs role min:
+// read for what viewers may do, admin for anything that changes the project
+// (ingest has its own scope, see accessIngest).
+func tokenScopeFor(min store.Role) store.Scope {
+	if min == store.RoleViewer {
+		return store.ScopeRead
+	}
+	return store.ScopeAdmin
+}
+
+func (s *Server) accessFor(r *http.Request, min store.Role, scope store.Scope) (store.Project, auth.Principal, error) {
 	p, err := s.principal(r)
 	if err != nil {
 		return store.Project{}, p, err
@@ -103,6 +129,15 @@ func (s *Server) access(r *http.Request, min store.Role) (store.Project, auth.Pr
 	}
 	if err != nil {
 		return pr, p, err
+	}
+	if p.Token != nil {
+		if !p.Token.Has(scope) {
+			s.record(r, pr.ID, p, "token.denied", map[string]any{"token": p.Token.Name, "needs": scope,
+				"scopes": p.Token.Scopes, "route": r.Method + " " + r.URL.Path})
+			return pr, p, cloudsage.Errorf(cloudsage.Forbidden, "this API token's scopes (%s) do not allow this; it needs %s",
+				store.JoinScopes(p.Token.Scopes), scope)
+		}
+		return pr, p, nil
 	}
 	if !pr.Role.Allows(min) {
 		return pr, p, cloudsage.Errorf(cloudsage.Forbidden, "your role in this project (%s) does not allow this; it needs %s", pr.Role, min)
@@ -136,16 +171,7 @@ func readJSON(r *http.Request, v any) error {
 	return nil
 }
 
-// parseTime reads an RFC 3339 time or Unix seconds; empty is zero.
-func parseTime(name, v string) (time.Time, error) {
-	if v == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t, nil
-	}
-	if n, err := strconv.ParseFloat(v, 64); err == nil && n > 0 && n < 1e11 {
-		return time.Unix(0, int64(n*1e9)).UTC(), nil
-	}
-	return time.Time{}, cloudsage.Errorf(cloudsage.Invalid, "%s=%q: want an RFC 3339 time (2026-01-02T15:04:05Z) or Unix seconds", name, v)
-}
+// parseTime reads a time parameter (from, to, until, expires_at) with the
+// one parser of the API, timeparam.Parse: RFC 3339 or Unix seconds or
+// milliseconds within a sane range; empty is zero.
+func parseTime(name, v string) (time.Time, error) { return timeparam.Parse(name, v) }

@@ -62,9 +62,9 @@ func (s *Server) actionStatus(pr cloudsage.ProjectID, id string, uid cloudsage.U
 	case store.ActionSnoozed:
 		t := s.now().Add(24 * time.Hour)
 		if until != "" {
-			u, err := time.Parse(time.RFC3339, until)
+			u, err := parseTime("until", until)
 			if err != nil {
-				return a, cloudsage.Errorf(cloudsage.Invalid, "until=%q: want an RFC 3339 time", until)
+				return a, err
 			}
 			if !u.After(s.now()) {
 				return a, cloudsage.Errorf(cloudsage.Invalid, "until must be in the future")

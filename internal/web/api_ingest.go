@@ -18,6 +18,7 @@ type ingestAnswer struct {
 	Accepted        int            `json:"accepted"`
 	Rejected        int            `json:"rejected"`
 	RejectedReasons []string       `json:"rejected_reasons"`
+	Repaired        int            `json:"repaired_utf8"` // lines kept with invalid UTF-8 or NUL bytes shown as U+FFFD
 	Events          int            `json:"events"`
 	Bytes           int64          `json:"bytes"`
 	Formats         map[string]int `json:"formats"`
@@ -37,7 +38,7 @@ type riskSummary struct {
 func (s *Server) ingestPost(w http.ResponseWriter, r *http.Request) error {
 	start := time.Now()
 	const proto = "http"
-	pr, _, err := s.access(r, store.RoleMember)
+	pr, _, err := s.accessIngest(r)
 	if err != nil {
 		return err
 	}
@@ -74,7 +75,7 @@ func (s *Server) ingestPost(w http.ResponseWriter, r *http.Request) error {
 		reasons = []string{}
 	}
 	writeJSON(w, http.StatusOK, ingestAnswer{
-		BatchID: b.ID, Received: b.Received, Accepted: b.Accepted, Rejected: b.Rejected, RejectedReasons: reasons,
+		BatchID: b.ID, Received: b.Received, Accepted: b.Accepted, Rejected: b.Rejected, RejectedReasons: reasons, Repaired: dec.Repaired,
 		Events: res.Events, Bytes: b.Bytes, Formats: b.Formats, NewPatterns: b.NewPatterns,
 		Risk:       riskSummary{Score: b.Score, Label: b.Label},
 		DurationMS: float64(time.Since(start).Microseconds()) / 1000,

@@ -207,6 +207,7 @@ func (s *Server) memberSet(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.SetMember(r.Context(), m); err != nil {
 		return err
 	}
+	s.record(r, pr.ID, p, "member.set", map[string]any{"user_id": u.ID, "email": u.Email, "role": in.Role})
 	writeJSON(w, http.StatusOK, m)
 	return nil
 }
@@ -227,6 +228,7 @@ func (s *Server) memberRemove(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.RemoveMember(r.Context(), pr.ID, cloudsage.UserID(uid)); err != nil {
 		return err
 	}
+	s.record(r, pr.ID, p, "member.removed", map[string]any{"user_id": uid})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

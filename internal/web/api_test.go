@@ -234,6 +234,7 @@ func testIsolation(t *testing.T, e *env) {
 		{"GET", "/api/forecast/" + p}, {"GET", "/api/forecast/" + p + "?horizon=72h"},
 		{"GET", "/api/forecast/" + p + "/history"}, {"GET", "/api/forecast/" + p + "/risk-history"},
 		{"GET", "/api/projects/" + p + "/actions"}, {"POST", "/api/projects/" + p + "/actions/" + act},
+		{"GET", "/api/projects/" + p + "/activity"},
 	}
 	for _, rt := range routes {
 		r := bob.do(rt.method, rt.path, "application/json", strings.NewReader(`{"name":"x","status":"done","email":"bob@example.com","role":"admin"}`))
@@ -345,31 +346,108 @@ func testBadInput(t *testing.T, e *env) {
 
 func testTokens(t *testing.T, e *env) {
 	ann := e.user("ann")
+	_ = e.user("bob")
 	p, q := ann.project("a"), ann.project("b")
 	tk := ann.send("POST", "/api/projects/"+p+"/tokens", map[string]string{"name": "shipper"})
 	want(t, "create token", tk, 201)
+	if sc := tk.json(t)["scopes"].([]any); len(sc) != 1 || sc[0] != "ingest" {
+		t.Errorf("default scopes = %v, want [ingest]", sc)
+	}
 	secret := tk.json(t)["token"].(string)
 	machine := e.client()
 	machine.token = secret
+	// An ingest token ingests, and nothing else of the project.
 	want(t, "token ingest", machine.text("/api/ingest/"+p, sampleLogs(50, "tok")), 200)
-	want(t, "token forecast", machine.get("/api/forecast/"+p), 200)
-	want(t, "token logs", machine.get("/api/projects/"+p+"/logs?q=tok"), 200)
+	want(t, "ingest token reads forecast", machine.get("/api/forecast/"+p), 403)
+	want(t, "ingest token reads logs", machine.get("/api/projects/"+p+"/logs?q=tok"), 403)
 	want(t, "token on another project", machine.text("/api/ingest/"+q, "x"), 404)
 	want(t, "token creates project", machine.send("POST", "/api/projects", map[string]string{"name": "x"}), 403)
-	want(t, "member token manages tokens", machine.get("/api/projects/"+p+"/tokens"), 403)
+	want(t, "ingest token lists tokens", machine.get("/api/projects/"+p+"/tokens"), 403)
+	want(t, "ingest token mints a token", machine.send("POST", "/api/projects/"+p+"/tokens", map[string]any{"name": "m", "scopes": []string{"admin"}}), 403)
+	want(t, "ingest token sets a member", machine.send("PUT", "/api/projects/"+p+"/members", map[string]string{"email": "bob@example.com", "role": "admin"}), 403)
+	want(t, "ingest token removes a member", machine.do("DELETE", "/api/projects/"+p+"/members/1", "", nil), 403)
+	want(t, "ingest token changes settings", machine.send("PUT", "/api/projects/"+p, map[string]string{"name": "y"}), 403)
 	r := machine.get("/api/projects")
 	want(t, "token project list", r, 200)
 	if ps := r.json(t)["projects"].([]any); len(ps) != 1 {
 		t.Errorf("token sees %d projects", len(ps))
 	}
-	viewer := ann.send("POST", "/api/projects/"+p+"/tokens", map[string]string{"name": "dash", "role": "viewer"}).json(t)
+
+	// read: reads, does not ingest; the older role field still works.
+	viewer := ann.send("POST", "/api/projects/"+p+"/tokens", map[string]any{"name": "dash", "scopes": []string{"read"}}).json(t)
 	ro := e.client()
 	ro.token = viewer["token"].(string)
-	want(t, "viewer token reads", ro.get("/api/forecast/"+p), 200)
-	want(t, "viewer token ingests", ro.text("/api/ingest/"+p, "x"), 403)
+	want(t, "read token reads", ro.get("/api/forecast/"+p), 200)
+	want(t, "read token searches", ro.get("/api/projects/"+p+"/logs?q=tok"), 200)
+	want(t, "read token ingests", ro.text("/api/ingest/"+p, "x"), 403)
+	want(t, "read token mints", ro.send("POST", "/api/projects/"+p+"/tokens", map[string]string{"name": "m"}), 403)
+	old := ann.send("POST", "/api/projects/"+p+"/tokens", map[string]string{"name": "old", "role": "member"})
+	want(t, "token by role", old, 201)
+	if sc := old.json(t)["scopes"].([]any); len(sc) != 2 || sc[0] != "ingest" || sc[1] != "read" {
+		t.Errorf("role member gave scopes %v, want [ingest read]", sc)
+	}
+	for _, bad := range []map[string]any{
+		{"name": "x", "scopes": []string{"root"}}, {"name": "x", "scopes": []string{"read"}, "role": "viewer"},
+		{"name": "x", "expires_at": "2020-01-01T00:00:00Z"}, {"name": "x", "expires_at": "9999999999999"},
+		{"name": "x", "scopes": "read"},
+	} {
+		want(t, fmt.Sprintf("bad token %v", bad), ann.send("POST", "/api/projects/"+p+"/tokens", bad), 400)
+	}
+
+	// admin: may mint tokens (recorded as its creator's, via the token) and change members.
+	adm := ann.send("POST", "/api/projects/"+p+"/tokens", map[string]any{"name": "ops", "scopes": []string{"admin"}}).json(t)
+	ops := e.client()
+	ops.token = adm["token"].(string)
+	minted := ops.send("POST", "/api/projects/"+p+"/tokens", map[string]any{"name": "minted", "scopes": []string{"ingest"},
+		"expires_at": e.now().Add(time.Hour).Format(time.RFC3339)})
+	want(t, "admin token mints", minted, 201)
+	want(t, "admin token sets a member", ops.send("PUT", "/api/projects/"+p+"/members", map[string]string{"email": "bob@example.com", "role": "viewer"}), 200)
+	list := ann.get("/api/projects/" + p + "/tokens")
+	want(t, "token list", list, 200)
+	var byName = map[string]map[string]any{}
+	for _, x := range list.json(t)["tokens"].([]any) {
+		m := x.(map[string]any)
+		byName[m["name"].(string)] = m
+	}
+	if m := byName["minted"]; m == nil || m["created_by_email"] != "ann@example.com" || m["created_by_token"] != adm["id"] || m["expires_at"] == nil {
+		t.Errorf("minted token in the list = %v", m)
+	}
+	if m := byName["shipper"]; m == nil || m["last_used_at"] == nil || m["last_ip"] != "127.0.0.1" {
+		t.Errorf("used token in the list = %v", m)
+	}
+
+	// An expired token is refused as such.
+	exp := e.client()
+	exp.token = minted.json(t)["token"].(string)
+	want(t, "unexpired token", exp.text("/api/ingest/"+p, "level=info msg=ok"), 200)
+	e.advance(2 * time.Hour)
+	r = exp.text("/api/ingest/"+p, "x")
+	want(t, "expired token", r, 401)
+	if !strings.Contains(string(r.body), "expired") {
+		t.Errorf("expired token answer = %s", r.body)
+	}
+
 	want(t, "revoke", ann.do("DELETE", fmt.Sprintf("/api/projects/%s/tokens/%v", p, tk.json(t)["id"]), "", nil), 204)
 	want(t, "revoked token", machine.text("/api/ingest/"+p, "x"), 401)
 	want(t, "revoke again", ann.do("DELETE", fmt.Sprintf("/api/projects/%s/tokens/%v", p, tk.json(t)["id"]), "", nil), 404)
+
+	// Every token action is in the activity, and a read token may read it.
+	act := ro.get("/api/projects/" + p + "/activity?limit=1000")
+	want(t, "activity", act, 200)
+	kinds := map[string]int{}
+	for _, x := range act.json(t)["activity"].([]any) {
+		m := x.(map[string]any)
+		kinds[m["kind"].(string)]++
+		if m["kind"] == "member.set" && m["actor_token"] != adm["id"] {
+			t.Errorf("member.set by a token recorded as %v", m)
+		}
+	}
+	if kinds["token.created"] != 5 || kinds["token.revoked"] != 1 || kinds["token.denied"] < 7 || kinds["member.set"] != 1 {
+		t.Errorf("activity kinds = %v", kinds)
+	}
+	want(t, "activity of another project", ro.get("/api/projects/"+q+"/activity"), 404)
+	want(t, "ingest token reads activity", exp.get("/api/projects/"+p+"/activity"), 401)
+	want(t, "bad before", ann.get("/api/projects/"+p+"/activity?before=x"), 400)
 }
 
 func testRoles(t *testing.T, e *env) {
@@ -413,6 +491,28 @@ func testFormats(t *testing.T, e *env) {
 	want(t, "ndjson", r, 200)
 	if count(r) != 2 {
 		t.Errorf("ndjson accepted %v", count(r))
+	}
+	r = ann.do("POST", ing, "application/x-ndjson", strings.NewReader("{\"msg\":\"nd three\"}\n{\"msg\": broken\n"))
+	want(t, "ndjson with a broken line", r, 200)
+	if m := r.json(t); m["accepted"].(float64) != 1 || m["rejected"].(float64) != 1 ||
+		!strings.HasPrefix(m["rejected_reasons"].([]any)[0].(string), "line 2: invalid JSON") {
+		t.Errorf("ndjson with a broken line = %s", r.body)
+	}
+	r = ann.do("POST", ing, "text/plain", strings.NewReader("level=warn msg=\"caf\xe9 \x00 utf8mark\"\nlevel=info msg=clean\n"))
+	want(t, "invalid utf-8", r, 200)
+	if m := r.json(t); m["accepted"].(float64) != 2 || m["repaired_utf8"].(float64) != 1 {
+		t.Errorf("invalid utf-8 answer = %s", r.body)
+	}
+	if r = ann.get("/api/projects/" + p + "/logs?q=utf8mark"); !strings.Contains(string(r.body), "caf\uFFFD \uFFFD utf8mark") {
+		t.Errorf("repaired line stored as %s", r.body)
+	}
+	before := ann.get("/api/projects/" + p).json(t)["events"]
+	png := "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10"
+	want(t, "image/png", ann.do("POST", ing, "image/png", strings.NewReader(png)), 415)
+	want(t, "png as text", ann.do("POST", ing, "text/plain", strings.NewReader(png)), 400)
+	want(t, "random bytes", ann.do("POST", ing, "application/octet-stream", bytes.NewReader(gz(strings.Repeat("x", 9000)+"\n"))), 400)
+	if after := ann.get("/api/projects/" + p).json(t)["events"]; after != before {
+		t.Errorf("refused bodies stored events: %v -> %v", before, after)
 	}
 	r = ann.do("POST", ing, "application/json", strings.NewReader(`["plain string one", {"level":"warn","msg":"object two"}, 42]`))
 	want(t, "json array", r, 200)

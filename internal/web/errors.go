@@ -23,6 +23,8 @@ func statusOf(k cloudsage.ErrorKind) int {
 		return http.StatusConflict
 	case cloudsage.TooLarge:
 		return http.StatusRequestEntityTooLarge
+	case cloudsage.Unsupported:
+		return http.StatusUnsupportedMediaType
 	case cloudsage.RateLimited:
 		return http.StatusTooManyRequests
 	case cloudsage.Unavailable:

@@ -1,11 +1,14 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/auth"
 	"github.com/cloudsage/cloudsage/internal/store"
 	"github.com/cloudsage/cloudsage/internal/web/ui"
 )
@@ -24,12 +27,9 @@ func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, pr store.P
 		if err != nil {
 			return err
 		}
+		now := s.now()
 		for _, t := range ts {
-			v := ui.TokenView{ID: t.ID, Name: t.Name, Prefix: t.Prefix, Role: t.Role, Created: t.CreatedAt}
-			if t.LastUsedAt != nil {
-				v.LastUsed = *t.LastUsedAt
-			}
-			pg.Tokens = append(pg.Tokens, v)
+			pg.Tokens = append(pg.Tokens, tokenView(t, now))
 		}
 	}
 	if edit != nil {
@@ -112,8 +112,28 @@ func (s *Server) pageSettingsSave(w http.ResponseWriter, r *http.Request) error 
 	})
 }
 
-// POST /projects/{id}/settings/tokens (form: name): creates a token and
-// shows its secret once.
+// tokenView is what the settings page shows of t at now.
+func tokenView(t store.Token, now time.Time) ui.TokenView {
+	names := make([]string, len(t.Scopes))
+	for i, sc := range t.Scopes {
+		names[i] = string(sc)
+	}
+	v := ui.TokenView{ID: t.ID, Name: t.Name, Prefix: t.Prefix, Scopes: strings.Join(names, ", "),
+		Creator: t.CreatedByEmail, Created: t.CreatedAt, LastIP: t.LastIP, Expired: t.Expired(now)}
+	if t.CreatedByToken != 0 {
+		v.Creator += fmt.Sprintf(" (via token #%d)", t.CreatedByToken)
+	}
+	if t.LastUsedAt != nil {
+		v.LastUsed = *t.LastUsedAt
+	}
+	if t.ExpiresAt != nil {
+		v.Expires = *t.ExpiresAt
+	}
+	return v
+}
+
+// POST /projects/{id}/settings/tokens (form: name, scopes (repeated),
+// expires as a date): creates a token and shows its secret once.
 func (s *Server) pageTokenCreate(w http.ResponseWriter, r *http.Request) error {
 	pr, u, err := s.pageProject(r, store.RoleAdmin)
 	if err != nil {
@@ -122,13 +142,24 @@ func (s *Server) pageTokenCreate(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	name, err := validName(r.PostForm.Get("name"))
+	in := tokenInput{Name: r.PostForm.Get("name"), Scopes: r.PostForm["scopes"]}
+	var t store.Token
+	if d := strings.TrimSpace(r.PostForm.Get("expires")); d != "" {
+		day, derr := time.Parse("2006-01-02", d)
+		if derr != nil {
+			err = cloudsage.Errorf(cloudsage.Invalid, "expires must be a date (YYYY-MM-DD)")
+		}
+		in.ExpiresAt = day.Format(time.RFC3339)
+	}
+	if err == nil {
+		t, err = s.tokenFromInput(in)
+	}
 	if err != nil {
 		return s.settingsPage(w, r, pr, u, http.StatusBadRequest, func(pg *ui.SettingsPage) {
 			pg.Errors = []string{cloudsage.MessageOf(err)}
 		})
 	}
-	_, secret, err := s.newToken(r.Context(), pr.ID, name, store.RoleMember, u.ID)
+	_, secret, err := s.newToken(r, pr.ID, t, auth.Principal{UserID: u.ID})
 	if err != nil {
 		return err
 	}
@@ -140,11 +171,11 @@ func (s *Server) pageTokenCreate(w http.ResponseWriter, r *http.Request) error {
 
 // POST /projects/{id}/settings/tokens/{tokenId}/revoke
 func (s *Server) pageTokenRevoke(w http.ResponseWriter, r *http.Request) error {
-	pr, _, err := s.pageProject(r, store.RoleAdmin)
+	pr, u, err := s.pageProject(r, store.RoleAdmin)
 	if err != nil {
 		return err
 	}
-	if err := s.deleteToken(r, pr.ID); err != nil {
+	if err := s.deleteToken(r, pr.ID, auth.Principal{UserID: u.ID}); err != nil {
 		return err
 	}
 	http.Redirect(w, r, ui.ProjectURL(pr.ID, "settings"), http.StatusSeeOther)

@@ -26,6 +26,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/projects/{id}/tokens", a(s.tokenList))
 	mux.Handle("POST /api/projects/{id}/tokens", a(s.tokenCreate))
 	mux.Handle("DELETE /api/projects/{id}/tokens/{tokenId}", a(s.tokenDelete))
+	mux.Handle("GET /api/projects/{id}/activity", a(s.activityList))
 
 	// Ingestion, logs, patterns.
 	mux.Handle("POST /api/ingest", a(s.ingestByToken))

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,7 +32,14 @@ type env struct {
 	url   string
 	store store.Store
 	srv   *web.Server
+	skew  *atomic.Int64 // added to the server's clock (advance)
 }
+
+// now is the server's clock.
+func (e *env) now() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }
+
+// advance moves the server's clock on by d.
+func (e *env) advance(d time.Duration) { e.skew.Add(int64(d)) }
 
 func openSQLite(t *testing.T) store.Store {
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "cloudsage.db"))
@@ -60,13 +68,15 @@ func start(t *testing.T, st store.Store, mod func(*config.Config)) *env {
 		mod(&cfg)
 	}
 	svc := ingest.NewService(st, ingest.NewEngine, time.Now, nil)
-	srv, err := web.New(web.Options{Config: cfg, Store: st, Ingest: svc, Password: auth.Params{Time: 1, MemoryKiB: 64, Threads: 1}})
+	e := &env{t: t, store: st, skew: new(atomic.Int64)}
+	srv, err := web.New(web.Options{Config: cfg, Store: st, Ingest: svc, Now: e.now, Password: auth.Params{Time: 1, MemoryKiB: 64, Threads: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	return &env{t: t, url: hs.URL, store: st, srv: srv}
+	e.url, e.srv = hs.URL, srv
+	return e
 }
 
 // client is a user's HTTP client with a cookie jar.

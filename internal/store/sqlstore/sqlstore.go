@@ -438,31 +438,50 @@ func (db *DB) RemoveMember(ctx context.Context, id cloudsage.ProjectID, user clo
 		`DELETE FROM members WHERE project_id = $1 AND user_id = $2`, id, user)
 }
 
-// CreateToken stores t (whose Hash is already computed).
+// CreateToken stores t (whose Hash is already computed). No scopes is the
+// default, ingest; t.Role is set from the scopes.
 func (db *DB) CreateToken(ctx context.Context, t store.Token) (store.Token, error) {
-	if !t.Role.Valid() {
-		return t, cloudsage.Errorf(cloudsage.Invalid, "role must be admin, member or viewer")
+	names := make([]string, len(t.Scopes))
+	for i, sc := range t.Scopes {
+		names[i] = string(sc)
 	}
+	scopes, err := store.ParseScopes(names)
+	if err != nil {
+		return t, err
+	}
+	t.Scopes, t.Role = scopes, store.RoleOfScopes(scopes)
 	t.CreatedAt = db.Now().UTC()
-	var by any
+	var by, byToken any
 	if t.CreatedBy != 0 {
 		by = t.CreatedBy
 	}
-	err := db.W.QueryRowContext(ctx, `INSERT INTO api_tokens (project_id, name, prefix, hash, role, created_by, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, t.ProjectID, t.Name, t.Prefix, t.Hash, t.Role, by, ns(t.CreatedAt)).Scan(&t.ID)
+	if t.CreatedByToken != 0 {
+		byToken = t.CreatedByToken
+	}
+	err = db.W.QueryRowContext(ctx, `INSERT INTO api_tokens (project_id, name, prefix, hash, role, scopes, created_by, created_by_token, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`, t.ProjectID, t.Name, t.Prefix, t.Hash, t.Role,
+		store.JoinScopes(t.Scopes), by, byToken, ns(t.CreatedAt), nullNS(t.ExpiresAt)).Scan(&t.ID)
 	return t, db.wrap(err, "create token")
 }
 
-const tokenCols = `id, project_id, name, prefix, hash, role, created_by, created_at, last_used_at`
+const tokenCols = `t.id, t.project_id, t.name, t.prefix, t.hash, t.scopes, t.created_by, COALESCE(u.email, ''),
+	t.created_by_token, t.created_at, t.expires_at, t.last_used_at, t.last_ip`
+
+const tokenFrom = ` FROM api_tokens t LEFT JOIN users u ON u.id = t.created_by`
 
 func scanToken(row interface{ Scan(...any) error }) (store.Token, error) {
 	var t store.Token
-	var by sql.NullInt64
+	var by, byToken, expires, last sql.NullInt64
 	var created int64
-	var last sql.NullInt64
-	err := row.Scan(&t.ID, &t.ProjectID, &t.Name, &t.Prefix, &t.Hash, &t.Role, &by, &created, &last)
+	var scopes string
+	err := row.Scan(&t.ID, &t.ProjectID, &t.Name, &t.Prefix, &t.Hash, &scopes, &by, &t.CreatedByEmail,
+		&byToken, &created, &expires, &last, &t.LastIP)
+	t.Scopes = store.SplitScopes(scopes)
+	t.Role = store.RoleOfScopes(t.Scopes)
 	t.CreatedBy = cloudsage.UserID(by.Int64)
+	t.CreatedByToken = store.TokenID(byToken.Int64)
 	t.CreatedAt = fromNS(created)
+	t.ExpiresAt = fromNullNS(expires)
 	t.LastUsedAt = fromNullNS(last)
 	return t, err
 }
@@ -470,7 +489,7 @@ func scanToken(row interface{ Scan(...any) error }) (store.Token, error) {
 // Tokens lists a project's tokens.
 func (db *DB) Tokens(ctx context.Context, project cloudsage.ProjectID) ([]store.Token, error) {
 	return queryAll(ctx, db, "tokens", func(rows *sql.Rows) (store.Token, error) { return scanToken(rows) },
-		`SELECT `+tokenCols+` FROM api_tokens WHERE project_id = $1 ORDER BY id`, project)
+		`SELECT `+tokenCols+tokenFrom+` WHERE t.project_id = $1 ORDER BY t.id`, project)
 }
 
 // DeleteToken revokes a token of project.
@@ -480,19 +499,81 @@ func (db *DB) DeleteToken(ctx context.Context, project cloudsage.ProjectID, id s
 }
 
 // TokenByHash finds a token by the hash of its secret and records its use
-// (at most once a minute, to keep reads cheap).
-func (db *DB) TokenByHash(ctx context.Context, hash string, now time.Time) (store.Token, error) {
-	t, err := scanToken(db.R.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM api_tokens WHERE hash = $1`, hash))
+// (at most once a minute from the same address, to keep reads cheap). An
+// expired token is returned as it is, its use not recorded.
+func (db *DB) TokenByHash(ctx context.Context, hash string, now time.Time, ip string) (store.Token, error) {
+	t, err := scanToken(db.R.QueryRowContext(ctx, `SELECT `+tokenCols+tokenFrom+` WHERE t.hash = $1`, hash))
 	if err != nil {
 		return t, db.wrap(err, "token")
 	}
-	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
-		if _, err := db.W.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $2 WHERE id = $1`, t.ID, ns(now)); err != nil {
+	if t.Expired(now) {
+		return t, nil
+	}
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute || t.LastIP != ip {
+		if _, err := db.W.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $2, last_ip = $3 WHERE id = $1`, t.ID, ns(now), ip); err != nil {
 			return t, db.wrap(err, "touch token")
 		}
-		t.LastUsedAt = &now
+		t.LastUsedAt, t.LastIP = &now, ip
 	}
 	return t, nil
+}
+
+// AddActivity appends an entry to a project's activity. A nil or empty
+// Detail is stored as {}.
+func (db *DB) AddActivity(ctx context.Context, a store.Activity) (store.Activity, error) {
+	if a.Kind == "" || len(a.Kind) > 100 {
+		return a, cloudsage.Errorf(cloudsage.Invalid, "activity kind must be 1 to 100 characters")
+	}
+	if len(a.Detail) == 0 {
+		a.Detail = json.RawMessage(`{}`)
+	}
+	if !json.Valid(a.Detail) {
+		return a, cloudsage.Errorf(cloudsage.Invalid, "activity detail must be JSON")
+	}
+	a.At = db.Now().UTC()
+	var user, token any
+	if a.ActorUser != 0 {
+		user = a.ActorUser
+	}
+	if a.ActorToken != 0 {
+		token = a.ActorToken
+	}
+	err := db.W.QueryRowContext(ctx, `INSERT INTO activity (project_id, actor_user, actor_token, kind, detail, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, a.ProjectID, user, token, a.Kind, string(a.Detail), ns(a.At)).Scan(&a.ID)
+	return a, db.wrap(err, "add activity")
+}
+
+// Activities lists a project's activity, newest first.
+func (db *DB) Activities(ctx context.Context, q store.ActivityQuery) ([]store.Activity, error) {
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	q.Limit = min(q.Limit, 1000)
+	where, args := `project_id = $1`, []any{q.Project}
+	if q.Before > 0 {
+		args = append(args, q.Before)
+		where += fmt.Sprintf(` AND id < $%d`, len(args))
+	}
+	if prefix, ok := strings.CutSuffix(q.Kind, "."); ok {
+		// A prefix match without LIKE, so "_" and "%" in kinds mean themselves.
+		args = append(args, prefix+".", prefix+"/")
+		where += fmt.Sprintf(` AND kind >= $%d AND kind < $%d`, len(args)-1, len(args))
+	} else if q.Kind != "" {
+		args = append(args, q.Kind)
+		where += fmt.Sprintf(` AND kind = $%d`, len(args))
+	}
+	args = append(args, q.Limit)
+	return queryAll(ctx, db, "activity", func(rows *sql.Rows) (store.Activity, error) {
+		var a store.Activity
+		var user, token sql.NullInt64
+		var detail string
+		var at int64
+		err := rows.Scan(&a.ID, &a.ProjectID, &user, &token, &a.Kind, &detail, &at)
+		a.ActorUser, a.ActorToken = cloudsage.UserID(user.Int64), store.TokenID(token.Int64)
+		a.Detail, a.At = json.RawMessage(detail), fromNS(at)
+		return a, err
+	}, `SELECT id, project_id, actor_user, actor_token, kind, detail, created_at FROM activity WHERE `+where+
+		fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args)), args...)
 }
 
 // LoadState returns a project's state.

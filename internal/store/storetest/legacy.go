@@ -61,8 +61,21 @@ func Legacy(t *testing.T, db *sql.DB, ms []store.Migration, open func(t *testing
 		want = append(want, e)
 	}
 	noErr(t, tx.Commit())
+	// Tokens from before scopes keep what their role allowed.
+	for i, role := range []string{"viewer", "member", "admin"} {
+		_, err = db.ExecContext(ctx, `INSERT INTO api_tokens (project_id, name, prefix, hash, role, created_by, created_at) VALUES ($1, $2, 'cs_', $3, $2, $4, 1)`,
+			pid, role, fmt.Sprint("legacy-hash-", i), uid)
+		noErr(t, err)
+	}
 	s := open(t)
 	p := cloudsage.ProjectID(pid)
+	wantScopes := map[string][]store.Scope{"viewer": {store.ScopeRead}, "member": {store.ScopeIngest, store.ScopeRead},
+		"admin": {store.ScopeIngest, store.ScopeRead, store.ScopeAdmin}}
+	for _, tok := range must(s.Tokens(ctx, p))(t) {
+		if !slices.Equal(tok.Scopes, wantScopes[tok.Name]) || tok.CreatedByEmail != "ann@example.com" || tok.ExpiresAt != nil {
+			t.Errorf("legacy %s token after migration: %+v, want scopes %v", tok.Name, tok, wantScopes[tok.Name])
+		}
+	}
 	if c := must(s.CountEvents(ctx, p))(t); c != n {
 		t.Errorf("CountEvents after conversion = %d, want %d", c, n)
 	}

@@ -4,6 +4,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -29,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Sessions", testSessions},
 		{"Projects", testProjects},
 		{"Tokens", testTokens},
+		{"Activity", testActivity},
 		{"Ingest", testIngest},
 		{"IngestRollback", testIngestRollback},
 		{"ManyPatterns", testManyPatterns},
@@ -180,29 +182,88 @@ func testTokens(t *testing.T, s store.Store) {
 	ann := user(t, s, "ann@example.com")
 	p := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "a"}))(t)
 	q := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "b"}))(t)
-	tok := must(s.CreateToken(ctx, store.Token{ProjectID: p.ID, Name: "ci", Prefix: "cs_ab", Hash: "h1", Role: store.RoleMember, CreatedBy: ann.ID}))(t)
+	tok := must(s.CreateToken(ctx, store.Token{ProjectID: p.ID, Name: "ci", Prefix: "cs_ab", Hash: "h1", CreatedBy: ann.ID}))(t)
 	if tok.ID == 0 {
 		t.Fatal("CreateToken gave no id")
 	}
-	_, err := s.CreateToken(ctx, store.Token{ProjectID: q.ID, Name: "dup", Hash: "h1", Role: store.RoleMember})
+	if !slices.Equal(tok.Scopes, []store.Scope{store.ScopeIngest}) || tok.Role != store.RoleMember {
+		t.Errorf("a token without scopes got %v (%s), want [ingest] (member)", tok.Scopes, tok.Role)
+	}
+	_, err := s.CreateToken(ctx, store.Token{ProjectID: q.ID, Name: "dup", Hash: "h1"})
 	wantKind(t, "duplicate token hash", err, cloudsage.Conflict)
-	_, err = s.CreateToken(ctx, store.Token{ProjectID: q.ID, Name: "x", Hash: "h2", Role: "root"})
-	wantKind(t, "bad token role", err, cloudsage.Invalid)
-	got := must(s.TokenByHash(ctx, "h1", t0))(t)
-	if got.ID != tok.ID || got.ProjectID != p.ID || got.Role != store.RoleMember || got.LastUsedAt == nil {
+	_, err = s.CreateToken(ctx, store.Token{ProjectID: q.ID, Name: "x", Hash: "h2", Scopes: []store.Scope{"root"}})
+	wantKind(t, "bad token scope", err, cloudsage.Invalid)
+	got := must(s.TokenByHash(ctx, "h1", t0, "192.0.2.1"))(t)
+	if got.ID != tok.ID || got.ProjectID != p.ID || got.LastUsedAt == nil || got.LastIP != "192.0.2.1" ||
+		!got.Has(store.ScopeIngest) || got.Has(store.ScopeRead) || got.CreatedBy != ann.ID {
 		t.Errorf("TokenByHash = %+v", got)
 	}
+	// A later use from another address is recorded at once.
+	must(s.TokenByHash(ctx, "h1", t0.Add(time.Second), "192.0.2.2"))(t)
 	ts := must(s.Tokens(ctx, p.ID))(t)
-	if len(ts) != 1 || ts[0].Name != "ci" || ts[0].Prefix != "cs_ab" {
+	if len(ts) != 1 || ts[0].Name != "ci" || ts[0].Prefix != "cs_ab" || ts[0].CreatedByEmail != "ann@example.com" ||
+		ts[0].LastIP != "192.0.2.2" || ts[0].LastUsedAt == nil || !ts[0].LastUsedAt.Equal(t0.Add(time.Second)) {
 		t.Errorf("Tokens = %+v", ts)
 	}
 	if ts := must(s.Tokens(ctx, q.ID))(t); len(ts) != 0 {
 		t.Errorf("Tokens(other project) = %+v", ts)
 	}
+
+	// Scopes are kept in order, admin implies the rest; expiry is kept.
+	exp := t0.Add(time.Hour)
+	adm := must(s.CreateToken(ctx, store.Token{ProjectID: p.ID, Name: "ops", Hash: "h3", CreatedBy: ann.ID, CreatedByToken: tok.ID,
+		Scopes: []store.Scope{store.ScopeAdmin, store.ScopeRead}, ExpiresAt: &exp}))(t)
+	got = must(s.TokenByHash(ctx, "h3", t0, "::1"))(t)
+	if !slices.Equal(got.Scopes, []store.Scope{store.ScopeRead, store.ScopeAdmin}) || !got.Has(store.ScopeIngest) ||
+		got.Role != store.RoleAdmin || got.CreatedByToken != tok.ID || got.ExpiresAt == nil || !got.ExpiresAt.Equal(exp) {
+		t.Errorf("admin token = %+v", got)
+	}
+	// Expired: returned (the caller refuses it) but its use is not recorded.
+	got = must(s.TokenByHash(ctx, "h3", exp, "192.0.2.9"))(t)
+	if !got.Expired(exp) || got.LastIP != "::1" {
+		t.Errorf("expired token = %+v", got)
+	}
+	noErr(t, s.DeleteToken(ctx, p.ID, adm.ID))
+
 	wantKind(t, "delete via other project", s.DeleteToken(ctx, q.ID, tok.ID), cloudsage.NotFound)
 	noErr(t, s.DeleteToken(ctx, p.ID, tok.ID))
-	_, err = s.TokenByHash(ctx, "h1", t0)
+	_, err = s.TokenByHash(ctx, "h1", t0, "")
 	wantKind(t, "revoked token", err, cloudsage.NotFound)
+}
+
+func testActivity(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	ann := user(t, s, "ann@example.com")
+	p := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "a"}))(t)
+	q := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "b"}))(t)
+	a1 := must(s.AddActivity(ctx, store.Activity{ProjectID: p.ID, ActorUser: ann.ID, Kind: "token.created", Detail: json.RawMessage(`{"name":"ci"}`)}))(t)
+	must(s.AddActivity(ctx, store.Activity{ProjectID: p.ID, ActorToken: 7, Kind: "member.set"}))(t)
+	must(s.AddActivity(ctx, store.Activity{ProjectID: p.ID, ActorUser: ann.ID, Kind: "token_x"}))(t)
+	must(s.AddActivity(ctx, store.Activity{ProjectID: q.ID, ActorUser: ann.ID, Kind: "token.revoked"}))(t)
+	_, err := s.AddActivity(ctx, store.Activity{ProjectID: p.ID, Kind: ""})
+	wantKind(t, "no kind", err, cloudsage.Invalid)
+	_, err = s.AddActivity(ctx, store.Activity{ProjectID: p.ID, Kind: "x", Detail: json.RawMessage(`{`)})
+	wantKind(t, "bad detail", err, cloudsage.Invalid)
+
+	all := must(s.Activities(ctx, store.ActivityQuery{Project: p.ID}))(t)
+	if len(all) != 3 || all[0].Kind != "token_x" || all[2].ID != a1.ID || string(all[1].Detail) != "{}" ||
+		all[1].ActorToken != 7 || all[2].ActorUser != ann.ID || all[2].At.IsZero() {
+		t.Fatalf("Activities = %+v", all)
+	}
+	var d map[string]string
+	if err := json.Unmarshal(all[2].Detail, &d); err != nil || d["name"] != "ci" {
+		t.Errorf("detail = %s", all[2].Detail)
+	}
+	if tok := must(s.Activities(ctx, store.ActivityQuery{Project: p.ID, Kind: "token."}))(t); len(tok) != 1 || tok[0].ID != a1.ID {
+		t.Errorf("kind prefix token. = %+v", tok)
+	}
+	if page := must(s.Activities(ctx, store.ActivityQuery{Project: p.ID, Before: all[0].ID, Limit: 1}))(t); len(page) != 1 || page[0].ID != all[1].ID {
+		t.Errorf("page before %d = %+v", all[0].ID, page)
+	}
+	noErr(t, s.DeleteProject(ctx, q.ID))
+	if got := must(s.Activities(ctx, store.ActivityQuery{Project: q.ID}))(t); len(got) != 0 {
+		t.Errorf("activity of a deleted project = %+v", got)
+	}
 }
 
 // events returns n events, one a second from t0, every third an error.

@@ -77,7 +77,7 @@ func pages(tb testing.TB) map[string]any {
 		"logs": LogsPage{Layout: lay("logs"), Filter: LogFilter{Q: "clients"}, Lines: []LogLine{NewLogLine(p.ID, ev, "clients")},
 			Levels: []Facet{{Name: "error", Title: "error", Count: 3, URL: "/x", Active: true}}, Tail: true, SelfURL: "/projects/7/logs?q=clients", TailURL: "/projects/7/logs?tail=0"},
 		"settings": SettingsPage{Layout: lay("settings"), Settings: p.Settings, NewToken: "cs_tok_secret",
-			Tokens: []TokenView{{ID: 1, Name: "ci", Prefix: "cs_abc", Role: store.RoleMember, Created: testNow}}, CurlLine: CurlLine("http://127.0.0.1:8080", p.ID, "")},
+			Tokens: []TokenView{{ID: 1, Name: "ci", Prefix: "cs_abc", Scopes: "ingest", Creator: "ann@example.com", Created: testNow}}, CurlLine: CurlLine("http://127.0.0.1:8080", p.ID, "")},
 	}
 }
 

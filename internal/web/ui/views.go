@@ -328,7 +328,11 @@ type TokenView struct {
 	ID       store.TokenID
 	Name     string
 	Prefix   string
-	Role     store.Role
+	Scopes   string // "ingest, read"
+	Creator  string // the creating user's email, and the token that minted it if one did
 	Created  time.Time
 	LastUsed time.Time
+	LastIP   string
+	Expires  time.Time // zero: never
+	Expired  bool
 }
