@@ -142,7 +142,7 @@ func startSyslog(cfg config.Config, st store.Store, srv *web.Server, log *slog.L
 		var err error
 		switch {
 		case token != "":
-			pr, err = srv.ProjectForToken(ctx, token)
+			pr, err = srv.ProjectForToken(ctx, token, "syslog")
 		case cfg.SyslogProject > 0:
 			pr, err = st.ProjectByID(ctx, cloudsage.ProjectID(cfg.SyslogProject))
 			if store.IsNotFound(err) {

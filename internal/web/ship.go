@@ -70,7 +70,7 @@ func (s *Server) shipProject(r *http.Request) (store.Project, error) {
 	if err != nil {
 		return store.Project{}, err
 	}
-	pr, err := s.ProjectForToken(r.Context(), tok)
+	pr, err := s.ProjectForToken(r.Context(), tok, s.clientIP(r))
 	if err != nil {
 		return pr, err
 	}
@@ -82,17 +82,23 @@ func (s *Server) shipProject(r *http.Request) (store.Project, error) {
 	return pr, nil
 }
 
-// ProjectForToken returns the project an API token may ingest into.
-func (s *Server) ProjectForToken(ctx context.Context, token string) (store.Project, error) {
-	t, err := s.store.TokenByHash(ctx, auth.HashSecret(token), s.now())
+// ProjectForToken returns the project an API token may ingest into: the
+// token must not have expired and must have the ingest scope. ip is where
+// the request came from, recorded as the token's last address.
+func (s *Server) ProjectForToken(ctx context.Context, token, ip string) (store.Project, error) {
+	now := s.now()
+	t, err := s.store.TokenByHash(ctx, auth.HashSecret(token), now, ip)
 	if store.IsNotFound(err) {
 		return store.Project{}, cloudsage.Errorf(cloudsage.Unauthorized, "unknown or revoked API token")
 	}
 	if err != nil {
 		return store.Project{}, err
 	}
-	if !t.Role.Allows(store.RoleMember) {
-		return store.Project{}, cloudsage.Errorf(cloudsage.Forbidden, "this API token's role (%s) may not ingest; it needs member", t.Role)
+	if t.Expired(now) {
+		return store.Project{}, cloudsage.Errorf(cloudsage.Unauthorized, "API token %q expired at %s", t.Name, t.ExpiresAt.Format(time.RFC3339))
+	}
+	if !t.Has(store.ScopeIngest) {
+		return store.Project{}, cloudsage.Errorf(cloudsage.Forbidden, "this API token's scopes (%s) do not allow ingest", store.JoinScopes(t.Scopes))
 	}
 	pr, err := s.store.ProjectByID(ctx, t.ProjectID)
 	if store.IsNotFound(err) {
