@@ -328,3 +328,21 @@ func TestMinerUnseenServices(t *testing.T) {
 }
 
 func idOf(s string) cloudsage.PatternID { return cloudsage.PatternID(s) }
+
+// BenchmarkMinerUnseen mines the invented services' lines, cycled: the
+// speed on shapes the rules were not written against.
+func BenchmarkMinerUnseen(b *testing.B) {
+	var lines []string
+	for _, log := range [][]labelled{proxyLog(), desktopLog(), clusterLog(), healthLog(), kernelLog(), appServerLog()} {
+		for _, l := range log {
+			lines = append(lines, l.line)
+		}
+	}
+	m := New(DefaultConfig())
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.Add(lines[i%len(lines)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}
