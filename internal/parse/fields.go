@@ -102,7 +102,7 @@ func (p *Parser) meta(key string) keyMeta {
 		return m
 	}
 	if p.keys == nil {
-		p.keys = make(map[string]keyMeta, 64)
+		p.keys = make(map[string]keyMeta)
 	} else if len(p.keys) >= maxKeyCache {
 		clear(p.keys)
 	}
@@ -188,23 +188,30 @@ func (x *structured) field(key, val string) {
 // fieldsMap returns an empty map for an event's Fields: the one handed back
 // by Reuse, if any.
 func (p *Parser) fieldsMap() map[string]string {
-	if m := p.spare; m != nil {
-		p.spare = nil
+	if n := len(p.spare); n > 0 {
+		m := p.spare[n-1]
+		p.spare[n-1] = nil
+		p.spare = p.spare[:n-1]
 		return m
 	}
 	return make(map[string]string, 8)
 }
+
+// maxSpare bounds the maps kept by Reuse: a few, as a line that takes none
+// (plain text) can come between an event that gives one back and the next
+// that takes one.
+const maxSpare = 4
 
 // Reuse hands back the Fields map of an event the caller is done with —
 // nothing may refer to the map any more — so that the next structured event
 // fills it instead of allocating one: a stream of JSON or logfmt lines then
 // allocates no map per line. The map is emptied here.
 func (p *Parser) Reuse(fields map[string]string) {
-	if fields == nil {
+	if fields == nil || len(p.spare) >= maxSpare {
 		return
 	}
 	clear(fields)
-	p.spare = fields
+	p.spare = append(p.spare, fields)
 }
 
 // reject undoes a structured parse that failed part way (the line is not

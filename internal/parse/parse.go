@@ -54,9 +54,9 @@ type Parser struct {
 
 	buf []byte // scratch for cleaning lines
 
-	spare map[string]string  // an emptied Fields map to fill next (see Reuse)
-	keys  map[string]keyMeta // structured keys seen (see meta)
-	kbuf  []byte             // scratch for dotted keys
+	spare []map[string]string // emptied Fields maps to fill next (see Reuse)
+	keys  map[string]keyMeta  // structured keys seen (see meta)
+	kbuf  []byte              // scratch for dotted keys
 
 	// scratch for parseLine, kept here so that it is not allocated per line
 	cur cloudsage.Event

@@ -115,7 +115,7 @@ func (p *Parser) syslog5424(s string, ev *cloudsage.Event, st *lineState) bool {
 	procid := field()
 	msgid := field()
 	if procid != "" || msgid != "" {
-		ev.Fields = make(map[string]string, 4)
+		ev.Fields = p.fieldsMap()
 		if procid != "" {
 			ev.Fields["procid"] = procid
 		}
@@ -181,7 +181,7 @@ func (p *Parser) structuredData(s string, ev *cloudsage.Event) string {
 				i++ // closing quote
 			}
 			if ev.Fields == nil {
-				ev.Fields = make(map[string]string, 4)
+				ev.Fields = p.fieldsMap()
 			}
 			ev.Fields[id+"."+name] = val
 		}
