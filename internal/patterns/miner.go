@@ -929,7 +929,7 @@ func (m *Miner) index(c *cluster) {
 			if o, ok := m.collapsed[v]; ok && p < len(o.kinds) && o.kinds[p] == kindGen {
 				m.joinRoots(o, c)
 			} else {
-				m.collapsedWild[v] = append(m.collapsedWild[v], c)
+				m.waitFor(v, c)
 			}
 		}
 	}
@@ -950,9 +950,20 @@ func (m *Miner) fileWild(c *cluster) {
 			p = i - 1
 		}
 		if o, ok := m.collapsed[v]; !ok || p >= len(o.kinds) || o.kinds[p] != kindGen {
-			m.collapsedWild[v] = append(m.collapsedWild[v], c)
+			m.waitFor(v, c)
 		}
 	}
+}
+
+// waitFor files c under wild variant v until a template of that key
+// covers it. The index is bounded: at most 4*MaxClusters keys and 64
+// clusters a key; past that, c simply does not wait (it may stay apart).
+func (m *Miner) waitFor(v string, c *cluster) {
+	w, ok := m.collapsedWild[v]
+	if !ok && len(m.collapsedWild) >= 4*m.cfg.MaxClusters || len(w) >= 64 {
+		return
+	}
+	m.collapsedWild[v] = append(w, c)
 }
 
 // leadingAligned returns how many leading tokens of c's template (at most

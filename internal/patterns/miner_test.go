@@ -354,6 +354,9 @@ func TestMinerBounded(t *testing.T) {
 			t.Fatal("empty id")
 		}
 	}
+	if len(m.collapsedWild) > 4*cfg.MaxClusters || len(m.values) > maxValueWords {
+		t.Errorf("indexes: %d waiting keys, %d value words; want <= %d, %d", len(m.collapsedWild), len(m.values), 4*cfg.MaxClusters, maxValueWords)
+	}
 	// MaxClusters templates, plus at most one "other" pattern per token count.
 	if max := cfg.MaxClusters + cfg.MaxTokens; m.Len() > max {
 		t.Errorf("Len() = %d after random input, want <= %d", m.Len(), max)
