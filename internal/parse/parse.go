@@ -59,10 +59,9 @@ type Parser struct {
 	kbuf  []byte              // scratch for dotted keys
 
 	// scratch for parseLine, kept here so that it is not allocated per line
-	cur cloudsage.Event
-	st  lineState
-	sx  structured
-	js  jsonScan
+	st lineState
+	sx structured
+	js jsonScan
 }
 
 // New returns a Parser.
@@ -88,7 +87,7 @@ func (p *Parser) Push(dst []cloudsage.Event, line string) []cloudsage.Event {
 		return dst
 	}
 	dst = p.Flush(dst)
-	p.pend = p.parseLine(s, raw)
+	p.parseLine(&p.pend, s, raw)
 	p.hasPend = true
 	p.startTrace(s)
 	return dst
@@ -99,7 +98,9 @@ func (p *Parser) Flush(dst []cloudsage.Event) []cloudsage.Event {
 	if !p.hasPend {
 		return dst
 	}
-	ev := p.pend
+	dst = append(dst, p.pend)
+	p.pend = cloudsage.Event{}
+	ev := &dst[len(dst)-1]
 	if len(p.lines) > 0 {
 		var b strings.Builder
 		b.Grow(len(ev.Raw) + p.bytes) // p.bytes counts each line and its "\n"
@@ -116,8 +117,6 @@ func (p *Parser) Flush(dst []cloudsage.Event) []cloudsage.Event {
 			ev.Fields["dropped_lines"] = strconv.Itoa(p.dropped)
 		}
 	}
-	dst = append(dst, ev)
-	p.pend = cloudsage.Event{}
 	p.hasPend = false
 	clear(p.lines)
 	p.lines = p.lines[:0]
@@ -144,11 +143,12 @@ func (p *Parser) ref() refTime {
 	return refTime{t: p.def}
 }
 
-// parseLine detects the format of one clean, non-blank line and parses it.
-func (p *Parser) parseLine(s, raw string) cloudsage.Event {
+// parseLine detects the format of one clean, non-blank line and parses it
+// into ev (the pending event: parsing in place saves copying an Event).
+func (p *Parser) parseLine(ev *cloudsage.Event, s, raw string) {
 	// ev and st live in the Parser so that handing their addresses to the
 	// format parsers does not move them to the heap.
-	ev, st := &p.cur, &p.st
+	st := &p.st
 	*ev = cloudsage.Event{Raw: raw}
 	*st = lineState{}
 	t := trimBlankLeft(s)
@@ -180,7 +180,6 @@ func (p *Parser) parseLine(s, raw string) cloudsage.Event {
 		}
 	}
 	p.finish(ev, st)
-	return *ev
 }
 
 // lineState carries what a format parser learnt besides the Event fields.

@@ -1,7 +1,7 @@
 package series
 
 import (
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -161,18 +161,19 @@ func (p *Pattern) sample(ev *cloudsage.Event, mi int64, isErr bool) {
 		if fields == nil {
 			fields = make(map[string]string, 4)
 		}
-		fields[k] = truncate(strings.Clone(v), 200)
+		fields[k] = strings.Clone(truncate(v, 200))
 	}
 	add("service", ev.Service)
 	add("host", ev.Host)
 	if len(ev.Fields) > 0 {
-		keys := make([]string, 0, len(ev.Fields))
+		var kb [maxFields]string // most events: no allocation for the keys
+		keys := kb[:0]
 		for k := range ev.Fields {
 			if sampleFields[strings.ToLower(k)] {
 				keys = append(keys, k)
 			}
 		}
-		sort.Strings(keys)
+		slices.Sort(keys)
 		for _, k := range keys {
 			add(k, ev.Fields[k])
 		}
