@@ -34,7 +34,7 @@ var builtinParams = map[string]bool{
 	"patterns": true, "value": true, "baseline": true, "ratio": true, "points": true,
 	"weight": true, "factor_status": true, "score": true, "peak": true, "p_high": true, "horizon": true,
 	"lookahead": true, "high": true, "trend": true, "hours_to_high": true, "peak_by": true, "events": true,
-	"pattern_total": true, "since": true, "cause": true, "cause_name": true, "history": true, "short_history": true, "new_text": true, "new_errors_text": true, "factor_label": true, "factor_label_cap": true, "volume_share": true,
+	"pattern_total": true, "since": true, "cause": true, "cause_name": true, "history": true, "short_history": true, "new_text": true, "new_errors_text": true, "factor_label": true, "factor_label_cap": true, "volume_share": true, "hosts": true,
 }
 
 var factorLabels = map[string]string{
@@ -508,6 +508,23 @@ func (c *candidate) buildParams(e *env) map[string]string {
 			}
 		}
 	}
+	// The host: the lines' own counts decide, never the latest sample's
+	// field (which names whichever host logged last).
+	if hosts := c.hostCounts(); len(hosts) > 0 {
+		delete(p, "host")
+		if h, ok := dominantHost(hosts); ok {
+			p["host"] = h.name
+			switch {
+			case h.n < h.total:
+				p["activity_long"] += "; " + fmtInt(h.n) + " of " + fmtInt(h.total) + " lines on " + h.name
+			case e.hosts > 1:
+				p["activity_long"] += "; all on " + h.name + " (of " + strconv.Itoa(e.hosts) + " hosts in the logs)"
+			}
+		} else {
+			p["hosts"] = hostList(hosts, 4)
+			p["activity_long"] += "; by host: " + p["hosts"]
+		}
+	}
 	if c.group != "" && c.entry.GroupBy != "" {
 		p[c.entry.GroupBy] = c.group
 	}
@@ -520,6 +537,76 @@ func (c *candidate) buildParams(e *env) map[string]string {
 		}
 	}
 	return p
+}
+
+type hostCount struct {
+	name     string
+	n, total int64
+}
+
+// hostCounts sums the matched patterns' lines per host, most first (ties
+// by name); lines of uncounted hosts come last as OtherHosts.
+func (c *candidate) hostCounts() []hostCount {
+	sum := map[string]int64{}
+	for _, m := range c.ms {
+		for h, n := range m.v.p.Hosts {
+			if n > 0 {
+				sum[h] += n
+			}
+		}
+	}
+	var out []hostCount
+	var total int64
+	for h, n := range sum {
+		out = append(out, hostCount{name: clean(h, maxParamRunes), n: n})
+		total += n
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if (a.name == OtherHosts) != (b.name == OtherHosts) {
+			return b.name == OtherHosts
+		}
+		if a.n != b.n {
+			return a.n > b.n
+		}
+		return a.name < b.name
+	})
+	for i := range out {
+		out[i].total = total
+	}
+	return out
+}
+
+// dominantHost is the host the lines come from, when one dominates: at
+// least two thirds of them and twice as many as any other host.
+func dominantHost(hs []hostCount) (hostCount, bool) {
+	h := hs[0]
+	if h.name == OtherHosts || 3*h.n < 2*h.total {
+		return hostCount{}, false
+	}
+	if len(hs) > 1 && h.n < 2*hs[1].n {
+		return hostCount{}, false
+	}
+	return h, true
+}
+
+// hostList writes up to n hosts with their line counts: "api-3 7, api-1 5,
+// api-2 3 (+2 more hosts)".
+func hostList(hs []hostCount, n int) string {
+	var parts []string
+	more := 0
+	for i, h := range hs {
+		if i >= n || h.name == OtherHosts {
+			more += 1
+			continue
+		}
+		parts = append(parts, h.name+" "+fmtInt(h.n))
+	}
+	s := strings.Join(parts, ", ")
+	if more > 0 {
+		s += " (+" + strconv.Itoa(more) + " more)"
+	}
+	return s
 }
 
 // commonStatus is the HTTP status every matched pattern shares, else their
@@ -835,18 +922,182 @@ func capitalize(s string) string {
 	return string(unicode.ToUpper(r)) + s[n:]
 }
 
-// rankActions renders candidates, adds each entry's secondary action,
-// de-duplicates and sorts best first.
-func rankActions(e *env, cands []*candidate) []Action {
+// rankActions renders one action per problem (see problems), sorts them
+// best first and de-duplicates. used gets the pattern ids behind every
+// action, so that a fallback never re-reports one of them.
+func rankActions(e *env, cands []*candidate, used map[cloudsage.PatternID]bool) []Action {
 	var acts []Action
-	for _, c := range cands {
-		n := 2
-		if c.cause != nil {
-			n = 1 // the cause's own actions say what to do next
+	for _, g := range problems(cands) {
+		a, ok := renderProblem(e, g)
+		if !ok {
+			continue
 		}
-		acts = append(acts, c.render(e, n)...)
+		for _, c := range g {
+			for _, m := range c.ms {
+				used[m.v.id] = true
+			}
+		}
+		acts = append(acts, a)
 	}
 	return dedupSort(acts)
+}
+
+// problems groups the candidates (sorted best first) into problems: two
+// candidates are one problem when they share a log pattern (an OOM kill
+// and a crash loop read off the same lines, an entry's two actions), when
+// one is a symptom the other explains (5xx on a route, slow requests
+// behind a failing cache), or when they are one symptom on several routes. Each group keeps the candidates' order, so its
+// first is its best.
+func problems(cands []*candidate) [][]*candidate {
+	parent := make([]int, len(cands))
+	for i := range parent {
+		parent[i] = i
+	}
+	find := func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	union := func(i, j int) {
+		ri, rj := find(i), find(j)
+		if ri == rj {
+			return
+		}
+		if rj < ri {
+			ri, rj = rj, ri
+		}
+		parent[rj] = ri // the better candidate leads
+	}
+	idx := make(map[*candidate]int, len(cands))
+	owner := map[cloudsage.PatternID]int{}
+	for i, c := range cands {
+		idx[c] = i
+		for _, m := range c.ms {
+			if j, ok := owner[m.v.id]; ok {
+				union(i, j)
+			} else {
+				owner[m.v.id] = i
+			}
+		}
+	}
+	for i, c := range cands {
+		if c.cause != nil {
+			if j, ok := idx[c.cause]; ok {
+				union(i, j)
+			}
+		}
+	}
+	// A symptom seen on several routes (5xx on /a and on /b) with no cause
+	// in the logs is one symptom until something tells them apart: one
+	// action, the other routes as its steps.
+	first := map[string]int{}
+	for i, c := range cands {
+		if !c.entry.Symptom || c.group == "" {
+			continue
+		}
+		if j, ok := first[c.key]; ok {
+			union(i, j)
+		} else {
+			first[c.key] = i
+		}
+	}
+	var out [][]*candidate
+	at := map[int]int{}
+	for i, c := range cands {
+		r := find(i)
+		k, ok := at[r]
+		if !ok {
+			k = len(out)
+			at[r] = k
+			out = append(out, nil)
+		}
+		out[k] = append(out[k], c)
+	}
+	return out
+}
+
+// renderProblem renders a problem as one action: its lead's main action
+// (the cause, not a symptom; a specific signature before a generic one
+// such as "log volume surging"; then the best ranked), with that entry's
+// secondary step and every other candidate's action as steps inside it,
+// and the evidence of all of them (the lead's numbers win). It ranks as
+// its best member would.
+func renderProblem(e *env, g []*candidate) (Action, bool) {
+	g = slices.Clone(g)
+	lead := func(c *candidate) int {
+		n := 0
+		if !c.entry.Symptom {
+			n += 2
+		}
+		if c.entry.Specificity > 0 {
+			n++
+		}
+		return n
+	}
+	slices.SortStableFunc(g, func(a, b *candidate) int { return lead(b) - lead(a) })
+	var head Action
+	found := false
+	var steps []ActionStep
+	best, bestPrio := 0.0, len(priorities)
+	for _, c := range g {
+		best = max(best, round3(c.score()))
+		if i := slices.Index(priorities, c.priority(e)); i >= 0 && i < bestPrio && c.cause == nil {
+			bestPrio = i
+		}
+	}
+	defer func() {
+		if found {
+			head.Score = max(head.Score, best)
+			if i := slices.Index(priorities, head.Priority); bestPrio < i {
+				head.Priority = priorities[bestPrio]
+			}
+		}
+	}()
+	for _, c := range g {
+		n := 1
+		if !found {
+			n = 2 // the lead's own follow-up step
+		}
+		rs := c.render(e, n)
+		if len(rs) == 0 {
+			continue
+		}
+		if !found {
+			head, found = rs[0], true
+			rs = rs[1:]
+		}
+		for _, r := range rs {
+			if r.Title != head.Title && !slices.ContainsFunc(steps, func(s ActionStep) bool { return s.Title == r.Title }) {
+				steps = append(steps, ActionStep{Key: r.Key, Title: r.Title})
+			}
+			mergeEvidence(&head.Evidence, r.Evidence)
+		}
+	}
+	head.Steps = steps
+	return head, found
+}
+
+// mergeEvidence adds o's patterns (up to maxEvidencePats in all), numbers
+// and units that ev lacks.
+func mergeEvidence(ev *Evidence, o Evidence) {
+	for _, id := range o.Patterns {
+		if len(ev.Patterns) < maxEvidencePats && !slices.Contains(ev.Patterns, id) {
+			ev.Patterns = append(ev.Patterns, id)
+		}
+	}
+	for k, v := range o.Numbers {
+		if _, ok := ev.Numbers[k]; !ok {
+			ev.Numbers[k] = v
+			if u, ok := o.Units[k]; ok {
+				if ev.Units == nil {
+					ev.Units = map[string]string{}
+				}
+				ev.Units[k] = u
+			}
+		}
+	}
 }
 
 func dedupSort(acts []Action) []Action {

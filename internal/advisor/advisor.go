@@ -52,7 +52,14 @@ type PatternStat struct {
 	New                 bool              // first seen within the last hour
 	Samples             []string          // up to 3 raw lines
 	Fields              map[string]string // optional common field values (route, status, host, ...)
+	// Hosts counts the pattern's lines per host (OtherHosts: hosts beyond
+	// the first few); nil when the lines name none. A host is named in an
+	// action only when it dominates the lines behind it.
+	Hosts map[string]int64
 }
+
+// OtherHosts is the Hosts key of lines from hosts not counted one by one.
+const OtherHosts = "(other hosts)"
 
 // Input is everything the chain looks at.
 type Input struct {
@@ -99,6 +106,17 @@ type Action struct {
 	Priority string   `json:"priority"` // "critical", "high", "medium", "low"
 	Score    float64  `json:"score"`    // ranking score (severity x evidence x preference)
 	Evidence Evidence `json:"evidence"`
+	// Steps are the further steps of the same problem: the entry's
+	// follow-up, and the actions of other signatures read off the same
+	// lines or explained by it (a route's 5xx behind a failing cache), in
+	// rank order. The evidence covers them all.
+	Steps []ActionStep `json:"steps,omitempty"`
+}
+
+// ActionStep is one further step of an action.
+type ActionStep struct {
+	Key   string `json:"key"`
+	Title string `json:"title"`
 }
 
 // Chain is the branch taken and its recorded steps.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/risk"
 )
 
@@ -354,11 +355,12 @@ func actionGeneration(kb *KnowledgeBase, e *env, chain string, cands []*candidat
 		}
 	}
 	s.Inputs = map[string]any{"candidates": len(cands), "preferences_applied": prefs}
-	acts := rankActions(e, cands)
+	used := map[cloudsage.PatternID]bool{}
+	acts := rankActions(e, cands, used)
 	if len(acts) > maxActions {
 		acts = acts[:maxActions]
 	}
-	acts, added := fill(kb, e, chain, acts)
+	acts, added := fill(kb, e, chain, acts, used)
 	acts = dedupSort(acts)
 	capCritical(acts)
 	counts := map[string]int{}

@@ -2,7 +2,10 @@ package advisor
 
 import (
 	"math"
+	"slices"
 	"time"
+
+	"github.com/cloudsage/cloudsage"
 )
 
 // fallbackSelectors name what a fallback action is about; alwaysSelectors
@@ -19,13 +22,18 @@ var (
 // whose subject an action already covers. A fallback fills: it ranks below
 // every action a signature backs (a generic "bring the error rate down"
 // never goes above "back off the rate-limited API" that explains it).
-func fill(kb *KnowledgeBase, e *env, chain string, acts []Action) (out []Action, added int) {
+// A fallback about a pattern already behind an action (used: every pattern
+// of every problem acted on) would be a second action for one problem.
+func fill(kb *KnowledgeBase, e *env, chain string, acts []Action, used map[cloudsage.PatternID]bool) (out []Action, added int) {
 	ceiling := math.Inf(1)
 	mainPats := map[string]bool{}
+	for id := range used {
+		mainPats[string(id)] = true
+	}
 	for _, a := range acts {
 		ceiling = math.Min(ceiling, a.Score)
-		if len(a.Evidence.Patterns) > 0 {
-			mainPats[string(a.Evidence.Patterns[0])] = true
+		for _, id := range a.Evidence.Patterns {
+			mainPats[string(id)] = true
 		}
 	}
 	for _, fb := range kb.Fallbacks {
@@ -36,7 +44,7 @@ func fill(kb *KnowledgeBase, e *env, chain string, acts []Action) (out []Action,
 		if c == nil {
 			continue
 		}
-		if len(c.ms) > 0 && mainPats[string(c.ms[0].v.id)] {
+		if slices.ContainsFunc(c.ms, func(m match) bool { return mainPats[string(m.v.id)] }) {
 			continue
 		}
 		if c.factor != nil && coversFactor(acts, c.factor.Name) {
@@ -51,8 +59,8 @@ func fill(kb *KnowledgeBase, e *env, chain string, acts []Action) (out []Action,
 			r[0].Score = round3(0.95 * ceiling)
 		}
 		acts = append(acts, r[0])
-		if len(c.ms) > 0 {
-			mainPats[string(c.ms[0].v.id)] = true
+		for _, m := range c.ms {
+			mainPats[string(m.v.id)] = true
 		}
 		added++
 	}

@@ -49,6 +49,7 @@ type env struct {
 	totalCount  int64
 	factors     map[string]*FactorState
 	surging     []*view // patterns surging now (see surgingViews), most surging first
+	hosts       int     // distinct hosts the patterns' lines name
 }
 
 var (
@@ -95,6 +96,15 @@ func newEnv(in Input) *env {
 		e.totalCount += max(p.Count, 0)
 	}
 	e.surging = surgingViews(e.views)
+	seen := map[string]bool{}
+	for i := range in.Patterns {
+		for h := range in.Patterns[i].Hosts {
+			if h != OtherHosts && !seen[h] && len(seen) < 1000 {
+				seen[h] = true
+			}
+		}
+	}
+	e.hosts = len(seen)
 	return e
 }
 

@@ -348,6 +348,9 @@ func writeReport(w io.Writer, r engine.Report, files []string, color bool) error
 	for i, a := range r.Actions {
 		pf("  %d. %s %s%s%s\n", i+1, p.label(a.Priority), p.bold, a.Title, p.reset)
 		pf("     why: %s\n", a.Why)
+		for _, st := range a.Steps {
+			pf("     also: %s\n", st.Title)
+		}
 		var ev []string
 		if len(a.Evidence.Patterns) > 0 {
 			ids := make([]string, len(a.Evidence.Patterns))

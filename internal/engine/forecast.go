@@ -159,7 +159,7 @@ func (e *Engine) forecast(at time.Time, horizon int, now risk.Assessment) Foreca
 	// (see risk.LearnBaseline). They depend on the hour of day only: each is
 	// worked out once.
 	base0 := risk.LearnBaseline(e.series, at, cfg.Risk)
-	ref := risk.Median(rowM[max(0, len(rowM)-1-7*24) : len(rowM)-1])
+	ref := risk.Quantile(rowM[max(0, len(rowM)-1-7*24):len(rowM)-1], 0.25)
 	var byHour [24]*risk.Baseline
 	baseAt := func(step int) risk.Baseline {
 		if len(rows) < 72 {

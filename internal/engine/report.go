@@ -74,6 +74,16 @@ type Risk struct {
 	History        []ScorePoint `json:"history"`         // the score at earlier hours, oldest first, for the trend
 }
 
+// Factor returns the named factor (the zero Factor when absent).
+func (r Risk) Factor(name string) risk.Factor {
+	for _, f := range r.Factors {
+		if f.Name == name {
+			return f
+		}
+	}
+	return risk.Factor{}
+}
+
 // ScorePoint is a score at a time.
 type ScorePoint struct {
 	Time  time.Time `json:"time"`
@@ -98,6 +108,7 @@ type Pattern struct {
 	Samples   []string            `json:"samples"`
 	Fields    map[string]string   `json:"fields,omitempty"`
 	Formats   map[string]uint64   `json:"formats,omitempty"`
+	Hosts     map[string]int64    `json:"hosts,omitempty"` // events per host (the first few hosts; "other" for the rest)
 	relevance float64
 }
 
@@ -160,7 +171,7 @@ func (e *Engine) Report(at time.Time, horizonHours int) Report {
 		in.Patterns = append(in.Patterns, advisor.PatternStat{
 			ID: p.ID, Template: p.Template, Count: p.Count, Recent: p.Recent, Before: p.Before,
 			Errors: p.Errors, Warns: p.Warns, FirstSeen: p.FirstSeen, LastSeen: p.LastSeen,
-			New: p.New, Samples: p.Samples, Fields: keyFields(p.Template, p.Fields),
+			New: p.New, Samples: p.Samples, Fields: keyFields(p.Template, p.Fields), Hosts: p.Hosts,
 		})
 	}
 	// The preventive chain (rising, above 50, not yet high) looks seven days
@@ -326,6 +337,18 @@ func merge(p *Pattern, sp *series.Pattern, recentFrom, to, beforeFrom time.Time)
 		// the most recently active member speaks for the joined pattern
 		p.Samples = slices.Clone(sp.Samples)
 		p.Fields = sp.Fields
+	}
+	for _, h := range sp.Hosts {
+		if p.Hosts == nil {
+			p.Hosts = map[string]int64{}
+		}
+		p.Hosts[h.Host] += int64(h.N)
+	}
+	if sp.OtherHosts > 0 {
+		if p.Hosts == nil {
+			p.Hosts = map[string]int64{}
+		}
+		p.Hosts[advisor.OtherHosts] += int64(sp.OtherHosts)
 	}
 	for k, v := range sp.Formats {
 		if p.Formats == nil {

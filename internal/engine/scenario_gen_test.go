@@ -8,6 +8,9 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/cloudsage/cloudsage/internal/advisor"
+	"github.com/cloudsage/cloudsage/internal/risk"
 )
 
 // This file generates the scenario logs: a few hours of a healthy service in
@@ -209,6 +212,8 @@ type scenario struct {
 	hours    int // of history in all (default 6)
 	// expectations: label and chain (any of), an action key among the top three (any of)
 	labels, chains, keys []string
+	// check, when set, returns what is wrong with the report beyond those
+	check func(r Report) string
 }
 
 const historyHours = 6
@@ -250,7 +255,112 @@ func (g *gen) within(t time.Time) time.Time {
 
 func (g *gen) times(n float64) int { return int(n + g.r.Float64()) }
 
+// climb is how far into the incident t is, 0..1: for a degradation that
+// builds up over the whole incident rather than in its first quarter.
+func climb(t time.Time, incidentMinutes int) float64 {
+	start := scenarioEnd.Add(-time.Duration(incidentMinutes) * time.Minute)
+	return math.Max(0, math.Min(1, t.Sub(start).Minutes()/float64(incidentMinutes)))
+}
+
+// slowClimb is a service whose 5xx share climbs over two days to 15% of
+// requests, with nothing else wrong: no new error message, no latency.
+func slowClimb(name, stack string, hours int) scenario {
+	inc := 48 * 60
+	return scenario{
+		name: name, stack: stack, hours: hours, incident: inc,
+		minute: func(g *gen, t time.Time, sev float64, m *minute) {
+			m.errProb, m.errCodes = 0.004+0.15*climb(t, inc), []int{500, 502, 503}
+		},
+		// 12-13% of the lines are errors now: far above any objective
+		labels: []string{"medium", "high"}, keys: []string{"http_5xx_burst", "top_factor", "top_error_pattern", "surging_pattern"},
+		check: func(r Report) string {
+			if f := r.Risk.Factor(risk.ErrorRate); f.Baseline > 0.03 {
+				return fmt.Sprintf("the error baseline %s learned the climb (%s)", risk.Format(f.Baseline, f.Unit), r.Risk.Baseline)
+			}
+			return ""
+		},
+	}
+}
+
+// oomOnHosts is a JVM service killed for memory every fourth minute once
+// memory is full, on the hosts of order in turn (the kernel's lines name
+// the host): the latest kill is on order's last host.
+func oomOnHosts(name string, order []string, check func(r Report) string) scenario {
+	const inc = 60
+	return scenario{
+		name: name, stack: "java", incident: inc,
+		minute: func(g *gen, t time.Time, sev float64, m *minute) {
+			m.mem = 60 + 35*sev
+			k := int(t.Sub(scenarioEnd.Add(-inc * time.Minute)).Minutes()) // minute of the incident
+			if sev < 1 || k%4 != 0 {
+				return
+			}
+			i := (k - inc/4) / 4
+			if i < 0 || i >= len(order) {
+				return
+			}
+			tt := g.within(t)
+			g.add(tt, syslog(tt, 3, order[i], "kernel", 0, fmt.Sprintf("Out of memory: Killed process %d (java) total-vm:8123456kB, anon-rss:4012345kB", 4000+g.r.IntN(900))))
+		},
+		labels: []string{"medium", "high"}, keys: []string{"oom_kill"}, check: check,
+	}
+}
+
+// oomAction returns the report's OOM action.
+func oomAction(r Report) (advisor.Action, bool) {
+	for _, a := range r.Actions {
+		if a.Key == "oom_kill" {
+			return a, true
+		}
+	}
+	return advisor.Action{}, false
+}
+
 var scenarios = []scenario{
+	slowClimb("slow_5xx_climb_nginx", "nginx", 60),
+	slowClimb("slow_5xx_climb_json", "go", 60),
+	slowClimb("slow_5xx_climb_logfmt", "logfmt", 60),
+	slowClimb("slow_5xx_climb_java", "java", 60),
+	{
+		// the climb fills the whole history: no healthy hours to compare
+		// with, the sustained error rate alone says medium
+		name: "slow_5xx_climb_no_healthy_history", stack: "logfmt", hours: 40, incident: 40 * 60,
+		minute: func(g *gen, t time.Time, sev float64, m *minute) {
+			m.errProb, m.errCodes = 0.02+0.14*climb(t, 40*60), []int{503}
+		},
+		labels: []string{"medium", "high"},
+		check: func(r Report) string {
+			if !strings.Contains(r.Risk.Floor+r.Risk.Factor(risk.ErrorRate).Summary, "objective") {
+				return "neither the floor nor the error factor says why: " + r.Risk.Floor
+			}
+			return ""
+		},
+	},
+	oomOnHosts("oom_spread_over_hosts", strings.Fields("api-3 api-1 api-3 api-2 api-1 api-3 api-1 api-3 api-2 api-3 api-2"), func(r Report) string {
+		a, ok := oomAction(r)
+		if !ok {
+			return "no oom_kill action"
+		}
+		for _, h := range []string{"api-1", "api-2", "api-3"} {
+			if strings.Contains(a.Title, h) {
+				return fmt.Sprintf("kills spread over three hosts, the title names %s: %s", h, a.Title)
+			}
+		}
+		if !strings.Contains(a.Why, "by host: api-3") {
+			return "the why does not list the hosts, most kills first: " + a.Why
+		}
+		return ""
+	}),
+	oomOnHosts("oom_one_host", strings.Fields("api-3 api-3 api-3 api-3 api-3 api-3 api-3 api-3 api-3 api-3 api-1"), func(r Report) string {
+		a, ok := oomAction(r)
+		if !ok {
+			return "no oom_kill action"
+		}
+		if !strings.Contains(a.Title+a.Why, "on api-3") || strings.Contains(a.Title+a.Why, "on api-1") {
+			return "api-3 has nearly every kill; the action should name it alone: " + a.Title + " / " + a.Why
+		}
+		return ""
+	}),
 	{
 		name: "calm", stack: "python",
 		labels: []string{"low"}, chains: []string{"standard"},

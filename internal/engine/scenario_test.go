@@ -7,9 +7,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cloudsage/cloudsage/internal/advisor"
 )
 
 var (
@@ -65,7 +68,7 @@ func TestScenarios(t *testing.T) {
 					fmt.Fprintf(&b, "  pattern %s %s recent %d before %d errors %d: %s\n", p.ID, p.Trend, p.Recent, p.Before, p.Errors, p.Template)
 				}
 				for _, a := range r.Actions {
-					fmt.Fprintf(&b, "  action %s [%s] %s\n", a.Key, a.Priority, a.Title)
+					fmt.Fprintf(&b, "  action %s [%s] %s %v\n", a.Key, a.Priority, a.Title, a.Evidence.Patterns)
 				}
 				return b.String()
 			}
@@ -88,6 +91,15 @@ func TestScenarios(t *testing.T) {
 			}
 			if len(r.Forecast.Points) != 24 || len(r.Chain.Steps) != 4 {
 				t.Errorf("%d forecast points, %d chain steps; want 24, 4", len(r.Forecast.Points), len(r.Chain.Steps))
+			}
+			if sc.check != nil {
+				if msg := sc.check(r); msg != "" {
+					t.Errorf("%s\n%s", msg, explain())
+				}
+			}
+			// What every report must get right, whatever the scenario.
+			for _, msg := range judgement(r) {
+				t.Errorf("%s\n%s", msg, explain())
 			}
 
 			// The golden: the same answer as last time, within a tolerance
@@ -117,4 +129,47 @@ func TestScenarios(t *testing.T) {
 			}
 		})
 	}
+}
+
+// bigPercent is a percentage of 1,000% or more: a multiple written as a
+// share ("Surge ratio 1946%" for ×19.5).
+var bigPercent = regexp.MustCompile(`\b\d{1,3}(,\d{3})+%|\b\d{4,}%`)
+
+// judgement lists what a senior SRE would not sign in r: two of the top
+// three actions about one problem (sharing evidence patterns), an
+// incident forecast whose band spans everything in the next hours with no
+// scenarios, and multiples written as percentages.
+func judgement(r Report) []string {
+	var bad []string
+	top := r.Actions[:min(3, len(r.Actions))]
+	for i := range top {
+		for j := i + 1; j < len(top); j++ {
+			for _, id := range top[i].Evidence.Patterns {
+				if slices.Contains(top[j].Evidence.Patterns, id) {
+					bad = append(bad, fmt.Sprintf("actions %d (%s) and %d (%s) share pattern %s: one problem", i+1, top[i].Key, j+1, top[j].Key, id))
+				}
+			}
+		}
+	}
+	wide := 0.0
+	for _, p := range r.Forecast.Points[:min(6, len(r.Forecast.Points))] {
+		wide = math.Max(wide, p.High-p.Low)
+	}
+	if wide > 40 && len(r.Forecast.Scenarios) < 2 {
+		bad = append(bad, fmt.Sprintf("the band spans %.0f points over the next 6 h with no scenarios", wide))
+	}
+	for _, sc := range r.Forecast.Scenarios {
+		if len(sc.Points) != len(r.Forecast.Points) {
+			bad = append(bad, fmt.Sprintf("scenario %s has %d points, the forecast %d", sc.Name, len(sc.Points), len(r.Forecast.Points)))
+		}
+	}
+	for _, a := range r.Actions {
+		if m := bigPercent.FindString(a.Title + " " + a.Why); m != "" {
+			bad = append(bad, fmt.Sprintf("action %s writes %s: a multiple as a percentage", a.Key, m))
+		}
+		if u := advisor.NumberUnit("surge_ratio", a.Evidence.Units); u != advisor.UnitMultiple {
+			bad = append(bad, fmt.Sprintf("action %s: surge_ratio in unit %q, want a multiple", a.Key, u))
+		}
+	}
+	return bad
 }

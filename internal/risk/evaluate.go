@@ -47,14 +47,14 @@ func Recent(s *series.Series, at time.Time, window time.Duration) Metrics {
 // LearnBaseline returns what the window ending at at is compared with,
 // learned from healthy history only: a baseline that took in the hours of
 // a slow degradation would call the degradation normal. The whole hours of
-// the last seven days before the window are compared with their median
-// hour; an hour whose errors, latency, memory or CPU are far above it is
-// degraded and left out (see Degraded). From the healthy hours: the same
-// hour on previous weeks when at least two are there, else the same hour
-// on previous days when at least three are, else the latest 24 healthy
-// hours pooled. With less than three healthy whole hours, the trailing
-// history before the window (from the start of history, at least 30
-// minutes) is all there is.
+// the last seven days before the window are compared with a better-than-
+// usual hour (the lower quartile of each measurement, see healthyHours);
+// an hour far worse than it is degraded and left out (see Degraded). From
+// the healthy hours: the same hour on previous weeks when at least two are
+// there, else the same hour on previous days when at least three are, else
+// the latest 24 healthy hours pooled. With less than three healthy whole
+// hours, the trailing history before the window (from the start of
+// history, at least 30 minutes) is all there is.
 func LearnBaseline(s *series.Series, at time.Time, cfg Config) Baseline {
 	if s.Empty() {
 		return Baseline{Source: "none"}
@@ -121,7 +121,7 @@ func LearnBaseline(s *series.Series, at time.Time, cfg Config) Baseline {
 
 // hourStats is what healthyHours learned.
 type hourStats struct {
-	ref      Metrics    // the median hour of the last seven days
+	ref      Metrics    // the lower-quartile hour of the last seven days
 	ok       bool       // ref is known (at least three whole hours)
 	agg      series.Agg // the latest healthy hours, at most 24, pooled
 	pooled   int        // hours in agg
@@ -154,7 +154,10 @@ func healthyHours(s *series.Series, winStart, first time.Time) hourStats {
 	for i := range aggs {
 		ms[i] = FromAgg(&aggs[i], 60)
 	}
-	hs.ref, hs.ok = Median(ms), true
+	// The reference is the better-than-usual hour (the lower quartile of
+	// each measurement): when a degradation already fills most of the
+	// week, the median hour is part of it.
+	hs.ref, hs.ok = Quantile(ms, 0.25), true
 	hs.span = time.Duration(len(aggs)) * time.Hour
 	for i := len(aggs) - 1; i >= 0; i-- {
 		if Degraded(ms[i], hs.ref) {
@@ -182,7 +185,7 @@ func mergeAgg(dst, src *series.Agg) {
 }
 
 // Degraded reports whether the hour m is far worse than the reference hour
-// ref (the median hour of recent history): a significant multiple of its
+// ref (a better-than-usual hour of recent history): a significant multiple of its
 // error rate, a much slower p95 latency, or much more memory or CPU in use.
 // Volume is left alone: busy and quiet hours are both normal. Such an hour
 // is left out of baselines, so a degradation that builds up over hours or
@@ -227,7 +230,11 @@ func human(d time.Duration) string {
 // Median returns the per-field median of ms; a measurement's median is
 // taken only over the samples that had it, and the error rate is the median
 // rate carried over the median event count.
-func Median(ms []Metrics) Metrics {
+func Median(ms []Metrics) Metrics { return Quantile(ms, 0.5) }
+
+// Quantile is Median at another quantile q (0..1) of each measurement,
+// interpolated between samples.
+func Quantile(ms []Metrics, q float64) Metrics {
 	pick := func(get func(Metrics) float64, has func(Metrics) bool) float64 {
 		var v []float64
 		for _, m := range ms {
@@ -239,10 +246,12 @@ func Median(ms []Metrics) Metrics {
 			return 0
 		}
 		sort.Float64s(v)
-		if len(v)%2 == 1 {
-			return v[len(v)/2]
+		x := q * float64(len(v)-1)
+		i := int(x)
+		if i+1 >= len(v) {
+			return v[len(v)-1]
 		}
-		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+		return v[i] + (x-float64(i))*(v[i+1]-v[i])
 	}
 	out := Metrics{Minutes: 60}
 	out.Events = pick(func(m Metrics) float64 { return m.Events }, nil)

@@ -16,6 +16,7 @@ const (
 	maxSamples   = 3
 	maxSampleLen = 512
 	maxFields    = 8
+	maxHosts     = 8 // hosts counted per pattern; later ones count as other
 	sampleEvery  = 5 // minutes between refreshes of a pattern's latest samples
 )
 
@@ -44,6 +45,11 @@ type Pattern struct {
 	Samples     []string          // up to three raw lines: the first seen, then the latest
 	Fields      map[string]string // selected fields of the latest sample
 	Formats     map[string]uint64 // formats the pattern's events came in (at most a few)
+	// Hosts counts the pattern's events per host (Event.Host) for the
+	// first maxHosts hosts seen; events of further hosts count in
+	// OtherHosts. The advisor names a host only when one dominates.
+	Hosts      []HostCount
+	OtherHosts uint64
 
 	mins       [patMinutes]slot
 	hours      [patHours]slot
@@ -54,6 +60,12 @@ type Pattern struct {
 	firstSec   int64
 	lastSec    int64
 	sampleNext int // next sample slot to overwrite (1 or 2)
+}
+
+// HostCount is a host and how many of a pattern's events came from it.
+type HostCount struct {
+	Host string
+	N    uint64
 }
 
 func newPattern(id cloudsage.PatternID) *Pattern {
@@ -87,6 +99,9 @@ func (p *Pattern) add(ev *cloudsage.Event, sec int64) {
 	mi, hi := floorDiv(sec, 60), floorDiv(sec, 3600)
 	bump(p.mins[:], &p.lastMin, mi, isErr)
 	bump(p.hours[:], &p.lastHour, hi, isErr)
+	if ev.Host != "" {
+		p.countHost(ev.Host)
+	}
 	if ev.Format != "" && (len(p.Formats) < 4 || p.Formats[ev.Format] > 0) {
 		if p.Formats == nil {
 			p.Formats = make(map[string]uint64, 1)
@@ -106,6 +121,20 @@ func (p *Pattern) add(ev *cloudsage.Event, sec int64) {
 	case !isErr && age >= sampleEvery && (!p.sampleErr || age >= 30):
 		p.sample(ev, mi, isErr)
 	}
+}
+
+func (p *Pattern) countHost(h string) {
+	for i := range p.Hosts {
+		if p.Hosts[i].Host == h {
+			p.Hosts[i].N++
+			return
+		}
+	}
+	if len(p.Hosts) < maxHosts {
+		p.Hosts = append(p.Hosts, HostCount{Host: strings.Clone(truncate(h, 200)), N: 1})
+		return
+	}
+	p.OtherHosts++
 }
 
 // bump counts one event in the ring slot of idx, unless idx is older than

@@ -15,7 +15,12 @@ import (
 // Snapshot format: a magic and version, then varints. Only non-empty
 // buckets and histogram bins are written, so a quiet project's snapshot is
 // small and a busy one's is bounded by the ring sizes.
-const snapMagic = "CSSERIES2"
+// Version 3 added the per-pattern host counts; version 2 snapshots are
+// still read (with none).
+const (
+	snapMagic   = "CSSERIES3"
+	snapMagicV2 = "CSSERIES2"
+)
 
 type writer struct{ b []byte }
 
@@ -203,8 +208,18 @@ func (r *reader) ring(rg *ring) {
 
 // MarshalBinary encodes the series' state.
 func (s *Series) MarshalBinary() ([]byte, error) {
+	return s.marshal(false), nil
+}
+
+// marshal writes the current format, or version 2 (no host counts) for
+// the test that older snapshots still load.
+func (s *Series) marshal(v2 bool) []byte {
 	w := &writer{b: make([]byte, 0, 4096)}
-	w.b = append(w.b, snapMagic...)
+	if v2 {
+		w.b = append(w.b, snapMagicV2...)
+	} else {
+		w.b = append(w.b, snapMagic...)
+	}
 	w.u(uint64(s.cfg.Minutes))
 	w.u(uint64(s.cfg.Hours))
 	w.u(uint64(s.cfg.MaxPatterns))
@@ -221,12 +236,12 @@ func (s *Series) MarshalBinary() ([]byte, error) {
 	ids := slices.Sorted(maps.Keys(s.patterns)) // deterministic bytes for the same state
 	w.u(uint64(len(ids)))
 	for _, id := range ids {
-		w.pattern(s.patterns[id])
+		w.pattern(s.patterns[id], v2)
 	}
-	return w.b, nil
+	return w.b
 }
 
-func (w *writer) pattern(p *Pattern) {
+func (w *writer) pattern(p *Pattern, v2 bool) {
 	w.s(string(p.ID))
 	w.u(p.Count)
 	for _, v := range p.Levels {
@@ -255,6 +270,14 @@ func (w *writer) pattern(p *Pattern) {
 	for _, k := range fk {
 		w.s(k)
 		w.u(p.Formats[k])
+	}
+	if !v2 {
+		w.u(uint64(len(p.Hosts)))
+		for _, h := range p.Hosts {
+			w.s(h.Host)
+			w.u(h.N)
+		}
+		w.u(p.OtherHosts)
 	}
 	slots := func(ss []slot) {
 		n := 0
@@ -286,7 +309,7 @@ func (w *writer) strMap(m map[string]string) {
 	}
 }
 
-func (r *reader) pattern() *Pattern {
+func (r *reader) pattern(v2 bool) *Pattern {
 	p := newPattern(cloudsage.PatternID(r.s()))
 	p.Count = r.u()
 	for i := range p.Levels {
@@ -321,6 +344,14 @@ func (r *reader) pattern() *Pattern {
 		k := r.s()
 		p.Formats[k] = r.u()
 	}
+	if !v2 {
+		nh := r.count(maxHosts)
+		for range nh {
+			h := r.s()
+			p.Hosts = append(p.Hosts, HostCount{Host: h, N: r.u()})
+		}
+		p.OtherHosts = r.u()
+	}
 	slots := func(ss []slot) {
 		n := r.count(len(ss))
 		for range n {
@@ -344,9 +375,10 @@ func (r *reader) pattern() *Pattern {
 // UnmarshalBinary replaces the series' state with one written by
 // MarshalBinary. The ring sizes of the snapshot are kept.
 func (s *Series) UnmarshalBinary(data []byte) error {
-	if len(data) < len(snapMagic) || string(data[:len(snapMagic)]) != snapMagic {
+	if len(data) < len(snapMagic) || string(data[:len(snapMagic)]) != snapMagic && string(data[:len(snapMagicV2)]) != snapMagicV2 {
 		return fmt.Errorf("read series snapshot: %w", errCorrupt)
 	}
+	v2 := string(data[:len(snapMagicV2)]) == snapMagicV2
 	r := &reader{b: data[len(snapMagic):]}
 	cfg := Config{
 		Minutes:     r.count(1 << 17),
@@ -364,7 +396,7 @@ func (s *Series) UnmarshalBinary(data []byte) error {
 	r.ring(&ns.hour)
 	np := r.count(ns.cfg.MaxPatterns)
 	for range np {
-		p := r.pattern()
+		p := r.pattern(v2)
 		if r.err != nil {
 			break
 		}

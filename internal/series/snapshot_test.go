@@ -19,6 +19,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		e.Signals.HasLatency, e.Signals.LatencyMS = i%2 == 0, float64(i%400)
 		e.Signals.HasMemMB, e.Signals.MemoryMB = i%5 == 0, float64(300+i%50)
 		e.Signals.Status = 200 + 100*(i%4)
+		e.Host = fmt.Sprintf("api-%d", i%11) // more hosts than a pattern counts
 		s.Add(&e)
 	}
 	data, err := s.MarshalBinary()
@@ -50,6 +51,49 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	}
 	if len(data) > 200000 {
 		t.Errorf("snapshot is %d bytes; want compact", len(data))
+	}
+}
+
+// A snapshot written before host counts (version 2) still loads, with
+// none; everything else is as it was.
+func TestSnapshotV2(t *testing.T) {
+	s := New(DefaultConfig())
+	for i := 0; i < 500; i++ {
+		e := ev(t0.Add(time.Duration(i)*17*time.Second), cloudsage.Level(i%7))
+		e.Pattern = cloudsage.PatternID(fmt.Sprintf("p%d", i%3))
+		e.Host = fmt.Sprintf("api-%d", i%2)
+		s.Add(&e)
+	}
+	var r Series
+	if err := r.UnmarshalBinary(s.marshal(true)); err != nil {
+		t.Fatalf("UnmarshalBinary(v2): %v", err)
+	}
+	for _, p := range s.Patterns() {
+		q := r.Pattern(p.ID)
+		if q == nil || q.Count != p.Count || len(q.Hosts) != 0 {
+			t.Fatalf("pattern %s after a v2 round trip: %+v", p.ID, q)
+		}
+	}
+}
+
+func TestPatternHosts(t *testing.T) {
+	s := New(DefaultConfig())
+	for i := 0; i < 40; i++ {
+		e := ev(t0.Add(time.Duration(i)*time.Second), cloudsage.LevelError)
+		e.Pattern = "p"
+		e.Host = fmt.Sprintf("h%d", i%10)
+		if i%10 >= 8 {
+			e.Host = "h0"
+		}
+		s.Add(&e)
+	}
+	p := s.Pattern("p")
+	var n uint64
+	for _, h := range p.Hosts {
+		n += h.N
+	}
+	if len(p.Hosts) != 8 || p.Hosts[0] != (HostCount{"h0", 12}) || n != 40 || p.OtherHosts != 0 {
+		t.Errorf("hosts %+v other %d; want 8 hosts, h0 12, 40 events", p.Hosts, p.OtherHosts)
 	}
 }
 

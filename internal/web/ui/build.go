@@ -318,6 +318,9 @@ func actionView(id cloudsage.ProjectID, a ReportAction, pats []ReportPattern, fr
 		Samples: a.Evidence.Samples[:min(len(a.Evidence.Samples), 3)],
 		PostURL: ProjectURL(id, "actions/"+url.PathEscape(a.ID)),
 	}
+	for _, st := range a.Steps {
+		v.Steps = append(v.Steps, st.Title)
+	}
 	first := ""
 	for _, pid := range a.Evidence.Patterns {
 		if first == "" {

@@ -110,6 +110,10 @@ type ReportAction struct {
 	Why      string  `json:"why"`
 	Priority string  `json:"priority"`
 	Score    float64 `json:"score"`
+	Steps    []struct {
+		Key   string `json:"key"`
+		Title string `json:"title"`
+	} `json:"steps"`
 	Evidence struct {
 		Patterns []cloudsage.PatternID `json:"patterns"`
 		Numbers  map[string]float64    `json:"numbers"`

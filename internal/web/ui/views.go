@@ -170,6 +170,7 @@ type ActionView struct {
 	Title    string
 	Why      string
 	Priority string
+	Steps    []string // further steps of the same problem
 	Patterns []PatternLink
 	Numbers  []NumberView
 	Samples  []string
