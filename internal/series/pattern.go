@@ -60,6 +60,20 @@ type Pattern struct {
 	firstSec   int64
 	lastSec    int64
 	sampleNext int // next sample slot to overwrite (1 or 2)
+	// events of the format counted last, not yet added to Formats: every
+	// way to a Pattern from outside (Series.Pattern, Patterns, snapshots)
+	// adds them first
+	runFormat string
+	runCount  uint64
+}
+
+// flushFormats adds the pending run of one format to Formats and ends the
+// run (the next event counts through the map again).
+func (p *Pattern) flushFormats() {
+	if p.runCount > 0 {
+		p.Formats[p.runFormat] += p.runCount
+	}
+	p.runFormat, p.runCount = "", 0
 }
 
 // HostCount is a host and how many of a pattern's events came from it.
@@ -102,11 +116,19 @@ func (p *Pattern) add(ev *cloudsage.Event, sec int64) {
 	if ev.Host != "" {
 		p.countHost(ev.Host)
 	}
-	if ev.Format != "" && (len(p.Formats) < 4 || p.Formats[ev.Format] > 0) {
-		if p.Formats == nil {
-			p.Formats = make(map[string]uint64, 1)
+	if f := ev.Format; f != "" {
+		if f == p.runFormat {
+			p.runCount++ // most patterns keep one format: no map update per event
+		} else {
+			p.flushFormats()
+			if len(p.Formats) < 4 || p.Formats[f] > 0 {
+				if p.Formats == nil {
+					p.Formats = make(map[string]uint64, 1)
+				}
+				p.Formats[f]++
+				p.runFormat = f
+			}
 		}
-		p.Formats[ev.Format]++
 	}
 	// Samples refresh every few minutes; error lines are preferred (they
 	// make better evidence, and their fields name the failing route or
@@ -293,13 +315,20 @@ func (p *Pattern) CountIn(from, to time.Time) (n, errs uint64) {
 func (s *Series) Patterns() []*Pattern {
 	out := make([]*Pattern, 0, len(s.patterns))
 	for _, p := range s.patterns {
+		p.flushFormats()
 		out = append(out, p)
 	}
 	return out
 }
 
 // Pattern returns the tracked pattern id, or nil.
-func (s *Series) Pattern(id cloudsage.PatternID) *Pattern { return s.patterns[id] }
+func (s *Series) Pattern(id cloudsage.PatternID) *Pattern {
+	p := s.patterns[id]
+	if p != nil {
+		p.flushFormats()
+	}
+	return p
+}
 
 // PatternCount returns how many patterns are tracked.
 func (s *Series) PatternCount() int { return len(s.patterns) }

@@ -114,3 +114,35 @@ func TestPatternPrefersErrorSamples(t *testing.T) {
 		t.Errorf("after half an hour fields = %v, want the latest line's", p.Fields)
 	}
 }
+
+// TestPatternFormats checks the per-pattern format counts (kept as a run of
+// one format between map updates) against counting every event in a map,
+// with reads between the events: at most four formats, the first four seen.
+func TestPatternFormats(t *testing.T) {
+	s := New(DefaultConfig())
+	names := []string{"json", "logfmt", "app", "access", "plain", "syslog3164"}
+	want := map[string]uint64{}
+	tm := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	seed := uint64(7)
+	for i := range 5000 {
+		seed = seed*6364136223846793005 + 1442695040888963407
+		f := names[(seed>>33)%uint64(len(names))]
+		if (seed>>40)%3 == 0 {
+			f = names[0] // runs of one format
+		}
+		e := ev(tm.Add(time.Duration(i)*time.Second), cloudsage.LevelInfo)
+		e.Pattern, e.Format = "p", f
+		s.Add(&e)
+		if len(want) < 4 || want[f] > 0 {
+			want[f]++
+		}
+		if (seed>>50)%97 == 0 { // read part way: the counts are whole then too
+			if d := fmt.Sprint(s.Pattern("p").Formats); d != fmt.Sprint(want) {
+				t.Fatalf("after %d events: formats %s, want %s", i+1, d, fmt.Sprint(want))
+			}
+		}
+	}
+	if got := s.Patterns()[0].Formats; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("formats %v, want %v", got, want)
+	}
+}

@@ -265,6 +265,7 @@ func (w *writer) pattern(p *Pattern, v2 bool) {
 		w.s(v)
 	}
 	w.strMap(p.Fields)
+	p.flushFormats()
 	fk := slices.Sorted(maps.Keys(p.Formats))
 	w.u(uint64(len(fk)))
 	for _, k := range fk {
