@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zstd"
@@ -437,11 +438,69 @@ func DecodeChunk(chunk int64, data []byte) ([]store.Event, error) {
 // (Raw is set only when it is a slice of the chunk) and with a Fields map
 // it must not keep: rejected events cost no allocation.
 func decodeChunk(chunk int64, data []byte, keep func(*store.Event) bool) ([]store.Event, error) {
+	if keep != nil {
+		// A search keeps few of a chunk's events: decode into a reused
+		// buffer and copy out only the strings of the events kept, rather
+		// than allocating (and retaining, through the kept events) the
+		// whole decoded chunk.
+		bp := decodeBufs.Get().(*[]byte)
+		defer decodeBufs.Put(bp)
+		raw, err := decompressInto((*bp)[:0], data)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errCorrupt, err)
+		}
+		*bp = raw
+		evs, err := decodeEvents(chunk, unsafe.String(unsafe.SliceData(raw), len(raw)), keep)
+		for i := range evs {
+			detach(&evs[i].Event)
+		}
+		return evs, err
+	}
 	raw, err := decompress(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errCorrupt, err)
 	}
 	return decodeEvents(chunk, string(raw), keep)
+}
+
+var decodeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256<<10); return &b }}
+
+// decompressInto is decompress into dst's space when it is large enough.
+func decompressInto(dst, data []byte) ([]byte, error) {
+	switch {
+	case len(data) > 0 && data[0] == codecS2:
+		n, err := s2.DecodedLen(data[1:])
+		if err != nil {
+			return nil, err
+		}
+		if cap(dst) < n {
+			dst = make([]byte, n)
+		}
+		return s2.Decode(dst[:n], data[1:])
+	case len(data) >= 4 && string(data[:4]) == string(zstdMagic):
+		return zstdDecoder.DecodeAll(data, dst[:0])
+	}
+	return nil, errors.New("unknown codec")
+}
+
+// detach copies e's strings out of the decoded chunk they point into.
+func detach(e *cloudsage.Event) {
+	e.Service, e.Host, e.Format = strings.Clone(e.Service), strings.Clone(e.Host), strings.Clone(e.Format)
+	e.Pattern = cloudsage.PatternID(strings.Clone(string(e.Pattern)))
+	sameRaw := len(e.Raw) > 0 && len(e.Raw) == len(e.Message) && unsafe.StringData(e.Raw) == unsafe.StringData(e.Message)
+	e.Message = strings.Clone(e.Message)
+	if sameRaw {
+		e.Raw = e.Message
+	} else {
+		e.Raw = strings.Clone(e.Raw)
+	}
+	if len(e.Fields) > 0 {
+		f := make(map[string]string, len(e.Fields))
+		for k, v := range e.Fields {
+			f[strings.Clone(k)] = strings.Clone(v)
+		}
+		e.Fields = f
+	}
 }
 
 func decodeEvents(chunk int64, s string, keep func(*store.Event) bool) ([]store.Event, error) {

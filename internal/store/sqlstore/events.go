@@ -107,6 +107,8 @@ func (db *DB) SearchEvents(ctx context.Context, q store.EventQuery) (store.Event
 		where.WriteString(" AND " + cond)
 	}
 	base := `SELECT id, max_time FROM event_chunks WHERE ` + where.String()
+	key := queryKey(m)
+
 	var found []store.Event
 	// full reports whether found holds limit+1 events all newer than any
 	// event of a chunk whose newest event is at maxTime.
@@ -138,7 +140,7 @@ func (db *DB) SearchEvents(ctx context.Context, q store.EventQuery) (store.Event
 				done = true
 				break
 			}
-			evs, err := db.chunkEvents(ctx, db.R, ms[i].id, m.match)
+			evs, err := db.searchChunk(ctx, ms[i].id, m, key)
 			if store.IsNotFound(err) {
 				continue // deleted by retention meanwhile
 			}
@@ -203,6 +205,34 @@ func QueryPairs(ctx context.Context, q interface {
 	return out, rows.Err()
 }
 
+// searchChunk returns the events of chunk id that m matches, through the
+// search cache: the chunk's matches for m's query whatever the cursor are
+// cached, and the cursor applied to them.
+func (db *DB) searchChunk(ctx context.Context, id int64, m *matcher, query string) ([]store.Event, error) {
+	k := cacheKey{query: query, chunk: id}
+	evs, ok := db.cache.get(k)
+	if !ok {
+		all := *m
+		all.hasCur = false
+		var err error
+		if evs, err = db.chunkEvents(ctx, db.R, id, all.match); err != nil {
+			return nil, err
+		}
+		m.toks = all.toks // keep the grown scratch buffer
+		db.cache.put(k, evs)
+	}
+	if !m.hasCur {
+		return evs, nil // the caller copies them into its page
+	}
+	var out []store.Event
+	for i := range evs {
+		if t := ns(evs[i].Time); t < m.curT || t == m.curT && evs[i].ID < m.curID {
+			out = append(out, evs[i])
+		}
+	}
+	return out, nil
+}
+
 type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
@@ -254,6 +284,7 @@ func (db *DB) deleteChunks(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectI
 	}
 	for len(drop) > 0 {
 		k := min(len(drop), 500)
+		db.cache.drop(drop[:k])
 		if err := db.D.DeleteChunks(ctx, tx, drop[:k]); err != nil {
 			return 0, fmt.Errorf("delete event chunks: %w", err)
 		}
@@ -279,6 +310,7 @@ func (db *DB) deleteChunks(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectI
 		}
 		c := buildChunk(p, keep, ords)
 		c.ID = id
+		db.cache.drop([]int64{id})
 		if err := db.D.UpdateChunk(ctx, tx, &c); err != nil {
 			return 0, fmt.Errorf("rewrite event chunk: %w", err)
 		}

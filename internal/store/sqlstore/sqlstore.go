@@ -53,13 +53,14 @@ type DB struct {
 	closers []func() error
 
 	upsertFull *sql.Stmt // patternUpsertSQL(patternChunk), when prepared
+	cache      *chunkCache
 }
 
 var _ store.Store = (*DB)(nil)
 
 // New returns a DB over w and r.
 func New(w, r *sql.DB, d Dialect) *DB {
-	db := &DB{W: w, R: r, D: d, Now: time.Now}
+	db := &DB{W: w, R: r, D: d, Now: time.Now, cache: newChunkCache(searchCacheBytes)}
 	db.closers = append(db.closers, w.Close)
 	if r != w {
 		db.closers = append(db.closers, r.Close)

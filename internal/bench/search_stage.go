@@ -1,0 +1,217 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/auth"
+	"github.com/cloudsage/cloudsage/internal/config"
+	"github.com/cloudsage/cloudsage/internal/ingest"
+	"github.com/cloudsage/cloudsage/internal/parse"
+	"github.com/cloudsage/cloudsage/internal/store"
+	"github.com/cloudsage/cloudsage/internal/web"
+)
+
+// SearchPages is how many pages of limit=1000 the search stages read per
+// word at most.
+var SearchPages = 200
+
+// SearchBudget is the p99 a page of GET /api/projects/:id/logs?q=&limit=1000
+// must stay under in a 1 M-event project.
+const SearchBudget = 100 * time.Millisecond
+
+func init() {
+	Register(Stage{Name: "search-sqlite", About: "the corpus stored as events (10k-line batches) in SQLite, then GET /api/projects/:id/logs?q=<word>&limit=1000 paged through for a common and a rare word: p50/p99 per page (budget p99 < 100 ms at 1 M events)",
+		Run: searchStage(openBenchSQLite)})
+	Register(Stage{Name: "search-postgres", About: "the same in PostgreSQL; skipped when unreachable",
+		Run: searchStage(openBenchPostgres)})
+}
+
+// searchStage stores the corpus straight through the store (parsed events,
+// no engine: the stage measures search, not ingest), serves it with the
+// real server and pages through searches over HTTP as the logs page does.
+func searchStage(open func(context.Context) (store.Store, func(), error)) func(context.Context, *Corpus) (Result, error) {
+	return func(ctx context.Context, c *Corpus) (Result, error) {
+		prev := runtime.GOMAXPROCS(runtime.NumCPU())
+		defer runtime.GOMAXPROCS(prev)
+		st, closeStore, err := open(ctx)
+		if err, ok := err.(errSkip); ok {
+			return Result{Note: "skipped: " + err.why}, nil
+		}
+		if err != nil {
+			return Result{}, err
+		}
+		defer closeStore()
+		u, err := st.CreateUser(ctx, store.User{Email: "bench@example.com", PasswordHash: "-"})
+		if err != nil {
+			return Result{}, err
+		}
+		pr, err := st.CreateProject(ctx, u.ID, store.Project{Name: "search", Settings: store.DefaultSettings()})
+		if err != nil {
+			return Result{}, err
+		}
+		fill0 := time.Now()
+		n, err := storeCorpus(ctx, st, pr.ID, c.Raw)
+		if err != nil {
+			return Result{}, err
+		}
+		fill := time.Since(fill0)
+
+		cfg := config.Default()
+		cfg.RateLimit = 1 << 30
+		svc := ingest.NewService(st, ingest.NewEngine, time.Now, nil)
+		srv, err := web.New(web.Options{Config: cfg, Store: st, Ingest: svc, Password: auth.Params{Time: 1, MemoryKiB: 64, Threads: 1}})
+		if err != nil {
+			return Result{}, err
+		}
+		secret, hash := auth.NewSecret(auth.TokenPrefix)
+		if _, err := st.CreateToken(ctx, store.Token{ProjectID: pr.ID, Name: "bench", Prefix: auth.DisplayPrefix(secret), Hash: hash,
+			Scopes: []store.Scope{store.ScopeRead}, CreatedBy: u.ID}); err != nil {
+			return Result{}, err
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return Result{}, err
+		}
+		hs := &http.Server{Handler: srv}
+		go hs.Serve(ln)
+		defer hs.Close()
+		base := "http://" + ln.Addr().String()
+		jar, _ := cookiejar.New(nil)
+		cl := &http.Client{Jar: jar, Timeout: time.Minute}
+
+		common, rare := searchWords(c.Content)
+		if path := os.Getenv("CLOUDSAGE_BENCH_CPUPROFILE"); path != "" {
+			f, err := os.Create(path)
+			if err != nil {
+				return Result{}, err
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return Result{}, err
+			}
+			defer pprof.StopCPUProfile()
+		}
+		start, cpu0 := time.Now(), processCPU()
+		var all []time.Duration
+		var parts []string
+		for _, w := range []string{common, rare} {
+			if w == "" {
+				continue
+			}
+			lat, events, err := pageThrough(ctx, cl, base, pr.ID, secret, w)
+			if err != nil {
+				return Result{}, err
+			}
+			all = append(all, lat...)
+			p50, p99 := quantiles(lat)
+			parts = append(parts, fmt.Sprintf("%q: %d pages (%d events) p50 %.1f ms p99 %.1f ms", w, len(lat), events, p50, p99))
+		}
+		secs := time.Since(start).Seconds()
+		cpuPerPage := 0.0
+		if len(all) > 0 {
+			cpuPerPage = float64((processCPU() - cpu0).Microseconds()) / 1000 / float64(len(all))
+		}
+		p50, p99 := quantiles(all)
+		verdict := "within"
+		if p99 > float64(SearchBudget.Milliseconds()) {
+			verdict = "OVER"
+		}
+		return Result{Lines: n, Seconds: secs,
+			Note: fmt.Sprintf("%d events stored in %.1f s; limit=1000 pages: p50 %.1f ms, p99 %.1f ms over %d pages (%s the %d ms budget), %.1f ms of CPU (server and client) per page; %s; store %s",
+				n, fill.Seconds(), p50, p99, len(all), verdict, SearchBudget.Milliseconds(), cpuPerPage, strings.Join(parts, "; "), st.Dialect())}, nil
+	}
+}
+
+// storeCorpus parses lines into events and stores them in batches of
+// HTTPBatch, as ingest would (lines without a time get one a millisecond
+// apart, like the ingest clock). It returns the events stored.
+func storeCorpus(ctx context.Context, st store.Store, p cloudsage.ProjectID, lines []string) (int, error) {
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	n := 0
+	var version int64
+	for off := 0; off < len(lines); off += HTTPBatch {
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+		evs := parse.Text(strings.Join(lines[off:min(off+HTTPBatch, len(lines))], "\n"))
+		for i := range evs {
+			clock = clock.Add(time.Millisecond)
+			if evs[i].Time.IsZero() || evs[i].TimeGuessed {
+				evs[i].Time, evs[i].TimeGuessed = clock, true
+			}
+		}
+		res, err := st.Ingest(ctx, p, version, func(store.State) (store.Write, error) {
+			return store.Write{Batch: store.Batch{Status: "committed", Source: "bench", Received: len(evs), Accepted: len(evs),
+				Formats: map[string]int{}}, Events: evs}, nil
+		})
+		if err != nil {
+			return n, err
+		}
+		version = res.Version
+		n += len(evs)
+	}
+	return n, nil
+}
+
+// pageThrough reads GET /api/projects/:id/logs?q=word&limit=1000 page
+// after page (at most SearchPages), timing each.
+func pageThrough(ctx context.Context, cl *http.Client, base string, project cloudsage.ProjectID, token, word string) ([]time.Duration, int, error) {
+	path := fmt.Sprintf("%s/api/projects/%d/logs?q=%s&limit=1000", base, project, url.QueryEscape(word))
+	next := path
+	var lat []time.Duration
+	events := 0
+	for range SearchPages {
+		if ctx.Err() != nil {
+			break
+		}
+		req, _ := http.NewRequestWithContext(ctx, "GET", next, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		t0 := time.Now()
+		res, err := cl.Do(req)
+		if err != nil {
+			return lat, events, err
+		}
+		var page struct {
+			Events     []json.RawMessage `json:"events"`
+			NextCursor string            `json:"next_cursor"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&page)
+		res.Body.Close()
+		lat = append(lat, time.Since(t0))
+		if res.StatusCode != 200 || err != nil {
+			return lat, events, fmt.Errorf("search %q: %d %v", word, res.StatusCode, err)
+		}
+		events += len(page.Events)
+		if page.NextCursor == "" {
+			break
+		}
+		next = path + "&cursor=" + url.QueryEscape(page.NextCursor)
+	}
+	return lat, events, nil
+}
+
+// quantiles are the p50 and p99 of ds in milliseconds.
+func quantiles(ds []time.Duration) (p50, p99 float64) {
+	if len(ds) == 0 {
+		return 0, 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	q := func(p float64) float64 {
+		return float64(s[min(len(s)-1, int(p*float64(len(s))))].Microseconds()) / 1000
+	}
+	return q(0.5), q(0.99)
+}
