@@ -18,7 +18,9 @@ import (
 	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/config"
 	"github.com/cloudsage/cloudsage/internal/ingest"
+	"github.com/cloudsage/cloudsage/internal/mail"
 	"github.com/cloudsage/cloudsage/internal/metrics"
+	"github.com/cloudsage/cloudsage/internal/notify"
 	"github.com/cloudsage/cloudsage/internal/shipper"
 	"github.com/cloudsage/cloudsage/internal/store"
 	"github.com/cloudsage/cloudsage/internal/store/postgres"
@@ -76,7 +78,9 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 	defer st.Close()
 	m := metrics.New()
 	svc := ingest.NewService(st, ingest.NewEngine, time.Now, log)
-	srv, err := web.New(web.Options{Config: cfg, Store: st, Ingest: svc, Metrics: m, Logger: log})
+	notifier := newNotifier(cfg, st, log)
+	svc.SetNotifier(notifier)
+	srv, err := web.New(web.Options{Config: cfg, Store: st, Ingest: svc, Metrics: m, Logger: log, Notify: notifier})
 	if err != nil {
 		return err
 	}
@@ -112,6 +116,7 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 		return nil
 	})
 	g.Go(func() error { srv.RunBackground(gctx); return nil })
+	g.Go(func() error { notifier.Run(gctx); return nil })
 	g.Go(func() error {
 		<-gctx.Done()
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
@@ -163,4 +168,20 @@ func startSyslog(cfg config.Config, st store.Store, srv *web.Server, log *slog.L
 	}
 	log.Info("syslog listening", "tcp", sl.TCPAddr(), "udp", sl.UDPAddr(), "tls", sc.TLS != nil)
 	return sl, nil
+}
+
+// newNotifier builds the notification service: email through the
+// configured SMTP server (if any), webhooks through the SSRF guard, links
+// to the base URL (default http://<addr>).
+func newNotifier(cfg config.Config, st store.Store, log *slog.Logger) *notify.Service {
+	var mailer *mail.Sender
+	if cfg.SMTPHost != "" {
+		mailer = mail.New(cfg.Mail())
+	}
+	base := cfg.BaseURL
+	if base == "" {
+		base = "http://" + cfg.Addr
+	}
+	send := notify.NewSender(&notify.Guard{DenyPrivate: cfg.WebhookDenyPrivate}, mailer, time.Now)
+	return notify.New(st, send, notify.Options{BaseURL: base, RetryBase: cfg.NotifyRetryBase, Logger: log})
 }

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cloudsage/cloudsage/internal/mail"
 )
 
 // Secret is a string that never shows itself in logs or output.
@@ -56,6 +58,16 @@ type Config struct {
 	SyslogProject      int64  // project of syslog messages without a token; 0: a token is required
 	SyslogTLSCert      string // PEM certificate file: the TCP listener speaks TLS (RFC 5425)
 	SyslogTLSKey       string // its PEM key file
+	// Notifications (issue 9).
+	BaseURL            string // the dashboard's public URL, for links in notifications; empty: http://<addr>
+	WebhookDenyPrivate bool   // refuse webhook/Slack/Discord targets on loopback, private or link-local addresses
+	SMTPHost           string // SMTP server for email notifications; empty: email off
+	SMTPPort           int    // 0: 587 (starttls), 465 (tls), 25 (none)
+	SMTPUsername       string
+	SMTPPassword       Secret
+	SMTPFrom           string        // the sender address
+	SMTPTLS            string        // starttls, tls or none
+	NotifyRetryBase    time.Duration // first retry delay of a failed notification (doubles per attempt)
 }
 
 // Default returns the defaults.
@@ -72,6 +84,8 @@ func Default() Config {
 
 		ShipLinesPerSecond: 50000,
 		ShipBytesPerSecond: 64 << 20,
+		SMTPTLS:            "starttls",
+		NotifyRetryBase:    30 * time.Second,
 	}
 }
 
@@ -149,6 +163,17 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	num("CLOUDSAGE_SYSLOG_PROJECT", func(n int64) { c.SyslogProject = n })
 	str("CLOUDSAGE_SYSLOG_TLS_CERT", &c.SyslogTLSCert)
 	str("CLOUDSAGE_SYSLOG_TLS_KEY", &c.SyslogTLSKey)
+	str("CLOUDSAGE_BASE_URL", &c.BaseURL)
+	boolean("CLOUDSAGE_WEBHOOK_DENY_PRIVATE", &c.WebhookDenyPrivate)
+	str("CLOUDSAGE_SMTP_HOST", &c.SMTPHost)
+	num("CLOUDSAGE_SMTP_PORT", func(n int64) { c.SMTPPort = int(n) })
+	str("CLOUDSAGE_SMTP_USERNAME", &c.SMTPUsername)
+	if v := getenv("CLOUDSAGE_SMTP_PASSWORD"); v != "" {
+		c.SMTPPassword = Secret(v)
+	}
+	str("CLOUDSAGE_SMTP_FROM", &c.SMTPFrom)
+	str("CLOUDSAGE_SMTP_TLS", &c.SMTPTLS)
+	dur("CLOUDSAGE_NOTIFY_RETRY_BASE", &c.NotifyRetryBase)
 	return errors.Join(errs...)
 }
 
@@ -204,6 +229,21 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.SyslogProject, "syslog-project", c.SyslogProject, "project id for syslog messages that carry no [cloudsage token=\"...\"] structured data (CLOUDSAGE_SYSLOG_PROJECT)")
 	fs.StringVar(&c.SyslogTLSCert, "syslog-tls-cert", c.SyslogTLSCert, "PEM certificate: the syslog TCP listener speaks TLS (CLOUDSAGE_SYSLOG_TLS_CERT)")
 	fs.StringVar(&c.SyslogTLSKey, "syslog-tls-key", c.SyslogTLSKey, "PEM key of syslog-tls-cert (CLOUDSAGE_SYSLOG_TLS_KEY)")
+	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "the dashboard's public URL, for links in notifications (CLOUDSAGE_BASE_URL)")
+	fs.BoolVar(&c.WebhookDenyPrivate, "webhook-deny-private", c.WebhookDenyPrivate, "refuse webhook targets on loopback, private or link-local addresses (CLOUDSAGE_WEBHOOK_DENY_PRIVATE)")
+	fs.StringVar(&c.SMTPHost, "smtp-host", c.SMTPHost, "SMTP server for email notifications (CLOUDSAGE_SMTP_HOST)")
+	fs.IntVar(&c.SMTPPort, "smtp-port", c.SMTPPort, "SMTP port; 0: 587, 465 with smtp-tls=tls, 25 with none (CLOUDSAGE_SMTP_PORT)")
+	fs.StringVar(&c.SMTPUsername, "smtp-username", c.SMTPUsername, "SMTP user name (CLOUDSAGE_SMTP_USERNAME)")
+	fs.Var(secretFlag{&c.SMTPPassword}, "smtp-password", "SMTP password (CLOUDSAGE_SMTP_PASSWORD)")
+	fs.StringVar(&c.SMTPFrom, "smtp-from", c.SMTPFrom, "sender address of notification mail (CLOUDSAGE_SMTP_FROM)")
+	fs.StringVar(&c.SMTPTLS, "smtp-tls", c.SMTPTLS, "starttls, tls or none (CLOUDSAGE_SMTP_TLS)")
+	fs.DurationVar(&c.NotifyRetryBase, "notify-retry-base", c.NotifyRetryBase, "first retry delay of a failed notification, doubling per attempt (CLOUDSAGE_NOTIFY_RETRY_BASE)")
+}
+
+// Mail is the SMTP configuration for the mail package.
+func (c Config) Mail() mail.Config {
+	return mail.Config{Host: c.SMTPHost, Port: c.SMTPPort, Username: c.SMTPUsername, Password: c.SMTPPassword.Reveal(),
+		From: c.SMTPFrom, TLS: c.SMTPTLS}
 }
 
 // Postgres reports whether the configuration selects PostgreSQL.
@@ -262,6 +302,17 @@ func (c Config) Validate() error {
 	if (c.SyslogTLSCert == "") != (c.SyslogTLSKey == "") {
 		errs = append(errs, errors.New("syslog-tls-cert and syslog-tls-key go together"))
 	}
+	if c.BaseURL != "" {
+		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("base-url %q: want an http(s) URL like https://cloudsage.example.com", c.BaseURL))
+		}
+	}
+	if c.NotifyRetryBase < 100*time.Millisecond || c.NotifyRetryBase > time.Hour {
+		errs = append(errs, errors.New("notify-retry-base must be between 100ms and 1h"))
+	}
+	if err := c.Mail().Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	for _, o := range c.CORSOrigins {
 		u, err := url.Parse(o)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
@@ -281,5 +332,9 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("cors_origins", c.CORSOrigins), slog.Bool("trust_proxy", c.TrustProxy), slog.Bool("demo", c.Demo),
 		slog.Int("ship_lines_per_second", c.ShipLinesPerSecond), slog.Int64("ship_bytes_per_second", c.ShipBytesPerSecond),
 		slog.String("syslog_tcp", c.SyslogTCP), slog.String("syslog_udp", c.SyslogUDP), slog.Int64("syslog_project", c.SyslogProject),
+		slog.String("base_url", c.BaseURL), slog.Bool("webhook_deny_private", c.WebhookDenyPrivate),
+		slog.String("smtp_host", c.SMTPHost), slog.Int("smtp_port", c.SMTPPort), slog.String("smtp_username", c.SMTPUsername),
+		slog.Any("smtp_password", c.SMTPPassword), slog.String("smtp_from", c.SMTPFrom), slog.String("smtp_tls", c.SMTPTLS),
+		slog.Duration("notify_retry_base", c.NotifyRetryBase),
 	)
 }

@@ -56,5 +56,5 @@ func (e engineAnalyzer) Analyze(at time.Time, horizonHours int) (Analysis, error
 	for _, p := range rep.Patterns {
 		tpl[p.ID] = p.Template
 	}
-	return Analysis{Score: rep.Risk.Score, Label: rep.Risk.Label, PatternTotal: rep.PatternTotal, Templates: tpl, Body: body}, nil
+	return Analysis{Score: rep.Risk.Score, Label: rep.Risk.Label, PatternTotal: rep.PatternTotal, Templates: tpl, Body: body, Report: &rep}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/engine"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
@@ -20,6 +21,14 @@ type Analysis struct {
 	PatternTotal int
 	Templates    map[cloudsage.PatternID]string // templates the report names
 	Body         []byte                         // the report as JSON
+	Report       *engine.Report                 // the report itself (nil from analyzers that have none)
+}
+
+// Notifier plans notifications from a new report inside the ingest
+// transaction (notify.Service): it gets the rules' memory and returns the
+// new memory and the outbox rows to store with the batch.
+type Notifier interface {
+	Plan(ctx context.Context, pr store.Project, prev []byte, rep *engine.Report) ([]byte, []store.Notification, error)
 }
 
 // Analyzer is one project's analysis engine (engine.Engine behind an
@@ -54,9 +63,15 @@ type Service struct {
 	now   func() time.Time
 	log   *slog.Logger
 
+	notifier Notifier // nil: no notifications
+
 	mu       sync.Mutex
 	projects map[cloudsage.ProjectID]*project
 }
+
+// SetNotifier makes every ingest plan notifications with n (call it before
+// serving).
+func (s *Service) SetNotifier(n Notifier) { s.notifier = n }
 
 type project struct {
 	mu       sync.Mutex
@@ -185,7 +200,16 @@ func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Resu
 		}
 		keep = now.Sub(p.kept) >= HistoryEvery
 		res.Events = len(evs)
+		var notifyState []byte
+		var outbox []store.Notification
+		if s.notifier != nil {
+			if notifyState, outbox, err = s.notifier.Plan(ctx, pr, st.Notify, an.Report); err != nil {
+				return store.Write{}, fmt.Errorf("plan notifications: %w", err)
+			}
+		}
 		return store.Write{
+			Notifications: outbox,
+			NotifyState:   notifyState,
 			Batch: store.Batch{Source: body.Source, Bytes: body.Bytes, Received: body.Received, Accepted: len(body.Lines),
 				Rejected: body.Rejected, Formats: formats, NewPatterns: len(fresh), Score: an.Score, Label: an.Label},
 			Events:   evs,

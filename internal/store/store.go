@@ -370,6 +370,7 @@ type State struct {
 	Version  int64
 	Changed  bool   // Version differs from the caller's; Snapshot is the stored one
 	Snapshot []byte // valid only when Changed
+	Notify   []byte // the notification rules' memory (nil: none yet)
 }
 
 // Write is what one ingest batch stores, atomically.
@@ -380,6 +381,10 @@ type Write struct {
 	Snapshot []byte    // the engine state after the batch
 	Report   *Report   // the latest report (optional)
 	Keep     bool      // also keep Report in the forecast history
+	// Notifications are outbox rows caused by this batch; NotifyState is
+	// the notification rules' memory after it (nil: unchanged).
+	Notifications []Notification
+	NotifyState   []byte
 }
 
 // Ingested is the result of a committed ingest.
@@ -453,6 +458,8 @@ type Store interface {
 
 	SetActionStatus(ctx context.Context, a ActionStatus) error
 	ActionStatuses(ctx context.Context, project cloudsage.ProjectID) ([]ActionStatus, error)
+
+	NotifyStore // notify.go
 }
 
 // IsNotFound reports whether err is a NotFound error.

@@ -223,6 +223,12 @@ func testIsolation(t *testing.T, e *env) {
 	want(t, "ingest", ann.text("/api/ingest/"+p, sampleLogs(200, "x")), 200)
 	tok := ann.send("POST", "/api/projects/"+p+"/tokens", map[string]string{"name": "ci"}).json(t)
 	act := "0123abcd"
+	ch := ann.send("POST", "/api/projects/"+p+"/channels", map[string]string{"type": "webhook", "name": "hook", "target": "http://127.0.0.1:9/x"})
+	want(t, "ann creates a channel", ch, 201)
+	cid := fmt.Sprint(ch.json(t)["id"])
+	rules := ann.get("/api/projects/" + p + "/rules")
+	want(t, "ann lists rules", rules, 200)
+	rid := fmt.Sprint(rules.json(t)["rules"].([]any)[0].(map[string]any)["id"])
 	routes := []struct{ method, path string }{
 		{"GET", "/api/projects/" + p}, {"PUT", "/api/projects/" + p}, {"DELETE", "/api/projects/" + p},
 		{"GET", "/api/projects/" + p + "/members"}, {"PUT", "/api/projects/" + p + "/members"},
@@ -235,6 +241,12 @@ func testIsolation(t *testing.T, e *env) {
 		{"GET", "/api/forecast/" + p + "/history"}, {"GET", "/api/forecast/" + p + "/risk-history"},
 		{"GET", "/api/projects/" + p + "/actions"}, {"POST", "/api/projects/" + p + "/actions/" + act},
 		{"GET", "/api/projects/" + p + "/activity"},
+		{"GET", "/api/projects/" + p + "/channels"}, {"POST", "/api/projects/" + p + "/channels"},
+		{"PUT", "/api/projects/" + p + "/channels/" + cid}, {"DELETE", "/api/projects/" + p + "/channels/" + cid},
+		{"POST", "/api/projects/" + p + "/channels/" + cid + "/test"},
+		{"GET", "/api/projects/" + p + "/rules"}, {"POST", "/api/projects/" + p + "/rules"},
+		{"PUT", "/api/projects/" + p + "/rules/" + rid}, {"DELETE", "/api/projects/" + p + "/rules/" + rid},
+		{"GET", "/api/projects/" + p + "/notifications"},
 	}
 	for _, rt := range routes {
 		r := bob.do(rt.method, rt.path, "application/json", strings.NewReader(`{"name":"x","status":"done","email":"bob@example.com","role":"admin"}`))
@@ -251,6 +263,10 @@ func testIsolation(t *testing.T, e *env) {
 	}
 	// Ann's project survived it all.
 	want(t, "ann after bob", ann.get("/api/projects/"+p), 200)
+	want(t, "ann's channel after bob", ann.get("/api/projects/"+p+"/channels"), 200)
+	if r := ann.get("/api/projects/" + p + "/rules"); len(r.json(t)["rules"].([]any)) != 2 {
+		t.Errorf("ann's rules after bob: %s", r.body)
+	}
 }
 
 func testBadInput(t *testing.T, e *env) {

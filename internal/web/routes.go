@@ -49,6 +49,18 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /api/projects/{id}/actions/{actionId}", a(s.actionSet))
 	mux.Handle("GET /api/analytics/trends", a(s.analyticsTrends))
 
+	// Notifications (api_notify.go).
+	mux.Handle("GET /api/projects/{id}/channels", a(s.channelList))
+	mux.Handle("POST /api/projects/{id}/channels", a(s.channelCreate))
+	mux.Handle("PUT /api/projects/{id}/channels/{cid}", a(s.channelUpdate))
+	mux.Handle("DELETE /api/projects/{id}/channels/{cid}", a(s.channelDelete))
+	mux.Handle("POST /api/projects/{id}/channels/{cid}/test", a(s.channelTest))
+	mux.Handle("GET /api/projects/{id}/rules", a(s.ruleList))
+	mux.Handle("POST /api/projects/{id}/rules", a(s.ruleCreate))
+	mux.Handle("PUT /api/projects/{id}/rules/{rid}", a(s.ruleUpdate))
+	mux.Handle("DELETE /api/projects/{id}/rules/{rid}", a(s.ruleDelete))
+	mux.Handle("GET /api/projects/{id}/notifications", a(s.notificationList))
+
 	// Operations.
 	mux.Handle("GET /api/status", a(s.status))
 	mux.Handle("GET /api/vultr/status", a(s.status))

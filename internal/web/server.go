@@ -18,6 +18,7 @@ import (
 	"github.com/cloudsage/cloudsage/internal/config"
 	"github.com/cloudsage/cloudsage/internal/ingest"
 	"github.com/cloudsage/cloudsage/internal/metrics"
+	"github.com/cloudsage/cloudsage/internal/notify"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
@@ -31,6 +32,7 @@ type Options struct {
 	Logger   *slog.Logger     // nil: discard
 	Now      func() time.Time // nil: time.Now
 	Password auth.Params      // zero: auth.DefaultParams
+	Notify   *notify.Service  // nil: notifications off (the API answers 503)
 }
 
 // Server serves the API. Create it with New.
@@ -44,6 +46,7 @@ type Server struct {
 	log        *slog.Logger
 	now        func() time.Time
 	password   auth.Params
+	notify     *notify.Service
 	throttle   *auth.Throttle
 	dummy      string // a password hash to check when the user does not exist, so timing reveals nothing
 	started    time.Time
@@ -59,7 +62,7 @@ func New(o Options) (*Server, error) {
 		return nil, errors.New("web: Store and Ingest are required")
 	}
 	s := &Server{cfg: o.Config, store: o.Store, ingest: o.Ingest, metrics: o.Metrics, limiter: o.Limiter,
-		log: o.Logger, now: o.Now, password: o.Password}
+		log: o.Logger, now: o.Now, password: o.Password, notify: o.Notify}
 	if s.metrics == nil {
 		s.metrics = metrics.New()
 	}

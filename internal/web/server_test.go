@@ -19,6 +19,7 @@ import (
 	"github.com/cloudsage/cloudsage/internal/auth"
 	"github.com/cloudsage/cloudsage/internal/config"
 	"github.com/cloudsage/cloudsage/internal/ingest"
+	"github.com/cloudsage/cloudsage/internal/notify"
 	"github.com/cloudsage/cloudsage/internal/store"
 	"github.com/cloudsage/cloudsage/internal/store/postgres"
 	"github.com/cloudsage/cloudsage/internal/store/sqlite"
@@ -28,11 +29,12 @@ import (
 
 // env is a running server and its store.
 type env struct {
-	t     *testing.T
-	url   string
-	store store.Store
-	srv   *web.Server
-	skew  *atomic.Int64 // added to the server's clock (advance)
+	t      *testing.T
+	url    string
+	store  store.Store
+	srv    *web.Server
+	skew   *atomic.Int64 // added to the server's clock (advance)
+	notify *notify.Service
 }
 
 // now is the server's clock.
@@ -69,7 +71,10 @@ func start(t *testing.T, st store.Store, mod func(*config.Config)) *env {
 	}
 	svc := ingest.NewService(st, ingest.NewEngine, time.Now, nil)
 	e := &env{t: t, store: st, skew: new(atomic.Int64)}
-	srv, err := web.New(web.Options{Config: cfg, Store: st, Ingest: svc, Now: e.now, Password: auth.Params{Time: 1, MemoryKiB: 64, Threads: 1}})
+	nt := notify.New(st, notify.NewSender(&notify.Guard{DenyPrivate: cfg.WebhookDenyPrivate}, nil, time.Now), notify.Options{BaseURL: "http://cloudsage.test"})
+	svc.SetNotifier(nt)
+	e.notify = nt
+	srv, err := web.New(web.Options{Config: cfg, Store: st, Ingest: svc, Now: e.now, Notify: nt, Password: auth.Params{Time: 1, MemoryKiB: 64, Threads: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

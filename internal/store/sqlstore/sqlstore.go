@@ -596,6 +596,9 @@ func (db *DB) Ingest(ctx context.Context, project cloudsage.ProjectID, known int
 			return err
 		}
 		st := store.State{Version: ver}
+		if st.Notify, err = readNotifyState(ctx, tx, project); err != nil {
+			return err
+		}
 		if ver != known {
 			st.Changed = true
 			if err := tx.QueryRowContext(ctx, `SELECT snapshot FROM project_state WHERE project_id = $1`, project).Scan(&st.Snapshot); err != nil {
@@ -628,6 +631,9 @@ func (db *DB) Ingest(ctx context.Context, project cloudsage.ProjectID, known int
 			}
 		}
 		if err := db.upsertPatterns(ctx, tx, project, w.Patterns); err != nil {
+			return err
+		}
+		if err := db.writeNotify(ctx, tx, project, w); err != nil {
 			return err
 		}
 		var rep, repAt, repH any
