@@ -164,5 +164,10 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /projects/{id}/settings", p(s.pageSettingsSave))
 	mux.Handle("POST /projects/{id}/settings/tokens", p(s.pageTokenCreate))
 	mux.Handle("POST /projects/{id}/settings/tokens/{tokenId}/revoke", p(s.pageTokenRevoke))
+	mux.Handle("POST /projects/{id}/settings/channels", p(s.pageChannelCreate))
+	mux.Handle("POST /projects/{id}/settings/channels/{cid}/test", p(s.pageChannelTest))
+	mux.Handle("POST /projects/{id}/settings/channels/{cid}/delete", p(s.pageChannelDelete))
+	mux.Handle("POST /projects/{id}/settings/rules", p(s.pageRuleCreate))
+	mux.Handle("POST /projects/{id}/settings/rules/{rid}/delete", p(s.pageRuleDelete))
 	mux.Handle("POST /projects/{id}/delete", p(s.pageProjectDelete))
 }

@@ -32,6 +32,11 @@ func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, pr store.P
 			pg.Tokens = append(pg.Tokens, tokenView(t, now))
 		}
 	}
+	nv, err := s.notifyView(r.Context(), pr)
+	if err != nil {
+		return err
+	}
+	pg.Notify = nv
 	if edit != nil {
 		edit(&pg)
 	}

@@ -77,7 +77,13 @@ func pages(tb testing.TB) map[string]any {
 		"logs": LogsPage{Layout: lay("logs"), Filter: LogFilter{Q: "clients"}, Lines: []LogLine{NewLogLine(p.ID, ev, "clients")},
 			Levels: []Facet{{Name: "error", Title: "error", Count: 3, URL: "/x", Active: true}}, Tail: true, SelfURL: "/projects/7/logs?q=clients", TailURL: "/projects/7/logs?tail=0"},
 		"settings": SettingsPage{Layout: lay("settings"), Settings: p.Settings, NewToken: "cs_tok_secret",
-			Tokens: []TokenView{{ID: 1, Name: "ci", Prefix: "cs_abc", Scopes: "ingest", Creator: "ann@example.com", Created: testNow}}, CurlLine: CurlLine("http://127.0.0.1:8080", p.ID, "")},
+			Tokens: []TokenView{{ID: 1, Name: "ci", Prefix: "cs_abc", Scopes: "ingest", Creator: "ann@example.com", Created: testNow}}, CurlLine: CurlLine("http://127.0.0.1:8080", p.ID, ""),
+			Notify: NotifyView{On: true, Types: []string{"email", "webhook"}, NewSecret: "whsec_x",
+				Channels: []ChannelView{{ID: 1, Type: "webhook", Name: "pager", Target: "https://example.com/hook", SecretHint: "…abcd", Quiet: "22:00–07:00", MaxPerHour: 20, Enabled: true}},
+				Rules:    []RuleView{{ID: 1, Name: "Risk becomes high", Kind: "label", When: "the label becomes high", Channels: "all channels", Enabled: true}},
+				History: []NotificationView{{Created: testNow, Channel: "pager", Title: "shop: risk is now HIGH", Status: "pending", Held: "retry", Next: testNow, Attempts: 2, LastError: "the receiver answered 500"},
+					{Created: testNow, Channel: "pager", Title: "shop: incident opened", Status: "sent", Grouped: 2, Attempts: 1}},
+				Test: &NotificationView{Channel: "pager", Status: "failed", LastError: "connection refused"}}},
 	}
 }
 

@@ -322,6 +322,58 @@ type SettingsPage struct {
 	IngestURL string
 	Errors    []string
 	Members   []store.Member
+	Notify    NotifyView // notification channels, rules and history
+}
+
+// NotifyView is the notifications part of the settings page.
+type NotifyView struct {
+	On          bool // the server runs the notifier
+	MailEnabled bool // SMTP is configured: email channels can be added
+	Types       []string
+	Kinds       []string
+	Channels    []ChannelView
+	Rules       []RuleView
+	History     []NotificationView
+	NewSecret   string // a webhook secret just generated: shown once
+	Test        *NotificationView
+}
+
+// ChannelView is one notification channel (secrets masked).
+type ChannelView struct {
+	ID         store.ChannelID
+	Type       string
+	Name       string
+	Target     string
+	SecretHint string
+	Quiet      string // "22:00–07:00" or ""
+	MaxPerHour int
+	Enabled    bool
+}
+
+// RuleView is one notification rule.
+type RuleView struct {
+	ID       store.RuleID
+	Name     string
+	Kind     string
+	When     string // the thresholds, in words
+	Channels string // channel names, or "all channels"
+	Critical bool
+	Enabled  bool
+}
+
+// NotificationView is one row of the notification history.
+type NotificationView struct {
+	Created   time.Time
+	Sent      time.Time
+	Channel   string
+	Title     string
+	Status    string
+	Held      string
+	Next      time.Time
+	Attempts  int
+	LastError string
+	Grouped   int
+	Digest    bool
 }
 
 // TokenView is one API token.
