@@ -50,12 +50,13 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func startServe(t *testing.T, addr, dir string) *serveProc {
+func startServe(t *testing.T, addr, dir string, env ...string) *serveProc {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestServeHelperProcess$")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.Env = append(os.Environ(), "CLOUDSAGE_SERVE_HELPER=1", "CLOUDSAGE_ADDR="+addr, "CLOUDSAGE_DATA_DIR="+dir, "CLOUDSAGE_DATABASE_URL=")
+	cmd.Env = append(cmd.Env, env...) // the last of a repeated key wins
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

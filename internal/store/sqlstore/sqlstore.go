@@ -243,7 +243,11 @@ func (db *DB) tx(ctx context.Context, what string, fn func(*sql.Tx) error) error
 		tx.Rollback()
 		return db.wrap(err, what)
 	}
-	return db.wrap(tx.Commit(), what)
+	hitFailpoint(what + "-before-commit")
+	hitFailpoint(what + "-during-commit")
+	err = tx.Commit()
+	hitFailpoint(what + "-after-commit")
+	return db.wrap(err, what)
 }
 
 // CreateProject creates p with owner as admin, and its empty state row.
