@@ -505,7 +505,7 @@ func errorRate(cfg Config, now Metrics, base Baseline) Factor {
 	if sustained(cfg, now) {
 		// at least elevated, and the summary says why (see score)
 		f.Severity = math.Max(f.Severity, 0.5)
-		f.Detail = fmt.Sprintf("sustained at or above %s for an hour: far above any service objective", Format(cfg.SustainedErrorRate, "ratio"))
+		f.Detail = fmt.Sprintf("sustained ≥%s for an hour, above any objective", Format(cfg.SustainedErrorRate, "ratio"))
 	}
 	return f
 }

@@ -77,6 +77,7 @@ func NewProjectPage(p store.Project, rep *Report, statuses []store.ActionStatus,
 		pg.Events = rep.Events
 	}
 	pg.Score.Score, pg.Score.Label, pg.Score.Trend = rep.Risk.Score, rep.Risk.Label, rep.Risk.Trend
+	pg.Floor = rep.Risk.Floor
 	if pg.Score.Updated.IsZero() {
 		pg.Score.Updated = rep.At
 	}
@@ -205,6 +206,12 @@ func humanize(name string) string {
 }
 
 func forecastChart(rep Report, high float64) Chart {
+	type scenario struct {
+		Name string     `json:"name"`
+		Mean []*float64 `json:"mean"`
+		Low  []*float64 `json:"low"`
+		High []*float64 `json:"high"`
+	}
 	type data struct {
 		X         []int64    `json:"x"`
 		Observed  []*float64 `json:"observed"`
@@ -212,6 +219,9 @@ func forecastChart(rep Report, high float64) Chart {
 		Low       []*float64 `json:"low"`
 		High      []*float64 `json:"high"`
 		Threshold float64    `json:"threshold"`
+		// an ongoing episode's scenarios, each with its own band, aligned
+		// with x; the chart draws them instead of the mixed band
+		Scenarios []scenario `json:"scenarios,omitempty"`
 	}
 	d := data{Threshold: high}
 	f := func(v float64) *float64 { v = math.Round(v*10) / 10; return &v }
@@ -237,6 +247,36 @@ func forecastChart(rep Report, high float64) Chart {
 		d.Observed = append(d.Observed, nil)
 		d.Mean, d.Low, d.High = append(d.Mean, f(p.Score)), append(d.Low, f(p.Low)), append(d.High, f(p.High))
 		c.Table = append(c.Table, ChartItem{At: p.Time, Value: fmt.Sprintf("%.0f (%.0f–%.0f)", p.Score, p.Low, p.High)})
+	}
+	// Scenarios: one series each, joined to the last observed point like
+	// the forecast; the table gives each one's value beside the mix.
+	for _, sc := range rep.Forecast.Scenarios {
+		if len(sc.Points) == 0 {
+			continue
+		}
+		at := map[int64]ReportPoint{}
+		for _, p := range sc.Points {
+			at[p.Time.Unix()] = p
+		}
+		v := scenario{Name: sc.Name}
+		row := 0
+		for i, x := range d.X {
+			p, ok := at[x]
+			switch {
+			case ok && x > last:
+				v.Mean, v.Low, v.High = append(v.Mean, f(p.Score)), append(v.Low, f(p.Low)), append(v.High, f(p.High))
+				if row < len(c.Table) {
+					c.Table[row].Value += fmt.Sprintf("; %s %.0f (%.0f–%.0f)", strings.ToLower(sc.Title[:1])+sc.Title[1:], p.Score, p.Low, p.High)
+				}
+				row++
+			case x == last && d.Observed[i] != nil:
+				v.Mean, v.Low, v.High = append(v.Mean, d.Observed[i]), append(v.Low, d.Observed[i]), append(v.High, d.Observed[i])
+			default:
+				v.Mean, v.Low, v.High = append(v.Mean, nil), append(v.Low, nil), append(v.High, nil)
+			}
+		}
+		d.Scenarios = append(d.Scenarios, v)
+		c.Scenarios = append(c.Scenarios, ScenarioLegend{Name: sc.Name, Title: sc.Title})
 	}
 	c.Empty = len(rep.Forecast.Points) == 0
 	b, _ := json.Marshal(d)

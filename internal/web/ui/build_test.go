@@ -160,3 +160,53 @@ func TestCurlLine(t *testing.T) {
 		t.Errorf("CurlLine = %q, want %q", got, want)
 	}
 }
+
+// During an episode the chart draws each scenario with its band instead of
+// the mixed band, names them in its legend and lists them in its table.
+func TestForecastChartScenarios(t *testing.T) {
+	rep := Report{}
+	rep.Risk.History = []struct {
+		Time  time.Time `json:"time"`
+		Score float64   `json:"score"`
+	}{{Time: testNow, Score: 75}}
+	for i := 1; i <= 3; i++ {
+		at := testNow.Add(time.Duration(i) * time.Hour)
+		rep.Forecast.Points = append(rep.Forecast.Points, ReportPoint{Time: at, Score: 60, Low: 0, High: 75})
+	}
+	add := func(name, title string, score float64) {
+		sc := struct {
+			Name        string        `json:"name"`
+			Title       string        `json:"title"`
+			Probability float64       `json:"probability"`
+			Points      []ReportPoint `json:"points"`
+		}{Name: name, Title: title}
+		for _, p := range rep.Forecast.Points {
+			sc.Points = append(sc.Points, ReportPoint{Time: p.Time, Score: score, Low: score - 5, High: score + 5})
+		}
+		rep.Forecast.Scenarios = append(rep.Forecast.Scenarios, sc)
+	}
+	add("persists", "If it persists (84%)", 75)
+	add("resolved", "If it is resolved now (16%)", 5)
+	c := forecastChart(rep, 70)
+	var d struct {
+		X         []int64 `json:"x"`
+		Scenarios []struct {
+			Name string     `json:"name"`
+			Mean []*float64 `json:"mean"`
+			Low  []*float64 `json:"low"`
+		} `json:"scenarios"`
+	}
+	if err := json.Unmarshal([]byte(c.JSON), &d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Scenarios) != 2 || len(d.Scenarios[1].Mean) != len(d.X) || d.Scenarios[1].Mean[0] == nil ||
+		*d.Scenarios[1].Mean[0] != 75 || *d.Scenarios[1].Mean[1] != 5 || *d.Scenarios[1].Low[1] != 0 {
+		t.Errorf("scenarios %s; want two, aligned with x, joined to the last observed score", c.JSON)
+	}
+	if len(c.Scenarios) != 2 || c.Scenarios[0].Title != "If it persists (84%)" {
+		t.Errorf("legend %+v", c.Scenarios)
+	}
+	if !strings.Contains(c.Table[len(c.Table)-1].Value, "if it is resolved now (16%) 5 (0–10)") {
+		t.Errorf("table row %q does not list the scenarios", c.Table[len(c.Table)-1].Value)
+	}
+}

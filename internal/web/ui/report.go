@@ -35,6 +35,7 @@ type ReportRisk struct {
 	Factors []ReportFactor `json:"factors"`
 	Top     []string       `json:"top"`
 	Window  string         `json:"window"`
+	Floor   string         `json:"floor"` // why the score was raised to a label's threshold
 	History []struct {
 		Time  time.Time `json:"time"`
 		Score float64   `json:"score"`
@@ -83,12 +84,22 @@ type ReportForecast struct {
 	PeakScore    float64 `json:"peak_score"`
 	PeakTime     time.Time
 	HistoryHours int `json:"history_hours"`
-	Points       []struct {
-		Time  time.Time `json:"time"`
-		Score float64   `json:"score"`
-		Low   float64   `json:"low"`
-		High  float64   `json:"high"`
-	} `json:"points"`
+	Points       []ReportPoint `json:"points"`
+	// Scenarios split an ongoing episode: "persists", "resolved".
+	Scenarios []struct {
+		Name        string        `json:"name"`
+		Title       string        `json:"title"`
+		Probability float64       `json:"probability"`
+		Points      []ReportPoint `json:"points"`
+	} `json:"scenarios"`
+}
+
+// ReportPoint is one forecast hour with its band.
+type ReportPoint struct {
+	Time  time.Time `json:"time"`
+	Score float64   `json:"score"`
+	Low   float64   `json:"low"`
+	High  float64   `json:"high"`
 }
 
 // ReportChain is the advisor's chain and its steps.

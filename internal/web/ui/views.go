@@ -102,6 +102,7 @@ type ProjectPage struct {
 	Events    int64
 	Score     ScoreView
 	Factors   []FactorView
+	Floor     string // why the score is at least a label's threshold ("" when it is not raised)
 	Forecast  ForecastPanel
 	Actions   []ActionView
 	Hidden    int // actions done, dismissed or snoozed
@@ -208,10 +209,17 @@ type PatternView struct {
 
 // Chart is the data of a uPlot chart, serialised into a data attribute.
 type Chart struct {
-	Kind  string      // "forecast", "history"
-	JSON  string      // {"x": [...unix s], "series": {...}, "high": 70}
-	Empty bool        // nothing to draw yet
-	Table []ChartItem // a text alternative for screen readers and no-JS
+	Kind      string      // "forecast", "history"
+	JSON      string      // {"x": [...unix s], "series": {...}, "high": 70}
+	Empty     bool        // nothing to draw yet
+	Table     []ChartItem // a text alternative for screen readers and no-JS
+	Scenarios []ScenarioLegend
+}
+
+// ScenarioLegend names a forecast scenario drawn on the chart.
+type ScenarioLegend struct {
+	Name  string // "persists", "resolved": its colour
+	Title string // "If it persists (84% likely still going in 6 h)"
 }
 
 // ChartItem is one row of a chart's text alternative.

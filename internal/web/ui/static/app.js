@@ -45,6 +45,21 @@
     if (el.dataset.chart === "forecast") {
       opts = forecastOpts(d, width);
       data = [d.x, d.observed, d.mean, d.low, d.high, thr];
+      // An ongoing episode's scenarios replace the mixed band (which spans
+      // both): each one is a line with its own band.
+      if (d.scenarios && d.scenarios.length) {
+        opts.bands = [];
+        d.scenarios.forEach(function (sc) {
+          var color = css("--sc-" + sc.name) || css("--chart-line");
+          var n = opts.series.length;
+          opts.series.push(
+            { label: sc.name, stroke: color, width: 1.5, dash: [2, 3], points: { show: false } },
+            { label: sc.name + " low", stroke: "transparent", points: { show: false } },
+            { label: sc.name + " high", stroke: "transparent", points: { show: false } });
+          opts.bands.push({ series: [n + 2, n + 1], fill: css("--sc-" + sc.name + "-band") || css("--chart-band") });
+          data.push(sc.mean, sc.low, sc.high);
+        });
+      }
     } else {
       opts = {
         width: width, height: 200,
