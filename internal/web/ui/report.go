@@ -83,7 +83,7 @@ type ReportForecast struct {
 	Why          string  `json:"why"`
 	PeakScore    float64 `json:"peak_score"`
 	PeakTime     time.Time
-	HistoryHours int `json:"history_hours"`
+	HistoryHours int           `json:"history_hours"`
 	Points       []ReportPoint `json:"points"`
 	// Scenarios split an ongoing episode: "persists", "resolved".
 	Scenarios []struct {
