@@ -327,12 +327,12 @@ func riskAssessment(e *env, chain string, cands []*candidate, s *Step) {
 		}
 		out = append(out, o)
 		if i < 3 {
-			p := fmt.Sprintf("%s %s (severity %.2f x evidence %.2f", c.key, pr, c.severity, c.strength)
+			p := fmt.Sprintf("%s %s (severity %.2f × evidence %.2f", c.key, pr, c.severity, c.strength)
 			if c.boost != 1 {
-				p += fmt.Sprintf(" x%.1f", c.boost)
+				p += fmt.Sprintf(" ×%.1f", c.boost)
 			}
 			if c.pref != 1 {
-				p += fmt.Sprintf(" x preference %.2f", c.pref)
+				p += fmt.Sprintf(" × preference %.2f", c.pref)
 			}
 			parts = append(parts, p+fmt.Sprintf(" = %.2f)", c.score()))
 		}

@@ -578,7 +578,7 @@ func explain(s series, opt Options, f Forecast, best *ets, how string, bt btResu
 		what = "level tracked by simple exponential smoothing"
 	}
 	if w := f.Params["interval_widen"]; w >= 1.1 {
-		notes = append(notes, fmt.Sprintf("intervals widened x%.1f by the back-test", w))
+		notes = append(notes, fmt.Sprintf("intervals widened ×%.1f by the back-test", w))
 	}
 	extra := ""
 	if len(notes) > 0 {
