@@ -248,7 +248,9 @@ func (s *Service) deliverClaim(ctx context.Context, c *store.Claim) bool {
 			msg.Digest = true
 		}
 	}
-	sctx, cancel := context.WithTimeout(ctx, time.Until(c.Until)-5*time.Second)
+	// The send must end well inside the lease, or another worker could
+	// claim the channel and send the same message.
+	sctx, cancel := context.WithTimeout(ctx, max(s.opt.Lease*3/4, time.Second))
 	err = s.send.Send(sctx, *ch, msg)
 	cancel()
 	if err == nil {
