@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -61,6 +62,9 @@ type SoakReport struct {
 	// the first sample is left out as warm-up): last/first.
 	Growth map[string]float64 `json:"growth"`
 	Errors int                `json:"errors"`
+	// ShutdownSeconds is how long the server took to exit after SIGTERM at
+	// the end, with no request in flight (-1: not within 30 s).
+	ShutdownSeconds float64 `json:"shutdown_seconds"`
 }
 
 // soakKinds are the kinds of request a soak makes, in report order.
@@ -133,7 +137,7 @@ func Soak(ctx context.Context, o SoakOptions) (SoakReport, error) {
 	if err := cmd.Start(); err != nil {
 		return rep, fmt.Errorf("start server: %w", err)
 	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	defer cmd.Process.Kill() // if the run ends early
 	base, err := serverURL(stdout, 60*time.Second)
 	if err != nil {
 		b, _ := os.ReadFile(logf.Name())
@@ -201,6 +205,24 @@ func Soak(ctx context.Context, o SoakOptions) (SoakReport, error) {
 	wg.Wait()
 	rep.Seconds = time.Since(start).Seconds()
 	rep.Growth = growth(rep.Samples)
+	// With no request in flight, SIGTERM: how long the server takes to exit.
+	exited := make(chan error, 1)
+	t0 := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err == nil {
+		go func() { exited <- cmd.Wait() }()
+		select {
+		case err := <-exited:
+			rep.ShutdownSeconds = time.Since(t0).Seconds()
+			if err != nil {
+				return rep, fmt.Errorf("server exit after SIGTERM: %w", err)
+			}
+		case <-time.After(30 * time.Second):
+			rep.ShutdownSeconds = -1
+		}
+	}
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, "SIGTERM with nothing in flight: exited after %.2f s\n", rep.ShutdownSeconds)
+	}
 	return rep, nil
 }
 

@@ -64,7 +64,8 @@ func runSoak(ctx context.Context, args []string, stdio Stdio) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	fmt.Fprintf(stdio.Out, "soak done: %.0f s, %d samples, %d failed requests\ngrowth (last quarter / first quarter):", rep.Seconds, len(rep.Samples), rep.Errors)
+	fmt.Fprintf(stdio.Out, "soak done: %.0f s, %d samples, %d failed requests; exit %.2f s after SIGTERM\ngrowth (last quarter / first quarter):",
+		rep.Seconds, len(rep.Samples), rep.Errors, rep.ShutdownSeconds)
 	keys := make([]string, 0, len(rep.Growth))
 	for k := range rep.Growth {
 		keys = append(keys, k)

@@ -55,6 +55,9 @@ func TestBenchSoak(t *testing.T) {
 			t.Errorf("no %s request measured", k)
 		}
 	}
+	if rep.ShutdownSeconds < 0 || rep.ShutdownSeconds > 5 {
+		t.Errorf("the server took %.2f s to exit after SIGTERM", rep.ShutdownSeconds)
+	}
 	if !strings.Contains(errb.String(), "p99 ms") || rep.Growth == nil {
 		t.Errorf("progress %q, growth %v", errb.String(), rep.Growth)
 	}
