@@ -42,6 +42,16 @@ func daily(r *rand.Rand, n int) []float64 {
 	return xs
 }
 
+// daily5 returns n five-minute points of a daily cycle (288 points) plus
+// noise.
+func daily5(r *rand.Rand, n int) []float64 {
+	xs := make([]float64, n)
+	for i := range xs {
+		xs[i] = 100 + 40*math.Sin(2*math.Pi*float64(i)/288) + 3*r.NormFloat64()
+	}
+	return xs
+}
+
 func maxIn(xs []float64, from, to int) float64 {
 	m := 0.0
 	for _, x := range xs[from:to] {
@@ -176,18 +186,20 @@ func TestDetectorDiscipline(t *testing.T) {
 }
 
 func TestMarshalRoundTrip(t *testing.T) {
-	for _, cfg := range []Config{DefaultConfig(), DefaultShape()} {
-		t.Run(fmt.Sprintf("Embed=%d", cfg.Embed), func(t *testing.T) { testMarshalRoundTrip(t, cfg) })
+	for _, cfg := range []Config{Baseline(), DefaultConfig()} {
+		t.Run(fmt.Sprintf("Embed=%d,Season=%g", cfg.Embed, cfg.Season), func(t *testing.T) { testMarshalRoundTrip(t, cfg) })
 	}
 }
 
 func testMarshalRoundTrip(t *testing.T, cfg Config) {
 	r := rand.New(rand.NewPCG(7, 8))
-	xs := append(noise(r, 2500, 10, 1), noise(r, 500, 30, 1)...)
+	// Five-minute points over ten days with a daily cycle, so the seasonal
+	// model is in use when the state is saved.
+	xs := append(daily5(r, 2500), noise(r, 500, 30, 1)...)
 	a := New(cfg)
 	var b Detector
 	for i, x := range xs {
-		ts := t0.Add(time.Duration(i) * time.Minute)
+		ts := t0.Add(time.Duration(i) * 5 * time.Minute)
 		if i == 1700 {
 			blob, err := a.MarshalBinary()
 			if err != nil {
@@ -212,13 +224,18 @@ func testMarshalRoundTrip(t *testing.T, cfg Config) {
 	}
 }
 
-// A state written before the shape score (version 2) still loads, and
-// shape state is refused by a detector without a shape score.
+// States written before the shape score (version 2) and before the
+// seasonal score (version 3) still load and resume as they were; shape or
+// seasonal state is refused by a detector without that score.
 func TestUnmarshalVersions(t *testing.T) {
-	d := New(DefaultConfig())
-	for i := range 300 {
-		d.Update(t0.Add(time.Duration(i)*time.Minute), float64(i%17))
+	fed := func() *Detector {
+		d := New(Baseline())
+		for i := range 300 {
+			d.Update(t0.Add(time.Duration(i)*time.Minute), float64(i%17))
+		}
+		return d
 	}
+	d := fed()
 	encode := func(s state) []byte {
 		var buf bytes.Buffer
 		if err := gob.NewEncoder(&buf).Encode(s); err != nil {
@@ -230,6 +247,10 @@ func TestUnmarshalVersions(t *testing.T) {
 		Recent: d.recent.values(), Seen: d.seen.values(), Prev: d.prev}
 	withShape := v2
 	withShape.Version, withShape.ShapeEmbs = stateVersion, []float64{1, 2}
+	v3 := v2
+	v3.Version = 3
+	withSeason := v2
+	withSeason.Version, withSeason.Season = stateVersion, &seasonalState{}
 	future := v2
 	future.Version = stateVersion + 1
 	tests := []struct {
@@ -238,6 +259,8 @@ func TestUnmarshalVersions(t *testing.T) {
 		wantErr bool
 	}{
 		{"version 2", encode(v2), false},
+		{"version 3", encode(v3), false},
+		{"seasonal state without seasonal score", encode(withSeason), true},
 		{"shape state without shape score", encode(withShape), true},
 		{"unknown version", encode(future), true},
 	}
@@ -250,7 +273,7 @@ func TestUnmarshalVersions(t *testing.T) {
 			}
 			if err == nil {
 				ts := t0.Add(300 * time.Minute)
-				if got, want := e.Update(ts, 5), d.Update(ts, 5); got != want {
+				if got, want := e.Update(ts, 5), fed().Update(ts, 5); got != want {
 					t.Errorf("restored detector scores %v, original %v", got, want)
 				}
 			}
@@ -274,13 +297,14 @@ func FuzzDetector(f *testing.F) {
 	f.Fuzz(func(t *testing.T, a, b, c float64, n uint8) {
 		cfg := DefaultConfig()
 		if n%2 == 1 {
-			cfg = DefaultShape()
+			cfg = Baseline()
 		}
 		cfg.Warmup = 5
 		d := New(cfg)
 		vals := []float64{a, b, c, a * b, b - c, 0}
-		for i := range int(n) + 20 {
-			s := d.Update(t0.Add(time.Duration(i)*time.Minute), vals[i%len(vals)]*float64(1+i%7))
+		// Points 47 minutes apart: the seasonal model sees several days.
+		for i := range 2*int(n) + 20 {
+			s := d.Update(t0.Add(time.Duration(i)*47*time.Minute), vals[i%len(vals)]*float64(1+i%7))
 			if !(s >= 0 && s <= 1) {
 				t.Fatalf("point %d: score %v outside [0,1]", i, s)
 			}
@@ -298,10 +322,10 @@ func FuzzDetector(f *testing.F) {
 
 func BenchmarkDetector(b *testing.B) { benchDetector(b, DefaultConfig()) }
 
-func BenchmarkDetectorShape(b *testing.B) { benchDetector(b, DefaultShape()) }
+func BenchmarkDetectorBaseline(b *testing.B) { benchDetector(b, Baseline()) }
 
-// benchDetector feeds a detector with cfg a daily series, one point per
-// iteration, and reports points/s.
+// benchDetector feeds a detector with cfg a daily series of one point a
+// minute, one point per iteration, and reports points/s.
 func benchDetector(b *testing.B, cfg Config) {
 	r := rand.New(rand.NewPCG(9, 10))
 	xs := daily(r, 1<<16)
@@ -309,7 +333,7 @@ func benchDetector(b *testing.B, cfg Config) {
 	b.ResetTimer()
 	i := 0
 	for b.Loop() {
-		d.Update(t0, xs[i&(len(xs)-1)])
+		d.Update(t0.Add(time.Duration(i)*time.Minute), xs[i&(len(xs)-1)])
 		i++
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "points/s")

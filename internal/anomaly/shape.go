@@ -47,13 +47,24 @@ func (s *shape) push(v float64) (float64, bool) {
 	alpha, ok := 0.0, false
 	if usable := s.count - s.dim; usable >= s.k {
 		s.best = s.best[:0]
-		oldest := (s.head - s.count + s.ref) % s.ref
-		for j := range usable {
-			e := s.embs[((oldest+j)%s.ref)*s.dim:][:s.dim]
+		slot := (s.head - s.count + s.ref) % s.ref // the oldest embedding
+		for range usable {
+			e := s.embs[slot*s.dim:][:s.dim]
+			if slot++; slot == s.ref {
+				slot = 0
+			}
+			// Once k neighbours are known, stop summing as soon as the
+			// distance exceeds the k-th: it cannot be one of them.
+			bound := math.Inf(1)
+			if len(s.best) == s.k {
+				bound = s.best[s.k-1]
+			}
 			d := 0.0
 			for i, x := range s.emb {
 				t := x - e[i]
-				d += t * t
+				if d += t * t; d >= bound {
+					break
+				}
 			}
 			switch {
 			case len(s.best) < s.k:

@@ -95,8 +95,8 @@ func TestShapeValuesRestore(t *testing.T) {
 }
 
 // A change of rhythm inside the usual range is what the shape score adds:
-// the default detector does not report it, DefaultShape does, and neither
-// alerts on the unchanged wave.
+// the baseline detector does not report it, the default (with the shape
+// score) does, and neither alerts on the unchanged wave.
 func TestDetectorShapeFindsRhythmChange(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	xs := append(wave(r, 3000, 40, 0), wave(r, 200, 7, 0)...)
@@ -106,8 +106,8 @@ func TestDetectorShapeFindsRhythmChange(t *testing.T) {
 		cfg  Config
 		want bool
 	}{
-		{"default", DefaultConfig(), false},
-		{"shape", DefaultShape(), true},
+		{"baseline", Baseline(), false},
+		{"default", DefaultConfig(), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := New(tc.cfg)
@@ -131,10 +131,10 @@ func TestShapeConfig(t *testing.T) {
 		in   Config
 		want [4]float64 // Embed, Neighbours, Ref, ZK after New
 	}{
-		{"off", DefaultConfig(), [4]float64{0, 0, 0, 0}},
+		{"off", Baseline(), [4]float64{0, 0, 0, 0}},
 		{"off clears the rest", Config{Neighbours: 3, Ref: 9, ZK: 2}, [4]float64{0, 0, 0, 0}},
 		{"defaults", Config{Embed: 8}, [4]float64{8, 5, 250, 40}},
-		{"DefaultShape", DefaultShape(), [4]float64{8, 5, 250, 40}},
+		{"DefaultConfig", DefaultConfig(), [4]float64{8, 5, 250, 40}},
 		{"clamped", Config{Embed: 1000, Neighbours: -2, Ref: 3, ZK: math.Inf(1)}, [4]float64{64, 5, 250, 40}},
 		{"kept", Config{Embed: 4, Neighbours: 2, Ref: 100, ZK: 10}, [4]float64{4, 2, 100, 10}},
 	}

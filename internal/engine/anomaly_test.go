@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"encoding/binary"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 )
@@ -57,4 +60,117 @@ func TestAnomalyOnset(t *testing.T) {
 	if got["error_rate"] < 0.5 {
 		t.Errorf("error_rate anomaly just after the onset = %v, want >= 0.5 (all: %v)", got["error_rate"], got)
 	}
+}
+
+// reportEvery feeds lines to e and asks for the anomalies every step lines,
+// as a server does after each batch, and returns the last answer.
+func reportEvery(e *Engine, lines []string, step int) map[string]float64 {
+	var got map[string]float64
+	for i, l := range lines {
+		e.AddLine(l)
+		if (i+1)%step == 0 || i == len(lines)-1 {
+			e.Flush()
+			got = e.anomalies(e.LastEventTime())
+		}
+	}
+	return got
+}
+
+// The detectors learn each minute once, whenever the reports come: asking
+// after every batch gives what one report at the end gives, and a snapshot
+// taken between batches resumes the detectors where they were.
+func TestAnomalyDetectorsPersist(t *testing.T) {
+	lines := scenarioByName(t, "tls_certificate").generate()
+	once := New(DefaultConfig())
+	want := reportEvery(once, lines, len(lines))
+	if len(want) == 0 {
+		t.Fatalf("no anomaly scores at the end: %v", want)
+	}
+
+	batched := New(DefaultConfig())
+	if got := reportEvery(batched, lines, 500); !maps.Equal(got, want) {
+		t.Errorf("anomalies with a report every 500 lines = %v, with one report %v", got, want)
+	}
+
+	half := len(lines) / 2
+	first := New(DefaultConfig())
+	reportEvery(first, lines[:half], 500)
+	data, err := first.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.det.fed == 0 {
+		t.Fatal("no minute fed before the snapshot: the test would not test the detectors' state")
+	}
+	resumed := New(DefaultConfig())
+	if err := resumed.UnmarshalBinary(data); err != nil {
+		t.Fatalf("UnmarshalBinary: %v", err)
+	}
+	if resumed.det.fed != first.det.fed || !resumed.det.next.Equal(first.det.next) {
+		t.Errorf("resumed detectors at minute %v after %d, saved at %v after %d", resumed.det.next, resumed.det.fed, first.det.next, first.det.fed)
+	}
+	if got := reportEvery(resumed, lines[half:], 500); !maps.Equal(got, want) {
+		t.Errorf("anomalies after a snapshot and resume = %v, without %v", got, want)
+	}
+
+	// A snapshot written before the detectors were saved (CSENGINE2: no
+	// detector section) loads; the detectors learn what the series holds,
+	// here all of it, so they end where the others do.
+	db, err := first.det.marshal(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := append([]byte(engineMagicV2), data[len(engineMagic):len(data)-len(db)-uvarintLen(len(db))]...)
+	old := New(DefaultConfig())
+	if err := old.UnmarshalBinary(v2); err != nil {
+		t.Fatalf("UnmarshalBinary(version 2): %v", err)
+	}
+	if old.det.fed != 0 {
+		t.Errorf("version 2 snapshot: %d minutes fed, want fresh detectors", old.det.fed)
+	}
+	if got := reportEvery(old, lines[half:], 500); !maps.Equal(got, want) {
+		t.Errorf("anomalies after loading a version 2 snapshot = %v, without %v", got, want)
+	}
+
+	// Broken detector sections are refused, not half loaded.
+	for _, bad := range [][]byte{
+		data[:len(data)-3],
+		append(slices.Clone(data[:len(data)-len(db)-uvarintLen(len(db))]), 1, 0),
+	} {
+		if err := New(DefaultConfig()).UnmarshalBinary(bad); err == nil {
+			t.Errorf("UnmarshalBinary accepted a broken detector section (%d bytes)", len(bad))
+		}
+	}
+}
+
+func uvarintLen(n int) int { return len(binary.AppendUvarint(nil, uint64(n))) }
+
+// The detectors' memory does not grow with the history: the snapshot of a
+// week of minutes is no larger than that of two days, give or take the
+// seasonal model's days.
+func TestAnomalyDetectorsBounded(t *testing.T) {
+	size := func(days int) int {
+		e := New(DefaultConfig())
+		at := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+		for m := range days * 1440 {
+			e.AddLine(at.Add(time.Duration(m)*time.Minute).Format(time.RFC3339) + " INFO request served in 12ms")
+			if m%720 == 0 {
+				e.anomalies(e.LastEventTime())
+			}
+		}
+		e.anomalies(e.LastEventTime())
+		b, err := e.det.marshal(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(e.det.recent) > e.keep() {
+			t.Errorf("%d minutes of scores kept, want at most %d", len(e.det.recent), e.keep())
+		}
+		return len(b)
+	}
+	two, seven := size(2), size(7)
+	if seven > 2*two {
+		t.Errorf("detectors' state after 7 days = %d bytes, after 2 days %d", seven, two)
+	}
+	t.Logf("detectors' state: %d bytes after 2 days, %d after 7", two, seven)
 }

@@ -110,6 +110,7 @@ type Engine struct {
 	guessed int64         // events whose time was guessed (no timestamp of their own)
 	formats []formatCount // events per detected format: a handful, so a slice beats a map per event
 	buf     []cloudsage.Event
+	det     *detectors // anomaly detectors, fed minute by minute
 }
 
 type formatCount struct {
@@ -126,6 +127,7 @@ func New(cfg Config) *Engine {
 		miner:  patterns.New(cfg.Patterns),
 		routes: newRouteKeys(),
 		series: series.New(cfg.Series),
+		det:    newDetectors(),
 	}
 }
 
@@ -231,10 +233,16 @@ func (e *Engine) LastEventTime() time.Time { return e.series.Last() }
 // Events returns how many events the engine has seen.
 func (e *Engine) Events() int64 { return e.events }
 
-// Snapshot format: magic, then length-prefixed sections.
-const engineMagic = "CSENGINE2"
+// Snapshot format: magic, then length-prefixed sections. Version 3 adds the
+// anomaly detectors; a version 2 snapshot loads with fresh detectors, which
+// learn what the series holds at the next report.
+const (
+	engineMagic   = "CSENGINE3"
+	engineMagicV2 = "CSENGINE2"
+)
 
-// MarshalBinary encodes the engine's state — counters, miner, series — so
+// MarshalBinary encodes the engine's state — counters, miner, series,
+// anomaly detectors — so
 // that a server can persist a project and resume it. A pending multi-line
 // event is not included: Flush first.
 func (e *Engine) MarshalBinary() ([]byte, error) {
@@ -261,6 +269,12 @@ func (e *Engine) MarshalBinary() ([]byte, error) {
 	b = append(b, mb...)
 	b = binary.AppendUvarint(b, uint64(len(sb)))
 	b = append(b, sb...)
+	db, err := e.det.marshal(nil)
+	if err != nil {
+		return nil, fmt.Errorf("encode anomaly detectors: %w", err)
+	}
+	b = binary.AppendUvarint(b, uint64(len(db)))
+	b = append(b, db...)
 	return b, nil
 }
 
@@ -269,7 +283,11 @@ var errSnapshot = errors.New("corrupt engine snapshot")
 // UnmarshalBinary replaces the engine's state with one written by
 // MarshalBinary. The parser starts afresh.
 func (e *Engine) UnmarshalBinary(data []byte) error {
-	if len(data) < len(engineMagic) || string(data[:len(engineMagic)]) != engineMagic {
+	if len(data) < len(engineMagic) {
+		return fmt.Errorf("read engine snapshot: %w", errSnapshot)
+	}
+	v2 := string(data[:len(engineMagicV2)]) == engineMagicV2
+	if !v2 && string(data[:len(engineMagic)]) != engineMagic {
 		return fmt.Errorf("read engine snapshot: %w", errSnapshot)
 	}
 	b := data[len(engineMagic):]
@@ -306,8 +324,19 @@ func (e *Engine) UnmarshalBinary(data []byte) error {
 		return fmt.Errorf("read engine snapshot: miner: %w", errSnapshot)
 	}
 	sb, rest, ok := section(rest)
-	if !ok || len(rest) != 0 {
+	if !ok || (v2 && len(rest) != 0) {
 		return fmt.Errorf("read engine snapshot: series: %w", errSnapshot)
+	}
+	det := newDetectors()
+	if !v2 {
+		db, rest, ok := section(rest)
+		if !ok || len(rest) != 0 {
+			return fmt.Errorf("read engine snapshot: anomaly detectors: %w", errSnapshot)
+		}
+		var err error
+		if det, err = unmarshalDetectors(db, e.keep()); err != nil {
+			return fmt.Errorf("read engine snapshot: %w", err)
+		}
 	}
 	miner := patterns.New(e.cfg.Patterns)
 	if err := miner.UnmarshalBinary(mb); err != nil {
@@ -321,7 +350,7 @@ func (e *Engine) UnmarshalBinary(data []byte) error {
 	for _, k := range miner.Keys() {
 		routes.remember(k)
 	}
-	e.miner, e.routes, e.series, e.events, e.guessed, e.formats = miner, routes, s, events, guessed, formats
+	e.miner, e.routes, e.series, e.events, e.guessed, e.formats, e.det = miner, routes, s, events, guessed, formats, det
 	e.parser = parse.New()
 	return nil
 }

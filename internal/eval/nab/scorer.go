@@ -338,3 +338,30 @@ func Evaluate(files []Scored, p Profile) (Result, error) {
 	}
 	return res, nil
 }
+
+// EvaluateAt scores a corpus of detector outputs under profile p at a given
+// threshold instead of the optimal one, so a threshold chosen on other
+// files can be tested on these.
+func EvaluateAt(files []Scored, p Profile, threshold float64) (Result, error) {
+	res := Result{Profile: p, Threshold: threshold}
+	total := 0
+	for _, f := range files {
+		rows, n, err := sweepRows(f, p, total)
+		if err != nil {
+			return res, err
+		}
+		fs := scoreAt(f.Name, rows, total, n, p, threshold)
+		total += n
+		res.Files = append(res.Files, fs)
+		res.Raw += fs.Raw
+		res.Counts.add(fs.Counts)
+		res.Detected += fs.Detected
+		res.Null -= float64(fs.Windows) * p.FN
+	}
+	res.Windows = total
+	res.Perfect = float64(total) * p.TP
+	if res.Perfect != res.Null {
+		res.Normalized = 100 * (res.Raw - res.Null) / (res.Perfect - res.Null)
+	}
+	return res, nil
+}

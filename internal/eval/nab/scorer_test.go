@@ -164,7 +164,40 @@ func TestEvaluate(t *testing.T) {
 			if !near(got.Normalized, wantNorm) {
 				t.Errorf("normalized = %v, want %v", got.Normalized, wantNorm)
 			}
+			// At the threshold Evaluate chose, EvaluateAt agrees with it.
+			at, err := EvaluateAt(tt.files, tt.profile, got.Threshold)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !near(at.Raw, got.Raw) || at.Counts != got.Counts || !near(at.Null, got.Null) || !near(at.Normalized, got.Normalized) {
+				t.Errorf("EvaluateAt(%v) = raw %v counts %+v null %v, Evaluate gave %v, %+v, %v", got.Threshold, at.Raw, at.Counts, at.Null, got.Raw, got.Counts, got.Null)
+			}
 		})
+	}
+}
+
+// EvaluateAt scores at the threshold it is given, not the best one.
+func TestEvaluateAt(t *testing.T) {
+	files := []Scored{file("a", 20, [][2]int{{10, 13}}, map[int]float64{5: 0.95, 10: 0.9})}
+	tests := []struct {
+		threshold, raw float64
+		counts         Counts
+	}{
+		{0.95, -0.11 - 1, Counts{FP: 1, FN: 4, TN: 12}},
+		{0.9, 1 - 0.11, Counts{TP: 1, FP: 1, FN: 3, TN: 12}},
+		{NoDetection, -1, Counts{FN: 4, TN: 13}},
+	}
+	for _, tt := range tests {
+		got, err := EvaluateAt(files, Standard, tt.threshold)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !near(got.Raw, tt.raw) || got.Counts != tt.counts || got.Threshold != tt.threshold {
+			t.Errorf("EvaluateAt(%v) = raw %v counts %+v, want %v, %+v", tt.threshold, got.Raw, got.Counts, tt.raw, tt.counts)
+		}
+	}
+	if _, err := EvaluateAt([]Scored{{Name: "x", Times: []time.Time{t0}}}, Standard, 0.5); err == nil {
+		t.Error("EvaluateAt accepted a file with fewer scores than rows")
 	}
 }
 
