@@ -10,6 +10,9 @@ import (
 	"github.com/cloudsage/cloudsage/internal/risk"
 )
 
+// settle is how long after its end a minute is learnt.
+const settle = time.Minute
+
 // catchUpMinutes is how many minutes before the report's time fresh
 // detectors learn from the series.
 const catchUpMinutes = 360
@@ -44,39 +47,38 @@ func newDetectors() *detectors {
 // keep is how many minutes of scores are kept: the recent window.
 func (e *Engine) keep() int { return max(1, int(e.cfg.Risk.Window/time.Minute)) }
 
-// anomalies feeds the detectors the complete minutes of the series up to
-// at that they have not seen, and returns, per factor, the highest score of
-// the complete minutes within the recent window: an onset there sharpens
-// the factor (risk.Score decides how much). Too little history gives nil.
-// Minutes learnt once are not learnt again: events arriving late for them
-// do not reach the detectors.
+// anomalies feeds the detectors the minutes of the series up to at that
+// they have not seen and that ended at least settle before at, and
+// returns, per factor, the highest score of those minutes within the
+// recent window: an onset there sharpens the factor (risk.Score decides
+// how much). Too little history gives nil. A minute is learnt once: settle
+// leaves time for the events of a minute to arrive (a shipper sends them in
+// batches) before it is; events later still do not reach the detectors.
 func (e *Engine) anomalies(at time.Time) map[string]float64 {
 	cfg := anomaly.DefaultConfig()
 	end := at.Add(time.Second).Truncate(time.Second)
-	endMin := end.Truncate(time.Minute) // minutes before it are complete
+	endMin := end.Truncate(time.Minute)
+	learnEnd := end.Add(-settle).Truncate(time.Minute) // minutes before it are learnt
 	d := e.det
 	// After a gap, or on first use (a fresh engine, as in analyze, or a
 	// snapshot written before the detectors were saved), the detectors
 	// learn the last catchUpMinutes only: a one-shot analysis stays cheap,
 	// and a server's detectors learn every minute as batches arrive.
-	from := endMin.Add(-catchUpMinutes * time.Minute)
+	from := learnEnd.Add(-catchUpMinutes * time.Minute)
 	if first := e.series.First().Truncate(time.Minute); from.Before(first) {
 		from = first
 	}
 	if d.next.Before(from) {
 		d.next = from
 	}
-	for t := d.next; t.Before(endMin); t = t.Add(time.Minute) {
+	for t := d.next; t.Before(learnEnd); t = t.Add(time.Minute) {
 		d.learn(e, t)
-	}
-	if d.next.Before(endMin) {
-		d.next = endMin
 	}
 	if d.fed < int64(cfg.Warmup)+int64(e.keep()) {
 		return nil
 	}
-	// The recent window ends at the minute holding at; that minute itself,
-	// still incomplete, is not scored.
+	// The recent window ends at the minute holding at; the minutes not
+	// learnt yet in it are not scored.
 	winStart := endMin.Add(-e.cfg.Risk.Window)
 	if endMin.Before(end) {
 		winStart = winStart.Add(time.Minute)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/binary"
 	"maps"
 	"slices"
@@ -173,4 +174,64 @@ func TestAnomalyDetectorsBounded(t *testing.T) {
 		t.Errorf("detectors' state after 7 days = %d bytes, after 2 days %d", seven, two)
 	}
 	t.Logf("detectors' state: %d bytes after 2 days, %d after 7", two, seven)
+}
+
+// Events that arrive up to a minute late, as a shipper's batches do, still
+// reach the detectors: a report made before them does not learn their
+// minute.
+func TestAnomalyDetectorsWaitForLateEvents(t *testing.T) {
+	lines := scenarioByName(t, "tls_certificate").generate()
+	once := New(DefaultConfig())
+	want := reportEvery(once, lines, len(lines))
+
+	// Hold back the lines of the 40 seconds before a report made at the
+	// time of line cut, and send them after it.
+	// The report comes early in a minute, so the held lines are of the
+	// minute before, which a report would learn if it did not wait.
+	var cut int
+	var reportAt time.Time
+	probe := New(DefaultConfig())
+	for i, l := range lines {
+		probe.AddLine(l)
+		probe.Flush()
+		if at := probe.LastEventTime(); i >= len(lines)/2 && at.Second() >= 5 && at.Second() < 20 {
+			cut, reportAt = i+1, at
+			break
+		}
+	}
+	if cut == 0 {
+		t.Fatal("no line early in a minute")
+	}
+	held := New(DefaultConfig())
+	var kept, delayed []string
+	for _, l := range lines[:cut] {
+		held.AddLine(l)
+		held.Flush()
+		if reportAt.Sub(held.LastEventTime()) < 40*time.Second {
+			delayed = append(delayed, l)
+		} else {
+			kept = append(kept, l)
+		}
+	}
+	if len(delayed) == 0 {
+		t.Fatal("no line in the 40 seconds before the report: the test would not test late events")
+	}
+	e := New(DefaultConfig())
+	for _, l := range kept {
+		e.AddLine(l)
+	}
+	e.Flush()
+	e.anomalies(reportAt)
+	for _, l := range append(delayed, lines[cut:]...) {
+		e.AddLine(l)
+	}
+	e.Flush()
+	if got := e.anomalies(e.LastEventTime()); !maps.Equal(got, want) {
+		t.Errorf("anomalies with late events = %v, in order %v", got, want)
+	}
+	a, _ := e.det.marshal(nil)
+	b, _ := once.det.marshal(nil)
+	if !bytes.Equal(a, b) {
+		t.Error("the detectors learnt otherwise with late events than in order")
+	}
 }
