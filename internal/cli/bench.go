@@ -160,7 +160,8 @@ func ratios(rs []bench.Result) map[string]float64 {
 		by[r.Stage] = r
 	}
 	out := make(map[string]float64)
-	for _, p := range [][2]string{{"mine", "drain"}, {"mine-raw", "drain-raw"}} {
+	for _, p := range [][2]string{{"mine", "drain"}, {"mine-raw", "drain-raw"},
+		{"ship-otlp", "http-sqlite"}, {"ship-loki", "http-sqlite"}, {"ship-esbulk", "http-sqlite"}, {"ship-syslog", "http-sqlite"}} {
 		a, okA := by[p[0]]
 		b, okB := by[p[1]]
 		if okA && okB && b.LinesPerSec > 0 {

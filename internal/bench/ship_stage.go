@@ -1,0 +1,289 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/klauspost/compress/snappy"
+	commonv1 "go.opentelemetry.io/proto/otlp/common/v1"
+	logsv1 "go.opentelemetry.io/proto/otlp/logs/v1"
+	resourcev1 "go.opentelemetry.io/proto/otlp/resource/v1"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/auth"
+	"github.com/cloudsage/cloudsage/internal/config"
+	"github.com/cloudsage/cloudsage/internal/ingest"
+	"github.com/cloudsage/cloudsage/internal/shipper"
+	"github.com/cloudsage/cloudsage/internal/store"
+	"github.com/cloudsage/cloudsage/internal/syslogd"
+	"github.com/cloudsage/cloudsage/internal/web"
+)
+
+// The ship-* stages measure each log-shipper protocol end to end into
+// SQLite: the real server on loopback, bodies built before timing as a
+// shipper has them ready, HTTPBatch lines a request (syslog: one TCP
+// connection, octet-counted frames, timed until every line is stored).
+// Compare with http-sqlite (plain POST /api/ingest) in the same run.
+func init() {
+	for _, p := range []struct{ name, about string }{
+		{"ship-otlp", "POST /v1/logs, OTLP protobuf, one record per line"},
+		{"ship-loki", "POST /loki/api/v1/push, protobuf + snappy, one stream"},
+		{"ship-esbulk", "POST /_bulk, NDJSON create actions with {\"message\": line}"},
+		{"ship-syslog", "syslog over TCP (RFC 5424, octet-counted), until all lines are stored"},
+	} {
+		Register(Stage{Name: p.name, About: p.about + "; into SQLite in a temp folder (all cores)", Run: shipStage(p.name)})
+	}
+}
+
+func shipStage(name string) func(context.Context, *Corpus) (Result, error) {
+	return func(ctx context.Context, c *Corpus) (Result, error) {
+		prev := runtime.GOMAXPROCS(runtime.NumCPU())
+		defer runtime.GOMAXPROCS(prev)
+		st, closeStore, err := openBenchSQLite(ctx)
+		if err != nil {
+			return Result{}, err
+		}
+		defer closeStore()
+		cfg := config.Default()
+		cfg.RateLimit, cfg.ShipLinesPerSecond, cfg.ShipBytesPerSecond = 1<<30, 0, 0
+		cfg.MaxBodyBytes = 256 << 20
+		svc := ingest.NewService(st, ingest.NewEngine, time.Now, nil)
+		srv, err := web.New(web.Options{Config: cfg, Store: st, Ingest: svc, Password: auth.Params{Time: 1, MemoryKiB: 64, Threads: 1}})
+		if err != nil {
+			return Result{}, err
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return Result{}, err
+		}
+		hs := &http.Server{Handler: srv}
+		go hs.Serve(ln)
+		defer hs.Close()
+		base := "http://" + ln.Addr().String()
+		project, token, err := benchToken(base)
+		if err != nil {
+			return Result{}, err
+		}
+		var batches [][]string
+		for off := 0; off < len(c.Raw); off += HTTPBatch {
+			batches = append(batches, c.Raw[off:min(off+HTTPBatch, len(c.Raw))])
+		}
+		if name == "ship-syslog" {
+			return syslogRun(ctx, st, srv, project, batches)
+		}
+		var path, ctype string
+		var build func([]string) []byte
+		switch name {
+		case "ship-otlp":
+			path, ctype, build = "/v1/logs", "application/x-protobuf", otlpBody
+		case "ship-loki":
+			path, ctype, build = "/loki/api/v1/push", "application/x-protobuf", lokiBody
+		default:
+			path, ctype, build = "/bench/_bulk", "application/x-ndjson", bulkBody
+		}
+		bodies := make([][]byte, len(batches))
+		for i, b := range batches {
+			bodies[i] = build(b)
+		}
+		cl := &http.Client{Timeout: 5 * time.Minute}
+		cpu0 := processCPU()
+		start := time.Now()
+		n := 0
+		for i, body := range bodies {
+			if ctx.Err() != nil {
+				break
+			}
+			req, _ := http.NewRequest("POST", base+path, bytes.NewReader(body))
+			req.Header.Set("Content-Type", ctype)
+			req.Header.Set("Authorization", "Bearer "+token)
+			res, err := cl.Do(req)
+			if err != nil {
+				return Result{}, err
+			}
+			out, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode/100 != 2 || bytes.Contains(out, []byte(`"errors":true`)) {
+				return Result{}, fmt.Errorf("%s batch %d: %d %.200s", path, i, res.StatusCode, out)
+			}
+			n += len(batches[i])
+		}
+		secs := time.Since(start).Seconds()
+		stored, err := storedLines(ctx, st, project)
+		if err != nil {
+			return Result{}, err
+		}
+		if blank := blankLines(c.Raw); stored < n-blank || stored > n {
+			return Result{}, fmt.Errorf("%s: %d lines sent (%d blank), %d stored", name, n, blank, stored)
+		}
+		return Result{Lines: n, Seconds: secs, Note: fmt.Sprintf("%d requests of %d lines; %s", len(bodies), HTTPBatch, cpuNote(n, processCPU()-cpu0, 0))}, nil
+	}
+}
+
+// benchToken registers a user, creates a project and an API token for it.
+func benchToken(base string) (cloudsage.ProjectID, string, error) {
+	jar, _ := cookiejar.New(nil)
+	cl := &http.Client{Jar: jar, Timeout: time.Minute}
+	post := func(path, body string, v any) error {
+		res, err := cl.Post(base+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode/100 != 2 {
+			return fmt.Errorf("POST %s: %d %s", path, res.StatusCode, b)
+		}
+		return json.Unmarshal(b, v)
+	}
+	var u, p struct{ ID int64 }
+	var t struct{ Token string }
+	if err := post("/api/auth/register", `{"email":"bench@example.com","password":"a long bench password"}`, &u); err != nil {
+		return 0, "", err
+	}
+	if err := post("/api/projects", `{"name":"bench"}`, &p); err != nil {
+		return 0, "", err
+	}
+	if err := post(fmt.Sprintf("/api/projects/%d/tokens", p.ID), `{"name":"bench"}`, &t); err != nil {
+		return 0, "", err
+	}
+	return cloudsage.ProjectID(p.ID), t.Token, nil
+}
+
+// storedLines is how many lines the project's batches accepted.
+func storedLines(ctx context.Context, st store.Store, p cloudsage.ProjectID) (int, error) {
+	bs, err := st.Batches(ctx, p, 1000000)
+	n := 0
+	for _, b := range bs {
+		n += b.Accepted
+	}
+	return n, err
+}
+
+// blankLines counts the lines a protocol may drop as empty records.
+func blankLines(lines []string) int {
+	n := 0
+	for _, l := range lines {
+		if strings.TrimSpace(l) == "" {
+			n++
+		}
+	}
+	return n
+}
+
+func otlpBody(lines []string) []byte {
+	recs := make([]*logsv1.LogRecord, len(lines))
+	now := uint64(time.Now().UnixNano())
+	for i, l := range lines {
+		recs[i] = &logsv1.LogRecord{ObservedTimeUnixNano: now, Body: &commonv1.AnyValue{Value: &commonv1.AnyValue_StringValue{StringValue: l}}}
+	}
+	b, _ := proto.Marshal(&logsv1.LogsData{ResourceLogs: []*logsv1.ResourceLogs{{
+		Resource:  &resourcev1.Resource{Attributes: []*commonv1.KeyValue{{Key: "service.name", Value: &commonv1.AnyValue{Value: &commonv1.AnyValue_StringValue{StringValue: "bench"}}}}},
+		ScopeLogs: []*logsv1.ScopeLogs{{LogRecords: recs}},
+	}}})
+	return b
+}
+
+func lokiBody(lines []string) []byte {
+	var stream []byte
+	stream = protowire.AppendTag(stream, 1, protowire.BytesType)
+	stream = protowire.AppendString(stream, `{job="bench"}`)
+	now := time.Now()
+	for _, l := range lines {
+		var ts, ent []byte
+		ts = protowire.AppendTag(ts, 1, protowire.VarintType)
+		ts = protowire.AppendVarint(ts, uint64(now.Unix()))
+		ent = protowire.AppendTag(ent, 1, protowire.BytesType)
+		ent = protowire.AppendBytes(ent, ts)
+		ent = protowire.AppendTag(ent, 2, protowire.BytesType)
+		ent = protowire.AppendString(ent, l)
+		stream = protowire.AppendTag(stream, 2, protowire.BytesType)
+		stream = protowire.AppendBytes(stream, ent)
+	}
+	var req []byte
+	req = protowire.AppendTag(req, 1, protowire.BytesType)
+	return snappy.Encode(nil, protowire.AppendBytes(req, stream))
+}
+
+func bulkBody(lines []string) []byte {
+	var b bytes.Buffer
+	for _, l := range lines {
+		m, _ := json.Marshal(l)
+		b.WriteString("{\"create\":{}}\n{\"message\":")
+		b.Write(m)
+		b.WriteString("}\n")
+	}
+	return b.Bytes()
+}
+
+func frames2lines(batches [][]string) []string {
+	var out []string
+	for _, b := range batches {
+		out = append(out, b...)
+	}
+	return out
+}
+
+// syslogRun sends every line over one TCP connection to the syslog
+// listener and waits until all are stored.
+func syslogRun(ctx context.Context, st store.Store, srv *web.Server, project cloudsage.ProjectID, batches [][]string) (Result, error) {
+	pr, err := st.ProjectByID(ctx, project)
+	if err != nil {
+		return Result{}, err
+	}
+	sl, err := syslogd.Listen(syslogd.Config{TCP: "127.0.0.1:0", FlushLines: HTTPBatch}, func(ctx context.Context, _ string, res shipper.Result) error {
+		_, _, err := srv.IngestRecords(ctx, pr, "syslog", res, time.Now())
+		return err
+	}, nil)
+	if err != nil {
+		return Result{}, err
+	}
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { sl.Serve(sctx); close(done) }()
+	defer func() { stop(); <-done }()
+	var frames []byte
+	n := 0
+	for _, b := range batches {
+		for _, l := range b {
+			msg := "<14>1 - bench app - - - " + strings.ReplaceAll(l, "\n", " ")
+			frames = fmt.Appendf(frames, "%d %s", len(msg), msg)
+			n++
+		}
+	}
+	cpu0 := processCPU()
+	start := time.Now()
+	conn, err := net.Dial("tcp", sl.TCPAddr().String())
+	if err != nil {
+		return Result{}, err
+	}
+	if _, err := conn.Write(frames); err != nil {
+		return Result{}, err
+	}
+	conn.Close()
+	for {
+		got, err := storedLines(ctx, st, project)
+		if err != nil {
+			return Result{}, err
+		}
+		if got >= n-blankLines(frames2lines(batches)) {
+			break
+		}
+		if ctx.Err() != nil || time.Since(start) > 10*time.Minute {
+			return Result{}, fmt.Errorf("syslog: %d of %d lines stored", got, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	secs := time.Since(start).Seconds()
+	return Result{Lines: n, Seconds: secs, Note: "one TCP connection, octet-counted RFC 5424; " + cpuNote(n, processCPU()-cpu0, 0)}, nil
+}
