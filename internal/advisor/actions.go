@@ -924,8 +924,10 @@ func capitalize(s string) string {
 
 // rankActions renders one action per problem (see problems), sorts them
 // best first and de-duplicates. used gets the pattern ids behind every
-// action, so that a fallback never re-reports one of them.
-func rankActions(e *env, cands []*candidate, used map[cloudsage.PatternID]bool) []Action {
+// action, and covered the factors an action's problem accounts for (its
+// own factor, or what its active log evidence explains), so that a
+// fallback never re-reports either.
+func rankActions(e *env, cands []*candidate, used map[cloudsage.PatternID]bool, covered map[string]bool) []Action {
 	var acts []Action
 	for _, g := range problems(cands) {
 		a, ok := renderProblem(e, g)
@@ -935,6 +937,18 @@ func rankActions(e *env, cands []*candidate, used map[cloudsage.PatternID]bool) 
 		for _, c := range g {
 			for _, m := range c.ms {
 				used[m.v.id] = true
+			}
+			if c.factor != nil {
+				covered[c.factor.Name] = true
+			}
+			if len(c.ms) > 0 && c.agg.recent > 0 {
+				explains := c.entry.Explains
+				if len(explains) == 0 {
+					explains = c.entry.Relates
+				}
+				for _, f := range explains {
+					covered[f] = true
+				}
 			}
 		}
 		acts = append(acts, a)

@@ -219,3 +219,22 @@ func TestHostNamedOnlyWhenDominant(t *testing.T) {
 		t.Errorf("why %q does not say how many lines are on api-3", a.Why)
 	}
 }
+
+// A fallback never restates a problem an action already covers: with the
+// cache failing and the errors it causes, "bring the error rate down" is
+// not a second action.
+func TestFallbackSkipsCoveredFactor(t *testing.T) {
+	errs := FactorState{Name: "error_rate", Weight: 40, Points: 40, Value: 0.3, Baseline: 0.01, Unit: "ratio", Status: "high"}
+	cache := pat("c", "dial tcp <*> i/o timeout", 120, 100, 120, "dial tcp 10.1.0.7:6379: i/o timeout")
+	res := Advise(input(75, factors(errs), cache), nil)
+	for _, a := range res.Actions {
+		if a.Key == "top_factor" {
+			t.Errorf("error-rate fallback beside the cache action that explains the errors: %s", describe(res.Actions))
+		}
+	}
+	// without a cause in the logs it is the top action's subject
+	res = Advise(input(75, factors(errs)), nil)
+	if len(res.Actions) == 0 || res.Actions[0].Key != "top_factor" {
+		t.Errorf("errors alone: %s; want the error-rate action first", describe(res.Actions))
+	}
+}

@@ -355,12 +355,12 @@ func actionGeneration(kb *KnowledgeBase, e *env, chain string, cands []*candidat
 		}
 	}
 	s.Inputs = map[string]any{"candidates": len(cands), "preferences_applied": prefs}
-	used := map[cloudsage.PatternID]bool{}
-	acts := rankActions(e, cands, used)
+	used, covered := map[cloudsage.PatternID]bool{}, map[string]bool{}
+	acts := rankActions(e, cands, used, covered)
 	if len(acts) > maxActions {
 		acts = acts[:maxActions]
 	}
-	acts, added := fill(kb, e, chain, acts, used)
+	acts, added := fill(kb, e, chain, acts, used, covered)
 	acts = dedupSort(acts)
 	capCritical(acts)
 	counts := map[string]int{}

@@ -24,7 +24,10 @@ var (
 // never goes above "back off the rate-limited API" that explains it).
 // A fallback about a pattern already behind an action (used: every pattern
 // of every problem acted on) would be a second action for one problem.
-func fill(kb *KnowledgeBase, e *env, chain string, acts []Action, used map[cloudsage.PatternID]bool) (out []Action, added int) {
+// Nor does a fallback about a factor an action's problem already accounts
+// for (covered): "bring the error rate down" beside "check the cache" that
+// the errors come from.
+func fill(kb *KnowledgeBase, e *env, chain string, acts []Action, used map[cloudsage.PatternID]bool, covered map[string]bool) (out []Action, added int) {
 	ceiling := math.Inf(1)
 	mainPats := map[string]bool{}
 	for id := range used {
@@ -47,7 +50,7 @@ func fill(kb *KnowledgeBase, e *env, chain string, acts []Action, used map[cloud
 		if slices.ContainsFunc(c.ms, func(m match) bool { return mainPats[string(m.v.id)] }) {
 			continue
 		}
-		if c.factor != nil && coversFactor(acts, c.factor.Name) {
+		if c.factor != nil && (covered[c.factor.Name] || coversFactor(acts, c.factor.Name)) {
 			continue
 		}
 		c.params = c.buildParams(e)
