@@ -38,3 +38,26 @@ func TestBearerToken(t *testing.T) {
 		}
 	}
 }
+
+// FuzzBearerToken: whatever the Authorization header, a token found is
+// non-empty, without surrounding blanks, and is what "Bearer <token>" gives.
+func FuzzBearerToken(f *testing.F) {
+	for _, s := range []string{"Bearer cs_abc", "bearer  cs_x ", "Basic dXNlcjpwYXNz", "Bearer", "Bearer ", "", "Token x", "BEARER\tcs_y", "Bearer a b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		tok, ok := BearerToken(h)
+		if !ok {
+			if tok != "" {
+				t.Fatalf("BearerToken(%q) = %q without ok", h, tok)
+			}
+			return
+		}
+		if tok == "" || strings.TrimSpace(tok) != tok {
+			t.Fatalf("BearerToken(%q) = %q", h, tok)
+		}
+		if again, ok := BearerToken("Bearer " + tok); !ok || again != tok {
+			t.Fatalf("BearerToken(Bearer %q) = %q, %v", tok, again, ok)
+		}
+	})
+}

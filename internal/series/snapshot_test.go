@@ -118,6 +118,11 @@ func FuzzSnapshot(f *testing.F) {
 	s.Add(&e)
 	data, _ := s.MarshalBinary()
 	f.Add(data)
+	empty, _ := New(DefaultConfig()).MarshalBinary()
+	f.Add(empty)
+	f.Add(data[:len(data)/2]) // cut short
+	f.Add([]byte{})
+	f.Add([]byte("not a snapshot"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var r Series
 		if err := r.UnmarshalBinary(b); err != nil {
