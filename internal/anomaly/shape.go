@@ -49,22 +49,14 @@ func (s *shape) push(v float64) (float64, bool) {
 		s.best = s.best[:0]
 		slot := (s.head - s.count + s.ref) % s.ref // the oldest embedding
 		for range usable {
-			e := s.embs[slot*s.dim:][:s.dim]
+			e := s.embs[slot*s.dim:][:len(s.emb)] // same length: no bounds checks below
 			if slot++; slot == s.ref {
 				slot = 0
-			}
-			// Once k neighbours are known, stop summing as soon as the
-			// distance exceeds the k-th: it cannot be one of them.
-			bound := math.Inf(1)
-			if len(s.best) == s.k {
-				bound = s.best[s.k-1]
 			}
 			d := 0.0
 			for i, x := range s.emb {
 				t := x - e[i]
-				if d += t * t; d >= bound {
-					break
-				}
+				d += t * t
 			}
 			switch {
 			case len(s.best) < s.k:
