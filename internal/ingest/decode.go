@@ -8,6 +8,9 @@ package ingest
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,6 +45,20 @@ type Body struct {
 	// Repaired counts the lines kept with invalid UTF-8 or NUL bytes
 	// replaced by U+FFFD (visible in the stored line, never dropped silently).
 	Repaired int
+	Key      string // the client's Idempotency-Key, if any
+}
+
+// Hash is the hex SHA-256 of the decoded lines: equal for a retried body
+// whatever its encoding (gzip or not).
+func (b *Body) Hash() string {
+	h := sha256.New()
+	var n [8]byte
+	for _, l := range b.Lines {
+		binary.LittleEndian.PutUint64(n[:], uint64(len(l)))
+		h.Write(n[:])
+		io.WriteString(h, l)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func (b *Body) reject(format string, args ...any) {

@@ -112,8 +112,9 @@ func (s *Service) Forget(id cloudsage.ProjectID) {
 
 // Result is the answer to an ingest.
 type Result struct {
-	Batch  store.Batch
-	Events int
+	Batch     store.Batch
+	Events    int
+	Duplicate bool // the body (or its Idempotency-Key) was stored before: Batch is that batch, nothing was stored
 }
 
 // load (re)builds p's analyzer from a stored state.
@@ -155,7 +156,10 @@ func evalTime(now, last time.Time) time.Time {
 
 // Ingest analyses body for project pr and stores the batch durably. On any
 // error nothing of the batch is stored and the project's engine is reloaded
-// from the store on next use.
+// from the store on next use. A body seen for the project in the last
+// store.DedupWindow (the same decoded lines, or the same Idempotency-Key)
+// is not analysed or stored again: the result is the first batch's, marked
+// Duplicate.
 func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Result, error) {
 	p := s.project(pr.ID)
 	p.mu.Lock()
@@ -170,7 +174,9 @@ func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Resu
 	var res Result
 	var now time.Time // the clock reading the batch was analysed at
 	var keep bool     // whether its report goes into the history
-	ing, err := s.store.Ingest(ctx, pr.ID, known, func(st store.State) (store.Write, error) {
+	wall := s.now().UTC()
+	dedup := store.Dedup{BodyHash: body.Hash(), Key: body.Key, Since: wall.Add(-store.DedupWindow)}
+	ing, err := s.store.IngestOnce(ctx, pr.ID, known, dedup, func(st store.State) (store.Write, error) {
 		if st.Changed || p.a == nil {
 			if err := s.load(ctx, pr, p, st); err != nil {
 				return store.Write{}, err
@@ -211,7 +217,7 @@ func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Resu
 			Notifications: outbox,
 			NotifyState:   notifyState,
 			Batch: store.Batch{Source: body.Source, Bytes: body.Bytes, Received: body.Received, Accepted: len(body.Lines),
-				Rejected: body.Rejected, Formats: formats, NewPatterns: len(fresh), Score: an.Score, Label: an.Label},
+				Rejected: body.Rejected, Reasons: body.Reasons, Formats: formats, NewPatterns: len(fresh), Score: an.Score, Label: an.Label},
 			Events:   evs,
 			Patterns: pats,
 			Snapshot: snap,
@@ -223,11 +229,15 @@ func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Resu
 		p.a = nil
 		return res, err
 	}
+	res.Batch = ing.Batch
+	if ing.Duplicate {
+		res.Duplicate, res.Events = true, ing.Batch.Events
+		return res, nil
+	}
 	p.version = ing.Version
 	if keep {
 		p.kept = now
 	}
-	res.Batch = ing.Batch
 	return res, nil
 }
 

@@ -119,7 +119,7 @@ func TestServiceIngest(t *testing.T) {
 		t.Errorf("ingest on the second service: %+v %v", res.Batch, err)
 	}
 	// The first service notices the other's ingest and reloads.
-	if _, err := svc.Ingest(ctx, p, Body{Lines: lines(5, "gamma", now), Received: 5}); err != nil {
+	if _, err := svc.Ingest(ctx, p, Body{Lines: lines(5, "delta", now), Received: 5}); err != nil {
 		t.Fatal(err)
 	}
 	rep, _ = db.LatestReport(ctx, p.ID)
@@ -204,5 +204,78 @@ func TestServiceKeepsHistoryEvery(t *testing.T) {
 	}
 	if len(rs) != ingests {
 		t.Fatalf("kept %d reports for %d ingests %v apart, want %d", len(rs), ingests, HistoryEvery*6/5, ingests)
+	}
+}
+
+// A retried body is answered with the first batch and changes nothing: not
+// the events, not the engine's counts, not after a restart; an
+// Idempotency-Key decides on its own.
+func TestServiceIngestRetry(t *testing.T) {
+	ctx := context.Background()
+	db, p := openStore(t)
+	now := time.Now().UTC()
+	svc := NewService(db, NewEngine, func() time.Time { return now }, nil)
+	body := Body{Lines: lines(40, "alpha", now), Received: 41, Rejected: 1, Reasons: []string{"line 41: too long"}, Source: "text"}
+	first, err := svc.Ingest(ctx, p, body)
+	if err != nil || first.Duplicate {
+		t.Fatalf("first ingest = %+v, %v", first, err)
+	}
+	reportEvents := func() int64 {
+		t.Helper()
+		rep, err := db.LatestReport(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r struct{ Events int64 }
+		jsonUnmarshal(rep.Body, &r)
+		return r.Events
+	}
+	for i, s := range []*Service{svc, NewService(db, NewEngine, func() time.Time { return now.Add(time.Hour) }, nil)} {
+		again, err := s.Ingest(ctx, p, body)
+		if err != nil || !again.Duplicate || again.Batch.ID != first.Batch.ID || again.Events != first.Events ||
+			again.Batch.Score != first.Batch.Score || len(again.Batch.Reasons) != 1 {
+			t.Errorf("retry %d = %+v, %v; want the first batch %+v as a duplicate", i, again, err, first)
+		}
+	}
+	if n, _ := db.CountEvents(ctx, p.ID); n != 40 || reportEvents() != 40 {
+		t.Errorf("after retries: %d events stored, report counts %d; want 40 and 40", n, reportEvents())
+	}
+	// A day later the same body is new.
+	later := NewService(db, NewEngine, func() time.Time { return now.Add(25 * time.Hour) }, nil)
+	if res, err := later.Ingest(ctx, p, body); err != nil || res.Duplicate {
+		t.Errorf("the same body 25 h later = %+v, %v; want a new batch", res, err)
+	}
+	// With an Idempotency-Key the key decides: the same lines under a new
+	// key are stored, the same key again is the first, another body under
+	// it is refused.
+	keyed := Body{Lines: lines(3, "beta", now), Received: 3, Key: "retry-1"}
+	a, err := svc.Ingest(ctx, p, keyed)
+	if err != nil || a.Duplicate {
+		t.Fatalf("keyed ingest = %+v, %v", a, err)
+	}
+	keyed2 := keyed
+	keyed2.Key = "retry-2"
+	if b, err := svc.Ingest(ctx, p, keyed2); err != nil || b.Duplicate {
+		t.Errorf("same lines under another key = %+v, %v; want a new batch", b, err)
+	}
+	if b, err := svc.Ingest(ctx, p, keyed); err != nil || !b.Duplicate || b.Batch.ID != a.Batch.ID {
+		t.Errorf("same key again = %+v, %v; want batch %d", b, err, a.Batch.ID)
+	}
+	other := Body{Lines: lines(3, "gamma", now), Received: 3, Key: "retry-1"}
+	if _, err := svc.Ingest(ctx, p, other); cloudsage.KindOf(err) != cloudsage.Conflict {
+		t.Errorf("another body under a used key: %v, want a Conflict", err)
+	}
+	// The failed (conflicting) call left the engine usable.
+	if res, err := svc.Ingest(ctx, p, Body{Lines: lines(2, "delta", now), Received: 2}); err != nil || res.Duplicate {
+		t.Errorf("ingest after a conflict = %+v, %v", res, err)
+	}
+}
+
+func TestBodyHash(t *testing.T) {
+	a := Body{Lines: []string{"ab", "c"}}
+	b := Body{Lines: []string{"a", "bc"}}
+	c := Body{Lines: []string{"ab", "c"}, Source: "ndjson"}
+	if a.Hash() == b.Hash() || a.Hash() != c.Hash() || len(a.Hash()) != 64 {
+		t.Errorf("Hash: %s %s %s; want lines split differently to differ and the source not to matter", a.Hash(), b.Hash(), c.Hash())
 	}
 }

@@ -276,6 +276,8 @@ type Batch struct {
 	NewPatterns int                 `json:"new_patterns"`
 	Score       float64             `json:"score"`
 	Label       string              `json:"label"`
+	Events      int                 `json:"events"`           // events stored (a multi-line record is one)
+	Reasons     []string            `json:"rejected_reasons"` // the first rejection reasons
 }
 
 // Event is a stored event.
@@ -288,10 +290,11 @@ type Event struct {
 // EventQuery selects events of one project, newest first.
 type EventQuery struct {
 	Project cloudsage.ProjectID
-	Q       string            // full-text: every word must occur
+	Q       string            // the search syntax of package query: words, "phrases", field:value, -exclusions
 	Levels  []cloudsage.Level // any of these; empty means all
 	Pattern cloudsage.PatternID
 	Service string
+	Host    string
 	From    time.Time // inclusive; zero means unbounded
 	To      time.Time // exclusive; zero means unbounded
 	Limit   int       // 1..1000; 0 means 100
@@ -305,6 +308,34 @@ const MaxEventLimit = 1000
 type EventPage struct {
 	Events     []Event `json:"events"`
 	NextCursor string  `json:"next_cursor"`
+}
+
+// Facets count the events a search matches by level, service and host.
+// When more than the counting limit match, the counts are of the newest
+// Counted events and Complete is false.
+type Facets struct {
+	Levels   map[string]int64 `json:"levels"`
+	Services map[string]int64 `json:"services"`
+	Hosts    map[string]int64 `json:"hosts"`
+	Counted  int64            `json:"counted"`
+	Complete bool             `json:"complete"`
+}
+
+// MaxFacetEvents is how many matching events facets count at most.
+const MaxFacetEvents = 100_000
+
+// SearchID identifies a saved search.
+type SearchID int64
+
+// SavedSearch is a named logs search of a project; Query is the search's
+// URL query string (q, level, service, host, pattern, from, to).
+type SavedSearch struct {
+	ID        SearchID            `json:"id"`
+	ProjectID cloudsage.ProjectID `json:"project_id"`
+	Name      string              `json:"name"`
+	Query     string              `json:"query"`
+	CreatedBy cloudsage.UserID    `json:"created_by,omitempty"`
+	CreatedAt time.Time           `json:"created_at"`
 }
 
 // Pattern is a mined template as last reported by the engine.
@@ -389,9 +420,24 @@ type Write struct {
 
 // Ingested is the result of a committed ingest.
 type Ingested struct {
-	Batch   Batch
-	Version int64 // the new state version
+	Batch     Batch
+	Version   int64 // the new state version
+	Duplicate bool  // the batch was seen before: Batch is the first one's and nothing was stored
 }
+
+// Dedup names a batch so that a retry of it is answered, not stored again.
+// With a Key (the client's Idempotency-Key) the key alone decides, and a
+// key reused for another body is a Conflict; without one, a body already
+// stored with the same BodyHash is the duplicate. Keys older than Since are
+// forgotten.
+type Dedup struct {
+	BodyHash string // hex SHA-256 of the decoded body
+	Key      string
+	Since    time.Time
+}
+
+// DedupWindow is how long a batch's keys are remembered.
+const DedupWindow = 24 * time.Hour
 
 // Store is the whole persistence contract of the server.
 type Store interface {
@@ -442,10 +488,18 @@ type Store interface {
 	// state, calls fn with it (known is the version the caller's engine
 	// holds), stores fn's Write and commits. Nothing of a failed batch stays.
 	Ingest(ctx context.Context, project cloudsage.ProjectID, known int64, fn func(State) (Write, error)) (Ingested, error)
+	// IngestOnce is Ingest for a batch named by d (empty BodyHash and Key:
+	// Ingest): when d names a batch committed since d.Since it calls no fn,
+	// stores nothing and answers that batch with Duplicate set. Concurrent
+	// calls with the same names store one batch.
+	IngestOnce(ctx context.Context, project cloudsage.ProjectID, known int64, d Dedup, fn func(State) (Write, error)) (Ingested, error)
 	// LoadState returns the project's state version and snapshot.
 	LoadState(ctx context.Context, project cloudsage.ProjectID) (State, error)
 	Batches(ctx context.Context, project cloudsage.ProjectID, limit int) ([]Batch, error)
 	SearchEvents(ctx context.Context, q EventQuery) (EventPage, error)
+	// EventFacets counts the events q matches (ignoring its Limit and
+	// Cursor) by level, service and host, up to MaxFacetEvents.
+	EventFacets(ctx context.Context, q EventQuery) (Facets, error)
 	CountEvents(ctx context.Context, project cloudsage.ProjectID) (int64, error)
 	DeleteEventsBefore(ctx context.Context, project cloudsage.ProjectID, before time.Time) (int64, error)
 	Patterns(ctx context.Context, project cloudsage.ProjectID, limit int) ([]Pattern, error)
@@ -455,6 +509,12 @@ type Store interface {
 	// Reports returns the kept reports, newest first, without bodies.
 	Reports(ctx context.Context, project cloudsage.ProjectID, limit int) ([]Report, error)
 	RiskHistory(ctx context.Context, project cloudsage.ProjectID, from, to time.Time) ([]RiskPoint, error)
+
+	// SaveSearch stores a named search (Conflict when the project has one
+	// of that name).
+	SaveSearch(ctx context.Context, s SavedSearch) (SavedSearch, error)
+	SavedSearches(ctx context.Context, project cloudsage.ProjectID) ([]SavedSearch, error)
+	DeleteSearch(ctx context.Context, project cloudsage.ProjectID, id SearchID) error
 
 	SetActionStatus(ctx context.Context, a ActionStatus) error
 	ActionStatuses(ctx context.Context, project cloudsage.ProjectID) ([]ActionStatus, error)

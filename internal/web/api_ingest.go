@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cloudsage/cloudsage"
@@ -25,6 +26,7 @@ type ingestAnswer struct {
 	NewPatterns     int            `json:"new_patterns"`
 	Risk            riskSummary    `json:"risk"`
 	DurationMS      float64        `json:"duration_ms"`
+	Duplicate       bool           `json:"duplicate"` // the first batch's summary: this body was stored before
 }
 
 type riskSummary struct {
@@ -34,7 +36,9 @@ type riskSummary struct {
 
 // POST /api/ingest/{id}: plain text, NDJSON, a JSON array of strings or
 // objects, or a multipart upload, optionally gzip-encoded. Answers once
-// the batch is committed.
+// the batch is committed. A retry (the same Idempotency-Key, or without
+// one the same decoded body, within 24 h) is answered with the first
+// batch's summary and "duplicate": true, and stores nothing.
 func (s *Server) ingestPost(w http.ResponseWriter, r *http.Request) error {
 	start := time.Now()
 	const proto = "http"
@@ -54,6 +58,10 @@ func (s *Server) ingestPost(w http.ResponseWriter, r *http.Request) error {
 			Message: "ingest rate limit of " + strconv.Itoa(s.cfg.RateLimit) + " requests a minute reached for this project",
 			Detail:  map[string]int{"retry_after_seconds": secs}}
 	}
+	key, err := idempotencyKey(r)
+	if err != nil {
+		return err
+	}
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 	dec, err := ingest.Decode(body, r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding"),
 		ingest.Limits{MaxBytes: s.cfg.MaxBodyBytes, MaxLineBytes: s.cfg.MaxLineBytes})
@@ -65,12 +73,13 @@ func (s *Server) ingestPost(w http.ResponseWriter, r *http.Request) error {
 		s.metrics.IngestRequests.WithLabelValues(proto, "rejected").Inc()
 		return cloudsage.Errorf(cloudsage.Invalid, "no log lines in the body")
 	}
+	dec.Key = key
 	res, err := s.storeBatch(r.Context(), pr, dec, proto, start)
 	if err != nil {
 		return err
 	}
 	b := res.Batch
-	reasons := dec.Reasons
+	reasons := b.Reasons
 	if reasons == nil {
 		reasons = []string{}
 	}
@@ -79,8 +88,27 @@ func (s *Server) ingestPost(w http.ResponseWriter, r *http.Request) error {
 		Events: res.Events, Bytes: b.Bytes, Formats: b.Formats, NewPatterns: b.NewPatterns,
 		Risk:       riskSummary{Score: b.Score, Label: b.Label},
 		DurationMS: float64(time.Since(start).Microseconds()) / 1000,
+		Duplicate:  res.Duplicate,
 	})
 	return nil
+}
+
+// idempotencyKey reads the Idempotency-Key header: 1 to 255 printable
+// ASCII characters, or none.
+func idempotencyKey(r *http.Request) (string, error) {
+	vs := r.Header.Values("Idempotency-Key")
+	if len(vs) == 0 {
+		return "", nil
+	}
+	k := strings.Trim(vs[0], `" `)
+	ok := len(vs) == 1 && k != "" && len(k) <= 255
+	for i := 0; ok && i < len(k); i++ {
+		ok = k[i] > ' ' && k[i] < 0x7f
+	}
+	if !ok {
+		return "", cloudsage.Errorf(cloudsage.Invalid, "Idempotency-Key must be one value of 1 to 255 printable ASCII characters without spaces")
+	}
+	return k, nil
 }
 
 // storeBatch ingests a decoded body into project pr, counts it in the
@@ -91,6 +119,10 @@ func (s *Server) storeBatch(ctx context.Context, pr store.Project, dec ingest.Bo
 	if err != nil {
 		s.metrics.IngestRequests.WithLabelValues(proto, "error").Inc()
 		return res, err
+	}
+	if res.Duplicate {
+		s.metrics.IngestRequests.WithLabelValues(proto, "duplicate").Inc()
+		return res, nil
 	}
 	s.lastIngest.Store(s.now().UnixNano())
 	s.metrics.IngestRequests.WithLabelValues(proto, "ok").Inc()

@@ -5,33 +5,20 @@ import (
 	"strings"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/query"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
-// GET /api/projects/{id}/logs?q=&level=&pattern=&service=&from=&to=&limit=&cursor=
-// answers {"events": [...], "next_cursor": ...}, newest first.
+// GET /api/projects/{id}/logs?q=&level=&pattern=&service=&host=&from=&to=&limit=&cursor=
+// answers {"events": [...], "next_cursor": ...}, newest first. q is the
+// search syntax of package query (words, "phrases", field:value, -word).
 func (s *Server) logList(w http.ResponseWriter, r *http.Request) error {
 	pr, _, err := s.access(r, store.RoleViewer)
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	eq := store.EventQuery{Project: pr.ID, Q: q.Get("q"), Pattern: cloudsage.PatternID(q.Get("pattern")),
-		Service: q.Get("service"), Cursor: q.Get("cursor")}
-	if len(eq.Q) > 500 {
-		return cloudsage.Errorf(cloudsage.Invalid, "q is longer than 500 characters")
-	}
-	if eq.Limit, err = intParam(r, "limit", 100, 1, store.MaxEventLimit); err != nil {
-		return err
-	}
-	var bad []string
-	if eq.Levels, bad = parseLevels(q.Get("level")); len(bad) > 0 {
-		return cloudsage.Errorf(cloudsage.Invalid, "level=%q: want trace, debug, info, warn, error, fatal or unknown (comma-separated)", bad[0])
-	}
-	if eq.From, err = parseTime("from", q.Get("from")); err != nil {
-		return err
-	}
-	if eq.To, err = parseTime("to", q.Get("to")); err != nil {
+	eq, err := eventQuery(r, pr.ID)
+	if err != nil {
 		return err
 	}
 	page, err := s.store.SearchEvents(r.Context(), eq)
@@ -44,6 +31,54 @@ func (s *Server) logList(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"events": page.Events, "next_cursor": next})
 	return nil
+}
+
+// GET /api/projects/{id}/logs/facets?(the search's parameters): the
+// events the search matches counted by level, service and host.
+func (s *Server) logFacetList(w http.ResponseWriter, r *http.Request) error {
+	pr, _, err := s.access(r, store.RoleViewer)
+	if err != nil {
+		return err
+	}
+	eq, err := eventQuery(r, pr.ID)
+	if err != nil {
+		return err
+	}
+	f, err := s.store.EventFacets(r.Context(), eq)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, f)
+	return nil
+}
+
+// eventQuery reads a search's parameters; a bad one is an Invalid error
+// naming it.
+func eventQuery(r *http.Request, project cloudsage.ProjectID) (store.EventQuery, error) {
+	q := r.URL.Query()
+	eq := store.EventQuery{Project: project, Q: q.Get("q"), Pattern: cloudsage.PatternID(q.Get("pattern")),
+		Service: q.Get("service"), Host: q.Get("host"), Cursor: q.Get("cursor")}
+	if len(eq.Q) > 500 {
+		return eq, cloudsage.Errorf(cloudsage.Invalid, "q is longer than 500 characters")
+	}
+	if _, err := query.Parse(eq.Q); err != nil {
+		return eq, err
+	}
+	var err error
+	if eq.Limit, err = intParam(r, "limit", 100, 1, store.MaxEventLimit); err != nil {
+		return eq, err
+	}
+	var bad []string
+	if eq.Levels, bad = parseLevels(q.Get("level")); len(bad) > 0 {
+		return eq, cloudsage.Errorf(cloudsage.Invalid, "level=%q: want trace, debug, info, warn, error, fatal or unknown (comma-separated)", bad[0])
+	}
+	if eq.From, err = parseTime("from", q.Get("from")); err != nil {
+		return eq, err
+	}
+	if eq.To, err = parseTime("to", q.Get("to")); err != nil {
+		return eq, err
+	}
+	return eq, nil
 }
 
 // parseLevels reads a comma-separated list of levels (blank items are

@@ -34,6 +34,8 @@ func TestAPI(t *testing.T) {
 			run("Roles", nil, testRoles)
 			run("Formats", nil, testFormats)
 			run("RateLimit", func(c *config.Config) { c.RateLimit = 5 }, testRateLimit)
+			run("Retry", nil, testRetry)
+			run("SearchSyntax", nil, testSearchSyntax)
 		})
 	}
 }

@@ -33,6 +33,10 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /api/ingest/{id}", a(s.ingestPost))
 	mux.Handle("GET /api/ingest/{id}", a(s.ingestList))
 	mux.Handle("GET /api/projects/{id}/logs", a(s.logList))
+	mux.Handle("GET /api/projects/{id}/logs/facets", a(s.logFacetList))
+	mux.Handle("GET /api/projects/{id}/searches", a(s.searchList))
+	mux.Handle("POST /api/projects/{id}/searches", a(s.searchCreate))
+	mux.Handle("DELETE /api/projects/{id}/searches/{searchId}", a(s.searchDelete))
 	mux.Handle("GET /api/projects/{id}/patterns", a(s.patternList))
 
 	// Log shippers' own protocols (ship_*.go), authenticated by API token.

@@ -8,6 +8,7 @@ import (
 	"math"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +20,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/query"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
@@ -186,7 +188,8 @@ func buildChunk(p cloudsage.ProjectID, evs []*cloudsage.Event, ords []int) Chunk
 		b = append(b, byte(ev.Level), flags)
 		var si, pi uint32
 		b, si = e.refIndex(b, ev.Service)
-		b = e.ref(b, ev.Host)
+		var hi uint32
+		b, hi = e.refIndex(b, ev.Host)
 		b, pi = e.refIndex(b, string(ev.Pattern))
 		b = e.ref(b, ev.Format)
 		b = appendString(b, ev.Message)
@@ -212,6 +215,9 @@ func buildChunk(p cloudsage.ProjectID, evs []*cloudsage.Event, ords []int) Chunk
 		e.body = b
 		if ev.Service != "" && e.once(si, doneService) {
 			e.tokens.addKey('s', ev.Service)
+		}
+		if ev.Host != "" && e.once(hi, doneHost) {
+			e.tokens.addKey('h', ev.Host)
 		}
 		if ev.Pattern != "" && e.once(pi, donePattern) {
 			e.tokens.addKey('p', string(ev.Pattern))
@@ -275,6 +281,7 @@ const (
 	doneText    uint8 = 1 << iota // its text tokens (a field name)
 	doneService                   // its service key token
 	donePattern                   // its pattern key token
+	doneHost                      // its host key token
 )
 
 // once reports whether table entry i lacks bit, and sets it.
@@ -724,7 +731,8 @@ func fnv64(s string) uint64 {
 	return h
 }
 
-// keyToken is the index token of a service ('s') or pattern ('p') value.
+// keyToken is the index token of a service ('s'), host ('h') or pattern
+// ('p') value.
 func keyToken(kind byte, v string) string { return "k" + string(kind) + hashText(v) }
 
 // tokenSet collects a chunk's distinct index tokens in an open-addressing
@@ -828,7 +836,8 @@ func (ts *tokenSet) grow() {
 	}
 }
 
-// addKey adds the key token of a service ('s') or pattern ('p') value.
+// addKey adds the key token of a service ('s'), host ('h') or pattern ('p')
+// value.
 func (ts *tokenSet) addKey(kind byte, v string) {
 	if v != "" {
 		ts.addString(keyToken(kind, v))
@@ -848,18 +857,26 @@ func (ts *tokenSet) list() []string {
 
 // matcher is the exact filter of a query over decoded events.
 type matcher struct {
-	phrases [][]string // each word's lowercased tokens, consecutive in the event
-	levels  int64      // 0: any
-	pattern string
-	service string
-	from    int64 // inclusive, when hasFrom
-	to      int64 // exclusive, when hasTo
-	hasFrom bool
-	hasTo   bool
-	curT    int64 // cursor: only events before (curT, curID)
-	curID   int64
-	hasCur  bool
-	toks    []string
+	phrases    [][]string // each word's lowercased tokens, consecutive in the event
+	notPhrases [][]string // phrases the event must not hold
+	levels     int64      // 0: any
+	conds      []cond     // field conditions, all must hold
+	from       int64      // inclusive, when hasFrom
+	to         int64      // exclusive, when hasTo
+	hasFrom    bool
+	hasTo      bool
+	curT       int64 // cursor: only events before (curT, curID)
+	curID      int64
+	hasCur     bool
+	toks       []string
+}
+
+// cond is a condition on one field: its value is one of values (none of
+// them when not).
+type cond struct {
+	field  string
+	values []string
+	not    bool
 }
 
 func (m *matcher) match(e *store.Event) bool {
@@ -873,10 +890,12 @@ func (m *matcher) match(e *store.Event) bool {
 	if m.hasCur && !(t < m.curT || t == m.curT && e.ID < m.curID) {
 		return false
 	}
-	if m.pattern != "" && string(e.Pattern) != m.pattern || m.service != "" && e.Service != m.service {
-		return false
+	for i := range m.conds {
+		if !m.conds[i].holds(e) {
+			return false
+		}
 	}
-	if len(m.phrases) == 0 {
+	if len(m.phrases) == 0 && len(m.notPhrases) == 0 {
 		return true
 	}
 	// Quick reject: a phrase's first token must occur somewhere in the text
@@ -899,7 +918,68 @@ func (m *matcher) match(e *store.Event) bool {
 			return false
 		}
 	}
+	for _, ph := range m.notPhrases {
+		if containsPhrase(toks, ph) {
+			return false
+		}
+	}
 	return true
+}
+
+// holds reports whether e meets c. Service, host, pattern and format
+// compare exactly (as the index keys them); level and other fields ignore
+// case.
+func (c *cond) holds(e *store.Event) bool {
+	v, ok := fieldValue(e, c.field)
+	in := false
+	if ok {
+		for _, w := range c.values {
+			if v == w || c.folds() && strings.EqualFold(v, w) {
+				in = true
+				break
+			}
+		}
+	}
+	return in != c.not
+}
+
+func (c *cond) folds() bool {
+	switch c.field {
+	case query.FieldService, query.FieldHost, query.FieldPattern, query.FieldFormat:
+		return false
+	}
+	return true
+}
+
+// fieldValue returns the value of a named field of e: an attribute every
+// event has, the HTTP status, or one of its parsed fields.
+func fieldValue(e *store.Event, f string) (string, bool) {
+	switch f {
+	case query.FieldLevel:
+		return e.Level.String(), true
+	case query.FieldService:
+		return e.Service, e.Service != ""
+	case query.FieldHost:
+		return e.Host, e.Host != ""
+	case query.FieldPattern:
+		return string(e.Pattern), e.Pattern != ""
+	case query.FieldFormat:
+		return e.Format, e.Format != ""
+	case query.FieldStatus:
+		if e.Signals.Status != 0 {
+			return strconv.Itoa(e.Signals.Status), true
+		}
+	}
+	if v, ok := e.Fields[f]; ok {
+		return v, true
+	}
+	// Field names as written in the log may differ in case.
+	for k, v := range e.Fields {
+		if strings.EqualFold(k, f) {
+			return v, true
+		}
+	}
+	return "", false
 }
 
 func fieldsContainFold(fields map[string]string, t string) bool {

@@ -44,7 +44,7 @@ func TestChunkCache(t *testing.T) {
 	// The key is the query without its cursor.
 	m1 := &matcher{phrases: [][]string{{"disk"}}, curT: 5, hasCur: true}
 	m2 := &matcher{phrases: [][]string{{"disk"}}, curT: 9, hasCur: true, toks: []string{"x"}}
-	m3 := &matcher{phrases: [][]string{{"disk"}}, service: "api"}
+	m3 := &matcher{phrases: [][]string{{"disk"}}, conds: []cond{{field: "service", values: []string{"api"}}}}
 	if queryKey(m1) != queryKey(m2) || queryKey(m1) == queryKey(m3) {
 		t.Errorf("queryKey: %q %q %q", queryKey(m1), queryKey(m2), queryKey(m3))
 	}

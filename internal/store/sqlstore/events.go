@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/query"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
@@ -45,20 +47,25 @@ func parseCursor(s string) (t, id int64, err error) {
 	return t, id, nil
 }
 
-// SearchEvents returns one page of a project's events, newest first: it
-// lists the candidate chunks (by time range, level bitmap and index tokens)
-// newest first, decodes them and filters their events exactly, and stops
-// once no further chunk can hold an event newer than the page's last.
-func (db *DB) SearchEvents(ctx context.Context, q store.EventQuery) (store.EventPage, error) {
-	page := store.EventPage{Events: []store.Event{}}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	if limit > store.MaxEventLimit {
-		limit = store.MaxEventLimit
-	}
-	m := &matcher{levels: levelBits(q.Levels), pattern: string(q.Pattern), service: q.Service}
+// plan is a compiled EventQuery: the condition that picks a project's
+// candidate chunks (by time range, level bitmap and index tokens) and the
+// exact filter of their events.
+type plan struct {
+	m      *matcher
+	where  string
+	args   []any
+	tokens bool // the condition asks the index
+	none   bool // nothing can match
+}
+
+// compile turns q into a plan. Index tokens are asked for only where every
+// matching chunk must hold them: the words of positive free-text terms,
+// the key of a single service, pattern or host (host keys only in chunks
+// from hostFrom on), and the name and value tokens of a single value of
+// another field.
+func (db *DB) compile(ctx context.Context, q store.EventQuery) (*plan, error) {
+	pl := &plan{m: &matcher{levels: levelBits(q.Levels)}}
+	m := pl.m
 	var where strings.Builder
 	args := []any{q.Project}
 	where.WriteString(`project_id = $1`)
@@ -75,88 +82,251 @@ func (db *DB) SearchEvents(ctx context.Context, q store.EventQuery) (store.Event
 		m.to, m.hasTo = ns(q.To), true
 		add(`min_time < $?`, m.to)
 	}
-	if m.levels != 0 {
-		add(`(levels & $?) <> 0`, m.levels)
-	}
 	if q.Cursor != "" {
 		t, id, err := parseCursor(q.Cursor)
 		if err != nil {
-			return page, err
+			return nil, err
 		}
 		m.curT, m.curID, m.hasCur = t, id, true
 		add(`min_time <= $?`, t)
 	}
-	var tokens []string
-	if q.Pattern != "" {
-		tokens = append(tokens, keyToken('p', string(q.Pattern)))
+	parsed, err := query.Parse(q.Q)
+	if err != nil {
+		return nil, err
 	}
-	if q.Service != "" {
-		tokens = append(tokens, keyToken('s', q.Service))
+	if len(parsed.Terms) == 0 && parsed.Dropped > 0 {
+		pl.none = true // only punctuation: no word can match
 	}
-	if strings.TrimSpace(q.Q) != "" {
-		phrases, idx, ok := queryTokens(q.Q)
-		if !ok {
-			return page, nil // no searchable word: nothing matches
+	// Field terms grouped by field and sign: positive values of one field
+	// are alternatives; each excluded value is its own condition.
+	pos := map[string][]string{}
+	var fields []string
+	for _, t := range parsed.Terms {
+		switch {
+		case t.Field == "":
+			ph := Tokens(t.Value)
+			if len(ph) == 0 {
+				continue
+			}
+			if t.Not {
+				m.notPhrases = append(m.notPhrases, ph)
+			} else {
+				m.phrases = append(m.phrases, ph)
+			}
+		case t.Not:
+			if t.Field == query.FieldLevel {
+				m.levels = levelMask(m.levels) &^ levelBit(cloudsage.ParseLevel(t.Value))
+				if m.levels == 0 {
+					pl.none = true
+				}
+				continue
+			}
+			m.conds = append(m.conds, cond{field: t.Field, values: []string{t.Value}, not: true})
+		default:
+			if _, ok := pos[t.Field]; !ok {
+				fields = append(fields, t.Field)
+			}
+			pos[t.Field] = append(pos[t.Field], t.Value)
 		}
-		m.phrases = phrases
-		tokens = append(tokens, idx...)
+	}
+	// The service, host and pattern parameters are field terms too.
+	for _, kv := range [][2]string{{query.FieldService, q.Service}, {query.FieldHost, q.Host}, {query.FieldPattern, string(q.Pattern)}} {
+		if kv[1] != "" {
+			m.conds = append(m.conds, cond{field: kv[0], values: []string{kv[1]}})
+		}
+	}
+	var tokens, hostTokens []string
+	seen := map[string]bool{}
+	need := func(list *[]string, t string) {
+		if !seen[t] {
+			seen[t] = true
+			*list = append(*list, t)
+		}
+	}
+	for _, ph := range m.phrases {
+		for _, t := range ph {
+			need(&tokens, indexToken(t))
+		}
+	}
+	for _, f := range fields {
+		vals := pos[f]
+		if f == query.FieldLevel {
+			var bits int64
+			for _, v := range vals {
+				bits |= levelBit(cloudsage.ParseLevel(v))
+			}
+			if m.levels != 0 {
+				bits &= m.levels
+			}
+			if bits == 0 {
+				pl.none = true
+			}
+			m.levels = bits
+			continue
+		}
+		m.conds = append(m.conds, cond{field: f, values: vals})
+	}
+	// Index keys: a field with one required value.
+	for _, c := range m.conds {
+		if c.not || len(c.values) != 1 {
+			continue
+		}
+		v := c.values[0]
+		switch c.field {
+		case query.FieldService:
+			need(&tokens, keyToken('s', v))
+		case query.FieldPattern:
+			need(&tokens, keyToken('p', v))
+		case query.FieldHost:
+			need(&hostTokens, keyToken('h', v))
+		case query.FieldFormat, query.FieldStatus:
+			// Not indexed: the exact filter decides.
+		default:
+			for _, t := range Tokens(c.field) {
+				need(&tokens, indexToken(t))
+			}
+			for _, t := range Tokens(v) {
+				need(&tokens, indexToken(t))
+			}
+		}
+	}
+	if m.levels != 0 {
+		add(`(levels & $?) <> 0`, m.levels)
 	}
 	if len(tokens) > 0 {
 		cond, arg := db.D.ChunkMatch(tokens, len(args)+1)
 		args = append(args, arg)
 		where.WriteString(" AND " + cond)
+		pl.tokens = true
 	}
-	base := `SELECT id, max_time FROM event_chunks WHERE ` + where.String()
-	key := queryKey(m)
+	if len(hostTokens) > 0 {
+		from, err := db.hostKeysFrom(ctx)
+		if err != nil {
+			return nil, err
+		}
+		cond, arg := db.D.ChunkMatch(hostTokens, len(args)+2)
+		args = append(args, from, arg)
+		fmt.Fprintf(&where, " AND (id < $%d OR %s)", len(args)-1, cond)
+		pl.tokens = true
+	}
+	pl.where, pl.args = where.String(), args
+	return pl, nil
+}
 
+// levelMask is the bitmap of levels m allows (every level for 0).
+func levelMask(m int64) int64 {
+	if m != 0 {
+		return m
+	}
+	for l := cloudsage.LevelUnknown; l <= cloudsage.LevelFatal; l++ {
+		m |= levelBit(l)
+	}
+	return m
+}
+
+// hostKeysFrom is the first chunk id that holds host key tokens (schema
+// 0003 records it); older chunks are filtered on host without the index.
+func (db *DB) hostKeysFrom(ctx context.Context) (int64, error) {
+	if v := db.hostFrom.Load(); v > 0 {
+		return v, nil
+	}
+	var raw []byte
+	err := db.R.QueryRowContext(ctx, `SELECT value FROM kv WHERE name = 'index:host-keys-from'`).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 1, nil
+	}
+	if err != nil {
+		return 0, db.wrap(err, "read index version")
+	}
+	v, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil || v < 1 {
+		return 0, fmt.Errorf("index:host-keys-from = %q: not a chunk id", raw)
+	}
+	db.hostFrom.Store(v)
+	return v, nil
+}
+
+// scan visits the candidate chunks of pl newest first (by their newest
+// event), handing visit each chunk's id; it stops when visit returns false
+// or stop(maxTime) is true for the next chunk.
+func (db *DB) scan(ctx context.Context, pl *plan, stop func(maxTime int64) bool, visit func(id int64) (bool, error)) error {
+	base := `SELECT id, max_time FROM event_chunks WHERE ` + pl.where
+	type meta struct{ id, maxTime int64 }
+	const metaPage = 256
+	var last *meta
+	for {
+		query, qargs := base, pl.args
+		if last != nil {
+			n := len(pl.args)
+			query += fmt.Sprintf(` AND (max_time < $%d OR (max_time = $%d AND id < $%d))`, n+1, n+1, n+2)
+			qargs = append(slices.Clip(pl.args), last.maxTime, last.id)
+		}
+		query += ` ORDER BY max_time DESC, id DESC LIMIT ` + strconv.Itoa(metaPage)
+		rows, err := db.D.QueryChunks(ctx, db.R, query, qargs, pl.tokens)
+		if err != nil {
+			return db.wrap(err, "search events")
+		}
+		ms := make([]meta, len(rows))
+		for i, r := range rows {
+			ms[i] = meta{r[0], r[1]}
+		}
+		for i := range ms {
+			if stop != nil && stop(ms[i].maxTime) {
+				return nil
+			}
+			more, err := visit(ms[i].id)
+			if err != nil || !more {
+				return err
+			}
+		}
+		if len(ms) < metaPage {
+			return nil
+		}
+		last = &ms[len(ms)-1]
+	}
+}
+
+// SearchEvents returns one page of a project's events, newest first: it
+// lists the candidate chunks newest first, decodes them and filters their
+// events exactly, and stops once no further chunk can hold an event newer
+// than the page's last.
+func (db *DB) SearchEvents(ctx context.Context, q store.EventQuery) (store.EventPage, error) {
+	page := store.EventPage{Events: []store.Event{}}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	if limit > store.MaxEventLimit {
+		limit = store.MaxEventLimit
+	}
+	pl, err := db.compile(ctx, q)
+	if err != nil || pl.none {
+		return page, err
+	}
+	key := queryKey(pl.m)
 	var found []store.Event
 	// full reports whether found holds limit+1 events all newer than any
 	// event of a chunk whose newest event is at maxTime.
 	full := func(maxTime int64) bool {
 		return len(found) > limit && maxTime < ns(found[limit].Time)
 	}
-	type meta struct{ id, maxTime int64 }
-	const metaPage = 256
-	var last *meta
-	for {
-		query, qargs := base, args
-		if last != nil {
-			n := len(args)
-			query += fmt.Sprintf(` AND (max_time < $%d OR (max_time = $%d AND id < $%d))`, n+1, n+1, n+2)
-			qargs = append(slices.Clip(args), last.maxTime, last.id)
+	err = db.scan(ctx, pl, full, func(id int64) (bool, error) {
+		evs, err := db.searchChunk(ctx, id, pl.m, key)
+		if store.IsNotFound(err) {
+			return true, nil // deleted by retention meanwhile
 		}
-		query += ` ORDER BY max_time DESC, id DESC LIMIT ` + strconv.Itoa(metaPage)
-		rows, err := db.D.QueryChunks(ctx, db.R, query, qargs, len(tokens) > 0)
 		if err != nil {
-			return page, db.wrap(err, "search events")
+			return false, err
 		}
-		ms := make([]meta, len(rows))
-		for i, r := range rows {
-			ms[i] = meta{r[0], r[1]}
+		found = append(found, evs...)
+		if len(found) > limit {
+			slices.SortFunc(found, newestFirst)
+			found = slices.Clip(found[:limit+1])
 		}
-		done := len(ms) < metaPage
-		for i := range ms {
-			if full(ms[i].maxTime) {
-				done = true
-				break
-			}
-			evs, err := db.searchChunk(ctx, ms[i].id, m, key)
-			if store.IsNotFound(err) {
-				continue // deleted by retention meanwhile
-			}
-			if err != nil {
-				return page, err
-			}
-			found = append(found, evs...)
-			if len(found) > limit {
-				slices.SortFunc(found, newestFirst)
-				found = slices.Clip(found[:limit+1])
-			}
-		}
-		if done || len(ms) == 0 {
-			break
-		}
-		last = &ms[len(ms)-1]
+		return true, nil
+	})
+	if err != nil {
+		return page, err
 	}
 	slices.SortFunc(found, newestFirst)
 	if len(found) > limit {
@@ -166,6 +336,44 @@ func (db *DB) SearchEvents(ctx context.Context, q store.EventQuery) (store.Event
 	}
 	page.Events = append(page.Events, found...)
 	return page, nil
+}
+
+// EventFacets counts the events q matches by level, service and host,
+// newest chunks first, up to store.MaxFacetEvents. Events are only
+// counted, never kept: the filter rejects every one after counting it.
+func (db *DB) EventFacets(ctx context.Context, q store.EventQuery) (store.Facets, error) {
+	f := store.Facets{Levels: map[string]int64{}, Services: map[string]int64{}, Hosts: map[string]int64{}, Complete: true}
+	q.Cursor = ""
+	pl, err := db.compile(ctx, q)
+	if err != nil || pl.none {
+		return f, err
+	}
+	count := func(e *store.Event) bool {
+		if !pl.m.match(e) {
+			return false
+		}
+		f.Counted++
+		f.Levels[e.Level.String()]++
+		if e.Service != "" {
+			f.Services[e.Service]++
+		}
+		if e.Host != "" {
+			f.Hosts[e.Host]++
+		}
+		return false
+	}
+	err = db.scan(ctx, pl, nil, func(id int64) (bool, error) {
+		if f.Counted >= store.MaxFacetEvents {
+			f.Complete = false
+			return false, nil
+		}
+		_, err := db.chunkEvents(ctx, db.R, id, count)
+		if store.IsNotFound(err) {
+			return true, nil
+		}
+		return err == nil, err
+	})
+	return f, err
 }
 
 func newestFirst(a, b store.Event) int {
@@ -238,15 +446,19 @@ type querier interface {
 }
 
 // chunkEvents reads and decodes one chunk, keeping the events keep
-// accepts (all when nil).
+// accepts (all when nil); each carries the chunk's batch id.
 func (db *DB) chunkEvents(ctx context.Context, q querier, id int64, keep func(*store.Event) bool) ([]store.Event, error) {
 	var data []byte
-	if err := q.QueryRowContext(ctx, `SELECT data FROM event_chunks WHERE id = $1`, id).Scan(&data); err != nil {
+	var batch store.BatchID
+	if err := q.QueryRowContext(ctx, `SELECT data, batch_id FROM event_chunks WHERE id = $1`, id).Scan(&data, &batch); err != nil {
 		return nil, db.wrap(err, "read event chunk")
 	}
 	evs, err := decodeChunk(id, data, keep)
 	if err != nil {
 		return nil, fmt.Errorf("event chunk %d: %w", id, err)
+	}
+	for i := range evs {
+		evs[i].BatchID = batch
 	}
 	return evs, nil
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudsage/cloudsage"
@@ -54,6 +55,7 @@ type DB struct {
 
 	upsertFull *sql.Stmt // patternUpsertSQL(patternChunk), when prepared
 	cache      *chunkCache
+	hostFrom   atomic.Int64 // hostKeysFrom, once read
 }
 
 var _ store.Store = (*DB)(nil)
@@ -590,6 +592,13 @@ func (db *DB) LoadState(ctx context.Context, project cloudsage.ProjectID) (store
 
 // Ingest stores one batch atomically; see store.Store.
 func (db *DB) Ingest(ctx context.Context, project cloudsage.ProjectID, known int64, fn func(store.State) (store.Write, error)) (store.Ingested, error) {
+	return db.IngestOnce(ctx, project, known, store.Dedup{}, fn)
+}
+
+// IngestOnce stores one batch atomically unless d names a batch already
+// stored; see store.Store. The project's state lock serialises the check
+// and the insert of the batch's keys, so concurrent retries store once.
+func (db *DB) IngestOnce(ctx context.Context, project cloudsage.ProjectID, known int64, d store.Dedup, fn func(store.State) (store.Write, error)) (store.Ingested, error) {
 	var out store.Ingested
 	err := db.tx(ctx, "ingest", func(tx *sql.Tx) error {
 		ver, err := db.D.LockState(ctx, tx, project)
@@ -598,6 +607,14 @@ func (db *DB) Ingest(ctx context.Context, project cloudsage.ProjectID, known int
 		}
 		if err != nil {
 			return err
+		}
+		keys, dup, err := db.checkDedup(ctx, tx, project, d)
+		if err != nil {
+			return err
+		}
+		if dup != nil {
+			out = store.Ingested{Batch: *dup, Version: ver, Duplicate: true}
+			return nil
 		}
 		st := store.State{Version: ver}
 		if st.Notify, err = readNotifyState(ctx, tx, project); err != nil {
@@ -619,11 +636,23 @@ func (db *DB) Ingest(ctx context.Context, project cloudsage.ProjectID, known int
 		if b.Formats == nil {
 			b.Formats = map[string]int{}
 		}
+		if b.Reasons == nil {
+			b.Reasons = []string{}
+		}
+		b.Events = len(w.Events)
 		formats, _ := json.Marshal(b.Formats)
-		if err := tx.QueryRowContext(ctx, `INSERT INTO ingest_batches (project_id, created_at, status, source, bytes, received, accepted, rejected, formats, new_patterns, score, label)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
-			project, ns(now), b.Status, b.Source, b.Bytes, b.Received, b.Accepted, b.Rejected, string(formats), b.NewPatterns, b.Score, b.Label).Scan(&b.ID); err != nil {
+		reasons, _ := json.Marshal(b.Reasons)
+		if err := tx.QueryRowContext(ctx, `INSERT INTO ingest_batches (project_id, created_at, status, source, bytes, received, accepted, rejected, formats, new_patterns, score, label, events, reasons)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+			project, ns(now), b.Status, b.Source, b.Bytes, b.Received, b.Accepted, b.Rejected, string(formats), b.NewPatterns, b.Score, b.Label, b.Events, string(reasons)).Scan(&b.ID); err != nil {
 			return err
+		}
+		for _, k := range keys {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO ingest_keys (project_id, key, body_hash, batch_id, created_at) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (project_id, key) DO UPDATE SET body_hash = excluded.body_hash, batch_id = excluded.batch_id, created_at = excluded.created_at`,
+				project, k, d.BodyHash, b.ID, ns(now)); err != nil {
+				return fmt.Errorf("record batch key: %w", err)
+			}
 		}
 		if len(w.Events) > 0 {
 			cs := BuildChunks(project, w.Events)
@@ -749,23 +778,109 @@ func writePlaceholders(sb *strings.Builder, off, n int, anon bool) {
 	sb.WriteByte(')')
 }
 
+// checkDedup returns the keys a new batch named by d is recorded under, or
+// the batch d names when one was stored since d.Since. Keys older than that
+// are dropped on the way.
+func (db *DB) checkDedup(ctx context.Context, tx *sql.Tx, project cloudsage.ProjectID, d store.Dedup) ([]string, *store.Batch, error) {
+	var key string
+	switch {
+	case d.Key != "":
+		key = "key:" + d.Key
+	case d.BodyHash != "":
+		key = "body:" + d.BodyHash
+	default:
+		return nil, nil, nil
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM ingest_keys WHERE project_id = $1 AND created_at < $2`, project, ns(d.Since)); err != nil {
+		return nil, nil, fmt.Errorf("forget old batch keys: %w", err)
+	}
+	var hash string
+	var id store.BatchID
+	err := tx.QueryRowContext(ctx, `SELECT body_hash, batch_id FROM ingest_keys WHERE project_id = $1 AND key = $2`, project, key).Scan(&hash, &id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return []string{key}, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("look up batch key: %w", err)
+	}
+	if d.Key != "" && d.BodyHash != "" && hash != d.BodyHash {
+		return nil, nil, cloudsage.Errorf(cloudsage.Conflict, "Idempotency-Key %q was used in the last 24 hours for a different body (batch %d)", d.Key, id)
+	}
+	b, err := scanBatch(tx.QueryRowContext(ctx, `SELECT `+batchCols+` FROM ingest_batches WHERE id = $1`, id))
+	if err != nil {
+		return nil, nil, fmt.Errorf("batch %d of a batch key: %w", id, err)
+	}
+	return nil, &b, nil
+}
+
+const batchCols = `id, project_id, created_at, status, source, bytes, received, accepted, rejected, formats, new_patterns, score, label, events, reasons`
+
+func scanBatch(row interface{ Scan(...any) error }) (store.Batch, error) {
+	var b store.Batch
+	var created int64
+	var formats, reasons string
+	if err := row.Scan(&b.ID, &b.ProjectID, &created, &b.Status, &b.Source, &b.Bytes, &b.Received, &b.Accepted, &b.Rejected, &formats, &b.NewPatterns, &b.Score, &b.Label, &b.Events, &reasons); err != nil {
+		return b, err
+	}
+	b.CreatedAt = fromNS(created)
+	json.Unmarshal([]byte(formats), &b.Formats)
+	json.Unmarshal([]byte(reasons), &b.Reasons)
+	if b.Reasons == nil {
+		b.Reasons = []string{}
+	}
+	return b, nil
+}
+
 // Batches lists a project's recent batches, newest first.
 func (db *DB) Batches(ctx context.Context, project cloudsage.ProjectID, limit int) ([]store.Batch, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	return queryAll(ctx, db, "batches", func(rows *sql.Rows) (store.Batch, error) {
-		var b store.Batch
-		var created int64
-		var formats string
-		if err := rows.Scan(&b.ID, &b.ProjectID, &created, &b.Status, &b.Source, &b.Bytes, &b.Received, &b.Accepted, &b.Rejected, &formats, &b.NewPatterns, &b.Score, &b.Label); err != nil {
-			return b, err
+	return queryAll(ctx, db, "batches", func(rows *sql.Rows) (store.Batch, error) { return scanBatch(rows) },
+		`SELECT `+batchCols+` FROM ingest_batches WHERE project_id = $1 ORDER BY id DESC LIMIT $2`, project, limit)
+}
+
+// SaveSearch stores a named search of a project.
+func (db *DB) SaveSearch(ctx context.Context, s store.SavedSearch) (store.SavedSearch, error) {
+	s.Name = strings.TrimSpace(s.Name)
+	if s.Name == "" || len(s.Name) > 100 {
+		return s, cloudsage.Errorf(cloudsage.Invalid, "a saved search needs a name of 1 to 100 characters")
+	}
+	if len(s.Query) > 2000 {
+		return s, cloudsage.Errorf(cloudsage.Invalid, "a saved search's query is longer than 2000 characters")
+	}
+	s.CreatedAt = db.Now().UTC()
+	var by any
+	if s.CreatedBy != 0 {
+		by = s.CreatedBy
+	}
+	err := db.W.QueryRowContext(ctx, `INSERT INTO saved_searches (project_id, name, query, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		s.ProjectID, s.Name, s.Query, by, ns(s.CreatedAt)).Scan(&s.ID)
+	if err != nil {
+		err = db.wrap(err, "save search")
+		if cloudsage.KindOf(err) == cloudsage.Conflict {
+			return s, &cloudsage.Error{Kind: cloudsage.Conflict, Message: fmt.Sprintf("a saved search named %q already exists", s.Name), Err: err}
 		}
-		b.CreatedAt = fromNS(created)
-		json.Unmarshal([]byte(formats), &b.Formats)
-		return b, nil
-	}, `SELECT id, project_id, created_at, status, source, bytes, received, accepted, rejected, formats, new_patterns, score, label
-		FROM ingest_batches WHERE project_id = $1 ORDER BY id DESC LIMIT $2`, project, limit)
+	}
+	return s, err
+}
+
+// SavedSearches lists a project's saved searches by name.
+func (db *DB) SavedSearches(ctx context.Context, project cloudsage.ProjectID) ([]store.SavedSearch, error) {
+	return queryAll(ctx, db, "saved searches", func(rows *sql.Rows) (store.SavedSearch, error) {
+		var s store.SavedSearch
+		var by sql.NullInt64
+		var created int64
+		err := rows.Scan(&s.ID, &s.ProjectID, &s.Name, &s.Query, &by, &created)
+		s.CreatedBy, s.CreatedAt = cloudsage.UserID(by.Int64), fromNS(created)
+		return s, err
+	}, `SELECT id, project_id, name, query, created_by, created_at FROM saved_searches WHERE project_id = $1 ORDER BY name, id`, project)
+}
+
+// DeleteSearch removes a saved search of project.
+func (db *DB) DeleteSearch(ctx context.Context, project cloudsage.ProjectID, id store.SearchID) error {
+	return db.execOne(ctx, "delete saved search", "saved search not found",
+		`DELETE FROM saved_searches WHERE project_id = $1 AND id = $2`, project, id)
 }
 
 // Patterns lists a project's patterns, most frequent first.

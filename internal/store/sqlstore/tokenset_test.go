@@ -32,6 +32,9 @@ func referenceTokens(evs []cloudsage.Event) []string {
 		if ev.Pattern != "" {
 			seen[keyToken('p', string(ev.Pattern))] = true
 		}
+		if ev.Host != "" {
+			seen[keyToken('h', ev.Host)] = true
+		}
 	}
 	out := make([]string, 0, len(seen))
 	for t := range seen {

@@ -10,10 +10,13 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/store"
@@ -33,6 +36,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Activity", testActivity},
 		{"Ingest", testIngest},
 		{"IngestRollback", testIngestRollback},
+		{"IngestOnce", testIngestOnce},
+		{"SavedSearches", testSavedSearches},
+		{"Facets", testFacets},
 		{"ManyPatterns", testManyPatterns},
 		{"Search", testSearch},
 		{"SearchChunks", testSearchChunks},
@@ -277,7 +283,7 @@ func events(n int, word string) []cloudsage.Event {
 		}
 		msg := fmt.Sprintf("%s request %d served", word, i)
 		evs[i] = cloudsage.Event{
-			Time: t0.Add(time.Duration(i) * time.Second), Level: lvl, Service: []string{"api", "web"}[i%2],
+			Time: t0.Add(time.Duration(i) * time.Second), Level: lvl, Service: []string{"api", "web"}[i%2], Host: fmt.Sprintf("h%d", i%5),
 			Message: msg, Raw: "2026-03-01 " + msg, Format: "plain", Pattern: cloudsage.PatternID(fmt.Sprintf("p%d", i%4)),
 			Fields:  map[string]string{"i": fmt.Sprint(i)},
 			Signals: cloudsage.Signals{Status: 200 + i%2*300, LatencyMS: float64(i), HasLatency: true},
@@ -453,6 +459,12 @@ func testSearch(t *testing.T, s store.Store) {
 	if len(all.Events) != 30 || all.NextCursor != "" || all.Events[0].Fields["i"] != "29" {
 		t.Fatalf("all events: %d, cursor %q, first %v", len(all.Events), all.NextCursor, ids(all))
 	}
+	bs := must(s.Batches(ctx, p.ID, 1))(t)
+	for _, e := range all.Events {
+		if e.BatchID != bs[0].ID {
+			t.Fatalf("event %d has batch id %d, want %d", e.ID, e.BatchID, bs[0].ID)
+		}
+	}
 	e := all.Events[29]
 	want := evs[0]
 	want.Time = want.Time.UTC()
@@ -497,6 +509,41 @@ func testSearch(t *testing.T, s store.Store) {
 		{"from", store.EventQuery{From: t0.Add(20 * time.Second)}, 10},
 		{"to", store.EventQuery{To: t0.Add(20 * time.Second)}, 20},
 		{"combined", store.EventQuery{Q: "served", Levels: []cloudsage.Level{cloudsage.LevelError}, Service: "api", To: t0.Add(20 * time.Second)}, 4},
+		// Hosts: h<i%5>, 6 events each; errors are i%3 == 0, api is even i, status 500 is odd i.
+		{"host", store.EventQuery{Host: "h0"}, 6},
+		{"host and service", store.EventQuery{Host: "h0", Service: "api"}, 3},
+		{"host: query", store.EventQuery{Q: "host:h0"}, 6},
+		{"host: query and parameter differ", store.EventQuery{Q: "host:h0", Host: "h1"}, 0},
+		{"two hosts", store.EventQuery{Q: "host:h0 host:h1"}, 12},
+		{"not a host", store.EventQuery{Q: "-host:h0"}, 24},
+		{"host is exact", store.EventQuery{Q: "host:H0"}, 0},
+		{"level: query", store.EventQuery{Q: "level:error"}, 10},
+		{"level: ignores case", store.EventQuery{Q: "level:ERROR"}, 10},
+		{"two levels", store.EventQuery{Q: "level:error level:info"}, 30},
+		{"not a level", store.EventQuery{Q: "-level:error"}, 20},
+		{"level: and level parameter", store.EventQuery{Q: "level:error", Levels: []cloudsage.Level{cloudsage.LevelInfo}}, 0},
+		{"level and host", store.EventQuery{Q: "level:error host:h0"}, 2},
+		{"service: query", store.EventQuery{Q: "service:api host:h0"}, 3},
+		{"pattern: query", store.EventQuery{Q: "pattern:p1"}, 8},
+		{"parsed field", store.EventQuery{Q: "i:8"}, 1},
+		{"parsed field name ignores case", store.EventQuery{Q: "I:8"}, 1},
+		{"parsed field and word", store.EventQuery{Q: "i:8 alpha"}, 1},
+		{"parsed field value is whole", store.EventQuery{Q: "user:quokka"}, 0},
+		{"quoted field value", store.EventQuery{Q: `user:"quokka \"the\" \\ tab	"`}, 1},
+		{"absent field", store.EventQuery{Q: "team:x"}, 0},
+		{"status", store.EventQuery{Q: "status:500"}, 15},
+		{"format", store.EventQuery{Q: "format:plain"}, 30},
+		{"quoted phrase", store.EventQuery{Q: `"request 8 served"`}, 1},
+		{"quoted phrase out of order", store.EventQuery{Q: `"served request"`}, 0},
+		{"excluded word", store.EventQuery{Q: "-disk"}, 29},
+		{"word but not another", store.EventQuery{Q: "served -alpha"}, 0},
+		{"excluded phrase", store.EventQuery{Q: `served -"request 8 served"`}, 28},
+		{"everything", store.EventQuery{Q: `host:h0 level:error "request 15" -service:web`}, 0},
+		{"everything matching", store.EventQuery{Q: `host:h0 level:error "request 15" -service:api`}, 1},
+	}
+	for _, q := range []string{`"unclosed`, "level:bogus"} {
+		_, err := s.SearchEvents(ctx, store.EventQuery{Project: p.ID, Q: q})
+		wantKind(t, fmt.Sprintf("SearchEvents(q=%s)", q), err, cloudsage.Invalid)
 	}
 	for _, c := range cases {
 		c.q.Project = p.ID
@@ -825,4 +872,154 @@ func testRetentionChunks(t *testing.T, s store.Store) {
 	if c := must(s.CountEvents(ctx, p.ID))(t); c != 0 {
 		t.Errorf("CountEvents after DeleteProject = %d", c)
 	}
+}
+
+// ingestOnce ingests evs named by d, counting the calls of the write function.
+func ingestOnce(ctx context.Context, s store.Store, p cloudsage.ProjectID, d store.Dedup, evs []cloudsage.Event, calls *atomic.Int64) (store.Ingested, error) {
+	return s.IngestOnce(ctx, p, -1, d, func(st store.State) (store.Write, error) {
+		calls.Add(1)
+		return store.Write{
+			Batch:    store.Batch{Source: "text", Received: len(evs) + 1, Accepted: len(evs), Rejected: 1, Reasons: []string{"line 3: too long"}, Score: 42, Label: "medium"},
+			Events:   evs,
+			Snapshot: []byte("snap"),
+		}, nil
+	})
+}
+
+func testIngestOnce(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	ann := user(t, s, "ann@example.com")
+	p := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "a"}))(t)
+	other := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "b"}))(t)
+	var calls atomic.Int64
+	since := t0.Add(-store.DedupWindow)
+	body := store.Dedup{BodyHash: "aa", Since: since}
+	first := must(ingestOnce(ctx, s, p.ID, body, events(5, "alpha"), &calls))(t)
+	if first.Duplicate || first.Batch.Events != 5 {
+		t.Fatalf("first IngestOnce = %+v, want a new batch of 5 events", first)
+	}
+	again := must(ingestOnce(ctx, s, p.ID, body, events(5, "alpha"), &calls))(t)
+	if !again.Duplicate || again.Batch.ID != first.Batch.ID || again.Version != first.Version || calls.Load() != 1 {
+		t.Fatalf("same body again = %+v (write function called %d times), want the first batch %d as a duplicate", again, calls.Load(), first.Batch.ID)
+	}
+	want := first.Batch
+	want.CreatedAt = want.CreatedAt.Truncate(0)
+	if diff := cmp.Diff(want, again.Batch, cmpopts.EquateApproxTime(time.Microsecond)); diff != "" {
+		t.Errorf("duplicate's batch differs from the first (-first +dup):\n%s", diff)
+	}
+	if n := must(s.CountEvents(ctx, p.ID))(t); n != 5 {
+		t.Errorf("CountEvents after a duplicate = %d, want 5", n)
+	}
+	if bs := must(s.Batches(ctx, p.ID, 10))(t); len(bs) != 1 || bs[0].Events != 5 || len(bs[0].Reasons) != 1 {
+		t.Errorf("Batches after a duplicate = %+v, want one with 5 events and its reason", bs)
+	}
+	// Another project, another body, or a body older than the window is new.
+	for name, c := range map[string]struct {
+		p cloudsage.ProjectID
+		d store.Dedup
+	}{
+		"other project": {other.ID, body},
+		"other body":    {p.ID, store.Dedup{BodyHash: "bb", Since: since}},
+		"expired":       {p.ID, store.Dedup{BodyHash: "aa", Since: time.Now().Add(time.Hour)}},
+		"no name":       {p.ID, store.Dedup{}},
+	} {
+		if res := must(ingestOnce(ctx, s, c.p, c.d, events(1, "beta"), &calls))(t); res.Duplicate {
+			t.Errorf("%s: IngestOnce = duplicate of batch %d, want a new batch", name, res.Batch.ID)
+		}
+	}
+	// An Idempotency-Key decides alone: the same key and body is the first
+	// batch, the same key with another body a conflict, another key a new batch.
+	keyed := must(ingestOnce(ctx, s, p.ID, store.Dedup{Key: "k1", BodyHash: "aa", Since: since}, events(2, "gamma"), &calls))(t)
+	if keyed.Duplicate {
+		t.Errorf("new key with a stored body = duplicate, want a new batch")
+	}
+	if res := must(ingestOnce(ctx, s, p.ID, store.Dedup{Key: "k1", BodyHash: "aa", Since: since}, events(2, "gamma"), &calls))(t); !res.Duplicate || res.Batch.ID != keyed.Batch.ID {
+		t.Errorf("same key again = %+v, want batch %d as a duplicate", res, keyed.Batch.ID)
+	}
+	_, err := ingestOnce(ctx, s, p.ID, store.Dedup{Key: "k1", BodyHash: "cc", Since: since}, events(2, "gamma"), &calls)
+	wantKind(t, "same key, other body", err, cloudsage.Conflict)
+
+	// Concurrent identical posts store one batch.
+	before := must(s.CountEvents(ctx, p.ID))(t)
+	var wg sync.WaitGroup
+	var dups, fresh atomic.Int64
+	for range 8 {
+		wg.Go(func() {
+			res, err := ingestOnce(ctx, s, p.ID, store.Dedup{BodyHash: "dd", Since: since}, events(3, "delta"), &calls)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if res.Duplicate {
+				dups.Add(1)
+			} else {
+				fresh.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if fresh.Load() != 1 || dups.Load() != 7 {
+		t.Errorf("8 concurrent identical posts: %d stored, %d duplicates; want 1 and 7", fresh.Load(), dups.Load())
+	}
+	if n := must(s.CountEvents(ctx, p.ID))(t); n != before+3 {
+		t.Errorf("events after concurrent identical posts = %d, want %d", n, before+3)
+	}
+}
+
+func testSavedSearches(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	ann := user(t, s, "ann@example.com")
+	p := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "a"}))(t)
+	other := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "b"}))(t)
+	a := must(s.SaveSearch(ctx, store.SavedSearch{ProjectID: p.ID, Name: " api errors ", Query: "q=host%3Aapi-3+level%3Aerror", CreatedBy: ann.ID}))(t)
+	if a.ID == 0 || a.Name != "api errors" {
+		t.Fatalf("SaveSearch = %+v", a)
+	}
+	_, err := s.SaveSearch(ctx, store.SavedSearch{ProjectID: p.ID, Name: "api errors", Query: "q=x"})
+	wantKind(t, "same name twice", err, cloudsage.Conflict)
+	_, err = s.SaveSearch(ctx, store.SavedSearch{ProjectID: p.ID, Name: " ", Query: "q=x"})
+	wantKind(t, "blank name", err, cloudsage.Invalid)
+	must(s.SaveSearch(ctx, store.SavedSearch{ProjectID: p.ID, Name: "a slow", Query: "q=slow"}))(t)
+	must(s.SaveSearch(ctx, store.SavedSearch{ProjectID: other.ID, Name: "api errors", Query: "q=other"}))(t)
+	got := must(s.SavedSearches(ctx, p.ID))(t)
+	if len(got) != 2 || got[0].Name != "a slow" || got[1].Query != a.Query || got[1].CreatedBy != ann.ID {
+		t.Fatalf("SavedSearches = %+v", got)
+	}
+	wantKind(t, "delete via other project", s.DeleteSearch(ctx, other.ID, a.ID), cloudsage.NotFound)
+	noErr(t, s.DeleteSearch(ctx, p.ID, a.ID))
+	if got := must(s.SavedSearches(ctx, p.ID))(t); len(got) != 1 {
+		t.Errorf("SavedSearches after delete = %+v", got)
+	}
+	noErr(t, s.DeleteProject(ctx, p.ID))
+	if got := must(s.SavedSearches(ctx, p.ID))(t); len(got) != 0 {
+		t.Errorf("SavedSearches of a deleted project = %+v", got)
+	}
+}
+
+func testFacets(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	ann := user(t, s, "ann@example.com")
+	p := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "a"}))(t)
+	ingest(t, s, p.ID, 0, events(30, "alpha"))
+	ingest(t, s, p.ID, 1, events(3, "beta"))
+	f := must(s.EventFacets(ctx, store.EventQuery{Project: p.ID, Q: "host:h0 alpha"}))(t)
+	want := store.Facets{
+		Levels:   map[string]int64{"error": 2, "info": 4},
+		Services: map[string]int64{"api": 3, "web": 3},
+		Hosts:    map[string]int64{"h0": 6},
+		Counted:  6, Complete: true,
+	}
+	if diff := cmp.Diff(want, f); diff != "" {
+		t.Errorf("EventFacets(host:h0 alpha) differs (-want +got):\n%s", diff)
+	}
+	all := must(s.EventFacets(ctx, store.EventQuery{Project: p.ID, Cursor: "garbage-is-ignored"}))(t)
+	if all.Counted != 33 || all.Levels["error"] != 11 || all.Hosts["h0"] != 7 || len(all.Hosts) != 5 {
+		t.Errorf("EventFacets(all) = %+v, want 33 counted, 11 errors, 7 on h0, 5 hosts", all)
+	}
+	none := must(s.EventFacets(ctx, store.EventQuery{Project: p.ID, Q: "zebra"}))(t)
+	if none.Counted != 0 || len(none.Levels) != 0 {
+		t.Errorf("EventFacets(zebra) = %+v, want nothing counted", none)
+	}
+	_, err := s.EventFacets(ctx, store.EventQuery{Project: p.ID, Q: `"unclosed`})
+	wantKind(t, "facets of a bad query", err, cloudsage.Invalid)
 }
