@@ -32,7 +32,11 @@ func (s *Server) projectPage(ctx context.Context, pr store.Project, u store.User
 	if err != nil {
 		return ui.ProjectPage{}, err
 	}
-	hist, err := s.store.RiskHistory(ctx, pr.ID, now.Add(-30*24*time.Hour), time.Time{})
+	end := now
+	if rep != nil && ui.Stale(rep.At, now) {
+		end = rep.At // old logs: their own 30 days (risk history is at event time)
+	}
+	hist, err := s.store.RiskHistory(ctx, pr.ID, end.Add(-30*24*time.Hour), time.Time{})
 	if err != nil {
 		return ui.ProjectPage{}, err
 	}

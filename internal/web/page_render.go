@@ -160,6 +160,8 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /projects/{id}/ingest", p(s.pageIngestPost))
 	mux.Handle("POST /projects/{id}/ingest/sample", p(s.pageIngestSample))
 	mux.Handle("GET /projects/{id}/logs", p(s.pageLogs))
+	mux.Handle("POST /projects/{id}/searches", p(s.pageSearchSave))
+	mux.Handle("POST /projects/{id}/searches/{searchId}/delete", p(s.pageSearchDelete))
 	mux.Handle("GET /projects/{id}/settings", p(s.pageSettings))
 	mux.Handle("POST /projects/{id}/settings", p(s.pageSettingsSave))
 	mux.Handle("POST /projects/{id}/settings/tokens", p(s.pageTokenCreate))

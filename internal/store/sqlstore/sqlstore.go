@@ -684,8 +684,14 @@ func (db *DB) IngestOnce(ctx context.Context, project cloudsage.ProjectID, known
 					return err
 				}
 			}
+			// At the report's time (the logs' time for old logs), like the
+			// forecast that starts there: one time basis for both.
+			at := ns(r.At)
+			if r.At.IsZero() {
+				at = ns(now)
+			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO risk_history (project_id, at, score, label, batch_id) VALUES ($1, $2, $3, $4, $5)`,
-				project, ns(now), r.Score, r.Label, b.ID); err != nil {
+				project, at, r.Score, r.Label, b.ID); err != nil {
 				return err
 			}
 		}

@@ -61,7 +61,14 @@ func NewProjectPage(p store.Project, rep *Report, statuses []store.ActionStatus,
 	if high == 0 {
 		high = store.DefaultSettings().HighThreshold
 	}
-	pg.History = HistoryChart(history, now.Add(-30*24*time.Hour), now, high)
+	// Risk history is kept at the analysis time, the forecast starts there:
+	// both are event time (the logs' own clock), so for old logs the 30
+	// days end at their newest event, not at now.
+	end := now
+	if rep != nil && Stale(rep.At, now) {
+		end = rep.At
+	}
+	pg.History = HistoryChart(history, end.Add(-30*24*time.Hour), end, high)
 	updated := time.Time{}
 	if p.LastIngestAt != nil {
 		updated = *p.LastIngestAt
@@ -73,6 +80,8 @@ func NewProjectPage(p store.Project, rep *Report, statuses []store.ActionStatus,
 		return pg
 	}
 	pg.HasReport = true
+	pg.Score.DataTo = rep.Span.To
+	pg.Layout.DataTo = rep.Span.To
 	if rep.Events > pg.Events {
 		pg.Events = rep.Events
 	}

@@ -166,6 +166,7 @@ func (r *Renderer) funcs() template.FuncMap {
 	return template.FuncMap{
 		"asset": func(name string) (string, error) { return r.static.URL(name) },
 		"ago":   Ago,
+		"stale": Stale,
 		"abs": func(t time.Time) string {
 			if t.IsZero() {
 				return ""
@@ -232,6 +233,14 @@ func LabelText(label string) string {
 	}
 	return "No data"
 }
+
+// StaleAfter is how old a project's newest event may be before its pages
+// say they show old data, not a live view (the engine then also evaluates
+// at the newest event's time: ingest.Backfill).
+const StaleAfter = time.Hour
+
+// Stale reports whether data whose newest event is at t is old at now.
+func Stale(t, now time.Time) bool { return !t.IsZero() && now.Sub(t) > StaleAfter }
 
 // Ago says how long before now t was: "just now", "2 m ago", "3 h ago",
 // "5 d ago"; "never" for the zero time.

@@ -19,6 +19,9 @@ type Layout struct {
 	Live    string      // the URL of the page's live-update stream; "" for none
 	Flash   string      // a one-line notice ("Saved")
 	Now     time.Time   // the time the page was rendered ("2 m ago" is relative to it)
+	// DataTo is the time of the newest event a project page shows (zero:
+	// none); the page states it, and says plainly when it is old.
+	DataTo time.Time
 }
 
 // ProjectRef names a project in links.
@@ -116,8 +119,9 @@ type ScoreView struct {
 	ProjectID cloudsage.ProjectID
 	Score     float64
 	Label     string
-	Trend     float64 // points per hour
-	Updated   time.Time
+	Trend     float64   // points per hour
+	Updated   time.Time // when the project last received logs (the analysis ran)
+	DataTo    time.Time // the newest event the score is computed from
 	Now       time.Time
 	LogsURL   string
 }
@@ -275,12 +279,21 @@ type LogsPage struct {
 	Filter   LogFilter
 	Lines    []LogLine
 	NextURL  string
-	Levels   []Facet
-	Patterns []Facet
-	Tail     bool   // live tail on
-	SelfURL  string // this search, for the live tail's refresh
-	TailURL  string // toggles the tail
-	Error    string
+	Levels   []Facet // over the current search
+	Services []Facet
+	Hosts    []Facet
+	Patterns []Facet // over the project's history (the latest report)
+	// FacetsCounted is how many events the facets counted; not
+	// FacetsComplete when that was the counting limit, not every match.
+	FacetsCounted  int64
+	FacetsComplete bool
+	Newest         time.Time // the project's newest event (zero: none)
+	Saved          []SavedSearchView
+	SaveQuery      string // the current search as a saved search's query
+	Tail           bool   // live tail on
+	SelfURL        string // this search, for the live tail's refresh
+	TailURL        string // toggles the tail
+	Error          string
 }
 
 // LogFilter is the search form's state.
@@ -289,8 +302,17 @@ type LogFilter struct {
 	Level   string
 	Pattern string
 	Service string
+	Host    string
 	From    string
 	To      string
+}
+
+// SavedSearchView is a saved search in the logs page's list.
+type SavedSearchView struct {
+	Name      string
+	URL       string
+	DeleteURL string
+	Active    bool // the current search
 }
 
 // LogLine is one event in the results.

@@ -168,7 +168,9 @@
     var text = el.querySelector(".live-text");
     var set = function (state, msg) { el.dataset.state = state; text.textContent = msg; };
     set("connecting", "Connecting live updates…");
-    document.body.addEventListener("htmx:sseOpen", function () { set("open", "Live"); });
+    // Live means new logs appear as they arrive; over old data say so.
+    var live = document.getElementById("stale-note") ? "Live updates on · no recent logs" : "Live";
+    document.body.addEventListener("htmx:sseOpen", function () { set("open", live); });
     document.body.addEventListener("htmx:sseError", function () { set("offline", "Live updates paused: reconnecting…"); });
   }
 
