@@ -10,7 +10,7 @@ import (
 	"io"
 	"sort"
 
-	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/version"
 )
 
 // Stdio is the program's standard streams.
@@ -110,7 +110,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 }
 
 func runVersion(_ context.Context, _ []string, stdio Stdio) error {
-	fmt.Fprintln(stdio.Out, "cloudsage", cloudsage.Version)
+	fmt.Fprintln(stdio.Out, "cloudsage", version.String())
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/version"
 )
 
 // GET /api/status (and /api/vultr/status, the predecessor's path): engine,
@@ -29,7 +30,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"status":      state,
-		"version":     cloudsage.Version,
+		"version":     version.String(),
 		"uptime_s":    int(s.now().Sub(s.started).Seconds()),
 		"engine":      map[string]any{"status": "ok", "mode": "in-process"},
 		"store":       map[string]any{"status": map[bool]string{true: "ok", false: "down"}[storeOK], "dialect": s.store.Dialect(), "error": storeErr},

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/version"
 )
 
 //go:embed templates
@@ -203,7 +204,7 @@ func (r *Renderer) funcs() template.FuncMap {
 		"base":       path.Base,
 		"add":        func(a, b int) int { return a + b },
 		"projectURL": func(id cloudsage.ProjectID, tab string) string { return ProjectURL(id, tab) },
-		"version":    func() string { return cloudsage.Version },
+		"version":    version.String,
 		"when":       func(t, now time.Time) whenData { return whenData{T: t, Now: now} },
 		"actionData": func(a ActionView, p *ProjectRef) actionData { return actionData{A: a, CanAct: p.CanAct()} },
 		"stamp": func(t time.Time) string {
