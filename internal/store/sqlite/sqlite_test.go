@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/store"
 	"github.com/cloudsage/cloudsage/internal/store/sqlite"
 	"github.com/cloudsage/cloudsage/internal/store/storetest"
@@ -80,4 +82,58 @@ func TestConvertsSchema1Events(t *testing.T) {
 		t.Cleanup(func() { s.Close() })
 		return s
 	})
+}
+
+// Chunks written before schema 0003 have no host key tokens: a host
+// filter still finds their events (the exact filter reads them).
+func TestHostFilterOnChunksWithoutHostKeys(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cloudsage.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := db.CreateUser(ctx, store.User{Email: "a@example.com", PasswordHash: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := db.CreateProject(ctx, u.ID, store.Project{Name: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	evs := []cloudsage.Event{
+		{Time: now, Host: "web-1", Message: "old chunk line one"},
+		{Time: now.Add(time.Second), Host: "web-2", Message: "old chunk line two"},
+	}
+	if _, err := db.Ingest(ctx, p.ID, 0, func(store.State) (store.Write, error) { return store.Write{Events: evs}, nil }); err != nil {
+		t.Fatal(err)
+	}
+	// As a pre-0003 store left it: the chunk's index document lacks the
+	// host keys (here: has no tokens at all) and 0003 marked later chunks.
+	for _, q := range []string{
+		`DELETE FROM event_chunks_fts`,
+		`INSERT INTO event_chunks_fts (rowid, tokens) SELECT id, 'old chunk line one two' FROM event_chunks`,
+		`UPDATE kv SET value = CAST('1000000' AS BLOB) WHERE name = 'index:host-keys-from'`,
+	} {
+		if _, err := db.W.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	db, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []store.EventQuery{{Host: "web-2"}, {Q: "host:web-2"}, {Q: "host:web-2 chunk"}} {
+		q.Project = p.ID
+		page, err := db.SearchEvents(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Events) != 1 || page.Events[0].Host != "web-2" {
+			t.Errorf("SearchEvents(%+v) = %+v, want the web-2 line", q, page.Events)
+		}
+	}
 }
