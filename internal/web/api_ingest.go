@@ -188,7 +188,11 @@ func (s *Server) ingestByToken(w http.ResponseWriter, r *http.Request) error {
 		s.metrics.IngestRequests.WithLabelValues(proto, "rejected").Inc()
 		return cloudsage.Errorf(cloudsage.Invalid, "no log lines in the body")
 	}
-	if err := s.ingestLines(r.Context(), pr, proto, dec, start); err != nil {
+	if dec.Key, err = idempotencyKey(r); err != nil {
+		return err
+	}
+	res, err := s.ingestLines(r.Context(), pr, proto, dec, start)
+	if err != nil {
 		retryAfter(w, err)
 		return err
 	}
@@ -198,6 +202,6 @@ func (s *Server) ingestByToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"project_id": pr.ID, "received": dec.Received, "accepted": len(dec.Lines),
 		"rejected": dec.Rejected, "rejected_reasons": reasons, "bytes": dec.Bytes,
-		"duration_ms": float64(time.Since(start).Microseconds()) / 1000})
+		"duration_ms": float64(time.Since(start).Microseconds()) / 1000, "batch_id": res.Batch.ID, "duplicate": res.Duplicate})
 	return nil
 }

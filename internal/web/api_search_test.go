@@ -81,6 +81,19 @@ func testRetry(t *testing.T, e *env) {
 	want(t, "blank key", key(" ", body), 400)
 	want(t, "key with a space", key("a b", body), 400)
 	want(t, "long key", key(strings.Repeat("k", 256), body), 400)
+
+	// The forwarders' POST /api/ingest (the token's project) answers a retry the same way.
+	r = ann.send("POST", "/api/projects/"+p+"/tokens", map[string]string{"name": "forwarder"})
+	want(t, "token", r, 201)
+	fwd := e.client()
+	fwd.token = r.json(t)["token"].(string)
+	body3 := sampleLogs(20, "forwardmarker")
+	f1, f2 := fwd.text("/api/ingest", body3), fwd.text("/api/ingest", body3)
+	want(t, "forward", f1, 200)
+	want(t, "forward again", f2, 200)
+	if a, b := f1.json(t), f2.json(t); a["duplicate"] != false || b["duplicate"] != true || a["batch_id"] != b["batch_id"] {
+		t.Errorf("the same body forwarded twice: %s then %s; want the second a duplicate of the first", f1.body, f2.body)
+	}
 }
 
 // testSearchSyntax: host= beside service=, field:value, phrases and

@@ -167,28 +167,28 @@ func (s *Server) IngestRecords(ctx context.Context, pr store.Project, proto stri
 		body.Bytes += int64(len(line))
 	}
 	body.Received = len(body.Lines) + body.Rejected
-	if err := s.ingestLines(ctx, pr, proto, body, start); err != nil {
+	if _, err := s.ingestLines(ctx, pr, proto, body, start); err != nil {
 		return 0, nil, err
 	}
 	return body.Rejected, body.Reasons, nil
 }
 
 // ingestLines charges the budget and stores body; an empty body stores
-// nothing and succeeds.
-func (s *Server) ingestLines(ctx context.Context, pr store.Project, proto string, body ingest.Body, start time.Time) error {
+// nothing and succeeds. A retried body is answered, not stored
+// (Result.Duplicate).
+func (s *Server) ingestLines(ctx context.Context, pr store.Project, proto string, body ingest.Body, start time.Time) (ingest.Result, error) {
 	if len(body.Lines) == 0 {
 		s.metrics.IngestRejected.WithLabelValues(proto).Add(float64(body.Rejected))
-		return nil
+		return ingest.Result{}, nil
 	}
 	if ok, wait := s.shipBudget.Take(strconv.FormatInt(int64(pr.ID), 10), int64(len(body.Lines)), body.Bytes); !ok {
 		s.metrics.RateLimited.Inc()
 		secs := int(math.Ceil(wait.Seconds()))
-		return &cloudsage.Error{Kind: cloudsage.RateLimited, Detail: map[string]int{"retry_after_seconds": secs},
+		return ingest.Result{}, &cloudsage.Error{Kind: cloudsage.RateLimited, Detail: map[string]int{"retry_after_seconds": secs},
 			Message: "this project's shipper budget (" + strconv.Itoa(s.cfg.ShipLinesPerSecond) + " lines and " +
 				strconv.FormatInt(s.cfg.ShipBytesPerSecond, 10) + " bytes a second) is used up: retry after " + strconv.Itoa(secs) + " s"}
 	}
-	_, err := s.storeBatch(ctx, pr, body, proto, start)
-	return err
+	return s.storeBatch(ctx, pr, body, proto, start)
 }
 
 // unsupportedMedia is a body whose Content-Type or Content-Encoding the

@@ -102,7 +102,7 @@ func (s *Server) esBulk(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if err := s.ingestLines(r.Context(), pr, proto, body, start); err != nil {
+	if _, err := s.ingestLines(r.Context(), pr, proto, body, start); err != nil {
 		s.esAuthFail(w, r, err)
 		return
 	}
