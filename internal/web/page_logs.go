@@ -22,19 +22,21 @@ func (s *Server) pageLogs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pg, code, err := s.logsPage(r, pr, u)
+	lines := isHTMX(r) && r.Header.Get("HX-Target") == "loglines"
+	pg, code, err := s.logsPage(r, pr, u, !lines)
 	if err != nil {
 		return err
 	}
-	if isHTMX(r) && r.Header.Get("HX-Target") == "loglines" {
+	if lines {
 		return s.pages.ui.Fragment(w, code, "loglines", pg)
 	}
 	return s.pages.ui.Page(w, code, "logs", pg)
 }
 
 // logsPage builds the logs page of the request's search; a bad search is
-// the page with its error and status 400.
-func (s *Server) logsPage(r *http.Request, pr store.Project, u store.User) (ui.LogsPage, int, error) {
+// the page with its error and status 400. Only the lines are filled unless
+// full (the live tail's refresh needs no facets).
+func (s *Server) logsPage(r *http.Request, pr store.Project, u store.User, full bool) (ui.LogsPage, int, error) {
 	q := r.URL.Query()
 	f := ui.LogFilter{Q: q.Get("q"), Level: q.Get("level"), Pattern: q.Get("pattern"), Service: q.Get("service"), Host: q.Get("host"), From: q.Get("from"), To: q.Get("to")}
 	pg := ui.LogsPage{
@@ -94,11 +96,14 @@ func (s *Server) logsPage(r *http.Request, pr store.Project, u store.User) (ui.L
 			next.Set("cursor", page.NextCursor)
 			pg.NextURL = ui.ProjectURL(pr.ID, "logs") + encode(next)
 		}
-		if cursor == "" {
+		if cursor == "" && full {
 			if err := s.searchFacets(r, pr, f, eq, &pg); err != nil {
 				return pg, 0, err
 			}
 		}
+	}
+	if !full {
+		return pg, code, nil
 	}
 	if pr.LastIngestAt != nil {
 		newest, err := s.store.SearchEvents(r.Context(), store.EventQuery{Project: pr.ID, Limit: 1})
@@ -211,7 +216,7 @@ func (s *Server) pageSearchSave(w http.ResponseWriter, r *http.Request) error {
 	}
 	if k := cloudsage.KindOf(err); k == cloudsage.Invalid || k == cloudsage.Conflict {
 		r.URL.RawQuery = raw
-		pg, _, lerr := s.logsPage(r, pr, u)
+		pg, _, lerr := s.logsPage(r, pr, u, true)
 		if lerr != nil {
 			return lerr
 		}
