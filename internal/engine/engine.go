@@ -134,6 +134,10 @@ func New(cfg Config) *Engine {
 // Config returns the engine's configuration.
 func (e *Engine) Config() Config { return e.cfg }
 
+// SetPreferences replaces the learned action preferences (action key ->
+// ranking multiplier, nil neutral) the next reports rank actions with.
+func (e *Engine) SetPreferences(p map[string]float64) { e.cfg.Preferences = p }
+
 // SetDefaultTime sets the time given to lines that carry none before any
 // timestamp has been seen (the receive time, for a server).
 func (e *Engine) SetDefaultTime(t time.Time) { e.parser.SetDefaultTime(t) }

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/advisor"
 	"github.com/cloudsage/cloudsage/internal/engine"
+	"github.com/cloudsage/cloudsage/internal/learn"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
@@ -35,6 +37,7 @@ type Notifier interface {
 // adapter). Not safe for concurrent use: the Service serialises calls.
 type Analyzer interface {
 	SetDefaultTime(t time.Time)
+	SetPreferences(p map[string]float64) // learned action preferences for the next reports
 	AddLines(lines []string) []cloudsage.Event
 	Flush() []cloudsage.Event
 	LastEventTime() time.Time
@@ -171,6 +174,10 @@ func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Resu
 	if p.a == nil {
 		known = -1
 	}
+	prefs, err := s.Preferences(ctx, pr.ID)
+	if err != nil {
+		return Result{}, err
+	}
 	var res Result
 	var now time.Time // the clock reading the batch was analysed at
 	var keep bool     // whether its report goes into the history
@@ -184,6 +191,7 @@ func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Resu
 		}
 		now = s.now().UTC()
 		p.a.SetDefaultTime(now)
+		p.a.SetPreferences(prefs)
 		evs := p.a.AddLines(body.Lines)
 		evs = append(evs, p.a.Flush()...)
 		at := evalTime(now, p.a.LastEventTime())
@@ -240,6 +248,29 @@ func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Resu
 	}
 	return res, nil
 }
+
+// Preferences is what the project's action feedback teaches the ranking:
+// the learned multiplier per action type (see package learn).
+func (s *Service) Preferences(ctx context.Context, id cloudsage.ProjectID) (map[string]float64, error) {
+	es, err := s.Learned(ctx, id)
+	return learn.Preferences(es), err
+}
+
+// Learned is the Beta-Bernoulli estimate per action type from the
+// project's feedback, with priors from the knowledge base.
+func (s *Service) Learned(ctx context.Context, id cloudsage.ProjectID) ([]learn.Estimate, error) {
+	as, err := s.store.ActionStatuses(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	fb := make([]learn.Feedback, len(as))
+	for i, a := range as {
+		fb[i] = learn.Feedback{Key: a.Key, Status: a.Status}
+	}
+	return learn.Estimates(fb, kbPriors()), nil
+}
+
+var kbPriors = sync.OnceValue(func() map[string]learn.Prior { return learn.Priors(advisor.DefaultKB()) })
 
 // batchPatterns aggregates a batch's events by pattern: counts, first and
 // last seen, and a template only where the stored one must change (a new

@@ -371,12 +371,16 @@ const (
 	ActionDone      = "done"
 	ActionDismissed = "dismissed"
 	ActionSnoozed   = "snoozed"
+	// ActionNotRelevant: "not relevant for this project"; hidden like dismissed,
+	// and a stronger signal against the action's type.
+	ActionNotRelevant = "not_relevant"
 )
 
 // ActionStatus is a user's feedback on a recommended action.
 type ActionStatus struct {
 	ProjectID cloudsage.ProjectID `json:"project_id"`
 	ActionID  string              `json:"action_id"`
+	Key       string              `json:"key,omitempty"` // the action's type (knowledge-base key) when known
 	Status    string              `json:"status"`
 	Until     *time.Time          `json:"until,omitempty"`
 	UserID    cloudsage.UserID    `json:"user_id"`
@@ -386,7 +390,7 @@ type ActionStatus struct {
 // Hidden reports whether the action should be left out of a report read at now.
 func (a ActionStatus) Hidden(now time.Time) bool {
 	switch a.Status {
-	case ActionDone, ActionDismissed:
+	case ActionDone, ActionDismissed, ActionNotRelevant:
 		return true
 	case ActionSnoozed:
 		return a.Until == nil || now.Before(*a.Until)
@@ -518,6 +522,8 @@ type Store interface {
 
 	SetActionStatus(ctx context.Context, a ActionStatus) error
 	ActionStatuses(ctx context.Context, project cloudsage.ProjectID) ([]ActionStatus, error)
+	// DeleteActionStatus removes the feedback on an action (NotFound when none).
+	DeleteActionStatus(ctx context.Context, project cloudsage.ProjectID, actionID string) error
 
 	NotifyStore // notify.go
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
@@ -10,8 +11,10 @@ import (
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
-// POST /api/projects/{id}/actions/{actionId} {"status": "done"|"dismissed"|"snoozed", "until"?}:
+// POST /api/projects/{id}/actions/{actionId} {"status": "done"|"dismissed"|"snoozed"|"not_relevant", "until"?}:
 // records feedback on a recommended action. Snoozing without until lasts 24 h.
+// The action's type is looked up in the latest report, so the feedback
+// teaches the ranking of that type (see package learn).
 func (s *Server) actionSet(w http.ResponseWriter, r *http.Request) error {
 	pr, p, err := s.access(r, store.RoleMember)
 	if err != nil {
@@ -32,7 +35,7 @@ func (s *Server) actionSet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.saveAction(r.Context(), a); err != nil {
+	if err := s.saveAction(r.Context(), pr, a); err != nil {
 		return err
 	}
 	a.UpdatedAt = s.now().UTC()
@@ -55,7 +58,7 @@ func actionID(r *http.Request) (string, error) {
 func (s *Server) actionStatus(pr cloudsage.ProjectID, id string, uid cloudsage.UserID, status, until string) (store.ActionStatus, error) {
 	a := store.ActionStatus{ProjectID: pr, ActionID: id, Status: status, UserID: uid}
 	switch status {
-	case store.ActionDone, store.ActionDismissed:
+	case store.ActionDone, store.ActionDismissed, store.ActionNotRelevant:
 		if until != "" {
 			return a, cloudsage.Errorf(cloudsage.Invalid, "until applies to snoozed actions only")
 		}
@@ -74,13 +77,83 @@ func (s *Server) actionStatus(pr cloudsage.ProjectID, id string, uid cloudsage.U
 		t = t.UTC()
 		a.Until = &t
 	default:
-		return a, cloudsage.Errorf(cloudsage.Invalid, `status must be "done", "dismissed" or "snoozed"`)
+		return a, cloudsage.Errorf(cloudsage.Invalid, `status must be "done", "dismissed", "snoozed" or "not_relevant"`)
 	}
 	return a, nil
 }
 
-// saveAction stores feedback on an action and tells the open pages.
-func (s *Server) saveAction(ctx context.Context, a store.ActionStatus) error {
+// actionKey is the type (knowledge-base key) of action id in the project's
+// latest report, "" when the report does not list it (feedback on it is
+// kept but teaches nothing).
+func (s *Server) actionKey(ctx context.Context, pr store.Project, id string) (string, error) {
+	body, _, err := s.ingest.Report(ctx, pr, 24)
+	if store.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	var rep struct {
+		Actions []struct {
+			ID  string `json:"id"`
+			Key string `json:"key"`
+		} `json:"actions"`
+	}
+	if err := json.Unmarshal(body, &rep); err != nil {
+		return "", err
+	}
+	for _, a := range rep.Actions {
+		if a.ID == id {
+			return a.Key, nil
+		}
+	}
+	return "", nil
+}
+
+// DELETE /api/projects/{id}/actions/{actionId}: removes the feedback on an
+// action: it shows again and stops counting for its type.
+func (s *Server) actionDelete(w http.ResponseWriter, r *http.Request) error {
+	pr, _, err := s.access(r, store.RoleMember)
+	if err != nil {
+		return err
+	}
+	id, err := actionID(r)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteActionStatus(r.Context(), pr.ID, id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// GET /api/projects/{id}/learning: what the feedback taught — the estimate
+// per action type (counts, posterior, the ranking multiplier applied from
+// the next ingest on).
+func (s *Server) learningShow(w http.ResponseWriter, r *http.Request) error {
+	pr, _, err := s.access(r, store.RoleViewer)
+	if err != nil {
+		return err
+	}
+	es, err := s.ingest.Learned(r.Context(), pr.ID)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, e := range es {
+		n += e.Events()
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"feedback_events": n, "types": es})
+	return nil
+}
+
+// saveAction stores feedback on an action, with its type, and tells the open pages.
+func (s *Server) saveAction(ctx context.Context, pr store.Project, a store.ActionStatus) error {
+	var err error
+	if a.Key, err = s.actionKey(ctx, pr, a.ActionID); err != nil {
+		return err
+	}
 	if err := s.store.SetActionStatus(ctx, a); err != nil {
 		return err
 	}

@@ -157,9 +157,23 @@ func testOwnerWalk(t *testing.T, e *env) {
 	}
 	r = ann.get(base + "/actions")
 	want(t, "action list", r, 200)
-	if as := r.json(t)["actions"].([]any); len(as) != 2 {
-		t.Errorf("actions = %s", r.body)
+	if as := r.json(t)["actions"].([]any); len(as) != 2 || as[0].(map[string]any)["key"] == nil {
+		t.Errorf("actions (each with its type) = %s", r.body)
 	}
+	// The feedback is learned per action type: done raises the type.
+	r = ann.get(base + "/learning")
+	want(t, "learning", r, 200)
+	if l := r.json(t); l["feedback_events"].(float64) != 2 || len(l["types"].([]any)) == 0 {
+		t.Errorf("learning = %s", r.body)
+	}
+	want(t, "feedback removed", ann.send("DELETE", base+"/actions/"+done, nil), 204)
+	want(t, "feedback removed twice", ann.send("DELETE", base+"/actions/"+done, nil), 404)
+	r = ann.get("/api/forecast/" + p)
+	if a := r.json(t)["actions"].([]any); a[0].(map[string]any)["id"] != done {
+		t.Errorf("action %s whose feedback was removed is not listed first again: %.300s", done, r.body)
+	}
+	want(t, "not relevant", ann.send("POST", base+"/actions/"+done, map[string]string{"status": "not_relevant"}), 200)
+	want(t, "feedback restored", ann.send("DELETE", base+"/actions/"+done, nil), 204)
 
 	want(t, "forecast history", ann.get("/api/forecast/"+p+"/history"), 200)
 	r = ann.get("/api/forecast/" + p + "/risk-history?from=" + time.Now().Add(-time.Hour).UTC().Format(time.RFC3339))

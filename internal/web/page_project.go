@@ -112,7 +112,7 @@ func (s *Server) pageActionSet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.saveAction(r.Context(), a); err != nil {
+	if err := s.saveAction(r.Context(), pr, a); err != nil {
 		return err
 	}
 	if isHTMX(r) {

@@ -51,6 +51,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/forecast/{id}/risk-history", a(s.riskHistory))
 	mux.Handle("GET /api/projects/{id}/actions", a(s.actionList))
 	mux.Handle("POST /api/projects/{id}/actions/{actionId}", a(s.actionSet))
+	mux.Handle("DELETE /api/projects/{id}/actions/{actionId}", a(s.actionDelete))
+	mux.Handle("GET /api/projects/{id}/learning", a(s.learningShow))
 	mux.Handle("GET /api/analytics/trends", a(s.analyticsTrends))
 
 	// Notifications (api_notify.go).

@@ -955,17 +955,18 @@ func (db *DB) RiskHistory(ctx context.Context, project cloudsage.ProjectID, from
 // SetActionStatus records feedback on an action.
 func (db *DB) SetActionStatus(ctx context.Context, a store.ActionStatus) error {
 	switch a.Status {
-	case store.ActionDone, store.ActionDismissed, store.ActionSnoozed:
+	case store.ActionDone, store.ActionDismissed, store.ActionSnoozed, store.ActionNotRelevant:
 	default:
-		return cloudsage.Errorf(cloudsage.Invalid, "status must be done, dismissed or snoozed")
+		return cloudsage.Errorf(cloudsage.Invalid, "status must be done, dismissed, snoozed or not_relevant")
 	}
 	var user any
 	if a.UserID != 0 {
 		user = a.UserID
 	}
-	_, err := db.W.ExecContext(ctx, `INSERT INTO action_status (project_id, action_id, status, until, user_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (project_id, action_id) DO UPDATE SET status = excluded.status, until = excluded.until, user_id = excluded.user_id, updated_at = excluded.updated_at`,
-		a.ProjectID, a.ActionID, a.Status, nullNS(a.Until), user, ns(db.Now()))
+	_, err := db.W.ExecContext(ctx, `INSERT INTO action_status (project_id, action_id, action_key, status, until, user_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (project_id, action_id) DO UPDATE SET action_key = CASE WHEN excluded.action_key = '' THEN action_status.action_key ELSE excluded.action_key END,
+			status = excluded.status, until = excluded.until, user_id = excluded.user_id, updated_at = excluded.updated_at`,
+		a.ProjectID, a.ActionID, a.Key, a.Status, nullNS(a.Until), user, ns(db.Now()))
 	return db.wrap(err, "set action status")
 }
 
@@ -975,10 +976,22 @@ func (db *DB) ActionStatuses(ctx context.Context, project cloudsage.ProjectID) (
 		a := store.ActionStatus{ProjectID: project}
 		var until, user sql.NullInt64
 		var upd int64
-		err := rows.Scan(&a.ActionID, &a.Status, &until, &user, &upd)
+		err := rows.Scan(&a.ActionID, &a.Key, &a.Status, &until, &user, &upd)
 		a.Until, a.UserID, a.UpdatedAt = fromNullNS(until), cloudsage.UserID(user.Int64), fromNS(upd)
 		return a, err
-	}, `SELECT action_id, status, until, user_id, updated_at FROM action_status WHERE project_id = $1 ORDER BY action_id`, project)
+	}, `SELECT action_id, action_key, status, until, user_id, updated_at FROM action_status WHERE project_id = $1 ORDER BY action_id`, project)
+}
+
+// DeleteActionStatus removes the feedback on an action.
+func (db *DB) DeleteActionStatus(ctx context.Context, project cloudsage.ProjectID, actionID string) error {
+	res, err := db.W.ExecContext(ctx, `DELETE FROM action_status WHERE project_id = $1 AND action_id = $2`, project, actionID)
+	if err != nil {
+		return db.wrap(err, "delete action status")
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return cloudsage.Errorf(cloudsage.NotFound, "no feedback on action %q", actionID)
+	}
+	return nil
 }
 
 // DeleteEventsBefore removes a project's events older than before.

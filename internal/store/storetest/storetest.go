@@ -591,7 +591,7 @@ func testActions(t *testing.T, s store.Store) {
 	ann := user(t, s, "ann@example.com")
 	p := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "a"}))(t)
 	until := t0.Add(time.Hour)
-	noErr(t, s.SetActionStatus(ctx, store.ActionStatus{ProjectID: p.ID, ActionID: "a1", Status: store.ActionDone, UserID: ann.ID}))
+	noErr(t, s.SetActionStatus(ctx, store.ActionStatus{ProjectID: p.ID, ActionID: "a1", Key: "disk_full", Status: store.ActionDone, UserID: ann.ID}))
 	noErr(t, s.SetActionStatus(ctx, store.ActionStatus{ProjectID: p.ID, ActionID: "a2", Status: store.ActionSnoozed, Until: &until}))
 	noErr(t, s.SetActionStatus(ctx, store.ActionStatus{ProjectID: p.ID, ActionID: "a1", Status: store.ActionDismissed}))
 	wantKind(t, "bad status", s.SetActionStatus(ctx, store.ActionStatus{ProjectID: p.ID, ActionID: "a3", Status: "maybe"}), cloudsage.Invalid)
@@ -601,6 +601,16 @@ func testActions(t *testing.T, s store.Store) {
 	}
 	if !as[1].Hidden(t0) || as[1].Hidden(until.Add(time.Second)) || !as[0].Hidden(t0) {
 		t.Errorf("Hidden: snoozed %v/%v, dismissed %v", as[1].Hidden(t0), as[1].Hidden(until.Add(time.Second)), as[0].Hidden(t0))
+	}
+	if as[0].Key != "disk_full" || as[1].Key != "" {
+		t.Errorf("keys %q, %q: an update without a key keeps the stored one", as[0].Key, as[1].Key)
+	}
+	noErr(t, s.SetActionStatus(ctx, store.ActionStatus{ProjectID: p.ID, ActionID: "a3", Key: "oom", Status: store.ActionNotRelevant}))
+	noErr(t, s.DeleteActionStatus(ctx, p.ID, "a1"))
+	wantKind(t, "delete twice", s.DeleteActionStatus(ctx, p.ID, "a1"), cloudsage.NotFound)
+	as = must(s.ActionStatuses(ctx, p.ID))(t)
+	if len(as) != 2 || as[0].ActionID != "a2" || as[1].Status != store.ActionNotRelevant || !as[1].Hidden(t0) {
+		t.Fatalf("after delete: %+v", as)
 	}
 }
 

@@ -1,0 +1,96 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/cloudsage/cloudsage/internal/store"
+)
+
+// twoProblems is an hour of logs with two distinct problems surging in its
+// last minutes — a database refusing connections and a full disk — over a
+// calm request log.
+func twoProblems(end time.Time, off time.Duration) []string {
+	var out []string
+	for i := 0; i < 3600; i += 2 {
+		ts := end.Add(off - time.Duration(3600-i)*time.Second).UTC().Format(time.RFC3339)
+		out = append(out, fmt.Sprintf("%s INFO api request served path=/orders/%d took=%dms", ts, i%50, 20+i%30))
+		if i > 3000 {
+			switch i % 6 {
+			case 0:
+				out = append(out, fmt.Sprintf("%s ERROR db pq: sorry, too many clients already (53300) conn=%d", ts, i))
+			case 2:
+				out = append(out, fmt.Sprintf("%s ERROR storage write /var/lib/app/chunk-%d failed: no space left on device", ts, i))
+			}
+		}
+	}
+	return out
+}
+
+type reportActions struct {
+	Actions []struct {
+		ID    string  `json:"id"`
+		Key   string  `json:"key"`
+		Title string  `json:"title"`
+		Score float64 `json:"score"`
+	} `json:"actions"`
+}
+
+func firstActions(t *testing.T, svc *Service, pr store.Project) reportActions {
+	t.Helper()
+	body, _, err := svc.Report(context.Background(), pr, 24)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r reportActions
+	if err := json.Unmarshal(body, &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Actions) < 2 {
+		t.Fatalf("want at least 2 actions, got %+v", r.Actions)
+	}
+	return r
+}
+
+// Feedback on an action type re-ranks the next report: the type marked not
+// relevant sinks below the other; removing the feedback restores the order.
+func TestFeedbackChangesRanking(t *testing.T) {
+	ctx := context.Background()
+	db, pr := openStore(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	clock := now
+	svc := NewService(db, NewEngine, func() time.Time { return clock }, nil)
+	ingest := func(off time.Duration) reportActions {
+		t.Helper()
+		clock = now.Add(off)
+		if _, err := svc.Ingest(ctx, pr, Body{Lines: twoProblems(now, off)}); err != nil {
+			t.Fatal(err)
+		}
+		return firstActions(t, svc, pr)
+	}
+	before := ingest(0)
+	top := before.Actions[0]
+	t.Logf("before: %+v", before.Actions)
+	if err := db.SetActionStatus(ctx, store.ActionStatus{ProjectID: pr.ID, ActionID: top.ID, Key: top.Key, Status: store.ActionNotRelevant}); err != nil {
+		t.Fatal(err)
+	}
+	after := ingest(time.Minute)
+	t.Logf("after: %+v", after.Actions)
+	if after.Actions[0].Key == top.Key {
+		t.Fatalf("after marking %q not relevant it still ranks first: %+v", top.Key, after.Actions)
+	}
+	prefs, err := svc.Preferences(ctx, pr.ID)
+	if err != nil || prefs[top.Key] >= 1 {
+		t.Fatalf("preferences %v, %v: want %q below 1", prefs, err, top.Key)
+	}
+	if err := db.DeleteActionStatus(ctx, pr.ID, top.ID); err != nil {
+		t.Fatal(err)
+	}
+	reverted := ingest(2 * time.Minute)
+	if reverted.Actions[0].Key != top.Key {
+		t.Fatalf("after removing the feedback %q should rank first again: %+v", top.Key, reverted.Actions)
+	}
+}
