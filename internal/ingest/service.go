@@ -37,13 +37,19 @@ type Notifier interface {
 // adapter). Not safe for concurrent use: the Service serialises calls.
 type Analyzer interface {
 	SetDefaultTime(t time.Time)
-	SetPreferences(p map[string]float64) // learned action preferences for the next reports
 	AddLines(lines []string) []cloudsage.Event
 	Flush() []cloudsage.Event
 	LastEventTime() time.Time
 	Analyze(at time.Time, horizonHours int) (Analysis, error)
 	MarshalBinary() ([]byte, error)
 	UnmarshalBinary([]byte) error
+}
+
+// PreferenceSetter is an Analyzer that ranks actions by learned
+// preferences (action key -> multiplier, see package learn); the service
+// hands it the project's before each ingest.
+type PreferenceSetter interface {
+	SetPreferences(p map[string]float64)
 }
 
 // NewAnalyzer returns an empty analyzer for a project's settings.
@@ -191,7 +197,9 @@ func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Resu
 		}
 		now = s.now().UTC()
 		p.a.SetDefaultTime(now)
-		p.a.SetPreferences(prefs)
+		if ps, ok := p.a.(PreferenceSetter); ok {
+			ps.SetPreferences(prefs)
+		}
 		evs := p.a.AddLines(body.Lines)
 		evs = append(evs, p.a.Flush()...)
 		at := evalTime(now, p.a.LastEventTime())
