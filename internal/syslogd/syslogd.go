@@ -31,11 +31,11 @@ type Deliver func(ctx context.Context, token string, res shipper.Result) error
 
 // Config configures the listeners.
 type Config struct {
-	TCP, UDP   string      // listen addresses; empty: off
-	TLS        *tls.Config // non-nil: TCP speaks TLS
-	MaxMessage int         // bytes; longer messages are cut (default 64 KiB)
-	FlushLines int         // a batch is stored when it has this many records (default 5000)
-	FlushEvery time.Duration
+	TCP, UDP   string         // listen addresses; empty: off
+	TLS        *tls.Config    // non-nil: TCP speaks TLS
+	MaxMessage int            // bytes; longer messages are cut (default 64 KiB)
+	FlushLines int            // a batch is stored when it has this many records (default 5000)
+	FlushEvery time.Duration  // and at least this often (default 1 s: each batch is one transaction and one report)
 	Location   *time.Location // of RFC 3164 timestamps (default time.Local)
 }
 
@@ -67,7 +67,7 @@ func Listen(cfg Config, deliver Deliver, log *slog.Logger) (*Server, error) {
 		cfg.FlushLines = 5000
 	}
 	if cfg.FlushEvery <= 0 {
-		cfg.FlushEvery = 200 * time.Millisecond
+		cfg.FlushEvery = time.Second
 	}
 	if cfg.Location == nil {
 		cfg.Location = time.Local
