@@ -119,25 +119,31 @@ type actionMeta struct {
 	ID    string `json:"_id"`
 }
 
-// parseAction reads {"index": {"_index": "x", "_id": "y"}}.
+// parseAction reads {"index": {"_index": "x", "_id": "y"}}: one struct
+// decode (no map), as this runs once a document.
 func parseAction(b []byte) (string, actionMeta, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil || len(m) != 1 {
+	var a struct {
+		Index, Create, Update, Delete *actionMeta
+	}
+	if err := json.Unmarshal(b, &a); err != nil {
+		if bytes.HasPrefix(b, []byte("{")) && bytes.Contains(b, []byte(`"_`)) {
+			return "", actionMeta{}, errors.New("the action's _index and _id must be strings")
+		}
 		return "", actionMeta{}, errors.New("expected one JSON object naming an action (index, create, update or delete)")
 	}
-	for k, v := range m {
-		switch k {
-		case "index", "create", "update", "delete":
-		default:
-			return "", actionMeta{}, fmt.Errorf("unknown action [%s]", k)
+	name, meta, n := "", actionMeta{}, 0
+	for _, x := range []struct {
+		name string
+		m    *actionMeta
+	}{{"index", a.Index}, {"create", a.Create}, {"update", a.Update}, {"delete", a.Delete}} {
+		if x.m != nil {
+			name, meta, n = x.name, *x.m, n+1
 		}
-		var meta actionMeta
-		if err := json.Unmarshal(v, &meta); err != nil {
-			return "", actionMeta{}, fmt.Errorf("the metadata of [%s] must be an object with string _index and _id", k)
-		}
-		return k, meta, nil
 	}
-	panic("unreachable")
+	if n != 1 {
+		return "", actionMeta{}, errors.New("expected one JSON object naming one action (index, create, update or delete)")
+	}
+	return name, meta, nil
 }
 
 // withIndex returns doc with "_index" added as its first key.
