@@ -98,15 +98,18 @@ func (s *Service) Plan(ctx context.Context, pr store.Project, prev []byte, rep *
 			st = State{}
 		}
 	}
-	rules, err := s.store.Rules(ctx, pr.ID)
-	if err != nil {
-		return nil, nil, err
-	}
 	chans, err := s.store.Channels(ctx, pr.ID)
 	if err != nil {
 		return nil, nil, err
 	}
-	rules = slices.DeleteFunc(rules, func(r store.Rule) bool { return !r.Enabled })
+	chans = slices.DeleteFunc(chans, func(c store.Channel) bool { return !c.Enabled })
+	var rules []store.Rule
+	if len(chans) > 0 { // without a channel the rules have nobody to tell: only the memory moves on
+		if rules, err = s.store.Rules(ctx, pr.ID); err != nil {
+			return nil, nil, err
+		}
+		rules = slices.DeleteFunc(rules, func(r store.Rule) bool { return !r.Enabled })
+	}
 	base := Event{ProjectID: int64(pr.ID), Project: pr.Name, URL: s.ProjectURL(pr.ID)}
 	next, fired := Evaluate(st, rules, rep, pr.Settings.HighThreshold, base)
 	var out []store.Notification
@@ -116,7 +119,7 @@ func (s *Service) Plan(ctx context.Context, pr store.Project, prev []byte, rep *
 			return nil, nil, err
 		}
 		for _, c := range chans {
-			if !c.Enabled || (len(f.Rule.Channels) > 0 && !slices.Contains(f.Rule.Channels, c.ID)) {
+			if len(f.Rule.Channels) > 0 && !slices.Contains(f.Rule.Channels, c.ID) {
 				continue
 			}
 			out = append(out, store.Notification{ProjectID: pr.ID, ChannelID: c.ID, RuleID: f.Rule.ID, Kind: f.Event.Kind, NextAt: s.now().UTC(),

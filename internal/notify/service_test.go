@@ -70,7 +70,7 @@ func (s *scripted) Analyze(at time.Time, h int) (ingest.Analysis, error) {
 
 // rig is a project in a real store with the ingest service and a notifier.
 type rig struct {
-	t     *testing.T
+	t     testing.TB
 	st    store.Store
 	clk   *clock
 	svc   *ingest.Service
@@ -90,7 +90,7 @@ func openSQLite(t *testing.T, path string) store.Store {
 	return st
 }
 
-func newRig(t *testing.T, st store.Store, tz string) *rig {
+func newRig(t testing.TB, st store.Store, tz string) *rig {
 	t.Helper()
 	ctx := context.Background()
 	u, err := st.CreateUser(ctx, store.User{Email: "ann@example.com", PasswordHash: "x"})
@@ -527,4 +527,31 @@ func TestSkipLockedReplicas(t *testing.T) {
 
 func listenOn(rawURL string) (net.Listener, error) {
 	return net.Listen("tcp", strings.TrimPrefix(rawURL, "http://"))
+}
+
+// BenchmarkIngestWithNotifier: what planning adds to an ingest (a project
+// with one channel and the default rules), against the same ingest without
+// a notifier, on SQLite.
+func BenchmarkIngestWithNotifier(b *testing.B) {
+	for _, with := range []bool{false, true} {
+		b.Run(fmt.Sprintf("notifier=%v", with), func(b *testing.B) {
+			st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "cs.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			r := newRig(b, st, "UTC")
+			if !with {
+				r.svc = ingest.NewService(st, func(store.Settings) (ingest.Analyzer, error) { return &scripted{}, nil }, r.clk.Now, nil)
+			}
+			r.channel(store.Channel{Type: notify.Webhook, Target: "http://127.0.0.1:9/", Secret: "k"})
+			labels := []string{"low 10", "medium 50"}
+			b.ResetTimer()
+			for i := range b.N {
+				if _, err := r.svc.Ingest(context.Background(), r.pr, ingest.Body{Lines: []string{labels[i%2]}}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
