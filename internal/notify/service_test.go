@@ -78,6 +78,7 @@ type rig struct {
 	pr    store.Project
 	opts  notify.Options
 	guard *notify.Guard
+	seq   int
 }
 
 func openSQLite(t *testing.T, path string) store.Store {
@@ -118,7 +119,8 @@ func (r *rig) notifier() *notify.Service {
 // report ingests a batch whose report has label and score.
 func (r *rig) report(label string, score float64) {
 	r.t.Helper()
-	_, err := r.svc.Ingest(context.Background(), r.pr, ingest.Body{Lines: []string{fmt.Sprintf("%s %g", label, score)}, Source: "text"})
+	r.seq++ // every body differs: the ingest service drops repeated bodies
+	_, err := r.svc.Ingest(context.Background(), r.pr, ingest.Body{Lines: []string{fmt.Sprintf("batch %d", r.seq), fmt.Sprintf("%s %g", label, score)}, Source: "text"})
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -221,7 +223,7 @@ func TestOutboxInIngestTransaction(t *testing.T) {
 	// A batch that fails after planning stores no notification.
 	bad := ingest.NewService(r.st, func(store.Settings) (ingest.Analyzer, error) { return &scripted{}, nil }, r.clk.Now, nil)
 	bad.SetNotifier(failingAfterPlan{r.n})
-	if _, err := bad.Ingest(context.Background(), r.pr, ingest.Body{Lines: []string{"low 5"}}); err == nil {
+	if _, err := bad.Ingest(context.Background(), r.pr, ingest.Body{Lines: []string{"failing batch", "low 5"}}); err == nil {
 		t.Fatal("the failing notifier did not fail the batch")
 	}
 	if h := r.history(); len(h) != 2 {
@@ -548,7 +550,7 @@ func BenchmarkIngestWithNotifier(b *testing.B) {
 			labels := []string{"low 10", "medium 50"}
 			b.ResetTimer()
 			for i := range b.N {
-				if _, err := r.svc.Ingest(context.Background(), r.pr, ingest.Body{Lines: []string{labels[i%2]}}); err != nil {
+				if _, err := r.svc.Ingest(context.Background(), r.pr, ingest.Body{Lines: []string{fmt.Sprint("batch ", i), labels[i%2]}}); err != nil {
 					b.Fatal(err)
 				}
 			}
