@@ -117,15 +117,16 @@ func runVersion(_ context.Context, _ []string, stdio Stdio) error {
 // runEval dispatches "eval parse" and "eval nab".
 func runEval(ctx context.Context, args []string, stdio Stdio) error {
 	evals := map[string]func(context.Context, []string, Stdio) error{
-		"parse": runEvalParse,
-		"nab":   runEvalNAB,
+		"parse":    runEvalParse,
+		"nab":      runEvalNAB,
+		"forecast": runEvalForecast,
 	}
 	if len(args) == 0 {
-		return usageError{"usage: cloudsage eval parse|nab --data DIR [--json]"}
+		return usageError{"usage: cloudsage eval parse|nab|forecast --data DIR [--json]"}
 	}
 	run, ok := evals[args[0]]
 	if !ok {
-		return usageError{fmt.Sprintf("unknown evaluation %q (want one of: parse, nab)", args[0])}
+		return usageError{fmt.Sprintf("unknown evaluation %q (want one of: parse, nab, forecast)", args[0])}
 	}
 	return run(ctx, args[1:], stdio)
 }

@@ -512,6 +512,8 @@ type Store interface {
 	LatestReport(ctx context.Context, project cloudsage.ProjectID) (Report, error)
 	// Reports returns the kept reports, newest first, without bodies.
 	Reports(ctx context.Context, project cloudsage.ProjectID, limit int) ([]Report, error)
+	// ReportBody is the JSON of a kept forecast (NotFound when the project has no such one).
+	ReportBody(ctx context.Context, project cloudsage.ProjectID, id int64) ([]byte, error)
 	RiskHistory(ctx context.Context, project cloudsage.ProjectID, from, to time.Time) ([]RiskPoint, error)
 
 	// SaveSearch stores a named search (Conflict when the project has one

@@ -176,6 +176,11 @@ func testOwnerWalk(t *testing.T, e *env) {
 	want(t, "feedback restored", ann.send("DELETE", base+"/actions/"+done, nil), 204)
 
 	want(t, "forecast history", ann.get("/api/forecast/"+p+"/history"), 200)
+	r = ann.get("/api/forecast/" + p + "/accuracy")
+	want(t, "forecast accuracy", r, 200)
+	if acc := r.json(t); acc["pending"].(float64) != 1 || acc["scored"].(float64) != 0 || acc["scorecard"] == nil {
+		t.Errorf("accuracy right after the first forecast: one pending, none scored: %s", r.body)
+	}
 	r = ann.get("/api/forecast/" + p + "/risk-history?from=" + time.Now().Add(-time.Hour).UTC().Format(time.RFC3339))
 	want(t, "risk history", r, 200)
 	if pts := r.json(t)["points"].([]any); len(pts) != 1 {

@@ -48,6 +48,7 @@ func (s *Server) routes() http.Handler {
 	// Forecasts, actions, analytics.
 	mux.Handle("GET /api/forecast/{id}", a(s.forecastShow))
 	mux.Handle("GET /api/forecast/{id}/history", a(s.forecastHistory))
+	mux.Handle("GET /api/forecast/{id}/accuracy", a(s.forecastAccuracy))
 	mux.Handle("GET /api/forecast/{id}/risk-history", a(s.riskHistory))
 	mux.Handle("GET /api/projects/{id}/actions", a(s.actionList))
 	mux.Handle("POST /api/projects/{id}/actions/{actionId}", a(s.actionSet))

@@ -921,6 +921,13 @@ func (db *DB) LatestReport(ctx context.Context, project cloudsage.ProjectID) (st
 	return r, nil
 }
 
+// ReportBody is the JSON of a kept forecast.
+func (db *DB) ReportBody(ctx context.Context, project cloudsage.ProjectID, id int64) ([]byte, error) {
+	var b []byte
+	err := db.R.QueryRowContext(ctx, `SELECT body FROM forecasts WHERE project_id = $1 AND id = $2`, project, id).Scan(&b)
+	return b, db.wrap(err, "forecast")
+}
+
 // Reports returns kept reports, newest first, without bodies.
 func (db *DB) Reports(ctx context.Context, project cloudsage.ProjectID, limit int) ([]store.Report, error) {
 	if limit <= 0 || limit > 1000 {
