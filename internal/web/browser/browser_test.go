@@ -98,7 +98,9 @@ func browser(t *testing.T) context.Context {
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelB := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 80*time.Second)
+	// A guard against a hung browser, not a speed budget: under -race on a
+	// busy 2-core machine the journey has taken 70–100 s.
+	ctx, cancelT := context.WithTimeout(ctx, 240*time.Second)
 	t.Cleanup(func() { cancelT(); cancelB(); cancelA() })
 	var mu sync.Mutex
 	var problems []string
