@@ -13,12 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudsage/cloudsage/internal/auth"
-	"github.com/cloudsage/cloudsage/internal/config"
-	"github.com/cloudsage/cloudsage/internal/ingest"
 	"github.com/cloudsage/cloudsage/internal/store"
-	"github.com/cloudsage/cloudsage/internal/store/sqlite"
-	"github.com/cloudsage/cloudsage/internal/web"
+	"github.com/cloudsage/cloudsage/internal/web/webtest"
 )
 
 // server is a real CloudSage server with one project and its API token.
@@ -29,33 +25,8 @@ type server struct {
 }
 
 func startServer(t *testing.T) *server {
-	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "cloudsage.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	u, err := st.CreateUser(ctx, store.User{Email: "a@example.com", PasswordHash: "x"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := st.CreateProject(ctx, u.ID, store.Project{Name: "fwd", Settings: store.DefaultSettings()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret, hash := auth.NewSecret(auth.TokenPrefix)
-	if _, err := st.CreateToken(ctx, store.Token{ProjectID: p.ID, Name: "t", Prefix: auth.DisplayPrefix(secret), Hash: hash, Role: store.RoleMember, CreatedBy: u.ID}); err != nil {
-		t.Fatal(err)
-	}
-	svc := ingest.NewService(st, ingest.NewEngine, time.Now, nil)
-	srv, err := web.New(web.Options{Config: config.Default(), Store: st, Ingest: svc, Password: auth.Params{Time: 1, MemoryKiB: 64, Threads: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	return &server{url: hs.URL, token: secret, st: st, project: p}
+	s := webtest.Start(t, "fwd")
+	return &server{url: s.URL, token: s.Token, st: s.Store, project: s.Project}
 }
 
 // stored returns the messages of the project's events, in order.

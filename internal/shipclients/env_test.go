@@ -2,18 +2,11 @@ package shipclients
 
 import (
 	"context"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/cloudsage/cloudsage/internal/auth"
-	"github.com/cloudsage/cloudsage/internal/config"
-	"github.com/cloudsage/cloudsage/internal/ingest"
 	"github.com/cloudsage/cloudsage/internal/store"
-	"github.com/cloudsage/cloudsage/internal/store/sqlite"
-	"github.com/cloudsage/cloudsage/internal/web"
+	"github.com/cloudsage/cloudsage/internal/web/webtest"
 )
 
 // env is a real server (engine, SQLite store) on loopback with one project
@@ -27,33 +20,8 @@ type env struct {
 }
 
 func start(t *testing.T) *env {
-	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "cloudsage.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	u, err := st.CreateUser(ctx, store.User{Email: "a@example.com", PasswordHash: "x"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := st.CreateProject(ctx, u.ID, store.Project{Name: "clients", Settings: store.DefaultSettings()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret, hash := auth.NewSecret(auth.TokenPrefix)
-	if _, err := st.CreateToken(ctx, store.Token{ProjectID: p.ID, Name: "t", Prefix: auth.DisplayPrefix(secret), Hash: hash, Role: store.RoleMember, CreatedBy: u.ID}); err != nil {
-		t.Fatal(err)
-	}
-	svc := ingest.NewService(st, ingest.NewEngine, time.Now, nil)
-	srv, err := web.New(web.Options{Config: config.Default(), Store: st, Ingest: svc, Password: auth.Params{Time: 1, MemoryKiB: 64, Threads: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	return &env{t: t, url: hs.URL, token: secret, st: st, project: p}
+	s := webtest.Start(t, "clients")
+	return &env{t: t, url: s.URL, token: s.Token, st: s.Store, project: s.Project}
 }
 
 // events returns the stored events whose text has word.
