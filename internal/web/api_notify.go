@@ -196,11 +196,7 @@ func (s *Server) channelDelete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.channelOf(r, pr)
-	if err != nil {
-		return err
-	}
-	if err := s.store.DeleteChannel(r.Context(), pr.ID, c.ID); err != nil {
+	if err := s.deleteChannel(r, pr); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -214,15 +210,7 @@ func (s *Server) channelTest(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.channelOf(r, pr)
-	if err != nil {
-		return err
-	}
-	n, err := s.notifier()
-	if err != nil {
-		return err
-	}
-	rec, err := n.SendTest(r.Context(), pr, c)
+	rec, _, err := s.sendTest(r, pr)
 	if err != nil {
 		return err
 	}
@@ -357,11 +345,7 @@ func (s *Server) ruleDelete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rule, err := s.ruleOf(r, pr)
-	if err != nil {
-		return err
-	}
-	if err := s.store.DeleteRule(r.Context(), pr.ID, rule.ID); err != nil {
+	if err := s.deleteRule(r, pr); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -401,4 +385,37 @@ func (s *Server) notificationList(w http.ResponseWriter, r *http.Request) error 
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"notifications": out})
 	return nil
+}
+
+// sendTest sends a test message now to the channel the request names in
+// pr; the API and the settings page both answer with its record.
+func (s *Server) sendTest(r *http.Request, pr store.Project) (store.Notification, store.Channel, error) {
+	c, err := s.channelOf(r, pr)
+	if err != nil {
+		return store.Notification{}, c, err
+	}
+	n, err := s.notifier()
+	if err != nil {
+		return store.Notification{}, c, err
+	}
+	rec, err := n.SendTest(r.Context(), pr, c)
+	return rec, c, err
+}
+
+// deleteChannel removes the channel the request names in pr, with its history.
+func (s *Server) deleteChannel(r *http.Request, pr store.Project) error {
+	c, err := s.channelOf(r, pr)
+	if err != nil {
+		return err
+	}
+	return s.store.DeleteChannel(r.Context(), pr.ID, c.ID)
+}
+
+// deleteRule removes the rule the request names in pr.
+func (s *Server) deleteRule(r *http.Request, pr store.Project) error {
+	rule, err := s.ruleOf(r, pr)
+	if err != nil {
+		return err
+	}
+	return s.store.DeleteRule(r.Context(), pr.ID, rule.ID)
 }

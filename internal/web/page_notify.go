@@ -133,15 +133,7 @@ func (s *Server) pageChannelTest(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.channelOf(r, pr)
-	if err != nil {
-		return err
-	}
-	n, err := s.notifier()
-	if err != nil {
-		return err
-	}
-	rec, err := n.SendTest(r.Context(), pr, c)
+	rec, c, err := s.sendTest(r, pr)
 	if err != nil {
 		return err
 	}
@@ -157,11 +149,7 @@ func (s *Server) pageChannelDelete(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	c, err := s.channelOf(r, pr)
-	if err != nil {
-		return err
-	}
-	if err := s.store.DeleteChannel(r.Context(), pr.ID, c.ID); err != nil {
+	if err := s.deleteChannel(r, pr); err != nil {
 		return err
 	}
 	http.Redirect(w, r, ui.ProjectURL(pr.ID, "settings")+"#notifications", http.StatusSeeOther)
@@ -232,11 +220,7 @@ func (s *Server) pageRuleDelete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rule, err := s.ruleOf(r, pr)
-	if err != nil {
-		return err
-	}
-	if err := s.store.DeleteRule(r.Context(), pr.ID, rule.ID); err != nil {
+	if err := s.deleteRule(r, pr); err != nil {
 		return err
 	}
 	http.Redirect(w, r, ui.ProjectURL(pr.ID, "settings")+"#notifications", http.StatusSeeOther)
