@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -21,13 +20,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cloudsage/cloudsage/internal/auth"
 	"github.com/cloudsage/cloudsage/internal/config"
-	"github.com/cloudsage/cloudsage/internal/ingest"
 	"github.com/cloudsage/cloudsage/internal/store"
 	"github.com/cloudsage/cloudsage/internal/store/postgres"
 	"github.com/cloudsage/cloudsage/internal/store/sqlite"
-	"github.com/cloudsage/cloudsage/internal/web"
 )
 
 // HTTPBatch is how many lines one ingest request of the http stages carries.
@@ -108,19 +104,11 @@ func httpStage(open func(context.Context) (store.Store, func(), error)) func(con
 		cfg := config.Default()
 		cfg.RateLimit = 1 << 30
 		cfg.MaxBodyBytes = 256 << 20
-		svc := ingest.NewService(st, ingest.NewEngine, time.Now, nil)
-		srv, err := web.New(web.Options{Config: cfg, Store: st, Ingest: svc, Password: auth.Params{Time: 1, MemoryKiB: 64, Threads: 1}})
+		_, base, closeServer, err := serveLoopback(cfg, st)
 		if err != nil {
 			return Result{}, err
 		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return Result{}, err
-		}
-		hs := &http.Server{Handler: srv}
-		go hs.Serve(ln)
-		defer hs.Close()
-		base := "http://" + ln.Addr().String()
+		defer closeServer()
 		jar, _ := cookiejar.New(nil)
 		cl := &http.Client{Jar: jar, Timeout: 5 * time.Minute}
 		post := func(path, ctype string, body []byte) ([]byte, error) {
@@ -175,17 +163,11 @@ func httpStage(open func(context.Context) (store.Store, func(), error)) func(con
 				}
 			}
 		}()
-		if path := os.Getenv("CLOUDSAGE_BENCH_CPUPROFILE"); path != "" {
-			f, err := os.Create(path)
-			if err != nil {
-				return Result{}, err
-			}
-			defer f.Close()
-			if err := pprof.StartCPUProfile(f); err != nil {
-				return Result{}, err
-			}
-			defer pprof.StopCPUProfile()
+		stopProfile, err := profileFromEnv()
+		if err != nil {
+			return Result{}, err
 		}
+		defer stopProfile()
 		cpu0, db0 := processCPU(), dbCPU(st.Dialect())
 		start := time.Now()
 		n := 0

@@ -4,13 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"runtime"
-	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -18,10 +15,8 @@ import (
 	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/auth"
 	"github.com/cloudsage/cloudsage/internal/config"
-	"github.com/cloudsage/cloudsage/internal/ingest"
 	"github.com/cloudsage/cloudsage/internal/parse"
 	"github.com/cloudsage/cloudsage/internal/store"
-	"github.com/cloudsage/cloudsage/internal/web"
 )
 
 // SearchPages is how many pages of limit=1000 the search stages read per
@@ -71,39 +66,25 @@ func searchStage(open func(context.Context) (store.Store, func(), error)) func(c
 
 		cfg := config.Default()
 		cfg.RateLimit = 1 << 30
-		svc := ingest.NewService(st, ingest.NewEngine, time.Now, nil)
-		srv, err := web.New(web.Options{Config: cfg, Store: st, Ingest: svc, Password: auth.Params{Time: 1, MemoryKiB: 64, Threads: 1}})
-		if err != nil {
-			return Result{}, err
-		}
 		secret, hash := auth.NewSecret(auth.TokenPrefix)
 		if _, err := st.CreateToken(ctx, store.Token{ProjectID: pr.ID, Name: "bench", Prefix: auth.DisplayPrefix(secret), Hash: hash,
 			Scopes: []store.Scope{store.ScopeRead}, CreatedBy: u.ID}); err != nil {
 			return Result{}, err
 		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		_, base, closeServer, err := serveLoopback(cfg, st)
 		if err != nil {
 			return Result{}, err
 		}
-		hs := &http.Server{Handler: srv}
-		go hs.Serve(ln)
-		defer hs.Close()
-		base := "http://" + ln.Addr().String()
+		defer closeServer()
 		jar, _ := cookiejar.New(nil)
 		cl := &http.Client{Jar: jar, Timeout: time.Minute}
 
 		common, rare := searchWords(c.Content)
-		if path := os.Getenv("CLOUDSAGE_BENCH_CPUPROFILE"); path != "" {
-			f, err := os.Create(path)
-			if err != nil {
-				return Result{}, err
-			}
-			defer f.Close()
-			if err := pprof.StartCPUProfile(f); err != nil {
-				return Result{}, err
-			}
-			defer pprof.StopCPUProfile()
+		stopProfile, err := profileFromEnv()
+		if err != nil {
+			return Result{}, err
 		}
+		defer stopProfile()
 		start, cpu0 := time.Now(), processCPU()
 		var all []time.Duration
 		var parts []string

@@ -21,9 +21,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/cloudsage/cloudsage"
-	"github.com/cloudsage/cloudsage/internal/auth"
 	"github.com/cloudsage/cloudsage/internal/config"
-	"github.com/cloudsage/cloudsage/internal/ingest"
 	"github.com/cloudsage/cloudsage/internal/shipper"
 	"github.com/cloudsage/cloudsage/internal/store"
 	"github.com/cloudsage/cloudsage/internal/syslogd"
@@ -58,19 +56,11 @@ func shipStage(name string) func(context.Context, *Corpus) (Result, error) {
 		cfg := config.Default()
 		cfg.RateLimit, cfg.ShipLinesPerSecond, cfg.ShipBytesPerSecond = 1<<30, 0, 0
 		cfg.MaxBodyBytes = 256 << 20
-		svc := ingest.NewService(st, ingest.NewEngine, time.Now, nil)
-		srv, err := web.New(web.Options{Config: cfg, Store: st, Ingest: svc, Password: auth.Params{Time: 1, MemoryKiB: 64, Threads: 1}})
+		srv, base, closeServer, err := serveLoopback(cfg, st)
 		if err != nil {
 			return Result{}, err
 		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return Result{}, err
-		}
-		hs := &http.Server{Handler: srv}
-		go hs.Serve(ln)
-		defer hs.Close()
-		base := "http://" + ln.Addr().String()
+		defer closeServer()
 		project, token, err := benchToken(base)
 		if err != nil {
 			return Result{}, err
