@@ -210,11 +210,6 @@ func httpStage(open func(context.Context) (store.Store, func(), error)) func(con
 	}
 }
 
-// VictoriaLogsPerCPUSecond is what VictoriaLogs ingests through its jsonline
-// API per server CPU-second on this kind of machine (measured with a
-// go install-ed victoria-logs on loopback).
-const VictoriaLogsPerCPUSecond = 220_000
-
 // dbCPU is the CPU time used so far by the database server processes
 // (PostgreSQL's backends on this machine; SQLite runs in-process).
 func dbCPU(dialect string) time.Duration {
@@ -236,8 +231,9 @@ func cpuNote(lines int, proc, db time.Duration) string {
 	if db > 0 {
 		s += fmt.Sprintf(" + database %.1f s", db.Seconds())
 	}
-	return s + fmt.Sprintf(" = %.2f µs/line, %.0f lines per CPU-second (%.2fx VictoriaLogs' %d)",
-		total*1e6/float64(lines), per, per/VictoriaLogsPerCPUSecond, VictoriaLogsPerCPUSecond)
+	// No peer ratio here: a peer's figure must come from the same run on the
+	// same machine, and this stage does not run one.
+	return s + fmt.Sprintf(" = %.2f µs/line, %.0f lines per CPU-second", total*1e6/float64(lines), per)
 }
 
 // searchWords picks, from the corpus lines' contents (what the index sees,
