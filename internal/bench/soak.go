@@ -214,7 +214,12 @@ func Soak(ctx context.Context, o SoakOptions) (SoakReport, error) {
 		case err := <-exited:
 			rep.ShutdownSeconds = time.Since(t0).Seconds()
 			if err != nil {
-				return rep, fmt.Errorf("server exit after SIGTERM: %w", err)
+				logf.Sync()
+				tail, _ := os.ReadFile(logf.Name())
+				if len(tail) > 4000 {
+					tail = tail[len(tail)-4000:]
+				}
+				return rep, fmt.Errorf("server exit after SIGTERM: %w; the end of its log:\n%s", err, tail)
 			}
 		case <-time.After(30 * time.Second):
 			rep.ShutdownSeconds = -1

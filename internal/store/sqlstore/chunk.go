@@ -446,17 +446,15 @@ func DecodeChunk(chunk int64, data []byte) ([]store.Event, error) {
 // it must not keep: rejected events cost no allocation.
 func decodeChunk(chunk int64, data []byte, keep func(*store.Event) bool) ([]store.Event, error) {
 	if keep != nil {
-		// A search keeps few of a chunk's events: decode into a reused
-		// buffer and copy out only the strings of the events kept, rather
-		// than allocating (and retaining, through the kept events) the
-		// whole decoded chunk.
-		bp := decodeBufs.Get().(*[]byte)
-		defer decodeBufs.Put(bp)
-		raw, err := decompressInto((*bp)[:0], data)
+		// A search keeps few of a chunk's events: copy out only the
+		// strings of the events kept, so they do not retain the whole
+		// decoded chunk. The buffer is not pooled: a pooled one was
+		// reused by another search while events still pointed into it
+		// (a data race the soak test's race detector found).
+		raw, err := decompress(data)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", errCorrupt, err)
 		}
-		*bp = raw
 		evs, err := decodeEvents(chunk, unsafe.String(unsafe.SliceData(raw), len(raw)), keep)
 		for i := range evs {
 			detach(&evs[i].Event)
@@ -468,26 +466,6 @@ func decodeChunk(chunk int64, data []byte, keep func(*store.Event) bool) ([]stor
 		return nil, fmt.Errorf("%w: %v", errCorrupt, err)
 	}
 	return decodeEvents(chunk, string(raw), keep)
-}
-
-var decodeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256<<10); return &b }}
-
-// decompressInto is decompress into dst's space when it is large enough.
-func decompressInto(dst, data []byte) ([]byte, error) {
-	switch {
-	case len(data) > 0 && data[0] == codecS2:
-		n, err := s2.DecodedLen(data[1:])
-		if err != nil {
-			return nil, err
-		}
-		if cap(dst) < n {
-			dst = make([]byte, n)
-		}
-		return s2.Decode(dst[:n], data[1:])
-	case len(data) >= 4 && string(data[:4]) == string(zstdMagic):
-		return zstdDecoder.DecodeAll(data, dst[:0])
-	}
-	return nil, errors.New("unknown codec")
 }
 
 // detach copies e's strings out of the decoded chunk they point into.
