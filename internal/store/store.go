@@ -504,6 +504,12 @@ type Store interface {
 	// EventFacets counts the events q matches (ignoring its Limit and
 	// Cursor) by level, service and host, up to MaxFacetEvents.
 	EventFacets(ctx context.Context, q EventQuery) (Facets, error)
+	// ScanEvents hands fn every event q matches (its Limit and Cursor are
+	// ignored) one stored chunk at a time, the chunks newest first and the
+	// events of a chunk oldest first, without the search cache: memory stays
+	// at one chunk whatever the project's size (exports). An error from fn
+	// stops the scan and is returned.
+	ScanEvents(ctx context.Context, q EventQuery, fn func(Event) error) error
 	CountEvents(ctx context.Context, project cloudsage.ProjectID) (int64, error)
 	DeleteEventsBefore(ctx context.Context, project cloudsage.ProjectID, before time.Time) (int64, error)
 	Patterns(ctx context.Context, project cloudsage.ProjectID, limit int) ([]Pattern, error)

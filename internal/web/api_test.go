@@ -258,6 +258,7 @@ func testIsolation(t *testing.T, e *env) {
 		{"DELETE", fmt.Sprintf("/api/projects/%s/tokens/%v", p, tok["id"])},
 		{"POST", "/api/ingest/" + p}, {"GET", "/api/ingest/" + p},
 		{"GET", "/api/projects/" + p + "/logs?q=error"}, {"GET", "/api/projects/" + p + "/patterns"},
+		{"GET", "/api/projects/" + p + "/export?format=csv&what=events"}, {"GET", "/api/projects/" + p + "/export?what=actions"},
 		{"GET", "/api/forecast/" + p}, {"GET", "/api/forecast/" + p + "?horizon=72h"},
 		{"GET", "/api/forecast/" + p + "/history"}, {"GET", "/api/forecast/" + p + "/risk-history"},
 		{"GET", "/api/projects/" + p + "/actions"}, {"POST", "/api/projects/" + p + "/actions/" + act},

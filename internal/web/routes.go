@@ -38,6 +38,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /api/projects/{id}/searches", a(s.searchCreate))
 	mux.Handle("DELETE /api/projects/{id}/searches/{searchId}", a(s.searchDelete))
 	mux.Handle("GET /api/projects/{id}/patterns", a(s.patternList))
+	mux.Handle("GET /api/projects/{id}/export", a(s.exportTable))
 
 	// Log shippers' own protocols (ship_*.go), authenticated by API token.
 	mux.HandleFunc("POST /v1/logs", s.otlpLogs)

@@ -376,6 +376,32 @@ func (db *DB) EventFacets(ctx context.Context, q store.EventQuery) (store.Facets
 	return f, err
 }
 
+// ScanEvents hands fn every event q matches, chunk by chunk; see
+// store.Store. Chunks are read through chunkEvents, never the search
+// cache, so an export of a large project does not fill the cache.
+func (db *DB) ScanEvents(ctx context.Context, q store.EventQuery, fn func(store.Event) error) error {
+	q.Cursor = ""
+	pl, err := db.compile(ctx, q)
+	if err != nil || pl.none {
+		return err
+	}
+	return db.scan(ctx, pl, nil, func(id int64) (bool, error) {
+		evs, err := db.chunkEvents(ctx, db.R, id, pl.m.match)
+		if store.IsNotFound(err) {
+			return true, nil // deleted by retention meanwhile
+		}
+		if err != nil {
+			return false, err
+		}
+		for i := range evs {
+			if err := fn(evs[i]); err != nil {
+				return false, err
+			}
+		}
+		return true, nil
+	})
+}
+
 func newestFirst(a, b store.Event) int {
 	if c := b.Time.Compare(a.Time); c != 0 {
 		return c

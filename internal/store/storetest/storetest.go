@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"IngestOnce", testIngestOnce},
 		{"SavedSearches", testSavedSearches},
 		{"Facets", testFacets},
+		{"ScanEvents", testScanEvents},
 		{"ManyPatterns", testManyPatterns},
 		{"Search", testSearch},
 		{"SearchChunks", testSearchChunks},
