@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/pdfreport/pdftest"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
@@ -180,4 +181,39 @@ func TestExportBoundedMemory(t *testing.T) {
 	if growth > bytesRead/4 {
 		t.Errorf("heap grew by %d bytes while exporting %d bytes: the export is buffered, not streamed", growth, bytesRead)
 	}
+}
+
+// TestReportPDF: the report is a valid PDF with the project's name, score
+// and sections, before and after logs.
+func TestReportPDF(t *testing.T) {
+	e := start(t, openSQLite(t), nil)
+	ann := e.user("ann")
+	p := ann.project("checkout service")
+	r := ann.get("/api/projects/" + p + "/report.pdf")
+	want(t, "report before logs", r, 200)
+	text, err := pdftest.Text(r.body)
+	if err != nil {
+		t.Fatalf("report before logs is not a valid PDF: %v", err)
+	}
+	if !strings.Contains(text, "checkout service") || !strings.Contains(text, "No action recommended.") {
+		t.Errorf("report before logs:\n%s", text)
+	}
+	want(t, "ingest", ann.text("/api/ingest/"+p, sampleLogs(2000, "pdfmarker")), 200)
+	fc := ann.get("/api/forecast/" + p + "?horizon=48h")
+	want(t, "forecast", fc, 200)
+	r = ann.get("/api/projects/" + p + "/report.pdf?horizon=48h")
+	want(t, "report", r, 200)
+	if ct := r.hdr.Get("Content-Type"); ct != "application/pdf" {
+		t.Errorf("report Content-Type = %q", ct)
+	}
+	if text, err = pdftest.Text(r.body); err != nil {
+		t.Fatalf("report is not a valid PDF: %v", err)
+	}
+	score := fmt.Sprintf("%.0f", fc.json(t)["risk"].(map[string]any)["score"].(float64))
+	for _, w := range []string{"checkout service", "Risk factors", "Forecast: next 48 hours", "Recommended actions", "Top patterns", score} {
+		if !strings.Contains(text, w) {
+			t.Errorf("report lacks %q:\n%s", w, text)
+		}
+	}
+	want(t, "bad horizon", ann.get("/api/projects/"+p+"/report.pdf?horizon=5h"), 400)
 }

@@ -259,6 +259,7 @@ func testIsolation(t *testing.T, e *env) {
 		{"POST", "/api/ingest/" + p}, {"GET", "/api/ingest/" + p},
 		{"GET", "/api/projects/" + p + "/logs?q=error"}, {"GET", "/api/projects/" + p + "/patterns"},
 		{"GET", "/api/projects/" + p + "/export?format=csv&what=events"}, {"GET", "/api/projects/" + p + "/export?what=actions"},
+		{"GET", "/api/projects/" + p + "/report.pdf"},
 		{"GET", "/api/forecast/" + p}, {"GET", "/api/forecast/" + p + "?horizon=72h"},
 		{"GET", "/api/forecast/" + p + "/history"}, {"GET", "/api/forecast/" + p + "/risk-history"},
 		{"GET", "/api/projects/" + p + "/actions"}, {"POST", "/api/projects/" + p + "/actions/" + act},

@@ -39,6 +39,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("DELETE /api/projects/{id}/searches/{searchId}", a(s.searchDelete))
 	mux.Handle("GET /api/projects/{id}/patterns", a(s.patternList))
 	mux.Handle("GET /api/projects/{id}/export", a(s.exportTable))
+	mux.Handle("GET /api/projects/{id}/report.pdf", a(s.reportPDF))
 
 	// Log shippers' own protocols (ship_*.go), authenticated by API token.
 	mux.HandleFunc("POST /v1/logs", s.otlpLogs)

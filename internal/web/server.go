@@ -19,6 +19,7 @@ import (
 	"github.com/cloudsage/cloudsage/internal/ingest"
 	"github.com/cloudsage/cloudsage/internal/metrics"
 	"github.com/cloudsage/cloudsage/internal/notify"
+	"github.com/cloudsage/cloudsage/internal/pdfreport"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
@@ -47,6 +48,7 @@ type Server struct {
 	now        func() time.Time
 	password   auth.Params
 	notify     *notify.Service
+	pdf        pdfreport.Renderer // report.pdf
 	throttle   *auth.Throttle
 	dummy      string // a password hash to check when the user does not exist, so timing reveals nothing
 	started    time.Time
@@ -62,7 +64,7 @@ func New(o Options) (*Server, error) {
 		return nil, errors.New("web: Store and Ingest are required")
 	}
 	s := &Server{cfg: o.Config, store: o.Store, ingest: o.Ingest, metrics: o.Metrics, limiter: o.Limiter,
-		log: o.Logger, now: o.Now, password: o.Password, notify: o.Notify}
+		log: o.Logger, now: o.Now, password: o.Password, notify: o.Notify, pdf: pdfreport.New()}
 	if s.metrics == nil {
 		s.metrics = metrics.New()
 	}
