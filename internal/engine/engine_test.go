@@ -10,6 +10,7 @@ import (
 
 	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/parse"
+	"github.com/cloudsage/cloudsage/internal/testenv"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -307,11 +308,14 @@ func BenchmarkEngine(b *testing.B) {
 	}
 	e := New(DefaultConfig())
 	b.SetBytes(bytes / int64(len(corpus)))
+	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := testenv.StartCPU()
 	for i := 0; i < b.N; i++ {
 		e.AddLine(corpus[i%len(corpus)])
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+	cpu.Report(b, b.N, "lines")
 }
 
 // BenchmarkReport recomputes risk and forecast for a project with 1,000

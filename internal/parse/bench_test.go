@@ -53,6 +53,7 @@ func BenchmarkParse(b *testing.B) {
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := testenv.StartCPU()
 	for i := 0; i < b.N; i++ {
 		for _, l := range lines {
 			evs = p.Push(evs[:0], l)
@@ -60,6 +61,7 @@ func BenchmarkParse(b *testing.B) {
 		evs = p.Flush(evs[:0])
 	}
 	b.ReportMetric(float64(len(lines))*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+	cpu.Report(b, len(lines)*b.N, "lines")
 }
 
 // BenchmarkParseFormat measures each format on its own.

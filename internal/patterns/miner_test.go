@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/testenv"
 )
 
 // mine adds lines to a fresh miner and returns the canonical id of each.
@@ -456,8 +457,10 @@ func BenchmarkMiner(b *testing.B) {
 	m := New(DefaultConfig())
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := testenv.StartCPU()
 	for i := 0; i < b.N; i++ {
 		m.Add(lines[i&4095])
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+	cpu.Report(b, b.N, "lines")
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/testenv"
 )
 
 // These logs are invented for this test, in the shapes of services the
@@ -341,8 +342,10 @@ func BenchmarkMinerUnseen(b *testing.B) {
 	m := New(DefaultConfig())
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := testenv.StartCPU()
 	for i := 0; i < b.N; i++ {
 		m.Add(lines[i%len(lines)])
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+	cpu.Report(b, b.N, "lines")
 }
