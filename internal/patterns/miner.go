@@ -522,6 +522,10 @@ func (m *Miner) knownValues(j int, sib []*cluster) bool {
 		return false
 	}
 	for _, c := range sib {
+		// A sibling's root may be a shorter template it was joined to.
+		if j >= len(c.tokens) {
+			return false
+		}
 		if _, ok := m.values[c.tokens[j]]; !ok {
 			return false
 		}

@@ -464,3 +464,29 @@ func BenchmarkMiner(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 	cpu.Report(b, b.N, "lines")
 }
+
+// TestAddSiblingRootShorter: a sibling template whose root was joined to a
+// shorter template (a collapsed run of variables) must not be read past
+// its end when the line's differing word lies beyond it. These lines,
+// reduced from a fuzzed stream, made Add panic.
+func TestAddSiblingRootShorter(t *testing.T) {
+	lines := []string{
+		"{\"name\":\"worker\",\"hostname\":\"worker-7\",}pid\":5108,\"level\":40,\"msg\":\"rat7 limit exceeded for client 10.120.220.251\",\"time\":\"2024-03-11T\xf01:58:20.625Z\",\"v\":0}",
+		"2024-03-\xed1 11:28:03.330 [main] WARN  org.springframework.w\xeeb.servlet.DispatcyerServlet - rate limit exceeded for client 10.188.160.241",
+		"W, [2024-03-11T11:06:29.8p8000 #3932]  WARN -- : rate limit exceeded for client 10d250.131.2{2",
+		"\xf3ccep\xc0Od password for root from 40.4.2.3 port 22 ssh2",
+		"2024-03-1~ 09:05:52.173 [main] WARN  com.acme.http.RequestFilter - \x83at$ limit exceeded for client 10.151.151.181",
+		"<13>122024-03-11T11:54:05.428Z db-primary search 5\xe762 - - rate limit exceeded for client 10.131.250\xdd170",
+		"{\"lev\xd4l\":40,\"time\":1710157041689,\"\xb5\xb5d\":2029,\"hostname\":\"edge-3\",\"req\":{\"method\":\"GET\",\"url\":\"/api/v2/payments\"},\"res\":{\"statusCode\":200},\"responseTime\":232,\"msg\":\"rate limit exceeded for client 10.83.204.181\"}",
+		"A;cepte\x94 password Hor root from 00.0.2.3 port 22 ssh2",
+		"AccCpte\xb0 password aor root from 40.4.2.3 port 22 ssh2",
+		"Acce*ted password \xd0or root from 40.4.2\xab3 port 22 ssh2",
+		"2024\xc503-11 09:29:25.750 [main] vARN  com.acme.orders.OrderService - rate limit exceeded \xfbor client 10.38.120.86",
+	}
+	m := New(DefaultConfig())
+	for _, l := range lines {
+		if got := m.Add(l); m.Template(got.ID) == "" {
+			t.Fatalf("Add(%q) = %+v: no template", l, got)
+		}
+	}
+}
