@@ -48,9 +48,18 @@ const (
 	cOpen  // may lead a token: ( [ { < " '
 	cClose // may end a token: ) ] } > " ' , ; : . !
 	cHex
+	// Bytes that gate the costlier tests: a token without any of them
+	// cannot be what the test looks for, so it is not run.
+	cEsc   // ESC: starts an ANSI sequence, ends a token
+	cEq    // '=': key=value, key="quoted value"
+	cWhole // : / \ @ : a path, URL, e-mail address or host:port holds one
+	cColon // ':': an IPv6 or MAC address holds two
+	cHigh  // a byte of a multi-byte UTF-8 sequence (or of invalid UTF-8)
 )
 
-var class [256]uint8
+// class is the byte classes of every byte: tokens are classified from
+// their bytes' classes, gathered as the tokeniser reads them.
+var class [256]uint16
 
 func init() {
 	for _, c := range " \t\n\r\v\f\x00" {
@@ -68,8 +77,14 @@ func init() {
 		class[c-'a'+'A'] |= cHex
 	}
 	for c := 0x80; c < 0x100; c++ {
-		class[c] |= cLetter // UTF-8 bytes: part of a word
+		class[c] |= cLetter | cHigh // UTF-8 bytes: part of a word
 	}
+	class[0x1b] |= cEsc
+	class['='] |= cEq
+	for _, c := range ":/\\@" {
+		class[c] |= cWhole
+	}
+	class[':'] |= cColon
 	for _, c := range "=:,;()[]{}<>\"'|@#/\\" {
 		class[c] |= cDelim
 	}
@@ -96,6 +111,9 @@ type masker struct {
 	alt         []byte
 	toks        []span
 	kinds       []tokenKind
+	// high reports that the last line masked may hold multi-byte UTF-8
+	// (or invalid bytes): only then does the miner check it is valid.
+	high bool
 }
 
 // mask fills m.buf, m.toks and m.kinds with the masked tokens of msg,
@@ -104,32 +122,62 @@ func (m *masker) mask(msg string) {
 	m.buf = m.buf[:0]
 	m.toks = m.toks[:0]
 	m.kinds = m.kinds[:0]
+	m.high = false
 	i, n := 0, len(msg)
 	for i < n {
 		c := msg[i]
 		if c == 0x1b { // ANSI escape sequence: drop it
 			i = skipANSI(msg, i)
+			m.high = true // its bytes are not read below: let the caller check them
 			continue
 		}
 		if class[c]&cSpace != 0 {
 			i++
 			continue
 		}
+		// Read the token, gathering its bytes' classes: any (or) and all (and).
 		j := i
-		for j < n && class[msg[j]]&cSpace == 0 && msg[j] != 0x1b {
+		var or, and uint16 = 0, 0xffff
+		for j < n {
+			cl := class[msg[j]]
+			if cl&(cSpace|cEsc) != 0 {
+				break
+			}
+			or |= cl
+			and &= cl
 			j++
 		}
-		// key="quoted value with spaces": extend the token to the closing quote.
-		j = extendQuoted(msg, i, j)
+		if or&cEq != 0 {
+			// key="quoted value with spaces": extend the token to the closing quote.
+			if e := extendQuoted(msg, i, j); e != j {
+				j = e
+				or, and = classes(msg[i:j])
+			}
+		}
+		if or&cHigh != 0 {
+			m.high = true
+		}
 		if len(m.toks) == m.maxTokens-1 && j < n && hasMore(msg, j) {
 			// Too many tokens: the rest of the line is one variable tail.
 			m.emit(wildcard, kindWild)
 			return
 		}
-		m.token(msg[i:j])
+		m.token(msg[i:j], or, and)
 		i = j
 	}
 	m.contextual()
+}
+
+// classes returns the classes of t's bytes: those any byte has, and those
+// every byte has.
+func classes(t string) (or, and uint16) {
+	and = 0xffff
+	for i := 0; i < len(t); i++ {
+		cl := class[t[i]]
+		or |= cl
+		and &= cl
+	}
+	return or, and
 }
 
 // contextual reclassifies tokens by their neighbours once the line is
@@ -199,41 +247,40 @@ func (m *masker) maskDates() {
 	m.buf, m.alt = m.alt, m.buf
 }
 
-var dateWords = func() map[string]bool {
-	out := make(map[string]bool)
-	for _, w := range []string{
-		"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
-		"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-		"jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-		"mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun",
-	} {
-		out[w] = true
-	}
-	return out
-}()
-
+// dateWord reports whether t is a month or weekday name, full or short
+// (any case, closing punctuation dropped). A switch on the lowered word
+// is a few comparisons, and allocates nothing.
 func dateWord(t []byte) bool {
 	var buf [9]byte
 	w, ok := lowerWord(buf[:], t)
-	return ok && len(w) >= 3 && dateWords[string(w)]
+	if !ok || len(w) < 3 {
+		return false
+	}
+	switch string(w) {
+	case "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
+		"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+		"jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+		"mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun":
+		return true
+	}
+	return false
 }
 
-var unitWords = func() map[string]bool {
-	out := make(map[string]bool)
-	for _, w := range []string{
-		"b", "kb", "mb", "gb", "tb", "pb", "kib", "mib", "gib", "tib", "bytes", "byte",
-		"ns", "us", "µs", "ms", "s", "sec", "secs", "m", "min", "mins", "h", "hr", "hrs",
-		"%", "k", "m", "g",
-	} {
-		out[w] = true
-	}
-	return out
-}()
-
+// unitWord reports whether t is a unit of size or time (KB, bytes, ms,
+// sec, %...), in any case, closing punctuation dropped.
 func unitWord(t []byte) bool {
 	var buf [5]byte
 	w, ok := lowerWord(buf[:], t)
-	return ok && len(w) > 0 && unitWords[string(w)]
+	if !ok || len(w) == 0 {
+		return false
+	}
+	switch string(w) {
+	case "b", "kb", "mb", "gb", "tb", "pb", "kib", "mib", "gib", "tib", "bytes", "byte",
+		"ns", "us", "µs", "ms", "s", "sec", "secs", "m", "min", "mins", "h", "hr", "hrs",
+		"%", "k", "g":
+		return true
+	}
+	return false
 }
 
 // lowerWord drops the closing punctuation at the end of token t and writes
@@ -329,31 +376,25 @@ func (m *masker) emit(tok string, k tokenKind) {
 	m.kinds = append(m.kinds, k)
 }
 
-// token masks one raw token and appends it.
-func (m *masker) token(t string) {
+// token masks one raw token, whose bytes' classes are or (any) and and
+// (all), and appends it.
+func (m *masker) token(t string, or, and uint16) {
 	if len(m.buf) > 0 {
 		m.buf = append(m.buf, ' ')
 	}
 	start := len(m.buf)
-	k := m.maskToken(t)
+	k := m.maskToken(t, or, and)
 	m.toks = append(m.toks, span{int32(start), int32(len(m.buf))})
 	m.kinds = append(m.kinds, k)
 }
 
-func (m *masker) maskToken(t string) tokenKind {
+func (m *masker) maskToken(t string, or, and uint16) tokenKind {
 	if len(t) > m.maxTokenLen {
 		m.buf = append(m.buf, wildcard...)
 		return kindWild
 	}
 	// Fast path: a plain word.
-	word := true
-	for i := 0; i < len(t); i++ {
-		if class[t[i]]&cLetter == 0 {
-			word = false
-			break
-		}
-	}
-	if word {
+	if and&cLetter != 0 {
 		if valueWord(t) {
 			m.buf = append(m.buf, wildcard...)
 			return kindWild
@@ -378,11 +419,11 @@ func (m *masker) maskToken(t string) tokenKind {
 		m.buf = append(m.buf, t...)
 		return kindOther
 	}
-	if ipv6ish(t) {
+	if or&cColon != 0 && or&cDigit != 0 && ipv6ish(t) {
 		m.buf = append(m.buf, wildcard...)
 		return kindWild
 	}
-	if wholeVariable(core) {
+	if or&cWhole != 0 && wholeVariable(core) {
 		m.buf = append(m.buf, lead...)
 		m.buf = append(m.buf, wildcard...)
 		m.buf = append(m.buf, trail...)
@@ -496,6 +537,9 @@ func (m *masker) maskPieces(core string) (letters, masked bool) {
 // (any case). They fill a slot ("ret:false") like a number does.
 func valueWord(p string) bool {
 	if len(p) < 3 || len(p) > 5 {
+		return false
+	}
+	if c := p[0] | 0x20; c != 't' && c != 'f' && c != 'n' {
 		return false
 	}
 	var low [5]byte

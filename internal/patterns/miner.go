@@ -251,11 +251,13 @@ func (m *Miner) Patterns() []Pattern {
 
 // Add mines one message and returns its pattern.
 func (m *Miner) Add(message string) Match {
-	if !utf8.ValidString(message) {
-		message = strings.ToValidUTF8(message, "\uFFFD")
-	}
 	mk := &m.mk
 	mk.mask(message)
+	// Masking reads every byte that reaches the template; only a line with
+	// multi-byte text needs the UTF-8 check (and, when invalid, a second pass).
+	if mk.high && !utf8.ValidString(message) {
+		mk.mask(strings.ToValidUTF8(message, "\uFFFD"))
+	}
 	n := len(mk.toks)
 
 	h := maphash.Bytes(m.seed, mk.buf)
