@@ -55,6 +55,7 @@ const (
 	cWhole // : / \ @ : a path, URL, e-mail address or host:port holds one
 	cColon // ':': an IPv6 or MAC address holds two
 	cHigh  // a byte of a multi-byte UTF-8 sequence (or of invalid UTF-8)
+	cDot   // '.': a dotted name (host, class, numbered file) holds one
 )
 
 // class is the byte classes of every byte: tokens are classified from
@@ -85,6 +86,7 @@ func init() {
 		class[c] |= cWhole
 	}
 	class[':'] |= cColon
+	class['.'] |= cDot
 	for _, c := range "=:,;()[]{}<>\"'|@#/\\" {
 		class[c] |= cDelim
 	}
@@ -506,20 +508,22 @@ func (m *masker) maskPieces(core string) (letters, masked bool) {
 			continue
 		}
 		j := i
-		digits, lets := 0, 0
+		digits, lets, dots := 0, 0, 0
 		for j < n && class[core[j]]&cDelim == 0 {
 			switch cl := class[core[j]]; {
 			case cl&cDigit != 0:
 				digits++
 			case cl&cLetter != 0:
 				lets++
+			case cl&cDot != 0:
+				dots++
 			}
 			j++
 		}
 		piece := core[i:j]
-		if digits > 0 && lets > 0 && (m.numberedName(piece) || digits == 1 && m.numberedInstance(piece)) {
+		if digits > 0 && lets > 0 && (dots > 0 && m.numberedName(piece) || digits == 1 && m.numberedInstance(piece)) {
 			letters, masked = true, true
-		} else if variablePiece(piece, digits) {
+		} else if variablePiece(piece, digits, dots) {
 			m.buf = append(m.buf, wildcard...)
 			masked = true
 		} else {
@@ -575,10 +579,12 @@ func dotted(p string) bool {
 }
 
 // variablePiece: a piece that starts with a digit (or sign+digit, or
-// "0x"), that holds two or more digits, or a hex identifier.
-func variablePiece(p string, digits int) bool {
+// "0x"), that holds two or more digits, or a hex identifier; without
+// digits, a literal value or a dotted name. digits and dots count the
+// piece's digits and dots (read by the caller already).
+func variablePiece(p string, digits, dots int) bool {
 	if digits == 0 {
-		return valueWord(p) || dotted(p)
+		return valueWord(p) || dots >= 2 && dotted(p)
 	}
 	if digits >= 2 || hexID(p) {
 		return true
