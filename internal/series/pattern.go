@@ -36,7 +36,9 @@ type slot struct {
 	errs  uint32
 }
 
-// Pattern is what the series knows about one log pattern.
+// Pattern is what the series knows about one log pattern, as of the call
+// (Series.Pattern, Series.Patterns) that returned it: read it again after
+// adding events.
 type Pattern struct {
 	ID          cloudsage.PatternID
 	Count       uint64
@@ -65,6 +67,34 @@ type Pattern struct {
 	// adds them first
 	runFormat string
 	runCount  uint64
+	// the latest sample's fields, not yet in Fields: sampling copies them
+	// into one reused buffer, and settle builds the map only when a reader
+	// asks (a report, a snapshot), not at every sample
+	pend     []pendField
+	pendBuf  []byte
+	pendSet  bool
+}
+
+// pendField is one pending sample field: key pendBuf[k:v], value pendBuf[v:end].
+type pendField struct{ k, v, end int32 }
+
+// settle brings the exported fields up to date: the pending run of one
+// format is added to Formats and the latest sample's fields become Fields.
+// Every way to a Pattern from outside (Series.Pattern, Patterns,
+// snapshots) settles it first.
+func (p *Pattern) settle() {
+	p.flushFormats()
+	if !p.pendSet {
+		return
+	}
+	all := string(p.pendBuf) // one copy: the fields share it
+	fields := make(map[string]string, len(p.pend))
+	for _, f := range p.pend {
+		fields[all[f.k:f.v]] = all[f.v:f.end]
+	}
+	p.Fields = fields
+	// A pattern read is often one that has gone quiet: let its buffers go.
+	p.pend, p.pendBuf, p.pendSet = nil, nil, false
 }
 
 // flushFormats adds the pending run of one format to Formats and ends the
@@ -204,39 +234,96 @@ func (p *Pattern) sample(ev *cloudsage.Event, mi int64, isErr bool) {
 		p.Samples[p.sampleNext] = raw
 		p.sampleNext = 3 - p.sampleNext
 	}
-	var fields map[string]string
-	add := func(k, v string) {
-		if v == "" || len(fields) >= maxFields {
-			return
-		}
-		if fields == nil {
-			fields = make(map[string]string, 4)
-		}
-		fields[k] = strings.Clone(truncate(v, 200))
+	// The fields go to the pending list (see settle) after those still
+	// pending, and replace them only when this sample has any.
+	if !p.pendSet {
+		p.pend, p.pendBuf = p.pend[:0], p.pendBuf[:0]
 	}
-	add("service", ev.Service)
-	add("host", ev.Host)
+	n0, b0 := len(p.pend), len(p.pendBuf)
+	p.addField(n0, "service", ev.Service)
+	p.addField(n0, "host", ev.Host)
 	if len(ev.Fields) > 0 {
 		var kb [maxFields]string // most events: no allocation for the keys
 		keys := kb[:0]
 		for k := range ev.Fields {
-			if sampleFields[strings.ToLower(k)] {
+			if sampleField(k) {
 				keys = append(keys, k)
 			}
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			add(k, ev.Fields[k])
+			p.addField(n0, k, ev.Fields[k])
 		}
 	}
-	if ev.Signals.Status != 0 {
-		if _, ok := fields["status"]; !ok {
-			add("status", strconv.Itoa(ev.Signals.Status))
+	if ev.Signals.Status != 0 && p.pendIndex(n0, "status") < 0 {
+		p.addField(n0, "status", strconv.Itoa(ev.Signals.Status))
+	}
+	if len(p.pend) == n0 {
+		return // no fields: the earlier ones stay
+	}
+	// Move this sample's fields to the front, over the earlier ones.
+	p.pendBuf = p.pendBuf[:copy(p.pendBuf, p.pendBuf[b0:])]
+	p.pend = p.pend[:copy(p.pend, p.pend[n0:])]
+	for i := range p.pend {
+		f := &p.pend[i]
+		f.k, f.v, f.end = f.k-int32(b0), f.v-int32(b0), f.end-int32(b0)
+	}
+	p.pendSet = true
+}
+
+// addField adds k=v (v cut to 200 bytes) to the pending sample fields from
+// index from on, replacing the value of k when it is there. Empty values
+// are left out, and so is everything once maxFields keys are there.
+func (p *Pattern) addField(from int, k, v string) {
+	if v == "" || len(p.pend)-from >= maxFields {
+		return
+	}
+	v = truncate(v, 200)
+	i := p.pendIndex(from, k)
+	// key and value are written at the end of the buffer (a replaced
+	// value's old bytes stay unused until the next sample)
+	f := pendField{k: int32(len(p.pendBuf))}
+	p.pendBuf = append(p.pendBuf, k...)
+	f.v = int32(len(p.pendBuf))
+	p.pendBuf = append(p.pendBuf, v...)
+	f.end = int32(len(p.pendBuf))
+	if i >= 0 {
+		p.pend[i] = f
+		return
+	}
+	p.pend = append(p.pend, f)
+}
+
+// pendIndex returns the index of key k in the pending sample fields from
+// index from on, or -1.
+func (p *Pattern) pendIndex(from int, k string) int {
+	for i := from; i < len(p.pend); i++ {
+		f := p.pend[i]
+		if string(p.pendBuf[f.k:f.v]) == k {
+			return i
 		}
 	}
-	if fields != nil {
-		p.Fields = fields
+	return -1
+}
+
+// sampleField reports whether the event field k is one a sample keeps
+// (any case): a lookup that allocates nothing for ASCII keys.
+func sampleField(k string) bool {
+	var buf [16]byte
+	if len(k) > len(buf) {
+		return sampleFields[strings.ToLower(k)]
 	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if c >= 0x80 {
+			return sampleFields[strings.ToLower(k)] // Unicode case rules
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return sampleFields[string(buf[:len(k)])]
 }
 
 // truncate cuts s to at most n bytes on a rune boundary.
@@ -315,7 +402,7 @@ func (p *Pattern) CountIn(from, to time.Time) (n, errs uint64) {
 func (s *Series) Patterns() []*Pattern {
 	out := make([]*Pattern, 0, len(s.patterns))
 	for _, p := range s.patterns {
-		p.flushFormats()
+		p.settle()
 		out = append(out, p)
 	}
 	return out
@@ -325,7 +412,7 @@ func (s *Series) Patterns() []*Pattern {
 func (s *Series) Pattern(id cloudsage.PatternID) *Pattern {
 	p := s.patterns[id]
 	if p != nil {
-		p.flushFormats()
+		p.settle()
 	}
 	return p
 }

@@ -110,7 +110,7 @@ func TestPatternPrefersErrorSamples(t *testing.T) {
 		t.Errorf("samples %q, fields %v; want the error line and its status", p.Samples, p.Fields)
 	}
 	add(45, cloudsage.LevelInfo, "ok much later", "200")
-	if p.Fields["status"] != "200" {
+	if p = s.Pattern("p"); p.Fields["status"] != "200" {
 		t.Errorf("after half an hour fields = %v, want the latest line's", p.Fields)
 	}
 }

@@ -264,8 +264,8 @@ func (w *writer) pattern(p *Pattern, v2 bool) {
 	for _, v := range p.Samples {
 		w.s(v)
 	}
+	p.settle()
 	w.strMap(p.Fields)
-	p.flushFormats()
 	fk := slices.Sorted(maps.Keys(p.Formats))
 	w.u(uint64(len(fk)))
 	for _, k := range fk {
