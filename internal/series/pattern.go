@@ -70,9 +70,9 @@ type Pattern struct {
 	// the latest sample's fields, not yet in Fields: sampling copies them
 	// into one reused buffer, and settle builds the map only when a reader
 	// asks (a report, a snapshot), not at every sample
-	pend     []pendField
-	pendBuf  []byte
-	pendSet  bool
+	pend    []pendField
+	pendBuf []byte
+	pendSet bool
 }
 
 // pendField is one pending sample field: key pendBuf[k:v], value pendBuf[v:end].
