@@ -41,8 +41,9 @@ var (
 
 // routeKeys builds the keys and remembers the routes admitted.
 type routeKeys struct {
-	routes map[string]bool
+	routes map[string]string   // admitted routes, each to its one copy
 	built  map[keyParts]string // keys already built, so a repeat allocates nothing
+	buf    []byte              // scratch for normalising a route
 }
 
 type keyParts struct {
@@ -53,7 +54,7 @@ type keyParts struct {
 const maxBuilt = 4096
 
 func newRouteKeys() *routeKeys {
-	return &routeKeys{routes: make(map[string]bool), built: make(map[keyParts]string)}
+	return &routeKeys{routes: make(map[string]string), built: make(map[keyParts]string)}
 }
 
 // key returns the exact pattern key of an HTTP request event, or false
@@ -79,15 +80,17 @@ func (k *routeKeys) key(ev *cloudsage.Event) (string, bool) {
 	if raw == "" {
 		return "", false
 	}
-	route := normaliseRoute(raw)
-	if route == "" {
+	k.buf = appendRoute(k.buf[:0], raw)
+	if len(k.buf) == 0 {
 		return "", false
 	}
-	if !k.routes[route] {
+	route, ok := k.routes[string(k.buf)]
+	if !ok {
 		if len(k.routes) >= maxRoutes {
 			route = otherRoute
 		} else {
-			k.routes[route] = true
+			route = string(k.buf)
+			k.routes[route] = route
 		}
 	}
 	kp := keyParts{method, route, st}
@@ -108,7 +111,7 @@ func (k *routeKeys) key(ev *cloudsage.Event) (string, bool) {
 // remember admits the route of a key restored from a snapshot.
 func (k *routeKeys) remember(key string) {
 	if _, route, _, ok := splitKey(key); ok && route != otherRoute && len(k.routes) < maxRoutes {
-		k.routes[route] = true
+		k.routes[route] = route
 	}
 }
 
@@ -154,12 +157,16 @@ func wordCount(s string, stop int) int {
 // normaliseRoute drops the scheme, host, query and fragment of a request
 // target and replaces identifier-like segments by <*>. It returns "" for a
 // target that is not a path.
-func normaliseRoute(r string) string {
+func normaliseRoute(r string) string { return string(appendRoute(nil, r)) }
+
+// appendRoute appends the normalised route r to dst (see normaliseRoute);
+// it appends nothing when r is no route.
+func appendRoute(dst []byte, r string) []byte {
 	if i := strings.Index(r, "://"); i > 0 && i < 10 {
 		r = r[i+3:]
 		j := strings.IndexByte(r, '/')
 		if j < 0 {
-			return "/"
+			return append(dst, '/')
 		}
 		r = r[j:]
 	}
@@ -167,7 +174,7 @@ func normaliseRoute(r string) string {
 		r = r[:i]
 	}
 	if r == "" || r[0] != '/' {
-		return ""
+		return dst
 	}
 	if len(r) <= maxRouteLen && utf8.ValidString(r) {
 		clean := true
@@ -178,25 +185,28 @@ func normaliseRoute(r string) string {
 			}
 		}
 		if clean {
-			return r // nothing to replace: no copy
+			return append(dst, r...)
 		}
 	}
-	var b strings.Builder
+	start := len(dst)
 	for seg := range strings.SplitSeq(r[1:], "/") {
 		if idLike(seg) {
 			seg = routeIDToken
 		}
-		seg = strings.ToValidUTF8(seg, "\uFFFD")
+		if !utf8.ValidString(seg) {
+			seg = strings.ToValidUTF8(seg, "\uFFFD")
+		}
 		// A segment that would take the route past maxRouteLen ends it, so a
 		// route stays bounded however long one segment is.
-		if b.Len()+1+len(seg) > maxRouteLen {
-			b.WriteString("/" + routeIDToken)
+		if len(dst)-start+1+len(seg) > maxRouteLen {
+			dst = append(dst, '/')
+			dst = append(dst, routeIDToken...)
 			break
 		}
-		b.WriteByte('/')
-		b.WriteString(seg)
+		dst = append(dst, '/')
+		dst = append(dst, seg...)
 	}
-	return b.String()
+	return dst
 }
 
 // idLike reports whether a path segment names one thing rather than a
