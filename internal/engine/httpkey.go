@@ -41,20 +41,32 @@ var (
 
 // routeKeys builds the keys and remembers the routes admitted.
 type routeKeys struct {
-	routes map[string]string   // admitted routes, each to its one copy
-	built  map[keyParts]string // keys already built, so a repeat allocates nothing
-	buf    []byte              // scratch for normalising a route
+	routes map[string]*routeEntry // admitted routes
+	other  routeEntry             // the routes past maxRoutes
+	buf    []byte                 // scratch for normalising a route
 }
 
-type keyParts struct {
-	method, route string
-	status        int
+// routeEntry is one route and the keys built for it, so that a repeat
+// finds its key with one lookup of the route and allocates nothing.
+type routeEntry struct {
+	route string
+	keys  []builtKey
 }
 
-const maxBuilt = 4096
+// builtKey is a key built for a route: method and status (a class for
+// 1xx-3xx) are what tell it from the route's other keys.
+type builtKey struct {
+	method string // the start of key, so that it pins no line
+	status int
+	key    string
+}
+
+// maxKeysPerRoute bounds the keys kept per route (methods times statuses);
+// past it they are built afresh.
+const maxKeysPerRoute = 64
 
 func newRouteKeys() *routeKeys {
-	return &routeKeys{routes: make(map[string]string), built: make(map[keyParts]string)}
+	return &routeKeys{routes: make(map[string]*routeEntry), other: routeEntry{route: otherRoute}}
 }
 
 // key returns the exact pattern key of an HTTP request event, or false
@@ -84,34 +96,36 @@ func (k *routeKeys) key(ev *cloudsage.Event) (string, bool) {
 	if len(k.buf) == 0 {
 		return "", false
 	}
-	route, ok := k.routes[string(k.buf)]
+	r, ok := k.routes[string(k.buf)]
 	if !ok {
 		if len(k.routes) >= maxRoutes {
-			route = otherRoute
+			r = &k.other
 		} else {
-			route = string(k.buf)
-			k.routes[route] = route
+			r = &routeEntry{route: string(k.buf)}
+			k.routes[r.route] = r
 		}
 	}
-	kp := keyParts{method, route, st}
+	status := st
 	if st >= 200 && st < 400 {
-		kp.status = st / 100 * 100 // one key per class
+		status = st / 100 * 100 // one key per class
 	}
-	key, ok := k.built[kp]
-	if !ok {
-		if len(k.built) >= maxBuilt {
-			clear(k.built)
+	for _, b := range r.keys {
+		if b.status == status && b.method == method {
+			return b.key, true
 		}
-		key = method + " " + route + " " + statusKey(st)
-		k.built[kp] = key
 	}
+	key := method + " " + r.route + " " + statusKey(st)
+	if len(r.keys) >= maxKeysPerRoute {
+		r.keys = r.keys[:0]
+	}
+	r.keys = append(r.keys, builtKey{method: key[:len(method)], status: status, key: key})
 	return key, true
 }
 
 // remember admits the route of a key restored from a snapshot.
 func (k *routeKeys) remember(key string) {
 	if _, route, _, ok := splitKey(key); ok && route != otherRoute && len(k.routes) < maxRoutes {
-		k.routes[route] = route
+		k.routes[route] = &routeEntry{route: route}
 	}
 }
 
