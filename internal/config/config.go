@@ -68,6 +68,9 @@ type Config struct {
 	SMTPFrom           string        // the sender address
 	SMTPTLS            string        // starttls, tls or none
 	NotifyRetryBase    time.Duration // first retry delay of a failed notification (doubles per attempt)
+	// Sign-in (issue 13; signin.go).
+	Require2FA bool           // every account must set up a TOTP second factor before using the dashboard or API
+	OIDC       []OIDCProvider // single sign-on providers
 }
 
 // Default returns the defaults.
@@ -174,6 +177,8 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	str("CLOUDSAGE_SMTP_FROM", &c.SMTPFrom)
 	str("CLOUDSAGE_SMTP_TLS", &c.SMTPTLS)
 	dur("CLOUDSAGE_NOTIFY_RETRY_BASE", &c.NotifyRetryBase)
+	boolean("CLOUDSAGE_REQUIRE_2FA", &c.Require2FA)
+	errs = append(errs, c.oidcFromEnv(getenv))
 	return errors.Join(errs...)
 }
 
@@ -237,6 +242,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var(secretFlag{&c.SMTPPassword}, "smtp-password", "SMTP password (CLOUDSAGE_SMTP_PASSWORD)")
 	fs.StringVar(&c.SMTPFrom, "smtp-from", c.SMTPFrom, "sender address of notification mail (CLOUDSAGE_SMTP_FROM)")
 	fs.StringVar(&c.SMTPTLS, "smtp-tls", c.SMTPTLS, "starttls, tls or none (CLOUDSAGE_SMTP_TLS)")
+	fs.BoolVar(&c.Require2FA, "require-2fa", c.Require2FA, "every account must set up a TOTP second factor (CLOUDSAGE_REQUIRE_2FA)")
 	fs.DurationVar(&c.NotifyRetryBase, "notify-retry-base", c.NotifyRetryBase, "first retry delay of a failed notification, doubling per attempt (CLOUDSAGE_NOTIFY_RETRY_BASE)")
 }
 
@@ -313,6 +319,7 @@ func (c Config) Validate() error {
 	if err := c.Mail().Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.validateOIDC())
 	for _, o := range c.CORSOrigins {
 		u, err := url.Parse(o)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
@@ -336,5 +343,6 @@ func (c Config) LogValue() slog.Value {
 		slog.String("smtp_host", c.SMTPHost), slog.Int("smtp_port", c.SMTPPort), slog.String("smtp_username", c.SMTPUsername),
 		slog.Any("smtp_password", c.SMTPPassword), slog.String("smtp_from", c.SMTPFrom), slog.String("smtp_tls", c.SMTPTLS),
 		slog.Duration("notify_retry_base", c.NotifyRetryBase),
+		slog.Bool("require_2fa", c.Require2FA), slog.Any("oidc", c.OIDC),
 	)
 }

@@ -62,18 +62,46 @@ type User struct {
 	ID           cloudsage.UserID `json:"id"`
 	Email        string           `json:"email"`
 	Name         string           `json:"name,omitempty"`
-	PasswordHash string           `json:"-"`
+	PasswordHash string           `json:"-"` // "" for an account that signs in by link or SSO only
 	CreatedAt    time.Time        `json:"created_at"`
+	// TOTPSecret is the confirmed second-factor secret ("" when 2FA is
+	// off); TOTPPending one being set up, not yet confirmed by a code.
+	TOTPSecret  string `json:"-"`
+	TOTPPending string `json:"-"`
+	// TOTPLastStep is the last 30-second step whose code was accepted, so
+	// a code cannot be used twice.
+	TOTPLastStep int64 `json:"-"`
 }
+
+// TwoFactor reports whether u signs in with a second factor.
+func (u User) TwoFactor() bool { return u.TOTPSecret != "" }
 
 // Session is a logged-in browser or client. Only the SHA-256 of the session
 // secret is stored.
 type Session struct {
-	Hash      string
-	UserID    cloudsage.UserID
-	CreatedAt time.Time
-	ExpiresAt time.Time
+	Hash       string
+	UserID     cloudsage.UserID
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	LastSeenAt time.Time
+	IP         string
+	UserAgent  string
+	// TwoFactor is whether the session's user has 2FA on (read with the
+	// session, so an instance that requires 2FA checks it without a second query).
+	TwoFactor bool
 }
+
+// ID is the session's public id: a prefix of its hash, enough to name it
+// in a list and to revoke it, and no help in forging the cookie.
+func (s Session) ID() string {
+	if len(s.Hash) < SessionIDLen {
+		return s.Hash
+	}
+	return s.Hash[:SessionIDLen]
+}
+
+// SessionIDLen is the length of a session's public id.
+const SessionIDLen = 16
 
 // Settings are a project's analysis and retention settings.
 type Settings struct {
@@ -534,6 +562,7 @@ type Store interface {
 	DeleteActionStatus(ctx context.Context, project cloudsage.ProjectID, actionID string) error
 
 	NotifyStore // notify.go
+	SignInStore // signin.go
 }
 
 // IsNotFound reports whether err is a NotFound error.

@@ -57,6 +57,15 @@ func (s *Server) principal(r *http.Request) (auth.Principal, error) {
 	if err != nil {
 		return auth.Principal{}, err
 	}
+	if s.cfg.Require2FA && !sess.TwoFactor && !exemptFrom2FA(r.URL.Path) {
+		return auth.Principal{}, errNeed2FA
+	}
+	if now := s.now(); now.Sub(sess.LastSeenAt) > time.Minute {
+		// At most one write a minute per session: "last seen" is to the minute.
+		if err := s.store.TouchSession(ctx, hash, now, s.clientIP(r), userAgent(r)); err != nil {
+			s.log.Warn("touch session", "error", err)
+		}
+	}
 	return auth.Principal{UserID: sess.UserID, SessionHash: hash}, nil
 }
 

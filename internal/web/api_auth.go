@@ -31,7 +31,8 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u store.Us
 	secret, hash := auth.NewSecret(auth.SessionPrefix)
 	now := s.now()
 	exp := now.Add(s.cfg.SessionTTL)
-	if err := s.store.CreateSession(r.Context(), store.Session{Hash: hash, UserID: u.ID, CreatedAt: now, ExpiresAt: exp}); err != nil {
+	sess := store.Session{Hash: hash, UserID: u.ID, CreatedAt: now, ExpiresAt: exp, IP: s.clientIP(r), UserAgent: userAgent(r)}
+	if err := s.store.CreateSession(r.Context(), sess); err != nil {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: secret, Path: "/", Expires: exp, MaxAge: int(s.cfg.SessionTTL.Seconds()),
@@ -119,7 +120,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(r, &c); err != nil {
 		return err
 	}
-	u, wait, err := s.authenticate(w, r, strings.ToLower(strings.TrimSpace(c.Email)), c.Password)
+	u, needCode, wait, err := s.authenticate(w, r, strings.ToLower(strings.TrimSpace(c.Email)), c.Password)
 	if wait > 0 {
 		return &cloudsage.Error{Kind: cloudsage.RateLimited, Message: "too many failed logins; try again later",
 			Detail: map[string]int{"retry_after_seconds": int(wait.Seconds()) + 1}}
@@ -127,44 +128,43 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": u})
+	writeSignedIn(w, u, needCode)
 	return nil
 }
 
 // authenticate checks email (trimmed, lower case) and password and starts
-// a session. Failures are throttled per email and per address: a throttled
-// caller gets wait > 0 and a Retry-After header, a wrong pair errLogin.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, email, password string) (store.User, time.Duration, error) {
+// a session, or a pending sign-in when the account has a second factor
+// (needCode). Failures are throttled per email and per address: a
+// throttled caller gets wait > 0 and a Retry-After header, a wrong pair errLogin.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, email, password string) (u store.User, needCode bool, wait time.Duration, err error) {
 	keys := []string{"email:" + email, "ip:" + s.clientIP(r)}
 	now := s.now()
 	for _, k := range keys {
 		if ok, wait := s.throttle.Allow(k, now); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-			return store.User{}, wait, nil
+			return store.User{}, false, wait, nil
 		}
 	}
-	u, err := s.store.UserByEmail(r.Context(), email)
+	u, err = s.store.UserByEmail(r.Context(), email)
 	if err != nil && !store.IsNotFound(err) {
-		return store.User{}, 0, err
+		return store.User{}, false, 0, err
 	}
 	hash := u.PasswordHash
-	if err != nil {
+	if err != nil || hash == "" { // no such user, or one who signs in by link or SSO only
 		hash = s.dummy
 	}
-	if perr := auth.CheckPassword(hash, password); perr != nil || err != nil {
+	if perr := auth.CheckPassword(hash, password); perr != nil || err != nil || u.PasswordHash == "" {
 		if perr != nil && !errors.Is(perr, auth.ErrMismatch) {
 			s.log.Error("password hash unreadable", "user_id", u.ID, "error", perr)
 		}
 		for _, k := range keys {
 			s.throttle.Fail(k, now)
 		}
-		return store.User{}, 0, errLogin
+		return store.User{}, false, 0, errLogin
 	}
 	s.throttle.Success(keys[0])
-	if err := s.startSession(w, r, u); err != nil {
-		return store.User{}, 0, err
-	}
-	return u, 0, nil
+	needCode, err = s.beginSession(w, r, u)
+	return u, needCode, 0, err
 }
 
 // POST /api/auth/logout: ends the session.

@@ -48,11 +48,11 @@ func (s *Server) authPage(w http.ResponseWriter, r *http.Request, code int, name
 // GET /login
 func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request) error {
 	next := localPath(r.URL.Query().Get("next"), "/projects")
-	if _, _, err := s.pageUser(r); err == nil {
-		http.Redirect(w, r, next, http.StatusSeeOther)
+	if _, _, err := s.pageUser(r); err == nil || errors.Is(err, errNeed2FA) {
+		http.Redirect(w, r, next, http.StatusSeeOther) // errNeed2FA: the next page sends to /account
 		return nil
 	}
-	return s.authPage(w, r, http.StatusOK, "login", ui.AuthPage{Next: next})
+	return s.authPage(w, r, http.StatusOK, "login", s.loginPage(ui.AuthPage{Next: next}))
 }
 
 // POST /login (form: email, password, next): the API's login, answered as
@@ -64,8 +64,8 @@ func (s *Server) pageLoginPost(w http.ResponseWriter, r *http.Request) error {
 	email := strings.ToLower(strings.TrimSpace(r.PostForm.Get("email")))
 	password := r.PostForm.Get("password")
 	next := localPath(r.PostForm.Get("next"), "/projects")
-	pg := ui.AuthPage{Email: email, Next: next}
-	_, wait, err := s.authenticate(w, r, email, password)
+	pg := s.loginPage(ui.AuthPage{Email: email, Next: next})
+	_, needCode, wait, err := s.authenticate(w, r, email, password)
 	if wait > 0 {
 		pg.Error = "Too many failed logins. Try again in " + wait.Round(time.Second).String() + "."
 		return s.authPage(w, r, http.StatusTooManyRequests, "login", pg)
@@ -77,7 +77,7 @@ func (s *Server) pageLoginPost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	http.Redirect(w, r, afterSignIn(next, needCode), http.StatusSeeOther)
 	return nil
 }
 

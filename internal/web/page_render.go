@@ -44,6 +44,10 @@ func (s *Server) page(f pageFunc) http.Handler {
 
 func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 	k := cloudsage.KindOf(err)
+	if errors.Is(err, errNeed2FA) {
+		seeOther(w, r, "/account")
+		return
+	}
 	if k == cloudsage.Unauthorized {
 		to := "/login"
 		if r.Method == http.MethodGet && r.URL.Path != "/" {
@@ -75,7 +79,7 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 func (s *Server) pageUser(r *http.Request) (auth.Principal, store.User, error) {
 	p, err := s.user(r)
 	if err != nil {
-		if cloudsage.KindOf(err) == cloudsage.Forbidden {
+		if cloudsage.KindOf(err) == cloudsage.Forbidden && !errors.Is(err, errNeed2FA) {
 			err = cloudsage.Errorf(cloudsage.Unauthorized, "log in to see this page")
 		}
 		return p, store.User{}, err
@@ -172,4 +176,5 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /projects/{id}/settings/rules", p(s.pageRuleCreate))
 	mux.Handle("POST /projects/{id}/settings/rules/{rid}/delete", p(s.pageRuleDelete))
 	mux.Handle("POST /projects/{id}/delete", p(s.pageProjectDelete))
+	s.accountRoutes(mux) // page_account.go
 }

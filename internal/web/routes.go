@@ -13,6 +13,18 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /api/auth/login", a(s.login))
 	mux.Handle("POST /api/auth/logout", a(s.logout))
 	mux.Handle("GET /api/auth/me", a(s.me))
+	mux.Handle("GET /api/auth/methods", a(s.signInMethods))
+	mux.Handle("POST /api/auth/magic-link", a(s.magicLinkRequest))
+	mux.Handle("POST /api/auth/magic-link/verify", a(s.magicLinkVerify))
+	mux.Handle("POST /api/auth/2fa/verify", a(s.secondFactorVerify))
+	mux.Handle("GET /api/auth/2fa", a(s.twoFactorShow))
+	mux.Handle("POST /api/auth/2fa/setup", a(s.twoFactorSetupPost))
+	mux.Handle("POST /api/auth/2fa/enable", a(s.twoFactorEnable))
+	mux.Handle("POST /api/auth/2fa/disable", a(s.twoFactorDisable))
+	mux.Handle("POST /api/auth/password", a(s.passwordChange))
+	mux.Handle("GET /api/auth/sessions", a(s.sessionList))
+	mux.Handle("POST /api/auth/sessions/revoke-others", a(s.sessionRevokeOthers))
+	mux.Handle("DELETE /api/auth/sessions/{sid}", a(s.sessionRevoke))
 
 	// Projects, members, tokens.
 	mux.Handle("GET /api/projects", a(s.projectList))

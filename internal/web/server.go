@@ -11,15 +11,18 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/cloudsage/cloudsage/internal/auth"
 	"github.com/cloudsage/cloudsage/internal/config"
 	"github.com/cloudsage/cloudsage/internal/ingest"
+	"github.com/cloudsage/cloudsage/internal/mail"
 	"github.com/cloudsage/cloudsage/internal/metrics"
 	"github.com/cloudsage/cloudsage/internal/notify"
 	"github.com/cloudsage/cloudsage/internal/pdfreport"
+	"github.com/cloudsage/cloudsage/internal/sso"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
@@ -34,24 +37,30 @@ type Options struct {
 	Now      func() time.Time // nil: time.Now
 	Password auth.Params      // zero: auth.DefaultParams
 	Notify   *notify.Service  // nil: notifications off (the API answers 503)
+	Mail     *mail.Sender     // account mail (magic links); nil: from Config's SMTP settings, if any
 }
 
 // Server serves the API. Create it with New.
 type Server struct {
-	cfg        config.Config
-	store      store.Store
-	ingest     *ingest.Service
-	metrics    *metrics.Metrics
-	limiter    Limiter
-	shipBudget *Budget // lines and bytes a second per project, for the shipper endpoints
-	log        *slog.Logger
-	now        func() time.Time
-	password   auth.Params
-	notify     *notify.Service
-	pdf        pdfreport.Renderer // report.pdf
-	throttle   *auth.Throttle
-	dummy      string // a password hash to check when the user does not exist, so timing reveals nothing
-	started    time.Time
+	cfg         config.Config
+	store       store.Store
+	ingest      *ingest.Service
+	metrics     *metrics.Metrics
+	limiter     Limiter
+	shipBudget  *Budget // lines and bytes a second per project, for the shipper endpoints
+	log         *slog.Logger
+	now         func() time.Time
+	password    auth.Params
+	notify      *notify.Service
+	pdf         pdfreport.Renderer // report.pdf
+	throttle    *auth.Throttle
+	mail        *mail.Sender   // nil: no SMTP server, no magic links
+	linkByEmail *auth.Throttle // magic-link requests per address
+	linkByIP    *auth.Throttle // and per caller
+	sso         []*sso.Provider
+	background  sync.WaitGroup // mail sent after the answer
+	dummy       string         // a password hash to check when the user does not exist, so timing reveals nothing
+	started     time.Time
 
 	lastIngest atomic.Int64 // Unix nanoseconds of the last ingest on this replica
 	handler    http.Handler
@@ -91,6 +100,13 @@ func New(o Options) (*Server, error) {
 	}
 	s.shipBudget = NewBudget(int64(s.cfg.ShipLinesPerSecond), s.cfg.ShipBytesPerSecond, 5*time.Second, s.now)
 	s.throttle = auth.NewThrottle(5, 15*time.Minute, 5*time.Minute)
+	s.linkByEmail = auth.NewThrottle(3, 15*time.Minute, 15*time.Minute)
+	s.linkByIP = auth.NewThrottle(20, 15*time.Minute, 15*time.Minute)
+	s.mail = o.Mail
+	if s.mail == nil && s.cfg.Mail().Enabled() {
+		s.mail = mail.New(s.cfg.Mail())
+	}
+	s.sso = s.newSSO()
 	var err error
 	if s.dummy, err = auth.HashPassword("not a real password", s.password); err != nil {
 		return nil, err
@@ -99,6 +115,9 @@ func New(o Options) (*Server, error) {
 	s.handler = s.routes()
 	return s, nil
 }
+
+// Wait waits for the work started after answers (mail) to finish.
+func (s *Server) Wait() { s.background.Wait() }
 
 // ServeHTTP serves a request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
@@ -126,6 +145,9 @@ func (s *Server) RunBackground(ctx context.Context) {
 // retention_days are deleted; expired sessions too.
 func (s *Server) Sweep(ctx context.Context) {
 	now := s.now()
+	if _, err := s.store.DeleteExpiredLoginTokens(ctx, now); err != nil {
+		s.log.Error("delete expired login tokens", "error", err)
+	}
 	if n, err := s.store.DeleteExpiredSessions(ctx, now); err != nil {
 		s.log.Error("delete expired sessions", "error", err)
 	} else if n > 0 {

@@ -181,12 +181,12 @@ func (db *DB) CreateUser(ctx context.Context, u store.User) (store.User, error) 
 	return u, nil
 }
 
-const userCols = `id, email, name, password_hash, created_at`
+const userCols = `id, email, name, password_hash, created_at, totp_secret, totp_pending, totp_last_step`
 
 func scanUser(row interface{ Scan(...any) error }) (store.User, error) {
 	var u store.User
 	var created int64
-	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &created)
+	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &created, &u.TOTPSecret, &u.TOTPPending, &u.TOTPLastStep)
 	u.CreatedAt = fromNS(created)
 	return u, err
 }
@@ -205,18 +205,29 @@ func (db *DB) UserByID(ctx context.Context, id cloudsage.UserID) (store.User, er
 
 // CreateSession stores s.
 func (db *DB) CreateSession(ctx context.Context, s store.Session) error {
-	_, err := db.W.ExecContext(ctx, `INSERT INTO sessions (hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
-		s.Hash, s.UserID, ns(s.CreatedAt), ns(s.ExpiresAt))
+	last := s.LastSeenAt
+	if last.IsZero() {
+		last = s.CreatedAt
+	}
+	_, err := db.W.ExecContext(ctx, `INSERT INTO sessions (hash, user_id, created_at, expires_at, last_seen_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		s.Hash, s.UserID, ns(s.CreatedAt), ns(s.ExpiresAt), ns(last), s.IP, s.UserAgent)
 	return db.wrap(err, "create session")
+}
+
+const sessionCols = `s.hash, s.user_id, s.created_at, s.expires_at, s.last_seen_at, s.ip, s.user_agent, u.totp_secret <> ''`
+
+func scanSession(row interface{ Scan(...any) error }) (store.Session, error) {
+	var s store.Session
+	var c, e, l int64
+	err := row.Scan(&s.Hash, &s.UserID, &c, &e, &l, &s.IP, &s.UserAgent, &s.TwoFactor)
+	s.CreatedAt, s.ExpiresAt, s.LastSeenAt = fromNS(c), fromNS(e), fromNS(l)
+	return s, err
 }
 
 // SessionByHash returns the unexpired session with hash.
 func (db *DB) SessionByHash(ctx context.Context, hash string, now time.Time) (store.Session, error) {
-	var s store.Session
-	var c, e int64
-	err := db.R.QueryRowContext(ctx, `SELECT hash, user_id, created_at, expires_at FROM sessions WHERE hash = $1 AND expires_at > $2`,
-		hash, ns(now)).Scan(&s.Hash, &s.UserID, &c, &e)
-	s.CreatedAt, s.ExpiresAt = fromNS(c), fromNS(e)
+	s, err := scanSession(db.R.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.hash = $1 AND s.expires_at > $2`, hash, ns(now)))
 	return s, db.wrap(err, "session")
 }
 

@@ -28,7 +28,8 @@ var templateFS embed.FS
 
 // Pages lists every page template (templates/pages/NAME.html); each defines
 // "title" and "content" and is rendered inside "layout".
-var Pages = []string{"login", "register", "projects", "project", "ingest", "logs", "settings", "error"}
+var Pages = []string{"login", "register", "projects", "project", "ingest", "logs", "settings", "error",
+	"login-2fa", "magic", "account"}
 
 // Fragments lists the partial templates handlers render on their own (for
 // htmx swaps and live updates). New checks that each is defined.

@@ -48,6 +48,10 @@ type AuthPage struct {
 	Error    string
 	FirstRun bool   // no account exists yet: the sign-up page greets the first user
 	Next     string // where to go after signing in (a local path)
+	// Sign-in beyond the password (account.go).
+	MagicLink bool        // "Email me a sign-in link" is offered (an SMTP server is configured)
+	SSO       []SSOButton // single sign-on providers
+	Token     string      // the magic-link page: the link's token, confirmed by a button
 }
 
 // ErrorPage is a full-page error.
