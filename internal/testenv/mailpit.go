@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"math/big"
 	"net"
@@ -121,4 +122,49 @@ func selfSigned(tb testing.TB, dir string) (string, string, *x509.CertPool) {
 	pool := x509.NewCertPool()
 	pool.AddCert(c)
 	return cert, keyPath, pool
+}
+
+// MailpitMessage is a received mail as mailpit's message list shows it.
+type MailpitMessage struct {
+	ID      string
+	Subject string
+	To      []struct{ Address string }
+}
+
+// Messages returns the mail mailpit holds, newest first, once it holds at
+// least n (failing tb after 5 s).
+func (m *Mailpit) Messages(tb testing.TB, n int) []MailpitMessage {
+	tb.Helper()
+	var in struct {
+		Messages []MailpitMessage `json:"messages"`
+	}
+	for range 100 {
+		res, err := http.Get(m.API + "/api/v1/messages")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		json.NewDecoder(res.Body).Decode(&in)
+		res.Body.Close()
+		if len(in.Messages) >= n {
+			return in.Messages
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tb.Fatalf("mailpit holds %d messages, want %d", len(in.Messages), n)
+	return nil
+}
+
+// Text returns the plain-text body of message id.
+func (m *Mailpit) Text(tb testing.TB, id string) string {
+	tb.Helper()
+	res, err := http.Get(m.API + "/api/v1/message/" + id)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	var msg struct{ Text string }
+	if err := json.NewDecoder(res.Body).Decode(&msg); err != nil {
+		tb.Fatal(err)
+	}
+	return msg.Text
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -64,6 +65,13 @@ func openPostgres(t *testing.T) store.Store {
 // start runs the real server (real engine, real store) on a loopback port.
 func start(t *testing.T, st store.Store, mod func(*config.Config)) *env {
 	t.Helper()
+	return startOn(t, nil, st, mod)
+}
+
+// startOn is start on ln (nil: a new loopback port), for a test that needs
+// the server's URL before it starts (an identity provider's redirect URI).
+func startOn(t *testing.T, ln net.Listener, st store.Store, mod func(*config.Config)) *env {
+	t.Helper()
 	cfg := config.Default()
 	cfg.RateLimit = 1000
 	if mod != nil {
@@ -78,7 +86,12 @@ func start(t *testing.T, st store.Store, mod func(*config.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv)
+	hs := httptest.NewUnstartedServer(srv)
+	if ln != nil {
+		hs.Listener.Close()
+		hs.Listener = ln
+	}
+	hs.Start()
 	t.Cleanup(hs.Close)
 	e.url, e.srv = hs.URL, srv
 	return e
