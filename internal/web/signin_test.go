@@ -386,3 +386,28 @@ func TestAccountPage(t *testing.T) {
 		t.Errorf("wrong current password on the page: %d", r.code)
 	}
 }
+
+// TestAccountRoutesNeedASession: every account route refuses a caller
+// without a session (401) and an API token (403), with a JSON error.
+func TestAccountRoutesNeedASession(t *testing.T) {
+	e := start(t, openSQLite(t), nil)
+	bob := e.user("bob")
+	p := bob.project("shop")
+	tok := bob.send("POST", "/api/projects/"+p+"/tokens", map[string]string{"name": "ci"}).json(t)["token"].(string)
+	robot := &client{e: e, hc: e.client().hc, token: tok}
+	anon := e.client()
+	routes := []struct{ method, path string }{
+		{"GET", "/api/auth/sessions"}, {"DELETE", "/api/auth/sessions/0123456789abcdef"}, {"POST", "/api/auth/sessions/revoke-others"},
+		{"POST", "/api/auth/password"}, {"GET", "/api/auth/2fa"}, {"POST", "/api/auth/2fa/setup"},
+		{"POST", "/api/auth/2fa/enable"}, {"POST", "/api/auth/2fa/disable"},
+	}
+	for _, rt := range routes {
+		body := `{"code":"123456","current_password":"x","new_password":"a long enough one"}`
+		want(t, "anonymous "+rt.method+" "+rt.path, anon.do(rt.method, rt.path, "application/json", strings.NewReader(body)), 401)
+		want(t, "token "+rt.method+" "+rt.path, robot.do(rt.method, rt.path, "application/json", strings.NewReader(body)), 403)
+	}
+	want(t, "2fa verify without a pending sign-in", anon.send("POST", "/api/auth/2fa/verify", map[string]string{"code": "123456"}), 401)
+	if r := anon.get("/account"); r.code != 200 || !strings.Contains(string(r.body), `action="/login"`) {
+		t.Errorf("the account page without a session does not lead to the sign-in page: %d", r.code)
+	}
+}
