@@ -61,9 +61,14 @@ func pages(tb testing.TB) map[string]any {
 	ev := store.Event{ID: 1, Event: cloudsage.Event{Time: testNow, Level: cloudsage.LevelError, Service: "shop-api",
 		Message: "pq: sorry, too many clients already <script>", Pattern: "p1"}}
 	return map[string]any{
-		"login":    AuthPage{Layout: Layout{Title: "Log in", Now: testNow}, Email: "ann@example.com", Error: "wrong email or password"},
-		"register": AuthPage{Layout: Layout{Title: "Welcome", Now: testNow}, FirstRun: true},
-		"error":    ErrorPage{Layout: Layout{User: "ann@example.com", Now: testNow}, Status: 404, Message: "project not found", RequestID: "abc"},
+		"login":     AuthPage{Layout: Layout{Title: "Log in", Now: testNow}, Email: "ann@example.com", Error: "wrong email or password"},
+		"register":  AuthPage{Layout: Layout{Title: "Welcome", Now: testNow}, FirstRun: true},
+		"login-2fa": AuthPage{Layout: Layout{Title: "Two-factor sign-in", Now: testNow}, Next: "/projects", Error: "Wrong or already used code."},
+		"magic":     AuthPage{Layout: Layout{Title: "Sign in by link", Now: testNow}, Email: "ann@example.com", Token: "csm_x"},
+		"account": AccountPage{Layout: Layout{Title: "Account", User: "ann@example.com", Now: testNow}, HasPassword: true,
+			Sessions:    []SessionRow{{ID: "0123456789abcdef", Created: testNow, LastSeen: testNow, IP: "127.0.0.1", UserAgent: "Firefox <b>", Current: true}},
+			SetupSecret: "JBSWY3DPEHPK3PXP", SetupQR: "data:image/png;base64,iVBORw0KGgo="},
+		"error": ErrorPage{Layout: Layout{User: "ann@example.com", Now: testNow}, Status: 404, Message: "project not found", RequestID: "abc"},
 		"projects": ProjectsPage{
 			Layout: Layout{Title: "Projects", User: "ann@example.com", Now: testNow},
 			Cards:  []ProjectCard{NewProjectCard(p, history(), testNow), NewProjectCard(store.Project{ID: 8, Name: "empty"}, nil, testNow)},
