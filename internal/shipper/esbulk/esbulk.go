@@ -51,6 +51,7 @@ func (r *Request) Errors() int {
 // answers 400 and stores nothing); a bad document only fails its item.
 func Decode(data []byte, defaultIndex string, newID func() string) (Request, error) {
 	var req Request
+	var idx quotedIndex
 	n := 0 // line number, for messages
 	next := func() ([]byte, bool) {
 		for len(data) > 0 {
@@ -103,7 +104,7 @@ func Decode(data []byte, defaultIndex string, newID func() string) (Request, err
 				it.ID = newID()
 			}
 			it.Status, it.Line = 201, len(req.Lines)
-			req.Lines = append(req.Lines, withIndex(doc, it.Index))
+			req.Lines = append(req.Lines, withIndex(doc, idx.quote(it.Index)))
 			req.Bytes += int64(len(doc))
 		}
 		req.Items = append(req.Items, it)
@@ -119,9 +120,14 @@ type actionMeta struct {
 	ID    string `json:"_id"`
 }
 
-// parseAction reads {"index": {"_index": "x", "_id": "y"}}: one struct
-// decode (no map), as this runs once a document.
+// parseAction reads {"index": {"_index": "x", "_id": "y"}}. It runs once
+// a document, so the shapes shippers send ({"create":{}}, {"index":
+// {"_index":"logs-x"}}) are read by hand; anything else (escapes, other
+// keys, odd spacing) goes through encoding/json.
 func parseAction(b []byte) (string, actionMeta, error) {
+	if name, meta, ok := quickAction(b); ok {
+		return name, meta, nil
+	}
 	var a struct {
 		Index, Create, Update, Delete *actionMeta
 	}
@@ -146,9 +152,71 @@ func parseAction(b []byte) (string, actionMeta, error) {
 	return name, meta, nil
 }
 
-// withIndex returns doc with "_index" added as its first key.
-func withIndex(doc []byte, index string) string {
-	q, _ := json.Marshal(index)
+// quickAction reads {"ACTION":{}} and {"ACTION":{"_index":"I"}} with
+// optional "_id" after it, where ACTION is one of the four and the
+// strings have no escapes; ok is false for anything else.
+func quickAction(b []byte) (name string, meta actionMeta, ok bool) {
+	rest, ok := bytes.CutPrefix(b, []byte(`{"`))
+	if !ok {
+		return "", meta, false
+	}
+	i := bytes.IndexByte(rest, '"')
+	if i < 0 {
+		return "", meta, false
+	}
+	switch name = string(rest[:i]); name {
+	case "index", "create", "update", "delete":
+	default:
+		return "", meta, false
+	}
+	if rest, ok = bytes.CutPrefix(rest[i+1:], []byte(`:{`)); !ok {
+		return "", meta, false
+	}
+	str := func(key string) (string, bool) {
+		r, found := bytes.CutPrefix(rest, []byte(`"`+key+`":"`))
+		if !found {
+			return "", true
+		}
+		j := bytes.IndexByte(r, '"')
+		if j < 0 || bytes.IndexByte(r[:j], '\\') >= 0 {
+			return "", false
+		}
+		for _, c := range r[:j] {
+			if c < 0x20 {
+				return "", false
+			}
+		}
+		v := string(r[:j])
+		rest = r[j+1:]
+		if len(rest) > 1 && rest[0] == ',' && rest[1] == '"' {
+			rest = rest[1:]
+		}
+		return v, true
+	}
+	if meta.Index, ok = str("_index"); !ok {
+		return "", meta, false
+	}
+	if meta.ID, ok = str("_id"); !ok {
+		return "", meta, false
+	}
+	return name, meta, bytes.Equal(rest, []byte("}}"))
+}
+
+// quotedIndex remembers the JSON form of the last index name: a bulk body
+// names the same index for most documents.
+type quotedIndex struct{ name, q string }
+
+func (x *quotedIndex) quote(name string) string {
+	if x.q == "" || x.name != name {
+		q, _ := json.Marshal(name)
+		x.name, x.q = name, string(q)
+	}
+	return x.q
+}
+
+// withIndex returns doc with "_index" (q: the index name as a JSON
+// string) added as its first key.
+func withIndex(doc []byte, q string) string {
 	rest := bytes.TrimLeft(doc[1:], " \t\r")
 	b := make([]byte, 0, len(doc)+len(q)+12)
 	b = append(b, `{"_index":`...)
@@ -181,7 +249,9 @@ func Response(items []Item, took int64, seq int64) []byte {
 		b = append(b, `,"_id":`...)
 		b = appendJSON(b, it.ID)
 		if it.Status < 300 {
-			b = fmt.Appendf(b, `,"_version":1,"result":"created","_shards":{"total":1,"successful":1,"failed":0},"_seq_no":%d,"_primary_term":1`, seq)
+			b = append(b, `,"_version":1,"result":"created","_shards":{"total":1,"successful":1,"failed":0},"_seq_no":`...)
+			b = strconv.AppendInt(b, seq, 10)
+			b = append(b, `,"_primary_term":1`...)
 			seq++
 		} else {
 			b = append(b, `,"error":{"type":`...)
@@ -212,7 +282,19 @@ func Error(status int, typ, reason string) []byte {
 	return append(b, '}')
 }
 
+// appendJSON appends s as a JSON string; the index names and ids of a
+// response are plain ASCII almost always, which needs no encoder.
 func appendJSON(b []byte, s string) []byte {
+	plain := true
+	for i := 0; i < len(s) && plain; i++ {
+		c := s[i]
+		plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	if plain {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	q, _ := json.Marshal(s)
 	return append(b, q...)
 }

@@ -125,3 +125,22 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 }
+
+// The hand-read action shapes must mean what encoding/json reads.
+func FuzzParseAction(f *testing.F) {
+	for _, s := range []string{`{"create":{}}`, `{"index":{"_index":"logs"}}`, `{"index":{"_index":"logs","_id":"a1"}}`,
+		`{"delete":{"_id":"x"}}`, `{"update":{"_id":"y","_index":"z"}}`, `{"index":{"_index":"a\"b"}}`, `{"index":{"_index":"x",}}`,
+		`{"create":{"_index":""}}`, `{"index":{}} `, `{"index":{"_index":"x"}}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		name, meta, ok := quickAction(b)
+		if !ok {
+			return
+		}
+		var a map[string]actionMeta
+		if err := json.Unmarshal(b, &a); err != nil || len(a) != 1 || a[name] != meta {
+			t.Fatalf("quickAction(%s) = %q %+v, encoding/json reads %v %v", b, name, meta, a, err)
+		}
+	})
+}
