@@ -35,6 +35,7 @@ type Config struct {
 	TLS        *tls.Config    // non-nil: TCP speaks TLS
 	MaxMessage int            // bytes; longer messages are cut (default 64 KiB)
 	FlushLines int            // a batch is stored when it has this many records (default 5000)
+	FlushBytes int            // or this many bytes of messages (default 4 MiB)
 	FlushEvery time.Duration  // and at least this often (default 1 s: each batch is one transaction and one report)
 	Location   *time.Location // of RFC 3164 timestamps (default time.Local)
 }
@@ -56,6 +57,7 @@ type Server struct {
 type msg struct {
 	token string
 	rec   shipper.Record
+	size  int // of the frame
 }
 
 // Listen opens the configured listeners; Serve then runs them.
@@ -65,6 +67,9 @@ func Listen(cfg Config, deliver Deliver, log *slog.Logger) (*Server, error) {
 	}
 	if cfg.FlushLines <= 0 {
 		cfg.FlushLines = 5000
+	}
+	if cfg.FlushBytes <= 0 {
+		cfg.FlushBytes = 4 << 20
 	}
 	if cfg.FlushEvery <= 0 {
 		cfg.FlushEvery = time.Second
@@ -217,23 +222,25 @@ func (s *Server) push(ctx context.Context, p *syslog.Parser, frame []byte) bool 
 		return true
 	}
 	select {
-	case s.in <- msg{token: tok, rec: rec}:
+	case s.in <- msg{token: tok, rec: rec, size: len(frame)}:
 		return true
 	case <-ctx.Done():
 		return false
 	}
 }
 
-// batch groups queued records by token and delivers them by count and time.
+// batch groups queued records by token and delivers them by count, size
+// and time: one transaction per batch rather than per message, with a
+// message waiting at most FlushEvery before it is stored.
 func (s *Server) batch(ctx context.Context) {
 	pending := map[string]*shipper.Result{}
-	n := 0
+	n, size := 0, 0
 	flush := func() {
 		for tok, res := range pending {
 			s.store(ctx, tok, *res)
 		}
 		clear(pending)
-		n = 0
+		n, size = 0, 0
 	}
 	t := time.NewTicker(s.cfg.FlushEvery)
 	defer t.Stop()
@@ -250,7 +257,8 @@ func (s *Server) batch(ctx context.Context) {
 				pending[m.token] = res
 			}
 			res.Records = append(res.Records, m.rec)
-			if n++; n >= s.cfg.FlushLines {
+			n++
+			if size += m.size; n >= s.cfg.FlushLines || size >= s.cfg.FlushBytes {
 				flush()
 			}
 		case <-t.C:

@@ -67,7 +67,10 @@ func (s *sink) wait(t *testing.T, tok string, n int) []string {
 
 func serve(t *testing.T, cfg Config, s *sink) *Server {
 	t.Helper()
-	cfg.TCP, cfg.UDP, cfg.FlushEvery = "127.0.0.1:0", "127.0.0.1:0", 20*time.Millisecond
+	cfg.TCP, cfg.UDP = "127.0.0.1:0", "127.0.0.1:0"
+	if cfg.FlushEvery == 0 {
+		cfg.FlushEvery = 20 * time.Millisecond
+	}
 	srv, err := Listen(cfg, s.deliver, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -105,6 +108,34 @@ func TestListeners(t *testing.T) {
 	}
 	if got := s.wait(t, "tok1", 1); !slices.Equal(got, []string{"octet\ncounted"}) {
 		t.Errorf("token project got %q", got)
+	}
+}
+
+// Messages are stored in batches of FlushLines records or FlushBytes
+// bytes, whichever comes first, not one transaction a message; the rest
+// waits for FlushEvery (here an hour: never during the test).
+func TestBatching(t *testing.T) {
+	for _, c := range []struct {
+		name         string
+		lines, bytes int
+	}{{"by count", 5, 1 << 20}, {"by size", 1000, 5 * 30}} {
+		t.Run(c.name, func(t *testing.T) {
+			s := &sink{}
+			srv := serve(t, Config{FlushEvery: time.Hour, FlushLines: c.lines, FlushBytes: c.bytes}, s)
+			var frames strings.Builder
+			for i := range 12 {
+				m := fmt.Sprintf("<14>1 - h app - - - message %03d", i) // 30 bytes
+				fmt.Fprintf(&frames, "%d %s", len(m), m)
+			}
+			send(t, "tcp", srv.TCPAddr().String(), frames.String())
+			got := s.wait(t, "", 10)
+			time.Sleep(100 * time.Millisecond) // a wrong third batch would show up now
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if len(got) != 10 || s.batches != 2 || len(s.got[""]) != 10 {
+				t.Errorf("%d batches, %d records stored before FlushEvery, want 2 batches of 5", s.batches, len(s.got[""]))
+			}
+		})
 	}
 }
 
@@ -168,5 +199,96 @@ func TestTLS(t *testing.T) {
 	c.Close()
 	if got := s.wait(t, "", 1); !slices.Equal(got, []string{"over tls"}) {
 		t.Errorf("TLS got %q", got)
+	}
+}
+
+// Bad input: syslog has no answer to send, so what a sender understands is
+// the connection: a frame whose octet count is not a number, or a stream
+// that ends inside a counted message, closes the connection and stores
+// nothing of that frame; a message longer than MaxMessage is cut to it
+// (RFC 5424 section 6.1 lets a receiver truncate); a batch whose token
+// is refused is dropped, not retried, and the other tokens' batches are
+// stored.
+func TestBadInput(t *testing.T) {
+	s := &refusing{bad: "wrongtoken"}
+	srv, err := Listen(Config{TCP: "127.0.0.1:0", FlushEvery: 20 * time.Millisecond, MaxMessage: 100}, s.deliver, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { srv.Serve(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	addr := srv.TCPAddr().String()
+
+	closed := func(name, data string) {
+		t.Helper()
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.Write([]byte(data))
+		c.(*net.TCPConn).CloseWrite()
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if n, err := c.Read(make([]byte, 1)); n != 0 || err == nil {
+			t.Errorf("%s: the connection was not closed (%d, %v)", name, n, err)
+		}
+	}
+	ok := "<11>1 - h app - - - goodmark kept"
+	closed("bad octet count", fmt.Sprintf("%d %s12x3 <11>1 - h app - - - badmark\n", len(ok), ok))
+	closed("stream ends inside a message", "200 <11>1 - h app - - - badmark truncated")
+	long := "<11>1 - h app - - - longmark " + strings.Repeat("x", 150)
+	tok := `<11>1 - h app - - [cloudsage token="wrongtoken"] badmark intruder`
+	good := `<11>1 - h app - - [cloudsage token="right"] goodmark other project`
+	send(t, "tcp", addr, fmt.Sprintf("%d %s%d %s%d %s", len(long), long, len(tok), tok, len(good), good))
+
+	got := s.wait(t, 3)
+	want := []string{"goodmark kept", "goodmark other project", "longmark " + strings.Repeat("x", 100-len("<11>1 - h app - - - longmark "))}
+	if !slices.Equal(got, want) {
+		t.Errorf("stored %q, want %q", got, want)
+	}
+	time.Sleep(100 * time.Millisecond) // a retried refused batch would show up now
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refused != 1 {
+		t.Errorf("the wrong-token batch was offered %d times, want once (dropped, not retried)", s.refused)
+	}
+}
+
+// refusing stores every batch except those of token bad, which it refuses
+// as an unknown token.
+type refusing struct {
+	bad     string
+	mu      sync.Mutex
+	stored  []string
+	refused int
+}
+
+func (s *refusing) deliver(_ context.Context, tok string, res shipper.Result) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if tok == s.bad {
+		s.refused++
+		return cloudsage.Errorf(cloudsage.Unauthorized, "unknown or revoked API token")
+	}
+	for _, r := range res.Records {
+		s.stored = append(s.stored, r.Message)
+	}
+	return nil
+}
+
+func (s *refusing) wait(t *testing.T, n int) []string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s.mu.Lock()
+		got := slices.Clone(s.stored)
+		s.mu.Unlock()
+		if len(got) >= n || time.Now().After(deadline) {
+			slices.Sort(got)
+			return got
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
