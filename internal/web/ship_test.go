@@ -86,7 +86,7 @@ func otlpRequest(body string) *logsv1.LogsData {
 }
 
 func TestShipOTLP(t *testing.T) {
-	s := startShip(t, nil)
+	s := startShip(t, func(c *config.Config) { c.MaxBodyBytes = 64 << 10 })
 	b, _ := proto.Marshal(otlpRequest("protomark card declined"))
 	r := s.bot.do("POST", "/v1/logs", "application/x-protobuf", bytes.NewReader(gz(string(b))), "Content-Encoding", "gzip")
 	if r.code != 200 || r.hdr.Get("Content-Type") != "application/x-protobuf" {
@@ -127,6 +127,8 @@ func TestShipOTLP(t *testing.T) {
 		{"wrong token", "application/json", []byte(js), []string{"Authorization", "Bearer cs_wrong"}, 401},
 		{"no token", "application/json", []byte(js), []string{"Authorization", "Basic Og=="}, 401},
 		{"bad gzip", "application/json", []byte("badmark"), []string{"Content-Encoding", "gzip"}, 400},
+		{"oversized", "application/x-protobuf", bytes.Repeat(b, 64<<10/len(b)+1), nil, 413},
+		{"oversized once unzipped", "application/x-protobuf", gz(strings.Repeat(string(b), 64<<10/len(b)+1)), []string{"Content-Encoding", "gzip"}, 413},
 	}
 	before := len(s.events("jsonmark"))
 	for _, c := range bad {
@@ -158,7 +160,7 @@ func lokiProto(labels, line string, at time.Time) []byte {
 }
 
 func TestShipLoki(t *testing.T) {
-	s := startShip(t, nil)
+	s := startShip(t, func(c *config.Config) { c.MaxBodyBytes = 64 << 10 })
 	now := time.Now()
 	r := s.bot.do("POST", "/loki/api/v1/push", "application/x-protobuf", bytes.NewReader(lokiProto(`{job="default/api", level="warn", host="n1"}`, "lokiproto slow upstream", now)))
 	want(t, "Loki protobuf", r, 204)
@@ -195,6 +197,8 @@ func TestShipLoki(t *testing.T) {
 		{"not snappy", "application/x-protobuf", []byte("badmark"), nil, 400},
 		{"wrong content type", "application/xml", []byte("<badmark/>"), nil, 415},
 		{"other project", "application/json", []byte(js), []string{"X-Scope-OrgID", "999"}, 403},
+		{"wrong token", "application/x-protobuf", lokiProto(`{a="b"}`, "badmark", now), []string{"Authorization", "Bearer cs_wrong"}, 401},
+		{"oversized", "application/json", []byte(`{"streams":[{"stream":{},"values":[["1","badmark ` + strings.Repeat("x", 64<<10) + `"]]}]}`), nil, 413},
 		{"bad entry", "application/json", []byte(`{"streams":[{"stream":{},"values":[["x","badmark"]]}]}`), nil, 400},
 	} {
 		r := s.bot.do("POST", "/loki/api/v1/push", c.ctype, bytes.NewReader(c.body), c.hdr...)
