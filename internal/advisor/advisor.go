@@ -23,6 +23,7 @@
 package advisor
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/cloudsage/cloudsage"
@@ -75,6 +76,34 @@ type Input struct {
 	RecentWindow                   time.Duration
 	Preferences                    map[string]float64 // action key -> learned multiplier (1 neutral); may be nil
 	HighThreshold, MediumThreshold float64            // 70, 40 by default
+	// Pinned action types rank first whenever the chain proposes them;
+	// Muted ones are never proposed (a project's manual overrides).
+	Pinned, Muted map[string]bool
+	// Similar are past incidents like the present one (best first), shown
+	// by the pattern-matching step with what fixed them.
+	Similar []PastIncident
+}
+
+// PastIncident is a past incident similar to the present.
+type PastIncident struct {
+	ID         int64     `json:"id"`
+	OpenedAt   time.Time `json:"opened_at"`
+	Title      string    `json:"title"`
+	RootCause  string    `json:"root_cause,omitempty"`
+	Fix        string    `json:"fix,omitempty"`
+	Similarity float64   `json:"similarity"`
+}
+
+// Text is how the chain tells people about p: "Looks like 'orders DB pool
+// exhausted' on 3 Oct (similarity 0.87): fixed by raising max_connections".
+func (p PastIncident) Text() string {
+	t := fmt.Sprintf("Looks like '%s' on %s (similarity %.2f)", p.Title, p.OpenedAt.UTC().Format("2 Jan 2006"), p.Similarity)
+	if p.Fix != "" {
+		t += ": fixed by " + p.Fix
+	} else if p.RootCause != "" {
+		t += ": root cause " + p.RootCause
+	}
+	return t
 }
 
 // Step is one recorded step of the chain.

@@ -1,8 +1,10 @@
 package advisor
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -86,7 +88,7 @@ func (kb *KnowledgeBase) Advise(in Input, clock func() time.Time) Result {
 	})
 	var cands []*candidate
 	run(StepMatching, func(s *Step) {
-		cands = buildCandidates(kb, e, name)
+		cands = slices.DeleteFunc(buildCandidates(kb, e, name), func(c *candidate) bool { return in.Muted[c.key] })
 		patternMatching(kb, e, cands, s)
 	})
 	run(StepRisk, func(s *Step) {
@@ -287,6 +289,14 @@ func patternMatching(kb *KnowledgeBase, e *env, cands []*candidate, s *Step) {
 		s.Summary = fmt.Sprintf("%d of %d signatures matched on %d of %d patterns: %s.", len(keys), len(kb.Entries), len(pats), len(e.views), strings.Join(parts, "; "))
 	}
 	s.Outputs = map[string]any{"matches": orEmpty(out)}
+	if len(e.in.Similar) > 0 {
+		var texts []string
+		for _, p := range e.in.Similar {
+			texts = append(texts, p.Text())
+		}
+		s.Summary += " Past incidents: " + strings.Join(texts, "; ") + "."
+		s.Outputs["similar_incidents"] = e.in.Similar
+	}
 }
 
 // --- risk assessment -----------------------------------------------------
@@ -355,6 +365,9 @@ func actionGeneration(kb *KnowledgeBase, e *env, chain string, cands []*candidat
 		}
 	}
 	s.Inputs = map[string]any{"candidates": len(cands), "preferences_applied": prefs}
+	if len(e.in.Pinned)+len(e.in.Muted) > 0 {
+		s.Inputs["pinned"], s.Inputs["muted"] = len(e.in.Pinned), len(e.in.Muted)
+	}
 	used, covered := map[cloudsage.PatternID]bool{}, map[string]bool{}
 	acts := rankActions(e, cands, used, covered)
 	if len(acts) > maxActions {
@@ -362,6 +375,9 @@ func actionGeneration(kb *KnowledgeBase, e *env, chain string, cands []*candidat
 	}
 	acts, added := fill(kb, e, chain, acts, used, covered)
 	acts = dedupSort(acts)
+	acts = slices.DeleteFunc(acts, func(a Action) bool { return e.in.Muted[a.Key] })
+	// pinned types first, in their ranked order
+	slices.SortStableFunc(acts, func(a, b Action) int { return cmp.Compare(pinRank(e.in.Pinned, a), pinRank(e.in.Pinned, b)) })
 	capCritical(acts)
 	counts := map[string]int{}
 	for _, a := range acts {
@@ -387,4 +403,11 @@ func actionGeneration(kb *KnowledgeBase, e *env, chain string, cands []*candidat
 	}
 	s.Outputs = map[string]any{"actions": out, "fallbacks": added}
 	return acts
+}
+
+func pinRank(pinned map[string]bool, a Action) int {
+	if pinned[a.Key] {
+		return 0
+	}
+	return 1
 }

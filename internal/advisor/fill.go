@@ -44,7 +44,7 @@ func fill(kb *KnowledgeBase, e *env, chain string, acts []Action, used map[cloud
 			break
 		}
 		c := fallbackCandidate(fb, e, chain)
-		if c == nil {
+		if c == nil || e.in.Muted[fb.Key] {
 			continue
 		}
 		if slices.ContainsFunc(c.ms, func(m match) bool { return mainPats[string(m.v.id)] }) {

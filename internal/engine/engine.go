@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/learn"
 	"github.com/cloudsage/cloudsage/internal/parse"
 	"github.com/cloudsage/cloudsage/internal/patterns"
 	"github.com/cloudsage/cloudsage/internal/risk"
@@ -34,6 +35,8 @@ type Config struct {
 	HistoryHours    int                // hourly history the forecasts fit on (168: a week)
 	ForecastLevel   float64            // prediction-interval coverage of the forecast band (0.8)
 	Preferences     map[string]float64 // learned action preferences (action key -> multiplier); nil = neutral
+	Overrides       learn.Overrides    // a project's manual overrides; see SetOverrides
+	Incidents       []learn.Memory     // past incidents, matched when trouble starts
 	// Clock measures the duration of the chain's steps; nil leaves them 0.
 	// The engine never reads it for anything else.
 	Clock func() time.Time
@@ -102,6 +105,7 @@ func (c Config) withDefaults() Config {
 // a mutex.
 type Engine struct {
 	cfg     Config
+	risk    risk.Config // cfg.Risk before the overrides' thresholds
 	parser  *parse.Parser
 	miner   *patterns.Miner
 	routes  *routeKeys // HTTP request events: exact keys, bounded routes
@@ -121,14 +125,21 @@ type formatCount struct {
 // New returns an empty Engine.
 func New(cfg Config) *Engine {
 	cfg = cfg.withDefaults()
-	return &Engine{
+	e := &Engine{
 		cfg:    cfg,
+		risk:   cfg.Risk,
 		parser: parse.New(),
 		miner:  patterns.New(cfg.Patterns),
 		routes: newRouteKeys(),
 		series: series.New(cfg.Series),
 		det:    newDetectors(),
 	}
+	if !cfg.Overrides.Empty() {
+		if err := e.SetOverrides(cfg.Overrides); err != nil {
+			e.cfg.Overrides = learn.Overrides{} // Validate-like: a bad threshold leaves the defaults
+		}
+	}
+	return e
 }
 
 // Config returns the engine's configuration.
@@ -137,6 +148,21 @@ func (e *Engine) Config() Config { return e.cfg }
 // SetPreferences replaces the learned action preferences (action key ->
 // ranking multiplier, nil neutral) the next reports rank actions with.
 func (e *Engine) SetPreferences(p map[string]float64) { e.cfg.Preferences = p }
+
+// SetOverrides replaces the project's manual overrides: pinned and muted
+// action types, factor high levels (on top of the configured ones) and
+// expected patterns. A bad threshold is an error and changes nothing.
+func (e *Engine) SetOverrides(o learn.Overrides) error {
+	r := e.risk
+	if err := r.SetHighLevels(o.Thresholds); err != nil {
+		return err
+	}
+	e.cfg.Risk, e.cfg.Overrides = r, o
+	return nil
+}
+
+// SetIncidents replaces the past incidents the next reports match against.
+func (e *Engine) SetIncidents(ms []learn.Memory) { e.cfg.Incidents = ms }
 
 // SetDefaultTime sets the time given to lines that carry none before any
 // timestamp has been seen (the receive time, for a server).

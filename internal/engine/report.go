@@ -10,6 +10,7 @@ import (
 
 	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/advisor"
+	"github.com/cloudsage/cloudsage/internal/learn"
 	"github.com/cloudsage/cloudsage/internal/risk"
 	"github.com/cloudsage/cloudsage/internal/series"
 )
@@ -31,6 +32,12 @@ type Report struct {
 	Lookahead    *Lookahead       `json:"lookahead,omitempty"` // the preventive chain's 7-day view
 	Chain        advisor.Chain    `json:"chain"`
 	Actions      []advisor.Action `json:"actions"`
+	// Signature is what moves now (patterns, factors, services): what an
+	// incident keeps, and what past incidents are matched on.
+	Signature learn.Signature `json:"signature"`
+	// Similar are the past incidents most like the present trouble (none
+	// while the score is low).
+	Similar []learn.Match `json:"similar_incidents,omitempty"`
 }
 
 // Lookahead is the 7-day outlook the preventive chain (rising and above 50)
@@ -109,6 +116,9 @@ type Pattern struct {
 	Fields    map[string]string   `json:"fields,omitempty"`
 	Formats   map[string]uint64   `json:"formats,omitempty"`
 	Hosts     map[string]int64    `json:"hosts,omitempty"` // events per host (the first few hosts; "other" for the rest)
+	// Expected: a person marked the pattern as expected; its errors count
+	// in neither the risk factors nor the advisor's signals.
+	Expected  bool `json:"expected,omitempty"`
 	relevance float64
 }
 
@@ -117,6 +127,8 @@ type Pattern struct {
 // or 72; other values are clamped to 1..168).
 func (e *Engine) Report(at time.Time, horizonHours int) Report {
 	cfg := e.cfg
+	expected := e.expected()
+	cfg.Risk.Expected = slices.Sorted(maps.Keys(expected))
 	horizonHours = min(max(horizonHours, 1), 168)
 	r := Report{
 		At:           at.UTC(),
@@ -133,9 +145,9 @@ func (e *Engine) Report(at time.Time, horizonHours int) Report {
 		MeasuredWeight: a.MeasuredWeight, Scale: a.Scale(), Floor: a.Floor,
 		Window: cfg.Risk.Window.String(), Baseline: a.Baseline,
 	}
-	r.Risk.History, r.Risk.Trend = e.trend(at, a.Score)
+	r.Risk.History, r.Risk.Trend = e.trend(at, a.Score, cfg.Risk)
 
-	pats := e.patternStats(at)
+	pats := e.patternStats(at, expected)
 	for _, p := range pats {
 		if p.New {
 			r.NewPatterns++
@@ -167,6 +179,15 @@ func (e *Engine) Report(at time.Time, horizonHours int) Report {
 			Baseline: f.Baseline, Unit: f.Unit, Status: f.Status,
 		})
 	}
+	r.Signature = signature(pats, a.Factors)
+	if a.Label != risk.LabelLow {
+		r.Similar = learn.Similar(r.Signature, cfg.Incidents, 3)
+		for _, m := range r.Similar {
+			in.Similar = append(in.Similar, advisor.PastIncident{ID: m.ID, OpenedAt: m.OpenedAt, Title: m.Title,
+				RootCause: m.RootCause, Fix: m.Fix, Similarity: m.Similarity})
+		}
+	}
+	in.Pinned, in.Muted = set(cfg.Overrides.Pinned), set(cfg.Overrides.Muted)
 	for _, p := range advisorPatterns(pats, cfg.AdvisorPatterns) {
 		in.Patterns = append(in.Patterns, advisor.PatternStat{
 			ID: p.ID, Template: p.Template, Count: p.Count, Recent: p.Recent, Before: p.Before,
@@ -195,7 +216,7 @@ func (e *Engine) Report(at time.Time, horizonHours int) Report {
 // trend scores the hours before at and returns those scores (oldest first,
 // ending with the current one) and the least-squares slope in points per
 // hour. Hours before history starts are skipped.
-func (e *Engine) trend(at time.Time, now float64) ([]ScorePoint, float64) {
+func (e *Engine) trend(at time.Time, now float64, rcfg risk.Config) ([]ScorePoint, float64) {
 	const hours = 6
 	first := e.series.First()
 	var pts []ScorePoint
@@ -204,7 +225,7 @@ func (e *Engine) trend(at time.Time, now float64) ([]ScorePoint, float64) {
 		if t.Sub(first) < e.cfg.Risk.Window {
 			continue
 		}
-		a := risk.Evaluate(e.series, t, e.cfg.Risk, nil)
+		a := risk.Evaluate(e.series, t, rcfg, nil)
 		pts = append(pts, ScorePoint{Time: t.UTC(), Score: a.Score})
 	}
 	pts = append(pts, ScorePoint{Time: at.UTC(), Score: now})
@@ -229,7 +250,7 @@ func (e *Engine) trend(at time.Time, now float64) ([]ScorePoint, float64) {
 
 // patternStats returns every tracked pattern's numbers at at, joined by the
 // miner's canonical ids, most relevant first.
-func (e *Engine) patternStats(at time.Time) []Pattern {
+func (e *Engine) patternStats(at time.Time, expected map[cloudsage.PatternID]bool) []Pattern {
 	win := e.cfg.Risk.Window
 	to := at.Add(time.Second).Truncate(time.Second)
 	recentFrom := to.Add(-win)
@@ -249,7 +270,7 @@ func (e *Engine) patternStats(at time.Time) []Pattern {
 		id := e.miner.Canonical(sp.ID)
 		p := byID[id]
 		if p == nil {
-			p = &Pattern{ID: id, Template: e.miner.Template(id), Levels: map[string]int64{}}
+			p = &Pattern{ID: id, Template: e.miner.Template(id), Levels: map[string]int64{}, Expected: expected[sp.ID]}
 			byID[id] = p
 			order = append(order, id)
 		}
@@ -363,6 +384,9 @@ func merge(p *Pattern, sp *series.Pattern, recentFrom, to, beforeFrom time.Time)
 func relevance(p *Pattern) float64 {
 	cnt := float64(max(p.Count, 1))
 	sev := 1 + 4*float64(p.Errors)/cnt + float64(p.Warns)/cnt
+	if p.Expected {
+		sev = 1 // its errors are no signal
+	}
 	act := math.Log1p(float64(p.Recent)) + 0.25*math.Log1p(float64(p.Before)/96)
 	surge := math.Sqrt(math.Min(math.Max(p.Surge, 0.5), 25))
 	nw := 1.0
@@ -381,6 +405,7 @@ func relevance(p *Pattern) float64 {
 // advisor sums the patterns it matches (all 5xx patterns of one route), so
 // leaving some out would make its numbers wrong.
 func advisorPatterns(pats []Pattern, n int) []Pattern {
+	pats = slices.DeleteFunc(slices.Clone(pats), func(p Pattern) bool { return p.Expected })
 	out := pats[:min(len(pats), n)]
 	for _, p := range pats[len(out):] {
 		if len(out) >= 4*n {
@@ -414,4 +439,70 @@ func keyFields(tmpl string, f map[string]string) map[string]string {
 		delete(out, "status")
 	}
 	return out
+}
+
+// expected maps the series ids of the patterns marked expected (by their
+// canonical ids, as reports show them) to true; nil when none is.
+func (e *Engine) expected() map[cloudsage.PatternID]bool {
+	ids := e.cfg.Overrides.Expected
+	if len(ids) == 0 {
+		return nil
+	}
+	want := set(ids)
+	out := map[cloudsage.PatternID]bool{}
+	for _, sp := range e.series.Patterns() {
+		if want[string(sp.ID)] || want[string(e.miner.Canonical(sp.ID))] {
+			out[sp.ID] = true
+		}
+	}
+	return out
+}
+
+func set(keys []string) map[string]bool {
+	if len(keys) == 0 {
+		return nil
+	}
+	m := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		m[k] = true
+	}
+	return m
+}
+
+// maxSignaturePatterns caps the patterns a signature names.
+const maxSignaturePatterns = 10
+
+// signature is what moves at the report's time: the most relevant patterns
+// with errors or warnings that are new, surging or rising (expected ones
+// left out), the factors above normal, and the services and hosts those
+// patterns come from.
+func signature(pats []Pattern, fs []risk.Factor) learn.Signature {
+	var sig learn.Signature
+	svc := map[string]bool{}
+	for _, p := range pats {
+		if len(sig.Patterns) >= maxSignaturePatterns {
+			break
+		}
+		if p.Expected || p.Errors+p.Warns == 0 || (p.Trend != "new" && p.Trend != "surging" && p.Trend != "rising") {
+			continue
+		}
+		sig.Patterns = append(sig.Patterns, string(p.ID))
+		sig.Templates = append(sig.Templates, p.Template)
+		if s := p.Fields["service"]; s != "" {
+			svc[s] = true
+		}
+		for h := range p.Hosts {
+			if h != advisor.OtherHosts {
+				svc[h] = true
+			}
+		}
+	}
+	for _, f := range fs {
+		if f.Status != risk.StatusNormal {
+			sig.Factors = append(sig.Factors, f.Name)
+		}
+	}
+	sig.Services = slices.Sorted(maps.Keys(svc))
+	slices.Sort(sig.Factors)
+	return sig.Union(learn.Signature{}) // patterns sorted with their templates
 }

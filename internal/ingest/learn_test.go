@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cloudsage/cloudsage/internal/learn"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
@@ -92,5 +93,74 @@ func TestFeedbackChangesRanking(t *testing.T) {
 	reverted := ingest(2 * time.Minute)
 	if reverted.Actions[0].Key != top.Key {
 		t.Fatalf("after removing the feedback %q should rank first again: %+v", top.Key, reverted.Actions)
+	}
+}
+
+// Overrides re-rank the next report and revert when removed: after a
+// dismissal the first action changes; pinning the dismissed type brings it
+// back to first; muting the new first type removes it; removing both
+// overrides returns to the ranking the feedback alone gives.
+func TestOverridesChangeRankingAndRevert(t *testing.T) {
+	ctx := context.Background()
+	db, pr := openStore(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	clock := now
+	svc := NewService(db, NewEngine, func() time.Time { return clock }, nil)
+	step := 0
+	ingest := func() reportActions {
+		t.Helper()
+		step++
+		off := time.Duration(step) * time.Minute
+		clock = now.Add(off)
+		if _, err := svc.Ingest(ctx, pr, Body{Lines: twoProblems(now, off)}); err != nil {
+			t.Fatal(err)
+		}
+		return firstActions(t, svc, pr)
+	}
+	set := func(kind, target string) {
+		t.Helper()
+		if err := db.SetOverride(ctx, pr.ID, store.Override{Override: learn.Override{Kind: kind, Target: target}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	del := func(kind, target string) {
+		t.Helper()
+		if err := db.DeleteOverride(ctx, pr.ID, kind, target); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys := func(r reportActions) []string {
+		var ks []string
+		for _, a := range r.Actions {
+			ks = append(ks, a.Key)
+		}
+		return ks
+	}
+
+	first := ingest().Actions[0]
+	if err := db.SetActionStatus(ctx, store.ActionStatus{ProjectID: pr.ID, ActionID: first.ID, Key: first.Key, Status: store.ActionDismissed}); err != nil {
+		t.Fatal(err)
+	}
+	fed := ingest()
+	if fed.Actions[0].Key == first.Key {
+		t.Fatalf("after dismissing %q it still ranks first: %v", first.Key, keys(fed))
+	}
+	second := fed.Actions[0].Key
+
+	set(learn.Pin, first.Key)
+	if got := ingest(); got.Actions[0].Key != first.Key {
+		t.Fatalf("pinned %q, first is %v", first.Key, keys(got))
+	}
+	set(learn.Mute, second)
+	muted := ingest()
+	for _, a := range muted.Actions {
+		if a.Key == second {
+			t.Fatalf("muted %q still proposed: %v", second, keys(muted))
+		}
+	}
+	del(learn.Pin, first.Key)
+	del(learn.Mute, second)
+	if got := ingest(); got.Actions[0].Key != second {
+		t.Fatalf("after removing the overrides the feedback's ranking (%q first) should be back: %v", second, keys(got))
 	}
 }

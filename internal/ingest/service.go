@@ -52,6 +52,13 @@ type PreferenceSetter interface {
 	SetPreferences(p map[string]float64)
 }
 
+// Learner is an Analyzer that takes a project's manual overrides and its
+// past incidents (engine.Engine); the service hands it them before each ingest.
+type Learner interface {
+	SetOverrides(o learn.Overrides) error
+	SetIncidents(ms []learn.Memory)
+}
+
 // NewAnalyzer returns an empty analyzer for a project's settings.
 type NewAnalyzer func(store.Settings) (Analyzer, error)
 
@@ -184,6 +191,15 @@ func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Resu
 	if err != nil {
 		return Result{}, err
 	}
+	ov, err := s.Overrides(ctx, pr.ID)
+	if err != nil {
+		return Result{}, err
+	}
+	incs, err := s.store.Incidents(ctx, pr.ID, maxIncidents)
+	if err != nil {
+		return Result{}, err
+	}
+	var rep *engine.Report // the batch's report, for incident tracking
 	var res Result
 	var now time.Time // the clock reading the batch was analysed at
 	var keep bool     // whether its report goes into the history
@@ -200,6 +216,12 @@ func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Resu
 		if ps, ok := p.a.(PreferenceSetter); ok {
 			ps.SetPreferences(prefs)
 		}
+		if l, ok := p.a.(Learner); ok {
+			if err := l.SetOverrides(ov); err != nil {
+				return store.Write{}, fmt.Errorf("apply overrides: %w", err)
+			}
+			l.SetIncidents(memories(incs))
+		}
 		evs := p.a.AddLines(body.Lines)
 		evs = append(evs, p.a.Flush()...)
 		at := evalTime(now, p.a.LastEventTime())
@@ -207,6 +229,7 @@ func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Resu
 		if err != nil {
 			return store.Write{}, fmt.Errorf("analyze: %w", err)
 		}
+		rep = an.Report
 		snap, err := p.a.MarshalBinary()
 		if err != nil {
 			return store.Write{}, fmt.Errorf("snapshot engine: %w", err)
@@ -254,7 +277,66 @@ func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Resu
 	if keep {
 		p.kept = now
 	}
+	if rep != nil {
+		// Derived from the committed report: a failure here loses no data
+		// and the next ingest tracks again.
+		if err := s.trackIncident(ctx, pr.ID, incs, rep); err != nil {
+			s.log.Warn("track incident", "project_id", pr.ID, "error", err)
+		}
+	}
 	return res, nil
+}
+
+// maxIncidents is how many recent incidents are matched against.
+const maxIncidents = 200
+
+// Overrides are the project's manual overrides as the engine takes them.
+func (s *Service) Overrides(ctx context.Context, id cloudsage.ProjectID) (learn.Overrides, error) {
+	os, err := s.store.Overrides(ctx, id)
+	if err != nil {
+		return learn.Overrides{}, err
+	}
+	list := make([]learn.Override, len(os))
+	for i, o := range os {
+		list[i] = o.Override
+	}
+	return learn.Collect(list), nil
+}
+
+// memories are the closed incidents people described, as matching takes them.
+func memories(incs []store.Incident) []learn.Memory {
+	var out []learn.Memory
+	for _, inc := range incs {
+		if inc.ClosedAt == nil {
+			continue
+		}
+		out = append(out, learn.Memory{ID: int64(inc.ID), OpenedAt: inc.OpenedAt, Title: inc.Title,
+			RootCause: inc.RootCause, Fix: inc.Fix, Signature: inc.Signature})
+	}
+	return out
+}
+
+// trackIncident moves the project's incident on with rep (see learn.Track):
+// opens one at high, closes it after a while at low. incs are the
+// project's incidents, newest first.
+func (s *Service) trackIncident(ctx context.Context, id cloudsage.ProjectID, incs []store.Incident, rep *engine.Report) error {
+	var cur *learn.Tracked
+	var open store.Incident
+	if len(incs) > 0 && incs[0].ClosedAt == nil {
+		open = incs[0]
+		cur = &learn.Tracked{OpenedAt: open.OpenedAt, LowSince: open.LowSince, Peak: open.PeakScore, Signature: open.Signature}
+	}
+	next, changed := learn.Track(cur, rep.At, rep.Risk.Label, rep.Risk.Score, rep.Signature)
+	if next == nil || !changed {
+		return nil
+	}
+	open.ProjectID, open.OpenedAt, open.LowSince, open.ClosedAt = id, next.OpenedAt, next.LowSince, next.ClosedAt
+	open.PeakScore, open.Signature = next.Peak, next.Signature
+	inc, err := s.store.SaveIncident(ctx, open)
+	if err == nil && cur == nil {
+		s.log.Info("incident opened", "project_id", id, "incident_id", inc.ID, "score", rep.Risk.Score)
+	}
+	return err
 }
 
 // Preferences is what the project's action feedback teaches the ranking:
@@ -265,9 +347,10 @@ func (s *Service) Preferences(ctx context.Context, id cloudsage.ProjectID) (map[
 }
 
 // Learned is the Beta-Bernoulli estimate per action type from the
-// project's feedback, with priors from the knowledge base.
+// project's feedback (one opinion per user and action), with priors from
+// the knowledge base.
 func (s *Service) Learned(ctx context.Context, id cloudsage.ProjectID) ([]learn.Estimate, error) {
-	as, err := s.store.ActionStatuses(ctx, id)
+	as, err := s.store.ActionFeedback(ctx, id)
 	if err != nil {
 		return nil, err
 	}

@@ -68,8 +68,8 @@ func Priors(kb *advisor.KnowledgeBase) map[string]Prior {
 
 // Feedback is one action's current status and its type.
 type Feedback struct {
-	Key    string // action type (knowledge-base key); "" unknown: ignored
-	Status string
+	Key    string `json:"key"` // action type (knowledge-base key); "" unknown: ignored
+	Status string `json:"status"`
 }
 
 // Estimate is what the feedback on one action type says.
@@ -140,6 +140,18 @@ func Preferences(es []Estimate) map[string]float64 {
 	for _, e := range es {
 		if e.Multiplier != 1 {
 			out[e.Key] = e.Multiplier
+		}
+	}
+	return out
+}
+
+// Names maps every key of the knowledge base to its entry's name
+// ("database connections / pool exhaustion"), for people.
+func Names(kb *advisor.KnowledgeBase) map[string]string {
+	out := map[string]string{}
+	for _, es := range [][]*advisor.Entry{kb.Entries, kb.Fallbacks} {
+		for _, e := range es {
+			out[e.Key] = e.Name
 		}
 	}
 	return out

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/series"
 )
 
@@ -274,10 +275,25 @@ func Quantile(ms []Metrics, q float64) Metrics {
 // learned from s. anomaly is as for Score (nil: none).
 func Evaluate(s *series.Series, at time.Time, cfg Config, anomaly map[string]float64) Assessment {
 	now := Recent(s, at, cfg.Window)
+	now.Errors = max(0, now.Errors-expectedErrors(s, cfg.Expected, at, cfg.Window))
 	if cfg.Window < time.Hour {
 		h := Recent(s, at, time.Hour)
-		now.HourEvents, now.HourErrors = h.Events, h.Errors
+		now.HourEvents, now.HourErrors = h.Events, max(0, h.Errors-expectedErrors(s, cfg.Expected, at, time.Hour))
 	}
 	base := LearnBaseline(s, at, cfg)
 	return Score(cfg, now, base, anomaly)
+}
+
+// expectedErrors counts the errors of the expected patterns in the window
+// that ends at at (as Recent reads it).
+func expectedErrors(s *series.Series, ids []cloudsage.PatternID, at time.Time, window time.Duration) float64 {
+	to := at.Add(time.Second).Truncate(time.Second)
+	var n float64
+	for _, id := range ids {
+		if p := s.Pattern(id); p != nil {
+			_, errs := p.CountIn(to.Add(-window), to)
+			n += float64(errs)
+		}
+	}
+	return n
 }

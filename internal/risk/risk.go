@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/cloudsage/cloudsage"
 )
 
 // Factor names, in the order the factors are reported.
@@ -82,6 +84,10 @@ type Config struct {
 	MemoryRatio  Thresholds // MB / baseline MB (when no percentage is known)
 	CPUPct       Thresholds // CPU percent
 	CPURise      Thresholds // percentage points above baseline
+	// Expected are the (series) ids of patterns a person marked as
+	// expected: their errors do not count in the error rate of the window
+	// or of the hour ending with it (Evaluate).
+	Expected []cloudsage.PatternID
 	// SustainedErrorRate is an error rate that, held over the window and the
 	// hour ending with it, is far above any service objective: the score is
 	// at least medium whatever the baseline says (10%).

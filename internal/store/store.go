@@ -556,13 +556,17 @@ type Store interface {
 	SavedSearches(ctx context.Context, project cloudsage.ProjectID) ([]SavedSearch, error)
 	DeleteSearch(ctx context.Context, project cloudsage.ProjectID, id SearchID) error
 
+	// SetActionStatus records feedback on an action: the project's shared
+	// status, and the user's own opinion (see ActionFeedback).
 	SetActionStatus(ctx context.Context, a ActionStatus) error
 	ActionStatuses(ctx context.Context, project cloudsage.ProjectID) ([]ActionStatus, error)
-	// DeleteActionStatus removes the feedback on an action (NotFound when none).
+	// DeleteActionStatus removes the feedback on an action, every user's
+	// (NotFound when none).
 	DeleteActionStatus(ctx context.Context, project cloudsage.ProjectID, actionID string) error
 
-	NotifyStore // notify.go
-	SignInStore // signin.go
+	NotifyStore   // notify.go
+	SignInStore   // signin.go
+	LearningStore // learning.go
 }
 
 // IsNotFound reports whether err is a NotFound error.

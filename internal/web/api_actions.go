@@ -128,26 +128,6 @@ func (s *Server) actionDelete(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// GET /api/projects/{id}/learning: what the feedback taught — the estimate
-// per action type (counts, posterior, the ranking multiplier applied from
-// the next ingest on).
-func (s *Server) learningShow(w http.ResponseWriter, r *http.Request) error {
-	pr, _, err := s.access(r, store.RoleViewer)
-	if err != nil {
-		return err
-	}
-	es, err := s.ingest.Learned(r.Context(), pr.ID)
-	if err != nil {
-		return err
-	}
-	n := 0
-	for _, e := range es {
-		n += e.Events()
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"feedback_events": n, "types": es})
-	return nil
-}
-
 // saveAction stores feedback on an action, with its type, and tells the open pages.
 func (s *Server) saveAction(ctx context.Context, pr store.Project, a store.ActionStatus) error {
 	var err error

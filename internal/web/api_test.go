@@ -175,6 +175,39 @@ func testOwnerWalk(t *testing.T, e *env) {
 	want(t, "not relevant", ann.send("POST", base+"/actions/"+done, map[string]string{"status": "not_relevant"}), 200)
 	want(t, "feedback restored", ann.send("DELETE", base+"/actions/"+done, nil), 204)
 
+	// Manual overrides: checked, listed, shown as changes, reversible.
+	key := acts[0].(map[string]any)["key"].(string)
+	for _, bad := range []map[string]any{
+		{"kind": "maybe", "target": key}, {"kind": "mute", "target": "no_such_type"}, {"kind": "mute", "target": ""},
+		{"kind": "threshold", "target": "latency"}, {"kind": "threshold", "target": "speed", "value": 3},
+		{"kind": "threshold", "target": "error_rate", "value": 2}, {"kind": "pin", "target": key, "value": 1},
+	} {
+		r = ann.send("POST", base+"/overrides", bad)
+		want(t, fmt.Sprintf("override %v", bad), r, 400)
+		if !strings.Contains(string(r.body), `"error"`) {
+			t.Errorf("override %v: no error message: %s", bad, r.body)
+		}
+	}
+	want(t, "mute", ann.send("POST", base+"/overrides", map[string]any{"kind": "mute", "target": key}), 200)
+	want(t, "threshold", ann.send("POST", base+"/overrides", map[string]any{"kind": "threshold", "target": "latency", "value": 800}), 200)
+	r = ann.get(base + "/overrides")
+	want(t, "override list", r, 200)
+	if os := r.json(t)["overrides"].([]any); len(os) != 2 || os[0].(map[string]any)["kind"] != "mute" {
+		t.Errorf("overrides = %s", r.body)
+	}
+	r = ann.get(base + "/learning")
+	if !strings.Contains(string(r.body), "muted") || !strings.Contains(string(r.body), "latency counts as high from 800") {
+		t.Errorf("learning does not say what the overrides change: %s", r.body)
+	}
+	r = ann.get(base + "/learning/state")
+	want(t, "learned state", r, 200)
+	if st := r.json(t); st["version"].(float64) != 1 || st["overrides"].(map[string]any)["muted"].([]any)[0] != key {
+		t.Errorf("learned state = %s", r.body)
+	}
+	want(t, "unmute", ann.send("DELETE", base+"/overrides/mute/"+key, nil), 204)
+	want(t, "unmute twice", ann.send("DELETE", base+"/overrides/mute/"+key, nil), 404)
+	want(t, "threshold removed", ann.send("DELETE", base+"/overrides/threshold/latency", nil), 204)
+
 	want(t, "forecast history", ann.get("/api/forecast/"+p+"/history"), 200)
 	r = ann.get("/api/forecast/" + p + "/accuracy")
 	want(t, "forecast accuracy", r, 200)
@@ -270,6 +303,10 @@ func testIsolation(t *testing.T, e *env) {
 		{"GET", "/api/projects/" + p + "/rules"}, {"POST", "/api/projects/" + p + "/rules"},
 		{"PUT", "/api/projects/" + p + "/rules/" + rid}, {"DELETE", "/api/projects/" + p + "/rules/" + rid},
 		{"GET", "/api/projects/" + p + "/notifications"},
+		{"DELETE", "/api/projects/" + p + "/actions/" + act}, {"GET", "/api/forecast/" + p + "/accuracy"},
+		{"GET", "/api/projects/" + p + "/learning"}, {"GET", "/api/projects/" + p + "/learning/state"},
+		{"GET", "/api/projects/" + p + "/overrides"}, {"POST", "/api/projects/" + p + "/overrides"},
+		{"DELETE", "/api/projects/" + p + "/overrides/mute/db_pool_exhaustion"},
 	}
 	for _, rt := range routes {
 		r := bob.do(rt.method, rt.path, "application/json", strings.NewReader(`{"name":"x","status":"done","email":"bob@example.com","role":"admin"}`))

@@ -175,6 +175,8 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /projects/{id}/settings/channels/{cid}/delete", p(s.pageChannelDelete))
 	mux.Handle("POST /projects/{id}/settings/rules", p(s.pageRuleCreate))
 	mux.Handle("POST /projects/{id}/settings/rules/{rid}/delete", p(s.pageRuleDelete))
+	mux.Handle("POST /projects/{id}/settings/overrides", p(s.pageOverrideSet))
+	mux.Handle("POST /projects/{id}/settings/overrides/delete", p(s.pageOverrideDelete))
 	mux.Handle("POST /projects/{id}/delete", p(s.pageProjectDelete))
 	s.accountRoutes(mux) // page_account.go
 }

@@ -37,6 +37,9 @@ func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, pr store.P
 		return err
 	}
 	pg.Notify = nv
+	if pg.Overrides, err = s.overridesView(r, pr); err != nil {
+		return err
+	}
 	if edit != nil {
 		edit(&pg)
 	}

@@ -68,6 +68,10 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /api/projects/{id}/actions/{actionId}", a(s.actionSet))
 	mux.Handle("DELETE /api/projects/{id}/actions/{actionId}", a(s.actionDelete))
 	mux.Handle("GET /api/projects/{id}/learning", a(s.learningShow))
+	mux.Handle("GET /api/projects/{id}/learning/state", a(s.learningState))
+	mux.Handle("GET /api/projects/{id}/overrides", a(s.overrideList))
+	mux.Handle("POST /api/projects/{id}/overrides", a(s.overrideSet))
+	mux.Handle("DELETE /api/projects/{id}/overrides/{kind}/{target}", a(s.overrideDelete))
 	mux.Handle("GET /api/analytics/trends", a(s.analyticsTrends))
 
 	// Notifications (api_notify.go).

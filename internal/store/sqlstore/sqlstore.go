@@ -981,11 +981,21 @@ func (db *DB) SetActionStatus(ctx context.Context, a store.ActionStatus) error {
 	if a.UserID != 0 {
 		user = a.UserID
 	}
-	_, err := db.W.ExecContext(ctx, `INSERT INTO action_status (project_id, action_id, action_key, status, until, user_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+	return db.tx(ctx, "set action status", func(tx *sql.Tx) error {
+		now := ns(db.Now())
+		if _, err := tx.ExecContext(ctx, `INSERT INTO action_status (project_id, action_id, action_key, status, until, user_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (project_id, action_id) DO UPDATE SET action_key = CASE WHEN excluded.action_key = '' THEN action_status.action_key ELSE excluded.action_key END,
 			status = excluded.status, until = excluded.until, user_id = excluded.user_id, updated_at = excluded.updated_at`,
-		a.ProjectID, a.ActionID, a.Key, a.Status, nullNS(a.Until), user, ns(db.Now()))
-	return db.wrap(err, "set action status")
+			a.ProjectID, a.ActionID, a.Key, a.Status, nullNS(a.Until), user, now); err != nil {
+			return err
+		}
+		// each user's own opinion, for the ranking (see learn)
+		_, err := tx.ExecContext(ctx, `INSERT INTO action_feedback (project_id, action_id, user_id, action_key, status, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (project_id, action_id, user_id) DO UPDATE SET action_key = CASE WHEN excluded.action_key = '' THEN action_feedback.action_key ELSE excluded.action_key END,
+			status = excluded.status, updated_at = excluded.updated_at`,
+			a.ProjectID, a.ActionID, a.UserID, a.Key, a.Status, now)
+		return err
+	})
 }
 
 // ActionStatuses lists a project's action feedback.
@@ -1000,16 +1010,19 @@ func (db *DB) ActionStatuses(ctx context.Context, project cloudsage.ProjectID) (
 	}, `SELECT action_id, action_key, status, until, user_id, updated_at FROM action_status WHERE project_id = $1 ORDER BY action_id`, project)
 }
 
-// DeleteActionStatus removes the feedback on an action.
+// DeleteActionStatus removes the feedback on an action, every user's.
 func (db *DB) DeleteActionStatus(ctx context.Context, project cloudsage.ProjectID, actionID string) error {
-	res, err := db.W.ExecContext(ctx, `DELETE FROM action_status WHERE project_id = $1 AND action_id = $2`, project, actionID)
-	if err != nil {
-		return db.wrap(err, "delete action status")
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return cloudsage.Errorf(cloudsage.NotFound, "no feedback on action %q", actionID)
-	}
-	return nil
+	return db.tx(ctx, "delete action status", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM action_status WHERE project_id = $1 AND action_id = $2`, project, actionID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return cloudsage.Errorf(cloudsage.NotFound, "no feedback on action %q", actionID)
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM action_feedback WHERE project_id = $1 AND action_id = $2`, project, actionID)
+		return err
+	})
 }
 
 // DeleteEventsBefore removes a project's events older than before.

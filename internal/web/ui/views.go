@@ -357,6 +357,20 @@ type SettingsPage struct {
 	Errors    []string
 	Members   []store.Member
 	Notify    NotifyView // notification channels, rules and history
+	Overrides OverridesView
+}
+
+// OverridesView is the manual-overrides part of the settings page.
+type OverridesView struct {
+	List  []OverrideView
+	Kinds []string
+	Types map[string]string // action key -> name, for the pin and mute choices
+}
+
+// OverrideView is one override with what it changes.
+type OverrideView struct {
+	store.Override
+	Text string
 }
 
 // NotifyView is the notifications part of the settings page.
