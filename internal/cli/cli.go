@@ -30,6 +30,8 @@ var commands = map[string]command{
 	"analyze": {"analyze log files offline: risk, forecast and actions", runAnalyze},
 	"ingest":  {"send a log file or stdin to a server (--follow tails it)", runIngest},
 	"eval":    {"measure accuracy on public datasets (eval parse|nab)", runEval},
+	"export":  {"write a whole project to a file (export --project ID --out FILE)", runExport},
+	"import":  {"create a project from an export file (import FILE --owner EMAIL)", runImport},
 	"bench":   {"measure speed and memory of the engine", runBench},
 	"serve":   {"run the web server and API", runServe},
 	"user":    {"manage user accounts (user create)", runUser},

@@ -567,6 +567,7 @@ type Store interface {
 	NotifyStore   // notify.go
 	SignInStore   // signin.go
 	LearningStore // learning.go
+	DumpStore     // dump.go
 }
 
 // IsNotFound reports whether err is a NotFound error.
