@@ -159,12 +159,15 @@ type Project struct {
 	LastIngestAt *time.Time          `json:"last_ingest_at"`
 }
 
-// Member is a user's membership of a project.
+// Member is a user's membership of a project. JoinedAt and LastActive
+// (their newest entry in the project's activity) are filled by Members.
 type Member struct {
-	ProjectID cloudsage.ProjectID `json:"project_id"`
-	UserID    cloudsage.UserID    `json:"user_id"`
-	Email     string              `json:"email"`
-	Role      Role                `json:"role"`
+	ProjectID  cloudsage.ProjectID `json:"project_id"`
+	UserID     cloudsage.UserID    `json:"user_id"`
+	Email      string              `json:"email"`
+	Role       Role                `json:"role"`
+	JoinedAt   time.Time           `json:"joined_at"`
+	LastActive *time.Time          `json:"last_active"`
 }
 
 // Scope is one thing an API token may do in its project.
@@ -276,8 +279,9 @@ type Activity struct {
 	ProjectID  cloudsage.ProjectID `json:"project_id"`
 	ActorUser  cloudsage.UserID    `json:"actor_user,omitempty"`
 	ActorToken TokenID             `json:"actor_token,omitempty"`
-	Kind       string              `json:"kind"`   // dotted, e.g. "token.created"
-	Detail     json.RawMessage     `json:"detail"` // a JSON object
+	ActorEmail string              `json:"actor_email,omitempty"` // the acting user's, filled by Activities
+	Kind       string              `json:"kind"`                  // dotted, e.g. "token.created"
+	Detail     json.RawMessage     `json:"detail"`                // a JSON object
 	At         time.Time           `json:"at"`
 }
 
@@ -500,9 +504,13 @@ type Store interface {
 	AllProjects(ctx context.Context) ([]Project, error)
 	UpdateProject(ctx context.Context, p Project) error
 	DeleteProject(ctx context.Context, id cloudsage.ProjectID) error
+	// SetMember adds a member or changes their role (Conflict when that
+	// would leave the project without an admin).
 	SetMember(ctx context.Context, m Member) error
 	Members(ctx context.Context, id cloudsage.ProjectID) ([]Member, error)
-	RemoveMember(ctx context.Context, id cloudsage.ProjectID, user cloudsage.UserID) error
+	// RemoveMember removes a member and returns them as they were (Conflict
+	// for the last admin).
+	RemoveMember(ctx context.Context, id cloudsage.ProjectID, user cloudsage.UserID) (Member, error)
 
 	CreateToken(ctx context.Context, t Token) (Token, error)
 	Tokens(ctx context.Context, project cloudsage.ProjectID) ([]Token, error)
@@ -568,6 +576,7 @@ type Store interface {
 	SignInStore   // signin.go
 	LearningStore // learning.go
 	DumpStore     // dump.go
+	TeamStore     // teams.go
 }
 
 // IsNotFound reports whether err is a NotFound error.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/auth"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
@@ -35,7 +36,7 @@ func (s *Server) actionSet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.saveAction(r.Context(), pr, a); err != nil {
+	if err := s.saveAction(r, pr, p, a); err != nil {
 		return err
 	}
 	a.UpdatedAt = s.now().UTC()
@@ -82,38 +83,48 @@ func (s *Server) actionStatus(pr cloudsage.ProjectID, id string, uid cloudsage.U
 	return a, nil
 }
 
-// actionKey is the type (knowledge-base key) of action id in the project's
-// latest report, "" when the report does not list it (feedback on it is
-// kept but teaches nothing).
-func (s *Server) actionKey(ctx context.Context, pr store.Project, id string) (string, error) {
+// reportAction is action id as the project's latest report lists it: its
+// type (knowledge-base key) and title; zero when the report does not list
+// it (feedback on it is kept but teaches nothing).
+func (s *Server) reportAction(ctx context.Context, pr store.Project, id string) (reportedAction, error) {
 	body, _, err := s.ingest.Report(ctx, pr, 24)
 	if store.IsNotFound(err) {
-		return "", nil
+		return reportedAction{}, nil
 	}
 	if err != nil {
-		return "", err
+		return reportedAction{}, err
 	}
 	var rep struct {
-		Actions []struct {
-			ID  string `json:"id"`
-			Key string `json:"key"`
-		} `json:"actions"`
+		Actions []reportedAction `json:"actions"`
 	}
 	if err := json.Unmarshal(body, &rep); err != nil {
-		return "", err
+		return reportedAction{}, err
 	}
 	for _, a := range rep.Actions {
 		if a.ID == id {
-			return a.Key, nil
+			return a, nil
 		}
 	}
-	return "", nil
+	return reportedAction{}, nil
+}
+
+// reportedAction is what the handlers read of a report's action.
+type reportedAction struct {
+	ID    string `json:"id"`
+	Key   string `json:"key"`
+	Title string `json:"title"`
+}
+
+// actionTitle is action id's title in the latest report ("" when unknown).
+func (s *Server) actionTitle(ctx context.Context, pr store.Project, id string) string {
+	a, _ := s.reportAction(ctx, pr, id)
+	return a.Title
 }
 
 // DELETE /api/projects/{id}/actions/{actionId}: removes the feedback on an
 // action: it shows again and stops counting for its type.
 func (s *Server) actionDelete(w http.ResponseWriter, r *http.Request) error {
-	pr, _, err := s.access(r, store.RoleMember)
+	pr, p, err := s.access(r, store.RoleMember)
 	if err != nil {
 		return err
 	}
@@ -124,20 +135,29 @@ func (s *Server) actionDelete(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.DeleteActionStatus(r.Context(), pr.ID, id); err != nil {
 		return err
 	}
+	s.record(r, pr.ID, p, "action.reset", map[string]any{"action_id": id})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-// saveAction stores feedback on an action, with its type, and tells the open pages.
-func (s *Server) saveAction(ctx context.Context, pr store.Project, a store.ActionStatus) error {
-	var err error
-	if a.Key, err = s.actionKey(ctx, pr, a.ActionID); err != nil {
+// saveAction stores feedback on an action by p, with its type, records it
+// in the activity and tells the open pages.
+func (s *Server) saveAction(r *http.Request, pr store.Project, p auth.Principal, a store.ActionStatus) error {
+	ctx := r.Context()
+	ra, err := s.reportAction(ctx, pr, a.ActionID)
+	if err != nil {
 		return err
 	}
+	a.Key = ra.Key
 	if err := s.store.SetActionStatus(ctx, a); err != nil {
 		return err
 	}
 	s.publishAction(a.ProjectID, a.ActionID, a.Status)
+	detail := map[string]any{"action_id": a.ActionID, "status": a.Status, "title": ra.Title}
+	if a.Until != nil {
+		detail["until"] = a.Until
+	}
+	s.record(r, pr.ID, p, "action.status", detail)
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/auth"
 	"github.com/cloudsage/cloudsage/internal/ingest"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
@@ -42,7 +43,7 @@ type riskSummary struct {
 func (s *Server) ingestPost(w http.ResponseWriter, r *http.Request) error {
 	start := time.Now()
 	const proto = "http"
-	pr, _, err := s.accessIngest(r)
+	pr, p, err := s.accessIngest(r)
 	if err != nil {
 		return err
 	}
@@ -74,7 +75,7 @@ func (s *Server) ingestPost(w http.ResponseWriter, r *http.Request) error {
 		return cloudsage.Errorf(cloudsage.Invalid, "no log lines in the body")
 	}
 	dec.Key = key
-	res, err := s.storeBatch(r.Context(), pr, dec, proto, start)
+	res, err := s.storeBatch(auth.WithPrincipal(r.Context(), p), pr, dec, proto, start)
 	if err != nil {
 		return err
 	}
@@ -132,6 +133,7 @@ func (s *Server) storeBatch(ctx context.Context, pr store.Project, dec ingest.Bo
 	s.metrics.IngestRejected.WithLabelValues(proto).Add(float64(dec.Rejected))
 	s.metrics.IngestDuration.WithLabelValues(proto).Observe(time.Since(start).Seconds())
 	s.publishBatch(pr.ID, res.Batch)
+	s.recordIngest(ctx, pr, proto, res.Batch)
 	return res, nil
 }
 

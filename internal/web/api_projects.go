@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/auth"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
@@ -116,10 +118,11 @@ func (s *Server) projectShow(w http.ResponseWriter, r *http.Request) error {
 // PUT /api/projects/{id} {"name"?, "settings"?}: admins change the name
 // and settings (thresholds, factor thresholds, retention, time zone).
 func (s *Server) projectUpdate(w http.ResponseWriter, r *http.Request) error {
-	pr, _, err := s.access(r, store.RoleAdmin)
+	pr, p, err := s.access(r, store.RoleAdmin)
 	if err != nil {
 		return err
 	}
+	before := pr
 	var in projectInput
 	if err := readJSON(r, &in); err != nil {
 		return err
@@ -135,6 +138,7 @@ func (s *Server) projectUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.UpdateProject(r.Context(), pr); err != nil {
 		return err
 	}
+	s.recordSettings(r, p, before, pr)
 	writeJSON(w, http.StatusOK, pr)
 	return nil
 }
@@ -162,73 +166,25 @@ func (s *Server) deleteProject(ctx context.Context, id cloudsage.ProjectID) erro
 	return nil
 }
 
-// GET /api/projects/{id}/members
-func (s *Server) memberList(w http.ResponseWriter, r *http.Request) error {
-	pr, _, err := s.access(r, store.RoleViewer)
-	if err != nil {
-		return err
+// recordSettings adds a change of a project's name or settings by p to its
+// activity, with each changed field's old and new value.
+func (s *Server) recordSettings(r *http.Request, p auth.Principal, before, after store.Project) {
+	changes := map[string]any{}
+	diff := func(name string, a, b any) {
+		if !reflect.DeepEqual(a, b) {
+			changes[name] = map[string]any{"from": a, "to": b}
+		}
 	}
-	ms, err := s.store.Members(r.Context(), pr.ID)
-	if err != nil {
-		return err
+	diff("name", before.Name, after.Name)
+	bs, as := before.Settings, after.Settings
+	diff("high_threshold", bs.HighThreshold, as.HighThreshold)
+	diff("medium_threshold", bs.MediumThreshold, as.MediumThreshold)
+	diff("retention_days", bs.RetentionDays, as.RetentionDays)
+	diff("time_zone", bs.TimeZone, as.TimeZone)
+	if len(bs.FactorThresholds)+len(as.FactorThresholds) > 0 {
+		diff("factor_thresholds", bs.FactorThresholds, as.FactorThresholds)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"members": ms})
-	return nil
-}
-
-// PUT /api/projects/{id}/members {"email", "role"}: admins add an existing
-// user or change a member's role.
-func (s *Server) memberSet(w http.ResponseWriter, r *http.Request) error {
-	pr, p, err := s.access(r, store.RoleAdmin)
-	if err != nil {
-		return err
+	if len(changes) > 0 {
+		s.record(r, after.ID, p, "project.settings", map[string]any{"changes": changes})
 	}
-	var in struct {
-		Email string     `json:"email"`
-		Role  store.Role `json:"role"`
-	}
-	if err := readJSON(r, &in); err != nil {
-		return err
-	}
-	if !in.Role.Valid() {
-		return cloudsage.Errorf(cloudsage.Invalid, "role must be admin, member or viewer")
-	}
-	u, err := s.store.UserByEmail(r.Context(), in.Email)
-	if store.IsNotFound(err) {
-		return cloudsage.Errorf(cloudsage.Invalid, "no account with email %q: they must register first", in.Email)
-	}
-	if err != nil {
-		return err
-	}
-	if u.ID == p.UserID && in.Role != store.RoleAdmin {
-		return cloudsage.Errorf(cloudsage.Invalid, "you cannot lower your own role")
-	}
-	m := store.Member{ProjectID: pr.ID, UserID: u.ID, Email: u.Email, Role: in.Role}
-	if err := s.store.SetMember(r.Context(), m); err != nil {
-		return err
-	}
-	s.record(r, pr.ID, p, "member.set", map[string]any{"user_id": u.ID, "email": u.Email, "role": in.Role})
-	writeJSON(w, http.StatusOK, m)
-	return nil
-}
-
-// DELETE /api/projects/{id}/members/{userId}
-func (s *Server) memberRemove(w http.ResponseWriter, r *http.Request) error {
-	pr, p, err := s.access(r, store.RoleAdmin)
-	if err != nil {
-		return err
-	}
-	uid, err := strconv.ParseInt(r.PathValue("userId"), 10, 64)
-	if err != nil {
-		return cloudsage.Errorf(cloudsage.NotFound, "member not found")
-	}
-	if cloudsage.UserID(uid) == p.UserID {
-		return cloudsage.Errorf(cloudsage.Invalid, "you cannot remove yourself; delete the project instead")
-	}
-	if err := s.store.RemoveMember(r.Context(), pr.ID, cloudsage.UserID(uid)); err != nil {
-		return err
-	}
-	s.record(r, pr.ID, p, "member.removed", map[string]any{"user_id": uid})
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }

@@ -36,6 +36,9 @@ func TestAPI(t *testing.T) {
 			run("RateLimit", func(c *config.Config) { c.RateLimit = 5 }, testRateLimit)
 			run("Retry", nil, testRetry)
 			run("SearchSyntax", nil, testSearchSyntax)
+			run("Invitations", nil, testInvitations)
+			run("Members", nil, testMembers)
+			run("Comments", nil, testComments)
 		})
 	}
 }
@@ -283,6 +286,7 @@ func testIsolation(t *testing.T, e *env) {
 	rules := ann.get("/api/projects/" + p + "/rules")
 	want(t, "ann lists rules", rules, 200)
 	rid := fmt.Sprint(rules.json(t)["rules"].([]any)[0].(map[string]any)["id"])
+	inv := ann.send("POST", "/api/projects/"+p+"/invitations", map[string]string{"email": "zed@example.com", "role": "viewer"}).json(t)
 	routes := []struct{ method, path string }{
 		{"GET", "/api/projects/" + p}, {"PUT", "/api/projects/" + p}, {"DELETE", "/api/projects/" + p},
 		{"GET", "/api/projects/" + p + "/members"}, {"PUT", "/api/projects/" + p + "/members"},
@@ -307,9 +311,14 @@ func testIsolation(t *testing.T, e *env) {
 		{"GET", "/api/projects/" + p + "/learning"}, {"GET", "/api/projects/" + p + "/learning/state"},
 		{"GET", "/api/projects/" + p + "/overrides"}, {"POST", "/api/projects/" + p + "/overrides"},
 		{"DELETE", "/api/projects/" + p + "/overrides/mute/db_pool_exhaustion"},
+		{"PUT", "/api/projects/" + p + "/members/1"},
+		{"GET", "/api/projects/" + p + "/invitations"}, {"POST", "/api/projects/" + p + "/invitations"},
+		{"DELETE", fmt.Sprintf("/api/projects/%s/invitations/%v", p, inv["id"])},
+		{"GET", "/api/projects/" + p + "/forecast/comments"}, {"POST", "/api/projects/" + p + "/forecast/comments"},
+		{"GET", "/api/projects/" + p + "/actions/" + act + "/comments"}, {"POST", "/api/projects/" + p + "/actions/" + act + "/comments"},
 	}
 	for _, rt := range routes {
-		r := bob.do(rt.method, rt.path, "application/json", strings.NewReader(`{"name":"x","status":"done","email":"bob@example.com","role":"admin"}`))
+		r := bob.do(rt.method, rt.path, "application/json", strings.NewReader(`{"name":"x","status":"done","email":"bob@example.com","role":"admin","body":"hi"}`))
 		want(t, "bob "+rt.method+" "+rt.path, r, 404)
 		// A guessed id of a project that does not exist answers the same.
 		other := strings.Replace(rt.path, "/"+p, "/999999", 1)
@@ -320,6 +329,10 @@ func testIsolation(t *testing.T, e *env) {
 	want(t, "bob trends", r, 200)
 	if strings.Contains(string(r.body), "shop") {
 		t.Errorf("bob's trends show ann's project: %s", r.body)
+	}
+	// Bob cannot take the invitation's place nor see its comments.
+	if r := ann.get("/api/projects/" + p + "/invitations"); len(r.json(t)["invitations"].([]any)) != 1 {
+		t.Errorf("ann's invitations after bob: %s", r.body)
 	}
 	// Ann's project survived it all.
 	want(t, "ann after bob", ann.get("/api/projects/"+p), 200)

@@ -81,17 +81,19 @@ func (s *Server) pageLoginPost(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// GET /register: sign-up; the first-run welcome on an unused server.
+// GET /register?next=: sign-up (then on to next, a local path: an
+// invitation's page); the first-run welcome on an unused server.
 func (s *Server) pageRegister(w http.ResponseWriter, r *http.Request) error {
 	if _, _, err := s.pageUser(r); err == nil {
-		http.Redirect(w, r, "/projects", http.StatusSeeOther)
+		http.Redirect(w, r, localPath(r.URL.Query().Get("next"), "/projects"), http.StatusSeeOther)
 		return nil
 	}
 	first, err := s.firstRun(r)
 	if err != nil {
 		return err
 	}
-	return s.authPage(w, r, http.StatusOK, "register", ui.AuthPage{Layout: ui.Layout{Title: "Create an account"}, FirstRun: first})
+	return s.authPage(w, r, http.StatusOK, "register", ui.AuthPage{Layout: ui.Layout{Title: "Create an account"}, FirstRun: first,
+		Next: localPath(r.URL.Query().Get("next"), "")})
 }
 
 // POST /register (form: email, password): creates the account and logs in.
@@ -102,7 +104,8 @@ func (s *Server) pageRegisterPost(w http.ResponseWriter, r *http.Request) error 
 	email := strings.ToLower(strings.TrimSpace(r.PostForm.Get("email")))
 	password := r.PostForm.Get("password")
 	first, _ := s.firstRun(r)
-	pg := ui.AuthPage{Layout: ui.Layout{Title: "Create an account"}, Email: email, FirstRun: first}
+	next := localPath(r.PostForm.Get("next"), "")
+	pg := ui.AuthPage{Layout: ui.Layout{Title: "Create an account"}, Email: email, FirstRun: first, Next: next}
 	if probs := accountProblems(email, password, ""); len(probs) > 0 {
 		for i, p := range probs {
 			probs[i] = strings.ToUpper(p[:1]) + p[1:] + "."
@@ -122,7 +125,7 @@ func (s *Server) pageRegisterPost(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	s.log.Info("user registered", "user_id", u.ID)
-	http.Redirect(w, r, "/projects", http.StatusSeeOther)
+	http.Redirect(w, r, localPath(next, "/projects"), http.StatusSeeOther)
 	return nil
 }
 

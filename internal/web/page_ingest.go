@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/auth"
 	"github.com/cloudsage/cloudsage/internal/ingest"
 	"github.com/cloudsage/cloudsage/internal/store"
 	"github.com/cloudsage/cloudsage/internal/web/ui"
@@ -121,7 +122,11 @@ func (s *Server) ingestBody(r *http.Request, w http.ResponseWriter, pr store.Pro
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
 		return store.Batch{}, cloudsage.Errorf(cloudsage.RateLimited, "ingest rate limit reached for this project; try again in %s", wait.Round(time.Second))
 	}
-	res, err := s.storeBatch(r.Context(), pr, dec, proto, start)
+	ctx := r.Context()
+	if p, err := s.user(r); err == nil {
+		ctx = auth.WithPrincipal(ctx, p) // the uploader, in the activity
+	}
+	res, err := s.storeBatch(ctx, pr, dec, proto, start)
 	if err != nil {
 		return store.Batch{}, err
 	}

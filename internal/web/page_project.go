@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/auth"
 	"github.com/cloudsage/cloudsage/internal/store"
 	"github.com/cloudsage/cloudsage/internal/web/ui"
 )
@@ -42,6 +43,9 @@ func (s *Server) projectPage(ctx context.Context, pr store.Project, u store.User
 	}
 	pg := ui.NewProjectPage(pr, rep, statuses, hist, now)
 	pg.User = u.Email
+	if err := s.teamPanel(ctx, pr, &pg); err != nil {
+		return ui.ProjectPage{}, err
+	}
 	return pg, nil
 }
 
@@ -112,7 +116,7 @@ func (s *Server) pageActionSet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.saveAction(r.Context(), pr, a); err != nil {
+	if err := s.saveAction(r, pr, auth.Principal{UserID: u.ID}, a); err != nil {
 		return err
 	}
 	if isHTMX(r) {

@@ -37,14 +37,36 @@ func (s *Server) projectsPage(ctx context.Context, uid cloudsage.UserID, u store
 		if err != nil {
 			return pg, err
 		}
-		pg.Cards = append(pg.Cards, ui.NewProjectCard(pr, week, now))
+		card := ui.NewProjectCard(pr, week, now)
+		if card.Critical, err = s.openCritical(ctx, pr.ID, now); err != nil {
+			return pg, err
+		}
+		pg.Cards = append(pg.Cards, card)
 		if batches[pr.ID], err = s.store.Batches(ctx, pr.ID, 8); err != nil {
 			return pg, err
 		}
 	}
+	ui.SortCards(pg.Cards)
 	pg.Activity = ui.NewActivity(ps, batches, 12)
 	pg.Engine = s.engineStatus(ctx)
 	return pg, nil
+}
+
+// openCritical counts the project's open critical actions: those of its
+// latest report that no feedback hides.
+func (s *Server) openCritical(ctx context.Context, id cloudsage.ProjectID, now time.Time) (int, error) {
+	rep, err := s.store.LatestReport(ctx, id)
+	if store.IsNotFound(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	st, err := s.store.ActionStatuses(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	return ui.OpenCritical(rep.Body, st, now), nil
 }
 
 // engineStatus measures the store's round trip; analysis runs in-process.

@@ -179,4 +179,12 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /projects/{id}/settings/overrides/delete", p(s.pageOverrideDelete))
 	mux.Handle("POST /projects/{id}/delete", p(s.pageProjectDelete))
 	s.accountRoutes(mux) // page_account.go
+	mux.Handle("GET /projects/{id}/members", p(s.pageMembers))
+	mux.Handle("POST /projects/{id}/members/invite", p(s.pageInvite))
+	mux.Handle("POST /projects/{id}/members/invitations/{iid}/revoke", p(s.pageInvitationRevoke))
+	mux.Handle("POST /projects/{id}/members/{userId}/role", p(s.pageMemberRole))
+	mux.Handle("POST /projects/{id}/members/{userId}/remove", p(s.pageMemberRemove))
+	mux.Handle("POST /projects/{id}/comments", p(s.pageCommentCreate))
+	mux.Handle("GET /invite/{token}", p(s.pageInvitation))
+	mux.Handle("POST /invite/{token}", p(s.pageInvitationAccept))
 }

@@ -112,6 +112,7 @@ func (s *Server) pageSettingsSave(w http.ResponseWriter, r *http.Request) error 
 		if err := s.store.UpdateProject(r.Context(), next); err != nil {
 			return err
 		}
+		s.recordSettings(r, auth.Principal{UserID: u.ID}, pr, next)
 		http.Redirect(w, r, ui.ProjectURL(pr.ID, "settings")+"?saved=1", http.StatusSeeOther)
 		return nil
 	}

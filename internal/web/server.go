@@ -63,8 +63,11 @@ type Server struct {
 	started     time.Time
 
 	lastIngest atomic.Int64 // Unix nanoseconds of the last ingest on this replica
-	handler    http.Handler
-	pages      pageState // the dashboard: templates, static files, live updates (page_*.go)
+
+	ingestSeenMu sync.Mutex
+	ingestSeen   map[string]time.Time // project/protocol -> its last ingest in the activity (recordIngest)
+	handler      http.Handler
+	pages        pageState // the dashboard: templates, static files, live updates (page_*.go)
 }
 
 // New returns a Server.

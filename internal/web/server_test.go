@@ -20,6 +20,7 @@ import (
 	"github.com/cloudsage/cloudsage/internal/auth"
 	"github.com/cloudsage/cloudsage/internal/config"
 	"github.com/cloudsage/cloudsage/internal/ingest"
+	"github.com/cloudsage/cloudsage/internal/mail"
 	"github.com/cloudsage/cloudsage/internal/notify"
 	"github.com/cloudsage/cloudsage/internal/store"
 	"github.com/cloudsage/cloudsage/internal/store/postgres"
@@ -79,7 +80,11 @@ func startOn(t *testing.T, ln net.Listener, st store.Store, mod func(*config.Con
 	}
 	svc := ingest.NewService(st, ingest.NewEngine, time.Now, nil)
 	e := &env{t: t, store: st, skew: new(atomic.Int64)}
-	nt := notify.New(st, notify.NewSender(&notify.Guard{DenyPrivate: cfg.WebhookDenyPrivate}, nil, time.Now), notify.Options{BaseURL: "http://cloudsage.test"})
+	var mailer *mail.Sender // email channels and invitation mail, when a test sets an SMTP server
+	if cfg.SMTPHost != "" {
+		mailer = mail.New(cfg.Mail())
+	}
+	nt := notify.New(st, notify.NewSender(&notify.Guard{DenyPrivate: cfg.WebhookDenyPrivate}, mailer, time.Now), notify.Options{BaseURL: "http://cloudsage.test"})
 	svc.SetNotifier(nt)
 	e.notify = nt
 	srv, err := web.New(web.Options{Config: cfg, Store: st, Ingest: svc, Now: e.now, Notify: nt, Password: auth.Params{Time: 1, MemoryKiB: 64, Threads: 1}})

@@ -421,41 +421,6 @@ func (db *DB) DeleteProject(ctx context.Context, id cloudsage.ProjectID) error {
 	})
 }
 
-// SetMember adds a member or changes their role.
-func (db *DB) SetMember(ctx context.Context, m store.Member) error {
-	if !m.Role.Valid() {
-		return cloudsage.Errorf(cloudsage.Invalid, "role must be admin, member or viewer")
-	}
-	_, err := db.W.ExecContext(ctx, `INSERT INTO members (project_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role`, m.ProjectID, m.UserID, m.Role, ns(db.Now()))
-	return db.wrap(err, "set member")
-}
-
-// Members lists a project's members.
-func (db *DB) Members(ctx context.Context, id cloudsage.ProjectID) ([]store.Member, error) {
-	rows, err := db.R.QueryContext(ctx, `SELECT m.project_id, m.user_id, u.email, m.role FROM members m
-		JOIN users u ON u.id = m.user_id WHERE m.project_id = $1 ORDER BY m.user_id`, id)
-	if err != nil {
-		return nil, db.wrap(err, "members")
-	}
-	defer rows.Close()
-	var ms []store.Member
-	for rows.Next() {
-		var m store.Member
-		if err := rows.Scan(&m.ProjectID, &m.UserID, &m.Email, &m.Role); err != nil {
-			return nil, db.wrap(err, "members")
-		}
-		ms = append(ms, m)
-	}
-	return ms, db.wrap(rows.Err(), "members")
-}
-
-// RemoveMember removes a member.
-func (db *DB) RemoveMember(ctx context.Context, id cloudsage.ProjectID, user cloudsage.UserID) error {
-	return db.execOne(ctx, "remove member", "member not found",
-		`DELETE FROM members WHERE project_id = $1 AND user_id = $2`, id, user)
-}
-
 // CreateToken stores t (whose Hash is already computed). No scopes is the
 // default, ingest; t.Role is set from the scopes.
 func (db *DB) CreateToken(ctx context.Context, t store.Token) (store.Token, error) {
@@ -567,18 +532,18 @@ func (db *DB) Activities(ctx context.Context, q store.ActivityQuery) ([]store.Ac
 		q.Limit = 100
 	}
 	q.Limit = min(q.Limit, 1000)
-	where, args := `project_id = $1`, []any{q.Project}
+	where, args := `a.project_id = $1`, []any{q.Project}
 	if q.Before > 0 {
 		args = append(args, q.Before)
-		where += fmt.Sprintf(` AND id < $%d`, len(args))
+		where += fmt.Sprintf(` AND a.id < $%d`, len(args))
 	}
 	if prefix, ok := strings.CutSuffix(q.Kind, "."); ok {
 		// A prefix match without LIKE, so "_" and "%" in kinds mean themselves.
 		args = append(args, prefix+".", prefix+"/")
-		where += fmt.Sprintf(` AND kind >= $%d AND kind < $%d`, len(args)-1, len(args))
+		where += fmt.Sprintf(` AND a.kind >= $%d AND a.kind < $%d`, len(args)-1, len(args))
 	} else if q.Kind != "" {
 		args = append(args, q.Kind)
-		where += fmt.Sprintf(` AND kind = $%d`, len(args))
+		where += fmt.Sprintf(` AND a.kind = $%d`, len(args))
 	}
 	args = append(args, q.Limit)
 	return queryAll(ctx, db, "activity", func(rows *sql.Rows) (store.Activity, error) {
@@ -586,12 +551,13 @@ func (db *DB) Activities(ctx context.Context, q store.ActivityQuery) ([]store.Ac
 		var user, token sql.NullInt64
 		var detail string
 		var at int64
-		err := rows.Scan(&a.ID, &a.ProjectID, &user, &token, &a.Kind, &detail, &at)
+		err := rows.Scan(&a.ID, &a.ProjectID, &user, &token, &a.ActorEmail, &a.Kind, &detail, &at)
 		a.ActorUser, a.ActorToken = cloudsage.UserID(user.Int64), store.TokenID(token.Int64)
 		a.Detail, a.At = json.RawMessage(detail), fromNS(at)
 		return a, err
-	}, `SELECT id, project_id, actor_user, actor_token, kind, detail, created_at FROM activity WHERE `+where+
-		fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args)), args...)
+	}, `SELECT a.id, a.project_id, a.actor_user, a.actor_token, COALESCE(u.email, ''), a.kind, a.detail, a.created_at
+		FROM activity a LEFT JOIN users u ON u.id = a.actor_user WHERE `+where+
+		fmt.Sprintf(` ORDER BY a.id DESC LIMIT $%d`, len(args)), args...)
 }
 
 // LoadState returns a project's state.

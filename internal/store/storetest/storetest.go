@@ -52,6 +52,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Notifications", testNotifications},
 		{"SignIn", testSignIn},
 		{"Learning", testLearning},
+		{"Invitations", testInvitations},
+		{"LastAdmin", testLastAdmin},
+		{"Comments", testComments},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -161,7 +164,7 @@ func testProjects(t *testing.T, s store.Store) {
 	if len(ms) != 2 || ms[0].Role != store.RoleAdmin || ms[1].Email != "bob@example.com" {
 		t.Errorf("Members = %+v", ms)
 	}
-	noErr(t, s.RemoveMember(ctx, p.ID, bob.ID))
+	must(s.RemoveMember(ctx, p.ID, bob.ID))(t)
 	_, err = s.Project(ctx, p.ID, bob.ID)
 	wantKind(t, "Project(removed member)", err, cloudsage.NotFound)
 

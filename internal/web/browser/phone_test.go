@@ -21,21 +21,7 @@ func TestPhoneLayout(t *testing.T) {
 	base := serve(t)
 	ctx := browser(t)
 	shots := artifacts(t)
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(base+"/register"),
-		chromedp.WaitVisible(chromedp.ID("email")),
-		chromedp.SendKeys(chromedp.ID("email"), "pat@example.com"),
-		chromedp.SendKeys(chromedp.ID("password"), "a long passphrase for pat"),
-		chromedp.Submit(chromedp.ID("password")),
-		chromedp.WaitVisible(chromedp.ID("name")),
-		chromedp.SendKeys(chromedp.ID("name"), "orders-api"),
-		chromedp.Submit(chromedp.ID("name")),
-		chromedp.WaitVisible(chromedp.ID("logs")),
-	)
-	if err != nil {
-		t.Fatalf("sign up and create a project: %v", err)
-	}
-	projectPath := strings.TrimSuffix(location(t, ctx).Path, "/ingest")
+	projectPath := signUpWithProject(t, ctx, base, "pat", "orders-api")
 	// Logs that ended 13 days ago, with hosts, and a long unbroken line.
 	end := time.Now().Add(-13 * 24 * time.Hour)
 	lines := ui.SampleLogs(end, 3, 7)
@@ -43,7 +29,7 @@ func TestPhoneLayout(t *testing.T) {
 		lines = append(lines, fmt.Sprintf(`{"time":%q,"level":"error","host":"api-%d","service":"orders","msg":"too many clients already %s"}`,
 			end.Add(-time.Duration(i)*time.Minute).UTC().Format(time.RFC3339), i%3+1, strings.Repeat("x", 120)))
 	}
-	err = chromedp.Do(ctx,
+	err := chromedp.Do(ctx,
 		chromedp.SetValue(chromedp.ID("logs"), strings.Join(lines, "\n")),
 		chromedp.Click(chromedp.CSS(`#paste-form button[type=submit]:not([formaction])`)),
 		chromedp.WaitVisible(chromedp.CSS(".batch")),

@@ -29,7 +29,7 @@ var templateFS embed.FS
 // Pages lists every page template (templates/pages/NAME.html); each defines
 // "title" and "content" and is rendered inside "layout".
 var Pages = []string{"login", "register", "projects", "project", "ingest", "logs", "settings", "error",
-	"login-2fa", "magic", "account"}
+	"login-2fa", "magic", "account", "members", "invite"}
 
 // Fragments lists the partial templates handlers render on their own (for
 // htmx swaps and live updates). New checks that each is defined.
@@ -200,14 +200,15 @@ func (r *Renderer) funcs() template.FuncMap {
 			}
 			return "steady"
 		},
-		"round":      func(v float64) float64 { return math.Round(v*10) / 10 },
-		"lower":      strings.ToLower,
-		"base":       path.Base,
-		"add":        func(a, b int) int { return a + b },
-		"projectURL": func(id cloudsage.ProjectID, tab string) string { return ProjectURL(id, tab) },
-		"version":    version.String,
-		"when":       func(t, now time.Time) whenData { return whenData{T: t, Now: now} },
-		"actionData": func(a ActionView, p *ProjectRef) actionData { return actionData{A: a, CanAct: p.CanAct()} },
+		"round":       func(v float64) float64 { return math.Round(v*10) / 10 },
+		"lower":       strings.ToLower,
+		"base":        path.Base,
+		"add":         func(a, b int) int { return a + b },
+		"projectURL":  func(id cloudsage.ProjectID, tab string) string { return ProjectURL(id, tab) },
+		"version":     version.String,
+		"when":        func(t, now time.Time) whenData { return whenData{T: t, Now: now} },
+		"actionData":  func(a ActionView, p *ProjectRef) actionData { return actionData{A: a, CanAct: p.CanAct()} },
+		"commentForm": func(url, target, id string) commentForm { return commentForm{URL: url, Target: target, ID: id} },
 		"stamp": func(t time.Time) string {
 			return t.UTC().Format("Jan 02 15:04:05")
 		},
@@ -216,6 +217,10 @@ func (r *Renderer) funcs() template.FuncMap {
 }
 
 type whenData struct{ T, Now time.Time }
+
+// commentForm is what the comment form needs: where it posts, the
+// comment target and a suffix that keeps its element ids unique.
+type commentForm struct{ URL, Target, ID string }
 
 type actionData struct {
 	A      ActionView

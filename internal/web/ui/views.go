@@ -81,6 +81,9 @@ type ProjectCard struct {
 	Events  int64
 	Updated time.Time // zero: no logs yet
 	Spark   Sparkline
+	// Critical is how many critical actions are open (not done, dismissed
+	// or snoozed) in the latest report.
+	Critical int
 }
 
 // Activity is one line of recent activity across projects.
@@ -116,6 +119,7 @@ type ProjectPage struct {
 	Patterns  []PatternView
 	History   Chart // 30 days of risk
 	LogsURL   string
+	Team      TeamPanel // comments and activity
 }
 
 // ScoreView is the score badge.
@@ -185,6 +189,9 @@ type ActionView struct {
 	Samples  []string
 	LogsURL  string
 	PostURL  string
+	// Comments on the action and where the comment form posts.
+	Comments   []CommentView
+	CommentURL string
 }
 
 // PatternLink links a pattern id to its log lines.
