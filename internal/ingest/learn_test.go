@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -162,5 +163,78 @@ func TestOverridesChangeRankingAndRevert(t *testing.T) {
 	del(learn.Mute, second)
 	if got := ingest(); got.Actions[0].Key != second {
 		t.Fatalf("after removing the overrides the feedback's ranking (%q first) should be back: %v", second, keys(got))
+	}
+}
+
+// calm is an hour of healthy request logs ending at end.
+func calm(end time.Time) []string {
+	var out []string
+	for i := 0; i < 3600; i += 2 {
+		ts := end.Add(-time.Duration(3600-i) * time.Second).UTC().Format(time.RFC3339)
+		out = append(out, fmt.Sprintf("%s INFO api request served path=/orders/%d took=%dms", ts, i%50, 20+i%30))
+	}
+	return out
+}
+
+// Incident memory end to end: trouble opens an incident with a signature,
+// a calm stretch closes it, people describe it, and when the same trouble
+// starts again the report names it with its fix.
+func TestIncidentMemory(t *testing.T) {
+	ctx := context.Background()
+	db, pr := openStore(t)
+	start := time.Now().UTC().Truncate(time.Second).Add(-6 * time.Hour)
+	clock := start
+	svc := NewService(db, NewEngine, func() time.Time { return clock }, nil)
+	ingest := func(at time.Time, lines []string) {
+		t.Helper()
+		clock = at
+		if _, err := svc.Ingest(ctx, pr, Body{Lines: lines}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ingest(start, twoProblems(start, 0))
+	incs, err := db.Incidents(ctx, pr.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(incs) != 1 || incs[0].ClosedAt != nil || len(incs[0].Signature.Patterns) == 0 {
+		latest, _ := db.LatestReport(ctx, pr.ID)
+		t.Fatalf("after the trouble (label %s) incidents = %+v, want one open with a signature", latest.Label, incs)
+	}
+	// Calm for over an hour: low, then closed after learn.CloseAfter.
+	for _, off := range []time.Duration{time.Hour, time.Hour + 20*time.Minute, time.Hour + 40*time.Minute} {
+		ingest(start.Add(off), calm(start.Add(off)))
+	}
+	if incs, _ = db.Incidents(ctx, pr.ID, 10); len(incs) != 1 || incs[0].ClosedAt == nil {
+		latest, _ := db.LatestReport(ctx, pr.ID)
+		t.Fatalf("after calm (label %s) incidents = %+v, want the one closed", latest.Label, incs)
+	}
+	if _, err := db.AnnotateIncident(ctx, pr.ID, incs[0].ID, store.Notes{Title: "orders DB pool exhausted", Fix: "raising max_connections"}); err != nil {
+		t.Fatal(err)
+	}
+	again := start.Add(3 * time.Hour)
+	ingest(again, twoProblems(again, 0))
+	body, _, err := svc.Report(ctx, pr, 24)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Similar []struct {
+			ID         int64   `json:"id"`
+			Fix        string  `json:"fix"`
+			Similarity float64 `json:"similarity"`
+		} `json:"similar_incidents"`
+	}
+	if err := json.Unmarshal(body, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Similar) == 0 || rep.Similar[0].ID != int64(incs[0].ID) || rep.Similar[0].Fix != "raising max_connections" || rep.Similar[0].Similarity < 0.5 {
+		t.Fatalf("the same trouble again: similar incidents %+v, want incident %d with its fix", rep.Similar, incs[0].ID)
+	}
+	if !strings.Contains(string(body), "Looks like 'orders DB pool exhausted'") {
+		t.Errorf("the chain's pattern-matching step does not name the past incident")
+	}
+	if incs, _ = db.Incidents(ctx, pr.ID, 10); len(incs) != 2 || incs[0].ClosedAt != nil {
+		t.Errorf("the trouble again opens a second incident: %+v", incs)
 	}
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"net/http"
@@ -25,36 +26,56 @@ func (s *Server) forecastAccuracy(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	now := s.now()
-	rs, err := s.store.Reports(ctx, pr.ID, 1000)
+	acc, err := s.accuracy(r.Context(), pr.ID)
 	if err != nil {
 		return err
 	}
-	type day struct {
-		Day       string          `json:"day"`
-		Scorecard learn.Scorecard `json:"scorecard"`
+	writeJSON(w, http.StatusOK, map[string]any{"project_id": pr.ID, "definition": accuracyDefinition,
+		"pending": acc.Pending, "scored": acc.Scored, "scorecard": acc.Scorecard, "by_day": acc.ByDay})
+	return nil
+}
+
+const accuracyDefinition = "a kept forecast is scored once its horizon has passed: high = the project's risk label reached high " +
+	"within the horizon (risk history); a forecast calls high at P(high) >= 0.5; band coverage = the realised score in the forecast's band for the horizon's last hour"
+
+// accuracy is how the project's kept forecasts fared: overall and per day.
+type accuracy struct {
+	Pending   int             `json:"pending"` // horizon not passed yet
+	Scored    int             `json:"scored"`
+	Scorecard learn.Scorecard `json:"scorecard"`
+	ByDay     []accuracyDay   `json:"by_day"`
+}
+
+type accuracyDay struct {
+	Day       string          `json:"day"`
+	Scorecard learn.Scorecard `json:"scorecard"`
+}
+
+// accuracy scores the project's kept forecasts whose horizon has passed.
+func (s *Server) accuracy(ctx context.Context, pr cloudsage.ProjectID) (accuracy, error) {
+	var acc accuracy
+	now := s.now()
+	rs, err := s.store.Reports(ctx, pr, 1000)
+	if err != nil {
+		return acc, err
 	}
-	out := map[string]any{"project_id": pr.ID, "definition": "a kept forecast is scored once its horizon has passed: high = the project's risk label reached high " +
-		"within the horizon (risk history); a forecast calls high at P(high) >= 0.5; band coverage = the realised score in the forecast's band for the horizon's last hour"}
 	var all []learn.Outcome
 	days := map[string][]learn.Outcome{}
-	pending := 0
 	if len(rs) > 0 {
 		oldest := rs[len(rs)-1].At
-		hist, err := s.store.RiskHistory(ctx, pr.ID, oldest, time.Time{})
+		hist, err := s.store.RiskHistory(ctx, pr, oldest, time.Time{})
 		if err != nil {
-			return err
+			return acc, err
 		}
 		for _, rep := range rs {
 			h := time.Duration(max(rep.Horizon, 1)) * time.Hour
 			if rep.At.Add(h).After(now) {
-				pending++
+				acc.Pending++
 				continue
 			}
-			o, ok, err := s.outcome(r, pr.ID, rep, h, hist)
+			o, ok, err := s.outcome(ctx, pr, rep, h, hist)
 			if err != nil {
-				return err
+				return acc, err
 			}
 			if ok {
 				all = append(all, o)
@@ -63,22 +84,19 @@ func (s *Server) forecastAccuracy(w http.ResponseWriter, r *http.Request) error 
 			}
 		}
 	}
-	byDay := []day{}
+	acc.ByDay = []accuracyDay{}
 	for d, os := range days {
-		byDay = append(byDay, day{d, learn.Score(os, accuracyCut)})
+		acc.ByDay = append(acc.ByDay, accuracyDay{d, learn.Score(os, accuracyCut)})
 	}
-	sort.Slice(byDay, func(i, j int) bool { return byDay[i].Day < byDay[j].Day })
-	out["pending"] = pending
-	out["scored"] = len(all)
-	out["scorecard"] = learn.Score(all, accuracyCut)
-	out["by_day"] = byDay
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	sort.Slice(acc.ByDay, func(i, j int) bool { return acc.ByDay[i].Day < acc.ByDay[j].Day })
+	acc.Scored = len(all)
+	acc.Scorecard = learn.Score(all, accuracyCut)
+	return acc, nil
 }
 
 // outcome holds one kept forecast against the risk points after it; ok is
 // false when no score was recorded within its horizon.
-func (s *Server) outcome(r *http.Request, pr cloudsage.ProjectID, rep store.Report, h time.Duration, hist []store.RiskPoint) (learn.Outcome, bool, error) {
+func (s *Server) outcome(ctx context.Context, pr cloudsage.ProjectID, rep store.Report, h time.Duration, hist []store.RiskPoint) (learn.Outcome, bool, error) {
 	o := learn.Outcome{Realised: math.NaN()}
 	end := rep.At.Add(h)
 	seen := false
@@ -95,7 +113,7 @@ func (s *Server) outcome(r *http.Request, pr cloudsage.ProjectID, rep store.Repo
 	if !seen {
 		return o, false, nil
 	}
-	body, err := s.store.ReportBody(r.Context(), pr, rep.ID)
+	body, err := s.store.ReportBody(ctx, pr, rep.ID)
 	if err != nil {
 		return o, false, err
 	}

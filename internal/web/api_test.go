@@ -210,6 +210,13 @@ func testOwnerWalk(t *testing.T, e *env) {
 	want(t, "unmute", ann.send("DELETE", base+"/overrides/mute/"+key, nil), 204)
 	want(t, "unmute twice", ann.send("DELETE", base+"/overrides/mute/"+key, nil), 404)
 	want(t, "threshold removed", ann.send("DELETE", base+"/overrides/threshold/latency", nil), 204)
+	r = ann.get(base + "/incidents")
+	want(t, "incidents", r, 200)
+	if _, ok := r.json(t)["incidents"].([]any); !ok {
+		t.Errorf("incidents = %s", r.body)
+	}
+	want(t, "no such incident", ann.send("PUT", base+"/incidents/999", map[string]string{"title": "x"}), 404)
+	want(t, "malformed incident id", ann.get(base+"/incidents/abc"), 404)
 
 	want(t, "forecast history", ann.get("/api/forecast/"+p+"/history"), 200)
 	r = ann.get("/api/forecast/" + p + "/accuracy")
@@ -316,6 +323,8 @@ func testIsolation(t *testing.T, e *env) {
 		{"DELETE", fmt.Sprintf("/api/projects/%s/invitations/%v", p, inv["id"])},
 		{"GET", "/api/projects/" + p + "/forecast/comments"}, {"POST", "/api/projects/" + p + "/forecast/comments"},
 		{"GET", "/api/projects/" + p + "/actions/" + act + "/comments"}, {"POST", "/api/projects/" + p + "/actions/" + act + "/comments"},
+		{"GET", "/api/projects/" + p + "/incidents"}, {"GET", "/api/projects/" + p + "/incidents/1"},
+		{"PUT", "/api/projects/" + p + "/incidents/1"},
 	}
 	for _, rt := range routes {
 		r := bob.do(rt.method, rt.path, "application/json", strings.NewReader(`{"name":"x","status":"done","email":"bob@example.com","role":"admin","body":"hi"}`))

@@ -1,11 +1,14 @@
 package web
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/advisor"
 	"github.com/cloudsage/cloudsage/internal/auth"
 	"github.com/cloudsage/cloudsage/internal/learn"
 	"github.com/cloudsage/cloudsage/internal/store"
@@ -76,4 +79,71 @@ func (s *Server) pageOverrideDelete(w http.ResponseWriter, r *http.Request) erro
 	}
 	http.Redirect(w, r, ui.ProjectURL(pr.ID, "settings")+"#overrides", http.StatusSeeOther)
 	return nil
+}
+
+// learningView is the project page's learning card: what feedback and
+// overrides changed, the forecasts' accuracy, similar past incidents and
+// the incidents remembered.
+func (s *Server) learningView(ctx context.Context, pr store.Project, rep *ui.Report) (ui.LearningView, error) {
+	var v ui.LearningView
+	l, err := s.learned(ctx, pr)
+	if err != nil {
+		return v, err
+	}
+	v.FeedbackEvents = len(l.Feedback)
+	for _, c := range l.Changes {
+		v.Changes = append(v.Changes, c.Text)
+	}
+	acc, err := s.accuracy(ctx, pr.ID)
+	if err != nil {
+		return v, err
+	}
+	v.Accuracy = accuracyView(acc)
+	if rep != nil {
+		for _, m := range rep.Similar {
+			p := advisor.PastIncident{OpenedAt: m.OpenedAt, Title: m.Title, RootCause: m.RootCause, Fix: m.Fix, Similarity: m.Similarity}
+			v.Similar = append(v.Similar, ui.SimilarView{Text: p.Text()})
+		}
+	}
+	incs, err := s.store.Incidents(ctx, pr.ID, 10)
+	if err != nil {
+		return v, err
+	}
+	for _, inc := range incs {
+		moved := strings.Join(inc.Signature.Factors, ", ")
+		if n := len(inc.Signature.Templates); n > 0 {
+			if moved != "" {
+				moved += "; "
+			}
+			moved += fmt.Sprintf("%d pattern(s): %s", n, strings.Join(inc.Signature.Templates[:min(n, 3)], " · "))
+		}
+		v.Incidents = append(v.Incidents, ui.IncidentView{ID: int64(inc.ID), Opened: inc.OpenedAt, Closed: inc.ClosedAt, Peak: inc.PeakScore,
+			Title: inc.Title, RootCause: inc.RootCause, Fix: inc.Fix, Moved: moved})
+	}
+	return v, nil
+}
+
+func pct(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }
+
+func accuracyView(a accuracy) ui.AccuracyView {
+	sc := a.Scorecard
+	v := ui.AccuracyView{Scored: a.Scored, Pending: a.Pending}
+	if a.Scored == 0 {
+		return v
+	}
+	v.HitRate, v.Precision, v.Recall = pct(sc.HitRate), pct(sc.Precision), pct(sc.Recall)
+	v.Brier = fmt.Sprintf("%.3f (always the base rate: %.3f)", sc.Brier, sc.BrierClimate)
+	if sc.CoverageScored > 0 {
+		v.Coverage = fmt.Sprintf("%s of %d", pct(sc.Coverage), sc.CoverageScored)
+	}
+	for _, d := range a.ByDay {
+		dc := d.Scorecard
+		day := ui.AccuracyDay{Day: d.Day, N: dc.N, HitRate: pct(dc.HitRate), Precision: pct(dc.Precision), Recall: pct(dc.Recall),
+			Brier: fmt.Sprintf("%.3f", dc.Brier)}
+		if dc.CoverageScored > 0 {
+			day.Coverage = pct(dc.Coverage)
+		}
+		v.ByDay = append(v.ByDay, day)
+	}
+	return v
 }

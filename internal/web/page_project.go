@@ -46,6 +46,9 @@ func (s *Server) projectPage(ctx context.Context, pr store.Project, u store.User
 	if err := s.teamPanel(ctx, pr, &pg); err != nil {
 		return ui.ProjectPage{}, err
 	}
+	if pg.Learning, err = s.learningView(ctx, pr, rep); err != nil {
+		return ui.ProjectPage{}, err
+	}
 	return pg, nil
 }
 

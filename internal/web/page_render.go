@@ -177,6 +177,7 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /projects/{id}/settings/rules/{rid}/delete", p(s.pageRuleDelete))
 	mux.Handle("POST /projects/{id}/settings/overrides", p(s.pageOverrideSet))
 	mux.Handle("POST /projects/{id}/settings/overrides/delete", p(s.pageOverrideDelete))
+	mux.Handle("POST /projects/{id}/incidents/{incidentId}", p(s.pageIncidentUpdate))
 	mux.Handle("POST /projects/{id}/delete", p(s.pageProjectDelete))
 	s.accountRoutes(mux) // page_account.go
 	mux.Handle("GET /projects/{id}/members", p(s.pageMembers))

@@ -81,6 +81,9 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/projects/{id}/overrides", a(s.overrideList))
 	mux.Handle("POST /api/projects/{id}/overrides", a(s.overrideSet))
 	mux.Handle("DELETE /api/projects/{id}/overrides/{kind}/{target}", a(s.overrideDelete))
+	mux.Handle("GET /api/projects/{id}/incidents", a(s.incidentList))
+	mux.Handle("GET /api/projects/{id}/incidents/{incidentId}", a(s.incidentShow))
+	mux.Handle("PUT /api/projects/{id}/incidents/{incidentId}", a(s.incidentUpdate))
 	mux.Handle("GET /api/analytics/trends", a(s.analyticsTrends))
 
 	// Notifications (api_notify.go).

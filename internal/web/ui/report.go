@@ -25,6 +25,13 @@ type Report struct {
 	Forecast     ReportForecast  `json:"forecast"`
 	Chain        ReportChain     `json:"chain"`
 	Actions      []ReportAction  `json:"actions"`
+	Similar      []struct {
+		Title      string    `json:"title"`
+		OpenedAt   time.Time `json:"opened_at"`
+		Fix        string    `json:"fix"`
+		RootCause  string    `json:"root_cause"`
+		Similarity float64   `json:"similarity"`
+	} `json:"similar_incidents"`
 }
 
 // ReportRisk is the score and its factors.

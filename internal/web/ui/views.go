@@ -120,6 +120,51 @@ type ProjectPage struct {
 	History   Chart // 30 days of risk
 	LogsURL   string
 	Team      TeamPanel // comments and activity
+	Learning  LearningView
+}
+
+// LearningView is the project page's learning progress: what feedback and
+// overrides changed, how the forecasts fared, the incidents remembered.
+type LearningView struct {
+	FeedbackEvents int
+	Changes        []string
+	Accuracy       AccuracyView
+	Similar        []SimilarView // past incidents like the present trouble
+	Incidents      []IncidentView
+}
+
+// AccuracyView is how the kept forecasts fared, as figures for people.
+type AccuracyView struct {
+	Scored, Pending int
+	HitRate         string // "83%"
+	Precision       string
+	Recall          string
+	Brier           string // "0.12 (climatology 0.15)"
+	Coverage        string // "80% of 20"
+	ByDay           []AccuracyDay
+}
+
+// AccuracyDay is one day's figures.
+type AccuracyDay struct {
+	Day                                  string
+	N                                    int
+	HitRate, Precision, Recall, Coverage string
+	Brier                                string
+}
+
+// SimilarView is a past incident like the present.
+type SimilarView struct{ Text string }
+
+// IncidentView is one remembered incident.
+type IncidentView struct {
+	ID        int64
+	Opened    time.Time
+	Closed    *time.Time
+	Peak      float64
+	Title     string
+	RootCause string
+	Fix       string
+	Moved     string // what moved: "error_rate, latency; 3 patterns: ..."
 }
 
 // ScoreView is the score badge.
