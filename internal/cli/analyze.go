@@ -18,11 +18,12 @@ import (
 
 	"github.com/cloudsage/cloudsage/internal/advisor"
 	"github.com/cloudsage/cloudsage/internal/engine"
+	"github.com/cloudsage/cloudsage/internal/learn"
 	"github.com/cloudsage/cloudsage/internal/risk"
 	"github.com/cloudsage/cloudsage/internal/series"
 )
 
-const analyzeUsage = "[--json] [--horizon 24h|48h|72h] FILE...   (FILE '-' reads stdin; .gz is read transparently)"
+const analyzeUsage = "[--json] [--horizon 24h|48h|72h] [--state FILE] FILE...   (FILE '-' reads stdin; .gz is read transparently)"
 
 // maxLine is the longest line analyze reads whole; the rest of a longer line
 // is skipped (the parser caps messages far below this anyway).
@@ -32,6 +33,7 @@ func runAnalyze(ctx context.Context, args []string, stdio Stdio) error {
 	fs := newFlagSet("analyze", analyzeUsage, stdio)
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the report")
 	horizon := fs.String("horizon", "24h", "forecast horizon: 24h, 48h or 72h")
+	statePath := fs.String("state", "", "a learned state (GET /api/projects/:id/learning/state): feedback, overrides and past incidents to apply; read only")
 	// Flags may come after the files too: parse, take a file, parse again.
 	var files []string
 	rest := args
@@ -69,6 +71,11 @@ func runAnalyze(ctx context.Context, args []string, stdio Stdio) error {
 
 	cfg := engine.DefaultConfig()
 	cfg.Clock = time.Now
+	if *statePath != "" {
+		if err := applyState(&cfg, *statePath); err != nil {
+			return err
+		}
+	}
 	e := engine.New(cfg)
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
@@ -493,4 +500,26 @@ func sortedByCount(m map[string]int64) []string {
 	keys := slices.Sorted(maps.Keys(m))
 	sort.SliceStable(keys, func(i, j int) bool { return m[keys[i]] > m[keys[j]] })
 	return keys
+}
+
+// applyState reads a learned state file into cfg: the ranking preferences
+// its feedback teaches, its overrides and its past incidents. analyze
+// records no feedback and keeps no incidents, so the file is only read.
+func applyState(cfg *engine.Config, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open state %s: %w", path, errors.Unwrap(err))
+	}
+	defer f.Close()
+	st, err := learn.ReadState(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	r := cfg.Risk
+	if err := r.SetHighLevels(st.Overrides.Thresholds); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	cfg.Preferences = learn.Preferences(learn.Estimates(st.Feedback, learn.Priors(advisor.DefaultKB())))
+	cfg.Overrides, cfg.Incidents = st.Overrides, st.Incidents
+	return nil
 }

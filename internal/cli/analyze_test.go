@@ -239,3 +239,69 @@ func TestAnalyzeSkipped(t *testing.T) {
 		t.Errorf("report lacks %q:\n%s", want, out)
 	}
 }
+
+// analyze --state applies a learned state: feedback re-ranks, a mute
+// removes a type, a past incident is matched; a bad state file is refused.
+func TestAnalyzeState(t *testing.T) {
+	dir := t.TempDir()
+	log := sampleLog(t, dir)
+	report := func(args ...string) map[string]any {
+		t.Helper()
+		code, out, stderr := run(append([]string{"analyze", "--json"}, args...), "")
+		if code != 0 {
+			t.Fatalf("analyze %q = %d: %s", args, code, stderr)
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(out), &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	firstKey := func(m map[string]any) string { return m["actions"].([]any)[0].(map[string]any)["key"].(string) }
+	plain := report(log)
+	top := firstKey(plain)
+	sig, _ := json.Marshal(plain["signature"])
+	state := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	muted := report("--state", state("mute.json", fmt.Sprintf(`{"version": 1, "feedback": [], "overrides": {"muted": [%q]}}`, top)), log)
+	for _, a := range muted["actions"].([]any) {
+		if a.(map[string]any)["key"] == top {
+			t.Errorf("muted %q still proposed", top)
+		}
+	}
+	fb := report("--state", state("fb.json", fmt.Sprintf(`{"version": 1, "feedback": [{"key": %q, "status": "not_relevant"}, {"key": %q, "status": "not_relevant"}]}`, top, top)), log)
+	score := func(m map[string]any) float64 {
+		for _, a := range m["actions"].([]any) {
+			if a := a.(map[string]any); a["key"] == top {
+				return a["score"].(float64)
+			}
+		}
+		return -1
+	}
+	if b, a := score(plain), score(fb); !(a >= 0 && a < b/2) {
+		t.Errorf("%q marked not relevant twice: ranking score %v -> %v, want under half", top, b, a)
+	}
+	inc := report("--state", state("inc.json", fmt.Sprintf(`{"version": 1, "feedback": [], "incidents": [{"id": 3, "opened_at": "2026-03-01T10:00:00Z",
+		"title": "orders DB out of connections", "fix": "raising max_connections", "signature": %s}]}`, sig)), log)
+	if s, _ := inc["similar_incidents"].([]any); len(s) != 1 {
+		t.Errorf("similar_incidents = %v, want the past incident (label %v)", inc["similar_incidents"], inc["risk"].(map[string]any)["label"])
+	}
+	for _, tc := range []struct{ body, want string }{
+		{`{"version": 9, "feedback": []}`, "version 9"},
+		{`{"version": 1, "overrides": {"thresholds": {"speed": 3}}}`, "unknown factor"},
+		{`not json`, "read learned state"},
+	} {
+		code, _, stderr := run([]string{"analyze", "--state", state("bad.json", tc.body), log}, "")
+		if code != 1 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("analyze --state %s = %d, %q; want 1 and %q", tc.body, code, stderr, tc.want)
+		}
+	}
+	if code, _, stderr := run([]string{"analyze", "--state", filepath.Join(dir, "none.json"), log}, ""); code != 1 || !strings.Contains(stderr, "no such file") {
+		t.Errorf("missing state file: %d %q", code, stderr)
+	}
+}
