@@ -240,3 +240,45 @@ func TestInvitationMail(t *testing.T) {
 		t.Errorf("mention mail lacks the comment:\n%s", body)
 	}
 }
+
+// TestActivityLabelChange: an ingest that moves the risk label is in the
+// activity with the label before and after, and with who sent the logs.
+func TestActivityLabelChange(t *testing.T) {
+	e := start(t, openSQLite(t), nil)
+	ann := e.user("ann")
+	p := ann.project("shop")
+	now := time.Now().UTC()
+	var calm, bad strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&calm, "%s INFO [web] request %d served in 12 ms\n", now.Add(-20*time.Minute+time.Duration(i)*time.Second/10).Format("2006-01-02 15:04:05.000"), i)
+		at := now.Add(-10*time.Minute + time.Duration(i)*time.Second).Format(time.RFC3339Nano)
+		fmt.Fprintf(&bad, `{"time":%q,"level":"error","msg":"pq: sorry, too many clients already","service":"api","status":503,"duration_ms":%d}`+"\n", at, 2000+i)
+	}
+	r := ann.text("/api/ingest/"+p, calm.String())
+	want(t, "calm ingest", r, 200)
+	first := r.json(t)["risk"].(map[string]any)["label"]
+	r = ann.text("/api/ingest/"+p, bad.String())
+	want(t, "failing ingest", r, 200)
+	second := r.json(t)["risk"].(map[string]any)["label"]
+	if first == second {
+		t.Fatalf("the label stayed %v: the test's logs do not move it", first)
+	}
+	r = ann.get("/api/projects/" + p + "/activity?kind=risk.label")
+	want(t, "label changes", r, 200)
+	as := r.json(t)["activity"].([]any)
+	if len(as) != 1 {
+		t.Fatalf("label changes = %s", r.body)
+	}
+	a := as[0].(map[string]any)
+	d := a["detail"].(map[string]any)
+	if d["from"] != first || d["to"] != second || a["actor_email"] != "ann@example.com" {
+		t.Errorf("label change = %v, want %v -> %v by ann", a, first, second)
+	}
+	// Both ingests are in the feed: one a minute per protocol, and the clock moved.
+	e.advance(2 * time.Minute)
+	want(t, "third ingest", ann.text("/api/ingest/"+p, "INFO one more\n"), 200)
+	r = ann.get("/api/projects/" + p + "/activity?kind=ingest")
+	if n := len(r.json(t)["activity"].([]any)); n != 2 {
+		t.Errorf("ingest entries = %d, want 2 (the second within the minute is left out): %s", n, r.body)
+	}
+}
