@@ -12,10 +12,16 @@ import (
 
 // runUser manages accounts headlessly: `cloudsage user create --email E
 // [--name N] [--password-stdin]`; without a password one is generated and
-// printed once.
+// printed once. `cloudsage user reset-2fa --email E` turns a user's
+// two-factor sign-in off and ends their sessions, for one who lost both
+// the authenticator and the recovery codes.
 func runUser(ctx context.Context, args []string, stdio Stdio) error {
+	if len(args) > 0 && args[0] == "reset-2fa" {
+		return runUserReset2FA(ctx, args[1:], stdio)
+	}
 	if len(args) == 0 || args[0] != "create" {
-		return usageError{"usage: cloudsage user create --email EMAIL [--name NAME] [--password-stdin] [serve's store flags]"}
+		return usageError{"usage: cloudsage user create --email EMAIL [--name NAME] [--password-stdin] [serve's store flags]\n" +
+			"       cloudsage user reset-2fa --email EMAIL [serve's store flags]"}
 	}
 	var email, name string
 	var fromStdin bool
@@ -62,5 +68,37 @@ func runUser(ctx context.Context, args []string, stdio Stdio) error {
 	if !fromStdin {
 		fmt.Fprintf(stdio.Out, "password: %s\n", password)
 	}
+	return nil
+}
+
+// runUserReset2FA turns off a user's second factor and ends their sessions.
+func runUserReset2FA(ctx context.Context, args []string, stdio Stdio) error {
+	var email string
+	fs := newFlagSet("user reset-2fa", "--email EMAIL", stdio)
+	fs.StringVar(&email, "email", "", "the account's email")
+	c, err := loadConfig(fs, args)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(email) == "" {
+		return usageError{"--email is required"}
+	}
+	st, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	u, err := st.UserByEmail(ctx, email)
+	if err != nil {
+		return fmt.Errorf("no account %s: %w", email, err)
+	}
+	if err := st.DisableTOTP(ctx, u.ID); err != nil {
+		return err
+	}
+	n, err := st.DeleteUserSessions(ctx, u.ID, "")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdio.Out, "two-factor sign-in is off for user %d %s; %d session(s) ended\n", u.ID, u.Email, n)
 	return nil
 }
