@@ -47,15 +47,16 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// serve runs `cloudsage serve` on 127.0.0.1:0 with a temp data folder and
-// returns its URL; the server stops when the test ends.
-func serve(t *testing.T) string {
+// serve runs `cloudsage serve` on 127.0.0.1:0 with a temp data folder,
+// and then the extra flags, and returns its URL; the server stops when the
+// test ends.
+func serve(t *testing.T, extra ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errs lockedBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- cli.Run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--rate-limit", "1000"},
+		done <- cli.Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--rate-limit", "1000"}, extra...),
 			cli.Stdio{In: strings.NewReader(""), Out: &out, Err: &errs})
 	}()
 	t.Cleanup(func() {
@@ -147,6 +148,9 @@ func browser(t *testing.T) context.Context {
 		for _, p := range problems {
 			if strings.Contains(p, "net::ERR_") || strings.Contains(p, "EventSource") {
 				continue // a live stream cut at the end of the test
+			}
+			if strings.Contains(p, "/favicon.ico") {
+				continue // asked for by Chromium of pages without an icon (an identity provider's)
 			}
 			t.Errorf("browser: %s", p)
 		}
