@@ -76,6 +76,17 @@ func TestSignInJourney(t *testing.T) {
 		t.Fatalf("set up 2FA: %v", err)
 	}
 	shoot(t, ctx, shots, "account-2fa-setup")
+	// On a phone the page (a long browser name in the sessions table) is no wider than the screen.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844)); err != nil {
+		t.Fatal(err)
+	}
+	wide, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	if err != nil || wide > 390 {
+		t.Errorf("the account page is %d px wide on a 390 px phone (%v)", wide, err)
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
+		t.Fatal(err)
+	}
 	code, err := auth.TOTPCode(text(t, ctx, "#totp-secret"), time.Now())
 	if err != nil {
 		t.Fatal(err)
