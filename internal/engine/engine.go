@@ -37,6 +37,7 @@ type Config struct {
 	Preferences     map[string]float64 // learned action preferences (action key -> multiplier); nil = neutral
 	Overrides       learn.Overrides    // a project's manual overrides; see SetOverrides
 	Incidents       []learn.Memory     // past incidents, matched when trouble starts
+	RecentScores    []float64          // the project's recent scores, oldest first, for its rolling average (nil: the report's own history)
 	// Clock measures the duration of the chain's steps; nil leaves them 0.
 	// The engine never reads it for anything else.
 	Clock func() time.Time
@@ -160,6 +161,10 @@ func (e *Engine) SetOverrides(o learn.Overrides) error {
 	e.cfg.Risk, e.cfg.Overrides = r, o
 	return nil
 }
+
+// SetRecentScores replaces the project's recent scores (oldest first) the
+// next reports average into the rolling baseline score.
+func (e *Engine) SetRecentScores(s []float64) { e.cfg.RecentScores = s }
 
 // SetIncidents replaces the past incidents the next reports match against.
 func (e *Engine) SetIncidents(ms []learn.Memory) { e.cfg.Incidents = ms }

@@ -79,6 +79,11 @@ type Risk struct {
 	Window         string       `json:"window"`          // the recent window scored, e.g. "15m0s"
 	Baseline       string       `json:"baseline"`        // where the baseline came from
 	History        []ScorePoint `json:"history"`         // the score at earlier hours, oldest first, for the trend
+	// RollingAverage is the project's baseline score: the mean of its last
+	// 30 scores (the PRD's rolling average) over RollingN scores; a score
+	// far above it is unusual for this project.
+	RollingAverage float64 `json:"rolling_average"`
+	RollingN       int     `json:"rolling_n"`
 }
 
 // Factor returns the named factor (the zero Factor when absent).
@@ -146,6 +151,13 @@ func (e *Engine) Report(at time.Time, horizonHours int) Report {
 		Window: cfg.Risk.Window.String(), Baseline: a.Baseline,
 	}
 	r.Risk.History, r.Risk.Trend = e.trend(at, a.Score, cfg.Risk)
+	scores := cfg.RecentScores
+	if scores == nil {
+		for _, p := range r.Risk.History[:max(0, len(r.Risk.History)-1)] {
+			scores = append(scores, p.Score)
+		}
+	}
+	r.Risk.RollingAverage, r.Risk.RollingN = learn.RollingAverage(scores)
 
 	pats := e.patternStats(at, expected)
 	for _, p := range pats {

@@ -219,6 +219,10 @@ func TestIncidentMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rep struct {
+		Risk struct {
+			RollingAverage float64 `json:"rolling_average"`
+			RollingN       int     `json:"rolling_n"`
+		} `json:"risk"`
 		Similar []struct {
 			ID         int64   `json:"id"`
 			Fix        string  `json:"fix"`
@@ -230,6 +234,10 @@ func TestIncidentMemory(t *testing.T) {
 	}
 	if len(rep.Similar) == 0 || rep.Similar[0].ID != int64(incs[0].ID) || rep.Similar[0].Fix != "raising max_connections" || rep.Similar[0].Similarity < 0.5 {
 		t.Fatalf("the same trouble again: similar incidents %+v, want incident %d with its fix", rep.Similar, incs[0].ID)
+	}
+	// the rolling baseline averages the four kept scores before: one high, three low
+	if rep.Risk.RollingN != 4 || rep.Risk.RollingAverage <= 0 || rep.Risk.RollingAverage >= 70 {
+		t.Errorf("rolling average %v over %d scores, want 4 scores averaging between 0 and 70", rep.Risk.RollingAverage, rep.Risk.RollingN)
 	}
 	if !strings.Contains(string(body), "Looks like 'orders DB pool exhausted'") {
 		t.Errorf("the chain's pattern-matching step does not name the past incident")

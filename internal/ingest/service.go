@@ -57,6 +57,7 @@ type PreferenceSetter interface {
 type Learner interface {
 	SetOverrides(o learn.Overrides) error
 	SetIncidents(ms []learn.Memory)
+	SetRecentScores(s []float64)
 }
 
 // NewAnalyzer returns an empty analyzer for a project's settings.
@@ -199,6 +200,14 @@ func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Resu
 	if err != nil {
 		return Result{}, err
 	}
+	kept, err := s.store.Reports(ctx, pr.ID, learn.RollingScores)
+	if err != nil {
+		return Result{}, err
+	}
+	recent := make([]float64, len(kept))
+	for i, k := range kept {
+		recent[len(kept)-1-i] = k.Score // oldest first
+	}
 	var rep *engine.Report // the batch's report, for incident tracking
 	var res Result
 	var now time.Time // the clock reading the batch was analysed at
@@ -221,6 +230,7 @@ func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Resu
 				return store.Write{}, fmt.Errorf("apply overrides: %w", err)
 			}
 			l.SetIncidents(memories(incs))
+			l.SetRecentScores(recent)
 		}
 		evs := p.a.AddLines(body.Lines)
 		evs = append(evs, p.a.Flush()...)

@@ -156,3 +156,25 @@ func Names(kb *advisor.KnowledgeBase) map[string]string {
 	}
 	return out
 }
+
+// RollingScores is how many recent scores the project's rolling baseline
+// averages (the PRD's 30-score rolling average).
+const RollingScores = 30
+
+// RollingAverage is the mean of the last RollingScores of scores (oldest
+// first), and how many it averaged; 0, 0 for none.
+func RollingAverage(scores []float64) (float64, int) {
+	scores = scores[max(0, len(scores)-RollingScores):]
+	var sum float64
+	n := 0
+	for _, s := range scores {
+		if !math.IsNaN(s) {
+			sum += s
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return math.Round(sum/float64(n)*10) / 10, n
+}

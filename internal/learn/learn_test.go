@@ -83,3 +83,19 @@ func TestPreferences(t *testing.T) {
 		t.Errorf("Preferences = %v", p)
 	}
 }
+
+func TestRollingAverage(t *testing.T) {
+	var s []float64
+	for i := range 40 {
+		s = append(s, float64(i))
+	}
+	if avg, n := RollingAverage(s); n != 30 || avg != 24.5 {
+		t.Errorf("RollingAverage(0..39) = %v, %d, want 24.5 over the last 30", avg, n)
+	}
+	if avg, n := RollingAverage(nil); avg != 0 || n != 0 {
+		t.Errorf("RollingAverage(nil) = %v, %d", avg, n)
+	}
+	if avg, n := RollingAverage([]float64{10, math.NaN(), 20}); avg != 15 || n != 2 {
+		t.Errorf("RollingAverage with NaN = %v, %d", avg, n)
+	}
+}
