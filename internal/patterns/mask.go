@@ -56,6 +56,7 @@ const (
 	cColon // ':': an IPv6 or MAC address holds two
 	cHigh  // a byte of a multi-byte UTF-8 sequence (or of invalid UTF-8)
 	cDot   // '.': a dotted name (host, class, numbered file) holds one
+	cNum   // a digit or '.': a token of these only may be a plain number
 )
 
 // class is the byte classes of every byte: tokens are classified from
@@ -86,7 +87,10 @@ func init() {
 		class[c] |= cWhole
 	}
 	class[':'] |= cColon
-	class['.'] |= cDot
+	class['.'] |= cDot | cNum
+	for c := '0'; c <= '9'; c++ {
+		class[c] |= cNum
+	}
 	for _, c := range "=:,;()[]{}<>\"'|@#/\\" {
 		class[c] |= cDelim
 	}
@@ -403,6 +407,13 @@ func (m *masker) maskToken(t string, or, and uint16) tokenKind {
 		}
 		m.buf = append(m.buf, t...)
 		return kindWord
+	}
+	// Fast path: a number, an IPv4 address, a version (digits and dots,
+	// starting and ending with a digit) is one value, as the rules below
+	// would find.
+	if and&cNum != 0 && class[t[0]]&cDigit != 0 && class[t[len(t)-1]]&cDigit != 0 {
+		m.buf = append(m.buf, wildcard...)
+		return kindWild
 	}
 	// Split off leading openers and trailing closers.
 	a, b := 0, len(t)
