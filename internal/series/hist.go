@@ -46,10 +46,23 @@ func histIndex(v float64) int {
 
 // Add records one value. Negative, NaN and infinite values are ignored.
 func (h *Hist) Add(v float64) {
-	if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-		return
+	if i := histSlot(v); i >= 0 {
+		h.addAt(v, i)
 	}
-	h.Bins[histIndex(v)]++
+}
+
+// histSlot is the bin of v, or -1 for a value Add ignores.
+func histSlot(v float64) int {
+	if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return -1
+	}
+	return histIndex(v)
+}
+
+// addAt records v, whose bin is i (see histSlot): an event's value goes
+// into an hour and a minute bucket with one bin computation.
+func (h *Hist) addAt(v float64, i int) {
+	h.Bins[i]++
 	h.N++
 	h.Sum += v
 	if v > h.Max {

@@ -100,7 +100,9 @@ func (b *Bucket) Errors() uint64 {
 	return b.Levels[cloudsage.LevelError] + b.Levels[cloudsage.LevelFatal]
 }
 
-func (b *Bucket) add(ev *cloudsage.Event) {
+// add counts ev; lat is the latency histogram bin of its latency (see
+// histSlot), computed once for the hour and the minute bucket.
+func (b *Bucket) add(ev *cloudsage.Event, lat int) {
 	b.N++
 	lv := ev.Level
 	if lv < 0 || lv > cloudsage.LevelFatal {
@@ -127,7 +129,9 @@ func (b *Bucket) add(ev *cloudsage.Event) {
 		if b.Lat == nil {
 			b.Lat = new(Hist)
 		}
-		b.Lat.Add(sg.LatencyMS)
+		if lat >= 0 {
+			b.Lat.addAt(sg.LatencyMS, lat)
+		}
 	}
 }
 
@@ -267,9 +271,13 @@ func (s *Series) Add(ev *cloudsage.Event) bool {
 		s.stats.TooOld++
 		return false
 	}
-	hb.add(ev)
+	lat := -1
+	if ev.Signals.HasLatency {
+		lat = histSlot(ev.Signals.LatencyMS)
+	}
+	hb.add(ev, lat)
 	if mb := s.min.at(mi); mb != nil {
-		mb.add(ev)
+		mb.add(ev, lat)
 	}
 	s.stats.Added++
 	if s.first < 0 || sec < s.first {
