@@ -2,34 +2,29 @@ package parse
 
 import "github.com/cloudsage/cloudsage"
 
-// levelWords maps lowercase level spellings to levels.
-var levelWords = map[string]cloudsage.Level{
-	"trace": cloudsage.LevelTrace, "trc": cloudsage.LevelTrace, "finest": cloudsage.LevelTrace,
-	"finer": cloudsage.LevelTrace, "verbose": cloudsage.LevelTrace, "vrb": cloudsage.LevelTrace,
-	"debug": cloudsage.LevelDebug, "dbg": cloudsage.LevelDebug, "debg": cloudsage.LevelDebug,
-	"fine": cloudsage.LevelDebug, "config": cloudsage.LevelDebug,
-	"info": cloudsage.LevelInfo, "inf": cloudsage.LevelInfo, "information": cloudsage.LevelInfo,
-	"informational": cloudsage.LevelInfo, "notice": cloudsage.LevelInfo, "note": cloudsage.LevelInfo,
-	"log": cloudsage.LevelInfo, "statement": cloudsage.LevelInfo,
-	"warn": cloudsage.LevelWarn, "warning": cloudsage.LevelWarn, "wrn": cloudsage.LevelWarn,
-	"wrng":  cloudsage.LevelWarn,
-	"error": cloudsage.LevelError, "err": cloudsage.LevelError, "eror": cloudsage.LevelError,
-	"erro": cloudsage.LevelError, "severe": cloudsage.LevelError, "dpanic": cloudsage.LevelError,
-	"failure": cloudsage.LevelError,
-	"crit":    cloudsage.LevelFatal, "critical": cloudsage.LevelFatal, "fatal": cloudsage.LevelFatal,
-	"ftl": cloudsage.LevelFatal, "panic": cloudsage.LevelFatal, "alert": cloudsage.LevelFatal,
-	"emerg": cloudsage.LevelFatal, "emergency": cloudsage.LevelFatal,
-}
-
 // levelWord returns the level a word names, in any case ("WARN", "Warning",
-// "err"), or false. Single letters are not words; see levelLetter.
+// "err"), or false. Single letters are not words; see levelLetter. A switch
+// on the lowered word is a few comparisons, and allocates nothing.
 func levelWord(w string) (cloudsage.Level, bool) {
 	if len(w) < 3 || len(w) > 13 {
 		return cloudsage.LevelUnknown, false
 	}
 	var buf [13]byte
-	l, ok := levelWords[string(lowerASCII(buf[:], w))]
-	return l, ok
+	switch string(lowerASCII(buf[:], w)) {
+	case "trace", "trc", "finest", "finer", "verbose", "vrb":
+		return cloudsage.LevelTrace, true
+	case "debug", "dbg", "debg", "fine", "config":
+		return cloudsage.LevelDebug, true
+	case "info", "inf", "information", "informational", "notice", "note", "log", "statement":
+		return cloudsage.LevelInfo, true
+	case "warn", "warning", "wrn", "wrng":
+		return cloudsage.LevelWarn, true
+	case "error", "err", "eror", "erro", "severe", "dpanic", "failure":
+		return cloudsage.LevelError, true
+	case "crit", "critical", "fatal", "ftl", "panic", "alert", "emerg", "emergency":
+		return cloudsage.LevelFatal, true
+	}
+	return cloudsage.LevelUnknown, false
 }
 
 // levelValue reads the value of a level field: a word, a single letter, or
