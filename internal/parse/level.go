@@ -113,15 +113,18 @@ func syslogSeverity(sev int) cloudsage.Level {
 	}
 }
 
-// keywordLevels are words that, in a line with no explicit level, say how
-// bad it is. Only whole words count.
-var keywordLevels = map[string]cloudsage.Level{
-	"error": cloudsage.LevelError, "errors": cloudsage.LevelError, "exception": cloudsage.LevelError,
-	"traceback": cloudsage.LevelError, "severe": cloudsage.LevelError, "critical": cloudsage.LevelError,
-	"fatal": cloudsage.LevelFatal, "panic": cloudsage.LevelFatal,
-	"warning": cloudsage.LevelWarn, "warn": cloudsage.LevelWarn, "failed": cloudsage.LevelWarn,
-	"failure": cloudsage.LevelWarn, "timeout": cloudsage.LevelWarn, "refused": cloudsage.LevelWarn,
-	"denied": cloudsage.LevelWarn, "unable": cloudsage.LevelWarn,
+// keywordOf returns the level a keyword says, for the words that, in a
+// line with no explicit level, say how bad it is (w lowercase), or false.
+func keywordOf(w string) (cloudsage.Level, bool) {
+	switch w {
+	case "error", "errors", "exception", "traceback", "severe", "critical":
+		return cloudsage.LevelError, true
+	case "fatal", "panic":
+		return cloudsage.LevelFatal, true
+	case "warning", "warn", "failed", "failure", "timeout", "refused", "denied", "unable":
+		return cloudsage.LevelWarn, true
+	}
+	return cloudsage.LevelUnknown, false
 }
 
 // keywordLevel infers a level from the words of a message that carries no
@@ -144,7 +147,7 @@ func keywordLevel(msg string) cloudsage.Level {
 		}
 		if (c == 'e' || c == 'f' || c == 'p' || c == 'w' || c == 't' || c == 'r' || c == 'd' || c == 'u' || c == 's' || c == 'c') && j-i >= 4 && j-i <= 9 {
 			var buf [9]byte
-			if l, ok := keywordLevels[string(lowerASCII(buf[:], msg[i:j]))]; ok && l > best {
+			if l, ok := keywordOf(string(lowerASCII(buf[:], msg[i:j]))); ok && l > best {
 				best = l
 			}
 		}
