@@ -2,9 +2,7 @@ package mail_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -12,46 +10,6 @@ import (
 	"github.com/cloudsage/cloudsage/internal/mail"
 	"github.com/cloudsage/cloudsage/internal/testenv"
 )
-
-// inbox reads what mailpit received.
-type inbox struct {
-	Messages []struct {
-		ID      string
-		Subject string
-		To      []struct{ Address string }
-	} `json:"messages"`
-}
-
-func received(t *testing.T, mp *testenv.Mailpit, n int) inbox {
-	t.Helper()
-	var in inbox
-	for range 100 {
-		res, err := http.Get(mp.API + "/api/v1/messages")
-		if err != nil {
-			t.Fatal(err)
-		}
-		json.NewDecoder(res.Body).Decode(&in)
-		res.Body.Close()
-		if len(in.Messages) >= n {
-			return in
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("mailpit holds %d messages, want %d", len(in.Messages), n)
-	return in
-}
-
-func body(t *testing.T, mp *testenv.Mailpit, id string) (text, html string) {
-	t.Helper()
-	res, err := http.Get(mp.API + "/api/v1/message/" + id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var m struct{ Text, HTML string }
-	json.NewDecoder(res.Body).Decode(&m)
-	return m.Text, m.HTML
-}
 
 var msg = mail.Message{To: []string{"ops@example.com", "dev@example.com"}, Subject: "[CloudSage] shop: risk is now HIGH",
 	Text: "Score 80/100, HIGH\nOpen the project: http://cs.test/projects/1\n", HTML: "<p><strong>Score 80/100</strong></p>"}
@@ -65,12 +23,11 @@ func TestStartTLSWithAuth(t *testing.T) {
 	if err := s.Send(context.Background(), msg); err != nil {
 		t.Fatal(err)
 	}
-	in := received(t, mp, 1)
-	m := in.Messages[0]
+	m := mp.Messages(t, 1)[0]
 	if m.Subject != msg.Subject || len(m.To) != 2 || m.To[0].Address != "ops@example.com" {
 		t.Errorf("received %+v", m)
 	}
-	text, html := body(t, mp, m.ID)
+	text, html := mp.Body(t, m.ID)
 	if !strings.Contains(text, "Score 80/100, HIGH") || !strings.Contains(html, "<strong>Score 80/100</strong>") {
 		t.Errorf("bodies: text %q html %q", text, html)
 	}
@@ -83,7 +40,7 @@ func TestImplicitTLS(t *testing.T) {
 	if err := s.Send(context.Background(), msg); err != nil {
 		t.Fatal(err)
 	}
-	received(t, mp, 1)
+	mp.Messages(t, 1)
 }
 
 // TestNoDowngrade: a server that offers no STARTTLS is refused when
@@ -99,7 +56,7 @@ func TestNoDowngrade(t *testing.T) {
 	if err := s.Send(context.Background(), msg); err != nil {
 		t.Fatal(err)
 	}
-	received(t, mp, 1)
+	mp.Messages(t, 1)
 }
 
 // TestRejectedRecipientIsPermanent: a 5xx answer is not worth retrying.

@@ -2,12 +2,9 @@ package notify_test
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cloudsage/cloudsage/internal/mail"
 	"github.com/cloudsage/cloudsage/internal/notify"
@@ -38,42 +35,19 @@ func TestEmailThroughSMTP(t *testing.T) {
 	if n := r.deliver(); n != 1 {
 		t.Fatalf("delivered %d messages, want 1", n)
 	}
-	var in struct {
-		Messages []struct {
-			ID      string
-			Subject string
-			To      []struct{ Address string }
-		} `json:"messages"`
+	in := mp.Messages(t, 2)
+	if len(in) != 2 {
+		t.Fatalf("mailpit holds %d messages, want 2", len(in))
 	}
-	for range 100 {
-		res, err := http.Get(mp.API + "/api/v1/messages")
-		if err != nil {
-			t.Fatal(err)
-		}
-		json.NewDecoder(res.Body).Decode(&in)
-		res.Body.Close()
-		if len(in.Messages) >= 2 {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if len(in.Messages) != 2 {
-		t.Fatalf("mailpit holds %d messages, want 2", len(in.Messages))
-	}
-	m := in.Messages[0] // newest first: the notification
+	m := in[0] // newest first: the notification
 	if !strings.Contains(m.Subject, "[CloudSage] shop: 2 notifications") || len(m.To) != 2 {
 		t.Errorf("notification mail: %+v", m)
 	}
-	if !strings.Contains(in.Messages[1].Subject, "test message") {
-		t.Errorf("test mail subject %q", in.Messages[1].Subject)
+	if !strings.Contains(in[1].Subject, "test message") {
+		t.Errorf("test mail subject %q", in[1].Subject)
 	}
-	res, err := http.Get(mp.API + "/api/v1/message/" + m.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
 	var body struct{ Text, HTML string }
-	json.NewDecoder(res.Body).Decode(&body)
+	body.Text, body.HTML = mp.Body(t, m.ID)
 	for _, want := range []string{"risk is now HIGH", "Score 88/100", "error_rate", "http://cs.test/projects/"} {
 		if !strings.Contains(body.Text, want) || !strings.Contains(body.HTML, want) {
 			t.Errorf("mail bodies lack %q:\n%s\n%s", want, body.Text, body.HTML)

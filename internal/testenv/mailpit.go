@@ -154,17 +154,24 @@ func (m *Mailpit) Messages(tb testing.TB, n int) []MailpitMessage {
 	return nil
 }
 
-// Text returns the plain-text body of message id.
-func (m *Mailpit) Text(tb testing.TB, id string) string {
+// Body returns the plain-text and HTML bodies of message id.
+func (m *Mailpit) Body(tb testing.TB, id string) (text, html string) {
 	tb.Helper()
 	res, err := http.Get(m.API + "/api/v1/message/" + id)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer res.Body.Close()
-	var msg struct{ Text string }
+	var msg struct{ Text, HTML string }
 	if err := json.NewDecoder(res.Body).Decode(&msg); err != nil {
 		tb.Fatal(err)
 	}
-	return msg.Text
+	return msg.Text, msg.HTML
+}
+
+// Text returns the plain-text body of message id.
+func (m *Mailpit) Text(tb testing.TB, id string) string {
+	tb.Helper()
+	text, _ := m.Body(tb, id)
+	return text
 }
