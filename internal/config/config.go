@@ -68,6 +68,12 @@ type Config struct {
 	SMTPFrom           string        // the sender address
 	SMTPTLS            string        // starttls, tls or none
 	NotifyRetryBase    time.Duration // first retry delay of a failed notification (doubles per attempt)
+	// Optional narrative from a language model (issue 11): an
+	// OpenAI-compatible chat-completions endpoint; empty: off.
+	LLMURL     string
+	LLMModel   string
+	LLMAPIKey  Secret
+	LLMTimeout time.Duration
 	// Sign-in (issue 13; signin.go).
 	Require2FA bool           // every account must set up a TOTP second factor before using the dashboard or API
 	OIDC       []OIDCProvider // single sign-on providers
@@ -89,6 +95,8 @@ func Default() Config {
 		ShipBytesPerSecond: 64 << 20,
 		SMTPTLS:            "starttls",
 		NotifyRetryBase:    30 * time.Second,
+		LLMModel:           "llama3.2",
+		LLMTimeout:         10 * time.Second,
 	}
 }
 
@@ -177,6 +185,12 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	str("CLOUDSAGE_SMTP_FROM", &c.SMTPFrom)
 	str("CLOUDSAGE_SMTP_TLS", &c.SMTPTLS)
 	dur("CLOUDSAGE_NOTIFY_RETRY_BASE", &c.NotifyRetryBase)
+	str("CLOUDSAGE_LLM_URL", &c.LLMURL)
+	str("CLOUDSAGE_LLM_MODEL", &c.LLMModel)
+	if v := getenv("CLOUDSAGE_LLM_API_KEY"); v != "" {
+		c.LLMAPIKey = Secret(v)
+	}
+	dur("CLOUDSAGE_LLM_TIMEOUT", &c.LLMTimeout)
 	boolean("CLOUDSAGE_REQUIRE_2FA", &c.Require2FA)
 	errs = append(errs, c.oidcFromEnv(getenv))
 	return errors.Join(errs...)

@@ -2,12 +2,15 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/engine"
+	"github.com/cloudsage/cloudsage/internal/narrate"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
@@ -57,6 +60,12 @@ func (s *Server) forecastShow(w http.ResponseWriter, r *http.Request) error {
 	}
 	out["project_id"], _ = json.Marshal(pr.ID)
 	out["computed_at"], _ = json.Marshal(rep.CreatedAt)
+	var full engine.Report
+	if err := json.Unmarshal(body, &full); err != nil {
+		return err
+	}
+	key := fmt.Sprintf("%d/%d/%d", pr.ID, rep.CreatedAt.UnixNano(), h)
+	out["narrative"], _ = json.Marshal(s.narrator.Narrate(r.Context(), key, narrate.FindingsOf(full)))
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -143,6 +143,9 @@ func testOwnerWalk(t *testing.T, e *env) {
 		}
 	}
 	r = ann.get("/api/forecast/" + p)
+	if n, _ := r.json(t)["narrative"].(map[string]any); n["source"] != "deterministic" || !strings.HasPrefix(n["text"].(string), "Risk ") {
+		t.Errorf("forecast narrative without CLOUDSAGE_LLM_URL = %v, want the deterministic text", n)
+	}
 	acts := r.json(t)["actions"].([]any)
 	if len(acts) < 2 {
 		t.Fatalf("forecast has %d actions, want several", len(acts))

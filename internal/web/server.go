@@ -20,6 +20,7 @@ import (
 	"github.com/cloudsage/cloudsage/internal/ingest"
 	"github.com/cloudsage/cloudsage/internal/mail"
 	"github.com/cloudsage/cloudsage/internal/metrics"
+	"github.com/cloudsage/cloudsage/internal/narrate"
 	"github.com/cloudsage/cloudsage/internal/notify"
 	"github.com/cloudsage/cloudsage/internal/pdfreport"
 	"github.com/cloudsage/cloudsage/internal/sso"
@@ -53,6 +54,7 @@ type Server struct {
 	password    auth.Params
 	notify      *notify.Service
 	pdf         pdfreport.Renderer // report.pdf
+	narrator    *narrate.Narrator  // the forecast's narrative (a model when CLOUDSAGE_LLM_URL is set)
 	throttle    *auth.Throttle
 	mail        *mail.Sender   // nil: no SMTP server, no magic links
 	linkByEmail *auth.Throttle // magic-link requests per address
@@ -77,6 +79,8 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{cfg: o.Config, store: o.Store, ingest: o.Ingest, metrics: o.Metrics, limiter: o.Limiter,
 		log: o.Logger, now: o.Now, password: o.Password, notify: o.Notify, pdf: pdfreport.New()}
+	s.narrator = narrate.New(narrate.Config{URL: o.Config.LLMURL, Model: o.Config.LLMModel, APIKey: o.Config.LLMAPIKey.Reveal(),
+		Timeout: o.Config.LLMTimeout}, o.Logger)
 	if s.metrics == nil {
 		s.metrics = metrics.New()
 	}
