@@ -29,7 +29,14 @@ import (
 type Limits struct {
 	MaxBytes     int64 // body size after decompression
 	MaxLineBytes int   // one line
+	// KeepInvalidNDJSON keeps a broken NDJSON line as text flagged with
+	// InvalidJSONField (the project's setting) instead of rejecting it.
+	KeepInvalidNDJSON bool
 }
+
+// InvalidJSONField is the field, "true", of an event stored from a broken
+// NDJSON line: searchable as _cloudsage_invalid_json:true.
+const InvalidJSONField = "_cloudsage_invalid_json"
 
 // MaxReasons is how many rejection reasons a batch reports.
 const MaxReasons = 5
@@ -45,7 +52,10 @@ type Body struct {
 	// Repaired counts the lines kept with invalid UTF-8 or NUL bytes
 	// replaced by U+FFFD (visible in the stored line, never dropped silently).
 	Repaired int
-	Key      string // the client's Idempotency-Key, if any
+	// Flagged counts the broken NDJSON lines kept as flagged text
+	// (Limits.KeepInvalidNDJSON).
+	Flagged int
+	Key     string // the client's Idempotency-Key, if any
 }
 
 // Hash is the hex SHA-256 of the decoded lines: equal for a retried body
@@ -159,13 +169,16 @@ func splitLines(b *Body, s string, lim Limits) {
 }
 
 // splitNDJSON adds the non-blank lines of s to b, each of which must be a
-// JSON object: a broken one is rejected with its line number.
+// JSON object: a broken one is rejected with its line number, or kept as
+// flagged text when lim says so.
 func splitNDJSON(b *Body, s string, lim Limits) {
 	eachLine(s, func(line string, n int) {
 		t := strings.TrimSpace(line)
 		switch {
 		case t == "" || len(line) > lim.MaxLineBytes:
 			addLine(b, line, n, lim) // skipped, or rejected as too long
+		case lim.KeepInvalidNDJSON && (t[0] != '{' || !json.Valid([]byte(t))):
+			keepInvalid(b, line)
 		case t[0] != '{':
 			b.reject("line %d: not a JSON object", n)
 		case !json.Valid([]byte(t)):
@@ -176,6 +189,21 @@ func splitNDJSON(b *Body, s string, lim Limits) {
 			addLine(b, line, n, lim)
 		}
 	})
+}
+
+// keepInvalid adds a broken NDJSON line to b as a JSON object whose
+// message is the line (repaired like any line) and whose InvalidJSONField
+// is true: the parser stores the line as the event's message, and the flag
+// as a field that shows on the event and can be searched.
+func keepInvalid(b *Body, line string) {
+	cleaned := Clean(line)
+	if cleaned != line {
+		b.Repaired++
+	}
+	wrapped, _ := json.Marshal(map[string]any{"message": cleaned, InvalidJSONField: true})
+	b.Received++
+	b.Flagged++
+	b.Lines = append(b.Lines, string(wrapped))
 }
 
 // eachLine calls f with each line of s (without its \r\n) and its number.

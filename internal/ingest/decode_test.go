@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"mime/multipart"
 	"slices"
 	"strings"
@@ -172,7 +173,43 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("bad line %q", l)
 			}
 		}
+		// Keeping broken NDJSON lines: the same lines seen, the broken ones
+		// kept as flagged JSON objects instead of rejected.
+		k, err := Decode(bytes.NewReader(body), ctype, enc, Limits{MaxBytes: 1 << 16, MaxLineBytes: 256, KeepInvalidNDJSON: true})
+		if err != nil {
+			t.Fatalf("Decode keeping broken lines: %v (without: no error)", err)
+		}
+		if k.Received != b.Received || k.Received != len(k.Lines)+k.Rejected || k.Flagged > len(k.Lines) {
+			t.Fatalf("keeping broken lines: received %d (%d without), %d lines, %d rejected, %d flagged", k.Received, b.Received, len(k.Lines), k.Rejected, k.Flagged)
+		}
+		if k.Source != "ndjson" && k.Flagged != 0 {
+			t.Fatalf("%d lines flagged in a %s body", k.Flagged, k.Source)
+		}
+		flagged := 0
+		for _, l := range k.Lines {
+			var v map[string]any
+			if json.Unmarshal([]byte(l), &v) == nil && v[InvalidJSONField] == true {
+				flagged++
+			}
+		}
+		if k.Source == "ndjson" && flagged < k.Flagged {
+			t.Fatalf("%d flagged lines hold the flag, want %d", flagged, k.Flagged)
+		}
 	})
+}
+
+func TestKeepInvalidNDJSON(t *testing.T) {
+	body := "{\"msg\":\"ok\"}\n{\"msg\": broken\n[1,2]\nbad \xff utf8\n"
+	b, err := Decode(strings.NewReader(body), "application/x-ndjson", "", Limits{MaxBytes: 1 << 16, MaxLineBytes: 256, KeepInvalidNDJSON: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`{"msg":"ok"}`, `{"_cloudsage_invalid_json":true,"message":"{\"msg\": broken"}`,
+		`{"_cloudsage_invalid_json":true,"message":"[1,2]"}`, "{\"_cloudsage_invalid_json\":true,\"message\":\"bad \uFFFD utf8\"}"}
+	if !slices.Equal(b.Lines, want) || b.Flagged != 3 || b.Rejected != 0 || b.Received != 4 || b.Repaired != 1 {
+		t.Errorf("Decode = lines %q, flagged %d, rejected %d, received %d, repaired %d; want lines %q, 3 flagged, 4 received, 1 repaired",
+			b.Lines, b.Flagged, b.Rejected, b.Received, b.Repaired, want)
+	}
 }
 
 func BenchmarkDecode(b *testing.B) {

@@ -112,6 +112,10 @@ type Settings struct {
 	FactorThresholds map[string]float64 `json:"factor_thresholds,omitempty"`
 	RetentionDays    int                `json:"retention_days"`
 	TimeZone         string             `json:"time_zone"`
+	// KeepInvalidNDJSON stores a broken line of an NDJSON body as a text
+	// event flagged with the field _cloudsage_invalid_json=true (counted
+	// in the answer's flagged_invalid_json) instead of rejecting it.
+	KeepInvalidNDJSON bool `json:"keep_invalid_ndjson"`
 }
 
 // DefaultSettings are a new project's settings: High at 70, Medium at 40,

@@ -20,7 +20,8 @@ type ingestAnswer struct {
 	Accepted        int            `json:"accepted"`
 	Rejected        int            `json:"rejected"`
 	RejectedReasons []string       `json:"rejected_reasons"`
-	Repaired        int            `json:"repaired_utf8"` // lines kept with invalid UTF-8 or NUL bytes shown as U+FFFD
+	Repaired        int            `json:"repaired_utf8"`        // lines kept with invalid UTF-8 or NUL bytes shown as U+FFFD
+	Flagged         int            `json:"flagged_invalid_json"` // broken NDJSON lines kept as text flagged _cloudsage_invalid_json (setting keep_invalid_ndjson)
 	Events          int            `json:"events"`
 	Bytes           int64          `json:"bytes"`
 	Formats         map[string]int `json:"formats"`
@@ -64,8 +65,7 @@ func (s *Server) ingestPost(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
-	dec, err := ingest.Decode(body, r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding"),
-		ingest.Limits{MaxBytes: s.cfg.MaxBodyBytes, MaxLineBytes: s.cfg.MaxLineBytes})
+	dec, err := ingest.Decode(body, r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding"), s.ingestLimits(pr))
 	if err != nil {
 		s.metrics.IngestRequests.WithLabelValues(proto, "rejected").Inc()
 		return err
@@ -85,13 +85,18 @@ func (s *Server) ingestPost(w http.ResponseWriter, r *http.Request) error {
 		reasons = []string{}
 	}
 	writeJSON(w, http.StatusOK, ingestAnswer{
-		BatchID: b.ID, Received: b.Received, Accepted: b.Accepted, Rejected: b.Rejected, RejectedReasons: reasons, Repaired: dec.Repaired,
+		BatchID: b.ID, Received: b.Received, Accepted: b.Accepted, Rejected: b.Rejected, RejectedReasons: reasons, Repaired: dec.Repaired, Flagged: dec.Flagged,
 		Events: res.Events, Bytes: b.Bytes, Formats: b.Formats, NewPatterns: b.NewPatterns,
 		Risk:       riskSummary{Score: b.Score, Label: b.Label},
 		DurationMS: float64(time.Since(start).Microseconds()) / 1000,
 		Duplicate:  res.Duplicate,
 	})
 	return nil
+}
+
+// ingestLimits are the decoding limits of a body for project pr.
+func (s *Server) ingestLimits(pr store.Project) ingest.Limits {
+	return ingest.Limits{MaxBytes: s.cfg.MaxBodyBytes, MaxLineBytes: s.cfg.MaxLineBytes, KeepInvalidNDJSON: pr.Settings.KeepInvalidNDJSON}
 }
 
 // idempotencyKey reads the Idempotency-Key header: 1 to 255 printable
@@ -180,8 +185,7 @@ func (s *Server) ingestByToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
-	dec, err := ingest.Decode(body, r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding"),
-		ingest.Limits{MaxBytes: s.cfg.MaxBodyBytes, MaxLineBytes: s.cfg.MaxLineBytes})
+	dec, err := ingest.Decode(body, r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding"), s.ingestLimits(pr))
 	if err != nil {
 		s.metrics.IngestRequests.WithLabelValues(proto, "rejected").Inc()
 		return err
@@ -203,7 +207,7 @@ func (s *Server) ingestByToken(w http.ResponseWriter, r *http.Request) error {
 		reasons = []string{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"project_id": pr.ID, "received": dec.Received, "accepted": len(dec.Lines),
-		"rejected": dec.Rejected, "rejected_reasons": reasons, "bytes": dec.Bytes,
+		"rejected": dec.Rejected, "rejected_reasons": reasons, "flagged_invalid_json": dec.Flagged, "bytes": dec.Bytes,
 		"duration_ms": float64(time.Since(start).Microseconds()) / 1000, "batch_id": res.Batch.ID, "duplicate": res.Duplicate})
 	return nil
 }

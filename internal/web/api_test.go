@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"mime/multipart"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -598,6 +600,40 @@ func testFormats(t *testing.T, e *env) {
 	if m := r.json(t); m["accepted"].(float64) != 1 || m["rejected"].(float64) != 1 ||
 		!strings.HasPrefix(m["rejected_reasons"].([]any)[0].(string), "line 2: invalid JSON") {
 		t.Errorf("ndjson with a broken line = %s", r.body)
+	}
+	// The project may keep broken lines instead: stored as text, flagged,
+	// counted, searchable.
+	base := "/api/projects/" + p
+	want(t, "keep_invalid_ndjson not a bool", ann.send("PUT", base, map[string]any{"settings": map[string]any{"keep_invalid_ndjson": "yes"}}), 400)
+	r = ann.send("PUT", base, map[string]any{"settings": map[string]any{"keep_invalid_ndjson": true}})
+	want(t, "keep broken ndjson lines", r, 200)
+	if set := r.json(t)["settings"].(map[string]any); set["keep_invalid_ndjson"] != true || set["retention_days"].(float64) != 30 {
+		t.Errorf("settings after keep_invalid_ndjson = %v", set)
+	}
+	r = ann.do("POST", ing, "application/x-ndjson", strings.NewReader("{\"msg\":\"nd four\"}\n{\"msg\": brokenmark one\nplain brokenmark caf\xe9 two\n\n{\"msg\":\"nd five\"}\n"))
+	want(t, "ndjson with broken lines kept", r, 200)
+	if m := r.json(t); m["accepted"].(float64) != 4 || m["rejected"].(float64) != 0 || m["flagged_invalid_json"].(float64) != 2 || m["repaired_utf8"].(float64) != 1 {
+		t.Errorf("ndjson with broken lines kept = %s", r.body)
+	}
+	var flagged []string
+	for _, e := range ann.get(base + "/logs?q=" + url.QueryEscape("_cloudsage_invalid_json:true")).json(t)["events"].([]any) {
+		ev := e.(map[string]any)
+		if ev["fields"].(map[string]any)["_cloudsage_invalid_json"] != "true" {
+			t.Errorf("flagged event without its flag: %v", ev)
+		}
+		flagged = append(flagged, ev["message"].(string))
+	}
+	slices.Sort(flagged)
+	if w := []string{"plain brokenmark caf\uFFFD two", "{\"msg\": brokenmark one"}; !slices.Equal(flagged, w) {
+		t.Errorf("events flagged _cloudsage_invalid_json = %q, want %q", flagged, w)
+	}
+	if evs := ann.get(base + "/logs?q=nd").json(t)["events"].([]any); len(evs) != 5 {
+		t.Errorf("search nd after the flagged batch: %d events, want the 5 valid ones", len(evs))
+	}
+	want(t, "back to rejecting", ann.send("PUT", base, map[string]any{"settings": map[string]any{"keep_invalid_ndjson": false}}), 200)
+	r = ann.do("POST", ing, "application/x-ndjson", strings.NewReader("{\"msg\": broken again\n"))
+	if m := r.json(t); m["accepted"].(float64) != 0 || m["rejected"].(float64) != 1 || m["flagged_invalid_json"].(float64) != 0 {
+		t.Errorf("broken line with the setting off = %d %s", r.code, r.body)
 	}
 	r = ann.do("POST", ing, "text/plain", strings.NewReader("level=warn msg=\"caf\xe9 \x00 utf8mark\"\nlevel=info msg=clean\n"))
 	want(t, "invalid utf-8", r, 200)

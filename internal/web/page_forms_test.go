@@ -89,6 +89,15 @@ func TestPageForms(t *testing.T) {
 	wantPage(t, "settings", ann.post(settings, url.Values{"name": {"shop"}, "high_threshold": {"70"}, "medium_threshold": {"40"},
 		"retention_days": {"30"}, "time_zone": {"UTC"}}), 303, settings+"?saved=1")
 	wantPage(t, "settings saved", ann.get(settings+"?saved=1"), 200, "Settings saved.")
+	if set := ann.get("/api/projects/" + p).json(t)["settings"].(map[string]any); set["keep_invalid_ndjson"] != false {
+		t.Errorf("keep_invalid_ndjson after a form without the box = %v", set["keep_invalid_ndjson"])
+	}
+	wantPage(t, "settings keep broken ndjson", ann.post(settings, url.Values{"name": {"shop"}, "high_threshold": {"70"}, "medium_threshold": {"40"},
+		"retention_days": {"30"}, "time_zone": {"UTC"}, "keep_invalid_ndjson": {"on"}}), 303, settings+"?saved=1")
+	wantPage(t, "settings page shows the box ticked", ann.get(settings), 200, `name="keep_invalid_ndjson" type="checkbox" checked`)
+	if set := ann.get("/api/projects/" + p).json(t)["settings"].(map[string]any); set["keep_invalid_ndjson"] != true {
+		t.Errorf("keep_invalid_ndjson after ticking the box = %v", set["keep_invalid_ndjson"])
+	}
 	wantPage(t, "settings bad", ann.post(settings, url.Values{"name": {"shop"}, "high_threshold": {"x"}, "medium_threshold": {"40"},
 		"retention_days": {"30"}}), 400, "high_threshold must be a number")
 

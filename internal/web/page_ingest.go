@@ -59,7 +59,7 @@ func (s *Server) pageIngestPost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	lim := ingest.Limits{MaxBytes: s.cfg.MaxBodyBytes, MaxLineBytes: s.cfg.MaxLineBytes}
+	lim := s.ingestLimits(pr)
 	var dec ingest.Body
 	ct := r.Header.Get("Content-Type")
 	if strings.HasPrefix(ct, "multipart/") {

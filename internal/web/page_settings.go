@@ -69,8 +69,8 @@ func (s *Server) pageSettings(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
-// POST /projects/{id}/settings (form): the name, thresholds, retention and
-// time zone; admins only.
+// POST /projects/{id}/settings (form): the name, thresholds, retention,
+// time zone and what broken NDJSON lines become; admins only.
 func (s *Server) pageSettingsSave(w http.ResponseWriter, r *http.Request) error {
 	pr, u, err := s.pageProject(r, store.RoleAdmin)
 	if err != nil {
@@ -103,6 +103,7 @@ func (s *Server) pageSettingsSave(w http.ResponseWriter, r *http.Request) error 
 		next.Settings.RetentionDays = d
 	}
 	next.Settings.TimeZone = strings.TrimSpace(f.Get("time_zone"))
+	next.Settings.KeepInvalidNDJSON = f.Get("keep_invalid_ndjson") == "on"
 	if len(probs) == 0 {
 		if err := next.Settings.Validate(); err != nil {
 			probs = append(probs, cloudsage.MessageOf(err))
