@@ -40,6 +40,9 @@ type Result struct {
 	// LinesPerCPUSec is Lines / CPUSeconds (0 when CPUSeconds is).
 	LinesPerCPUSec float64 `json:"lines_per_cpu_sec,omitempty"`
 	Note           string  `json:"note,omitempty"`
+	// OverBudget says which budget the stage missed (empty: none or no
+	// budget); "cloudsage bench --budget" fails when a stage has one.
+	OverBudget string `json:"over_budget,omitempty"`
 }
 
 // Stage is one named measurement. Run handles corpus lines on the calling

@@ -240,16 +240,7 @@ func cpuNote(lines int, proc, db time.Duration) string {
 // without headers), a common word (in the most lines) and a rare one (in a
 // handful of lines) to search the ingested project for.
 func searchWords(lines []string) (common, rare string) {
-	counts := map[string]int{}
-	for _, l := range lines {
-		seen := map[string]bool{}
-		for _, w := range strings.FieldsFunc(l, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') }) {
-			if len(w) >= 5 && !seen[w] && strings.Trim(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" {
-				seen[w] = true
-				counts[strings.ToLower(w)]++
-			}
-		}
-	}
+	counts := wordCounts(lines)
 	best, rareN := 0, 0
 	for w, n := range counts {
 		if n > best || n == best && w < common {
@@ -260,6 +251,22 @@ func searchWords(lines []string) (common, rare string) {
 		}
 	}
 	return common, rare
+}
+
+// wordCounts counts, for each word of five letters or more (lowercased),
+// the lines that hold it.
+func wordCounts(lines []string) map[string]int {
+	counts := map[string]int{}
+	for _, l := range lines {
+		seen := map[string]bool{}
+		for _, w := range strings.FieldsFunc(l, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') }) {
+			if len(w) >= 5 && !seen[w] && strings.Trim(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" {
+				seen[w] = true
+				counts[strings.ToLower(w)]++
+			}
+		}
+	}
+	return counts
 }
 
 // searchLatency times GET /api/projects/:id/logs (limit 100) for a rare and

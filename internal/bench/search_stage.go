@@ -1,12 +1,14 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -25,7 +27,7 @@ var SearchPages = 200
 
 // SearchBudget is the p99 a page of GET /api/projects/:id/logs?q=&limit=1000
 // must stay under in a 1 M-event project.
-const SearchBudget = 100 * time.Millisecond
+var SearchBudget = 100 * time.Millisecond
 
 func init() {
 	Register(Stage{Name: "search-sqlite", About: "the corpus stored as events (10k-line batches) in SQLite, then GET /api/projects/:id/logs?q=<word>&limit=1000 paged through for a common and a rare word: p50/p99 per page (budget p99 < 100 ms at 1 M events)",
@@ -63,6 +65,18 @@ func searchStage(open func(context.Context) (store.Store, func(), error)) func(c
 			return Result{}, err
 		}
 		fill := time.Since(fill0)
+		// Compaction runs in the background as batches arrive; the pages
+		// are read once it has caught up, and the time it needed after the
+		// last batch is reported.
+		compact0 := time.Now()
+		if cs, ok := st.(interface {
+			CompactEvents(context.Context, cloudsage.ProjectID) error
+		}); ok {
+			if err := cs.CompactEvents(ctx, pr.ID); err != nil {
+				return Result{}, fmt.Errorf("compact: %w", err)
+			}
+		}
+		compaction := time.Since(compact0)
 
 		cfg := config.Default()
 		cfg.RateLimit = 1 << 30
@@ -85,7 +99,23 @@ func searchStage(open func(context.Context) (store.Store, func(), error)) func(c
 			return Result{}, err
 		}
 		defer stopProfile()
+		// First pages (a cold cache: each word is a new query) of words
+		// spread over the frequencies, then every page of a common and a
+		// rare word.
+		spread := spreadWords(wordCounts(c.Content), FirstPageWords)
 		start, cpu0 := time.Now(), processCPU()
+		var firsts []time.Duration
+		var slowest string
+		for _, w := range spread {
+			lat, err := fetchPage(ctx, cl, fmt.Sprintf("%s/api/projects/%d/logs?q=%s&limit=1000", base, pr.ID, url.QueryEscape(w)), secret, &searchPage{})
+			if err != nil {
+				return Result{}, fmt.Errorf("search %q: %w", w, err)
+			}
+			if len(firsts) == 0 || lat > slices.Max(firsts) {
+				slowest = fmt.Sprintf("%q %.1f ms", w, float64(lat.Microseconds())/1000)
+			}
+			firsts = append(firsts, lat)
+		}
 		var all []time.Duration
 		var parts []string
 		for _, w := range []string{common, rare} {
@@ -106,14 +136,40 @@ func searchStage(open func(context.Context) (store.Store, func(), error)) func(c
 			cpuPerPage = float64((processCPU() - cpu0).Microseconds()) / 1000 / float64(len(all))
 		}
 		p50, p99 := quantiles(all)
-		verdict := "within"
-		if p99 > float64(SearchBudget.Milliseconds()) {
+		f50, f99 := quantiles(firsts)
+		budget := float64(SearchBudget.Milliseconds())
+		verdict, over := "within", ""
+		if p99 > budget || f99 > budget {
 			verdict = "OVER"
+			over = fmt.Sprintf("%s: page p99 %.1f ms, first-page p99 %.1f ms, budget %d ms", st.Dialect(), p99, f99, SearchBudget.Milliseconds())
 		}
-		return Result{Lines: n, Seconds: secs,
-			Note: fmt.Sprintf("%d events stored in %.1f s; limit=1000 pages: p50 %.1f ms, p99 %.1f ms over %d pages (%s the %d ms budget), %.1f ms of CPU (server and client) per page; %s; store %s",
-				n, fill.Seconds(), p50, p99, len(all), verdict, SearchBudget.Milliseconds(), cpuPerPage, strings.Join(parts, "; "), st.Dialect())}, nil
+		return Result{Lines: n, Seconds: secs, OverBudget: over,
+			Note: fmt.Sprintf("%d events stored in %.1f s, compaction caught up %.1f s later; first pages (limit=1000, %d words): p50 %.1f ms, p99 %.1f ms (slowest %s); every page: p50 %.1f ms, p99 %.1f ms over %d pages (%s the %d ms budget), %.1f ms of CPU (server and client) per page; %s; store %s; load average %s",
+				n, fill.Seconds(), compaction.Seconds(), len(firsts), f50, f99, slowest, p50, p99, len(all), verdict, SearchBudget.Milliseconds(), cpuPerPage, strings.Join(parts, "; "), st.Dialect(), loadAverage())}, nil
 	}
+}
+
+// FirstPageWords is how many words the search stages time a first page of.
+var FirstPageWords = 40
+
+// spreadWords returns n words (of those in at least 3 lines) spread evenly
+// from the most to the least frequent.
+func spreadWords(counts map[string]int, n int) []string {
+	var ws []string
+	for w, k := range counts {
+		if k >= 3 {
+			ws = append(ws, w)
+		}
+	}
+	slices.SortFunc(ws, func(a, b string) int { return cmp.Or(cmp.Compare(counts[b], counts[a]), strings.Compare(a, b)) })
+	if len(ws) <= n {
+		return ws
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = ws[i*(len(ws)-1)/max(1, n-1)]
+	}
+	return out
 }
 
 // storeCorpus parses lines into events and stores them in batches of
@@ -158,22 +214,11 @@ func pageThrough(ctx context.Context, cl *http.Client, base string, project clou
 		if ctx.Err() != nil {
 			break
 		}
-		req, _ := http.NewRequestWithContext(ctx, "GET", next, nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		t0 := time.Now()
-		res, err := cl.Do(req)
+		var page searchPage
+		d, err := fetchPage(ctx, cl, next, token, &page)
+		lat = append(lat, d)
 		if err != nil {
-			return lat, events, err
-		}
-		var page struct {
-			Events     []json.RawMessage `json:"events"`
-			NextCursor string            `json:"next_cursor"`
-		}
-		err = json.NewDecoder(res.Body).Decode(&page)
-		res.Body.Close()
-		lat = append(lat, time.Since(t0))
-		if res.StatusCode != 200 || err != nil {
-			return lat, events, fmt.Errorf("search %q: %d %v", word, res.StatusCode, err)
+			return lat, events, fmt.Errorf("search %q: %w", word, err)
 		}
 		events += len(page.Events)
 		if page.NextCursor == "" {
@@ -182,6 +227,44 @@ func pageThrough(ctx context.Context, cl *http.Client, base string, project clou
 		next = path + "&cursor=" + url.QueryEscape(page.NextCursor)
 	}
 	return lat, events, nil
+}
+
+// loadAverage is the machine's 1-minute load average ("?" where unknown):
+// wall-clock latencies on a shared machine are read against it.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
+}
+
+// searchPage is a page of GET /api/projects/:id/logs.
+type searchPage struct {
+	Events     []json.RawMessage `json:"events"`
+	NextCursor string            `json:"next_cursor"`
+}
+
+// fetchPage reads one page with token into page and times it (request to
+// the body decoded).
+func fetchPage(ctx context.Context, cl *http.Client, url, token string, page *searchPage) (time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	t0 := time.Now()
+	res, err := cl.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	err = json.NewDecoder(res.Body).Decode(page)
+	res.Body.Close()
+	d := time.Since(t0)
+	if res.StatusCode != 200 || err != nil {
+		return d, fmt.Errorf("%d %v", res.StatusCode, err)
+	}
+	return d, nil
 }
 
 // quantiles are the p50 and p99 of ds in milliseconds.

@@ -14,7 +14,7 @@ import (
 	"github.com/cloudsage/cloudsage/internal/bench"
 )
 
-const benchUsage = `[--json] [--lines N] [--data DIR] [--stages a,b]   (or: bench soak --help)
+const benchUsage = `[--json] [--lines N] [--data DIR] [--stages a,b] [--budget]   (or: bench soak --help)
 
 Measures lines/s and memory of the engine's stages on one corpus: the
 Loghub-2k lines of DIR (when present) mixed with generated mixed-format
@@ -53,6 +53,7 @@ func runBench(ctx context.Context, args []string, stdio Stdio) error {
 	procs := fs.Int("procs", 1, "GOMAXPROCS while measuring")
 	seed := fs.Uint64("seed", 1, "seed of the generated lines")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the stages (not the corpus set-up) to `file`, for go tool pprof")
+	budget := fs.Bool("budget", false, "exit non-zero when a stage misses its budget (the search stages: p99 < 100 ms a page)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -101,7 +102,10 @@ func runBench(ctx context.Context, args []string, stdio Stdio) error {
 	if *asJSON {
 		enc := json.NewEncoder(stdio.Out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+		return budgetError(*budget, results)
 	}
 	fmt.Fprintf(stdio.Out, "corpus: %s\nGOMAXPROCS=%d, one goroutine per stage\n\n", rep.Corpus, rep.GOMAXPROCS)
 	tw := tabwriter.NewWriter(stdio.Out, 0, 4, 2, ' ', tabwriter.AlignRight)
@@ -133,6 +137,24 @@ func runBench(ctx context.Context, args []string, stdio Stdio) error {
 		}
 	}
 	fmt.Fprintf(stdio.Out, "max RSS %.1f MiB\n", float64(rep.MaxRSSBytes)/(1<<20))
+	return budgetError(*budget, results)
+}
+
+// budgetError is the error of a --budget run in which stages missed their
+// budget (nil without --budget).
+func budgetError(enforce bool, rs []bench.Result) error {
+	if !enforce {
+		return nil
+	}
+	var missed []string
+	for _, r := range rs {
+		if r.OverBudget != "" {
+			missed = append(missed, r.Stage+" ("+r.OverBudget+")")
+		}
+	}
+	if len(missed) > 0 {
+		return fmt.Errorf("budget missed: %s", strings.Join(missed, "; "))
+	}
 	return nil
 }
 

@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/cloudsage/cloudsage/internal/bench"
 )
 
 func TestBench(t *testing.T) {
@@ -51,5 +54,31 @@ func TestBench(t *testing.T) {
 		if code := Run(context.Background(), bad, Stdio{Out: &out, Err: &errb}); code == 0 {
 			t.Errorf("%v: exit 0, want an error", bad)
 		}
+	}
+}
+
+// TestBenchSearchBudget: the search stage prints first-page and every-page
+// quantiles, and --budget turns a missed budget into a failure (only then).
+func TestBenchSearchBudget(t *testing.T) {
+	dir := writeLoghub(t)
+	prev := bench.SearchBudget
+	bench.SearchBudget = time.Nanosecond // every page misses it
+	defer func() { bench.SearchBudget = prev }()
+	args := []string{"bench", "--json", "--lines", "3000", "--data", dir, "--stages", "search-sqlite"}
+	var out, errb bytes.Buffer
+	if code := Run(context.Background(), args, Stdio{Out: &out, Err: &errb}); code != 0 {
+		t.Fatalf("bench without --budget: exit %d: %s", code, errb.String())
+	}
+	var rep benchReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || len(rep.Stages) != 1 {
+		t.Fatalf("bench --json: %v\n%s", err, out.String())
+	}
+	if st := rep.Stages[0]; !strings.Contains(st.Note, "first pages") || !strings.Contains(st.Note, "every page") || st.OverBudget == "" {
+		t.Errorf("search stage = note %q, over budget %q", st.Note, st.OverBudget)
+	}
+	out.Reset()
+	errb.Reset()
+	if code := Run(context.Background(), append(args, "--budget"), Stdio{Out: &out, Err: &errb}); code == 0 || !strings.Contains(errb.String(), "budget missed: search-sqlite") {
+		t.Errorf("bench --budget with a missed budget: exit %d, stderr %q", code, errb.String())
 	}
 }

@@ -51,6 +51,7 @@ func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
 		db.Close()
 		return nil, err
 	}
+	st.StartCompactor()
 	return st, nil
 }
 
@@ -89,11 +90,11 @@ func (dialect) LockState(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectID)
 // InsertChunks writes the chunks, their tokens included, in one statement
 // per 500 chunks; PostgreSQL assigns the ids.
 func (dialect) InsertChunks(ctx context.Context, tx *sql.Tx, cs []sqlstore.Chunk) error {
-	const cols, rowsPer = 8, 500
+	const cols, rowsPer = 9, 500
 	for off := 0; off < len(cs); off += rowsPer {
 		part := cs[off:min(off+rowsPer, len(cs))]
 		var sb strings.Builder
-		sb.WriteString(`INSERT INTO event_chunks (project_id, batch_id, min_time, max_time, n, levels, data, tokens) VALUES `)
+		sb.WriteString(`INSERT INTO event_chunks (project_id, batch_id, run, min_time, max_time, n, levels, data, tokens) VALUES `)
 		args := make([]any, 0, len(part)*cols)
 		for i := range part {
 			c := &part[i]
@@ -109,7 +110,7 @@ func (dialect) InsertChunks(ctx context.Context, tx *sql.Tx, cs []sqlstore.Chunk
 				sb.WriteString(strconv.Itoa(i*cols + j + 1))
 			}
 			sb.WriteByte(')')
-			args = append(args, c.Project, c.Batch, c.MinTime, c.MaxTime, c.N, c.Levels, c.Data, c.Tokens)
+			args = append(args, c.Project, c.Batch, c.Run, c.MinTime, c.MaxTime, c.N, c.Levels, c.Data, c.Tokens)
 		}
 		sb.WriteString(` RETURNING id`)
 		rows, err := tx.QueryContext(ctx, sb.String(), args...)
@@ -140,25 +141,26 @@ func (dialect) ChunkMatch(tokens []string, n int) (string, any) {
 // tests every chunk's token array, which it prices as cheap but which
 // means reading each array out of TOAST: 40 ms instead of 2 ms on a
 // million events. So project_id is hidden from its index (+ 0) and
-// sequential scans are off for this read-only transaction.
-func (dialect) QueryChunks(ctx context.Context, db *sql.DB, query string, args []any, indexed bool) ([][2]int64, error) {
+// sequential scans are off for this query (the search's read-only
+// transaction turns them back on after it).
+func (dialect) QueryChunks(ctx context.Context, tx *sql.Tx, query string, args []any, indexed bool) ([][2]int64, error) {
 	if !indexed {
-		return sqlstore.QueryPairs(ctx, db, query, args...)
+		return sqlstore.QueryPairs(ctx, tx, query, args...)
 	}
 	const from = `WHERE project_id = $1`
 	if !strings.Contains(query, from) {
 		return nil, fmt.Errorf("chunk query without %q", from)
 	}
 	query = strings.Replace(query, from, `WHERE project_id + 0 = $1`, 1)
-	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
 		return nil, err
 	}
-	return sqlstore.QueryPairs(ctx, tx, query, args...)
+	rows, err := sqlstore.QueryPairs(ctx, tx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	_, err = tx.ExecContext(ctx, `SET LOCAL enable_seqscan = on`)
+	return rows, err
 }
 
 func (dialect) DeleteChunks(ctx context.Context, tx *sql.Tx, ids []int64) error {

@@ -93,6 +93,7 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	db.StartCompactor()
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go checkpoint(ctx, r, done)
@@ -144,18 +145,18 @@ func (*dialect) InsertChunks(ctx context.Context, tx *sql.Tx, cs []sqlstore.Chun
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'event_chunks'), 0)`).Scan(&base); err != nil {
 		return fmt.Errorf("next chunk id: %w", err)
 	}
-	const rowsPer = 64 // 8 values a row
+	const rowsPer = 64 // 9 values a row
 	for off := 0; off < len(cs); off += rowsPer {
 		part := cs[off:min(off+rowsPer, len(cs))]
-		rows := make([]any, 0, len(part)*8)
+		rows := make([]any, 0, len(part)*9)
 		docs := make([]any, 0, len(part)*2)
 		for i := range part {
 			c := &part[i]
 			c.ID = base + int64(off+i) + 1
-			rows = append(rows, c.ID, c.Project, c.Batch, c.MinTime, c.MaxTime, c.N, c.Levels, c.Data)
+			rows = append(rows, c.ID, c.Project, c.Batch, c.Run, c.MinTime, c.MaxTime, c.N, c.Levels, c.Data)
 			docs = append(docs, c.ID, strings.Join(c.Tokens, " "))
 		}
-		if _, err := tx.ExecContext(ctx, insertSQL("event_chunks (id, project_id, batch_id, min_time, max_time, n, levels, data)", 8, len(part)), rows...); err != nil {
+		if _, err := tx.ExecContext(ctx, insertSQL("event_chunks (id, project_id, batch_id, run, min_time, max_time, n, levels, data)", 9, len(part)), rows...); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, insertSQL("event_chunks_fts (rowid, tokens)", 2, len(part)), docs...); err != nil {
@@ -191,8 +192,8 @@ func (*dialect) ChunkMatch(tokens []string, n int) (string, any) {
 	return fmt.Sprintf(`id IN (SELECT rowid FROM event_chunks_fts WHERE event_chunks_fts MATCH $%d)`, n), strings.Join(q, " ")
 }
 
-func (*dialect) QueryChunks(ctx context.Context, db *sql.DB, query string, args []any, indexed bool) ([][2]int64, error) {
-	return sqlstore.QueryPairs(ctx, db, query, args...)
+func (*dialect) QueryChunks(ctx context.Context, tx *sql.Tx, query string, args []any, indexed bool) ([][2]int64, error) {
+	return sqlstore.QueryPairs(ctx, tx, query, args...)
 }
 
 func (*dialect) DeleteChunks(ctx context.Context, tx *sql.Tx, ids []int64) error {

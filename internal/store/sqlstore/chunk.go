@@ -33,8 +33,10 @@ import (
 // chunk instead of one per event is what makes ingest cheap.
 //
 // An event's id is its chunk's id shifted left by ChunkShift plus the
-// event's ordinal in the chunk, so ids grow with insertion and a chunk
-// rewritten by retention keeps its events' ids.
+// event's ordinal in the chunk, so ids grow with insertion. A chunk written
+// by compaction or rewritten by retention (version 2) holds events of other
+// chunks and batches: it stores each event's id and batch id, so events
+// keep them (and a cursor stays valid) whatever chunk they move to.
 
 // ChunkEvents is the most events a chunk holds.
 const ChunkEvents = 1024
@@ -42,13 +44,22 @@ const ChunkEvents = 1024
 // ChunkShift is how far a chunk id is shifted to make its events' ids.
 const ChunkShift = 12
 
-const chunkVersion = 1
+// Chunk encodings: version 1 numbers events by ordinal in the chunk (ids
+// follow from the chunk id) and takes the batch from the chunk's row;
+// version 2 stores each event's id and batch id (as deltas).
+const (
+	chunkVersion   = 1
+	chunkVersionV2 = 2
+)
 
 // Chunk is one stored row of events.
 type Chunk struct {
 	ID      int64
 	Project cloudsage.ProjectID
 	Batch   store.BatchID
+	// Run is the sorted run the chunk belongs to: 0 for a batch's own
+	// chunks (the batch is their run), a compaction's run key otherwise.
+	Run     int64
 	MinTime int64 // Unix ns
 	MaxTime int64
 	N       int
@@ -124,15 +135,18 @@ func BuildChunks(p cloudsage.ProjectID, evs []cloudsage.Event) []Chunk {
 	if !slices.IsSortedFunc(ptrs, byTime) {
 		slices.SortStableFunc(ptrs, byTime)
 	}
-	out := make([]Chunk, (len(evs)+ChunkEvents-1)/ChunkEvents)
-	build := func(i int) {
-		part := ptrs[i*ChunkEvents : min((i+1)*ChunkEvents, len(ptrs))]
-		out[i] = buildChunk(p, part, nil)
-	}
+	return buildParts(len(evs), func(lo, hi int) Chunk { return buildChunk(p, ptrs[lo:hi], nil) })
+}
+
+// buildParts builds the chunks of n events, ChunkEvents at a time, with
+// build(lo, hi) for events lo to hi, on up to GOMAXPROCS goroutines.
+func buildParts(n int, build func(lo, hi int) Chunk) []Chunk {
+	out := make([]Chunk, (n+ChunkEvents-1)/ChunkEvents)
+	one := func(i int) { out[i] = build(i*ChunkEvents, min((i+1)*ChunkEvents, n)) }
 	workers := min(runtime.GOMAXPROCS(0), len(out))
 	if workers <= 1 {
 		for i := range out {
-			build(i)
+			one(i)
 		}
 		return out
 	}
@@ -145,7 +159,7 @@ func BuildChunks(p cloudsage.ProjectID, evs []cloudsage.Event) []Chunk {
 				if i >= len(out) {
 					return
 				}
-				build(i)
+				one(i)
 			}
 		})
 	}
@@ -155,9 +169,15 @@ func BuildChunks(p cloudsage.ProjectID, evs []cloudsage.Event) []Chunk {
 
 func byTime(a, b *cloudsage.Event) int { return a.Time.Compare(b.Time) }
 
-// buildChunk encodes evs, whose ordinals in the chunk are ords (nil: their
-// positions).
-func buildChunk(p cloudsage.ProjectID, evs []*cloudsage.Event, ords []int) Chunk {
+// storedID is the id and batch id an event keeps in a version-2 chunk.
+type storedID struct {
+	id    int64
+	batch store.BatchID
+}
+
+// buildChunk encodes evs: in version 1 numbered by position when ids is
+// nil, else in version 2 with ids[i] the id and batch of evs[i].
+func buildChunk(p cloudsage.ProjectID, evs []*cloudsage.Event, ids []storedID) Chunk {
 	e := encoders.Get().(*chunkEncoder)
 	defer encoders.Put(e)
 	c := Chunk{Project: p, N: len(evs), MinTime: math.MaxInt64, MaxTime: math.MinInt64}
@@ -166,17 +186,19 @@ func buildChunk(p cloudsage.ProjectID, evs []*cloudsage.Event, ords []int) Chunk
 	e.done = e.done[:0]
 	e.body = e.body[:0]
 	e.tokens.reset()
-	var prev int64
+	var prev, prevID, prevBatch int64
 	for i, ev := range evs {
 		t := ns(ev.Time)
 		c.MinTime, c.MaxTime = min(c.MinTime, t), max(c.MaxTime, t)
 		c.Levels |= levelBit(ev.Level)
 		b := e.body
-		ord := i
-		if ords != nil {
-			ord = ords[i]
+		if ids == nil {
+			b = binary.AppendUvarint(b, uint64(i))
+		} else {
+			b = binary.AppendVarint(b, ids[i].id-prevID)
+			b = binary.AppendVarint(b, int64(ids[i].batch)-prevBatch)
+			prevID, prevBatch = ids[i].id, int64(ids[i].batch)
 		}
-		b = binary.AppendUvarint(b, uint64(ord))
 		b = binary.AppendVarint(b, t-prev)
 		prev = t
 		var flags byte
@@ -224,7 +246,11 @@ func buildChunk(p cloudsage.ProjectID, evs []*cloudsage.Event, ords []int) Chunk
 		}
 	}
 	out := e.out[:0]
-	out = append(out, chunkVersion)
+	if ids == nil {
+		out = append(out, chunkVersion)
+	} else {
+		out = append(out, chunkVersionV2)
+	}
 	out = binary.AppendUvarint(out, uint64(len(evs)))
 	out = binary.AppendUvarint(out, uint64(len(e.table)))
 	for _, s := range e.table {
@@ -434,17 +460,18 @@ func (r *chunkReader) float() float64 {
 	return math.Float64frombits(v)
 }
 
-// DecodeChunk returns the events of a chunk's compressed data; their ids
-// are chunk<<ChunkShift plus their ordinals.
+// DecodeChunk returns the events of a chunk's compressed data; in a
+// version-1 chunk their ids are chunk<<ChunkShift plus their ordinals (and
+// their batch id is left 0: the chunk's row holds it).
 func DecodeChunk(chunk int64, data []byte) ([]store.Event, error) {
-	return decodeChunk(chunk, data, nil)
+	return decodeChunk(chunk, 0, data, nil)
 }
 
 // decodeChunk returns the events of a chunk that keep accepts (all when
 // keep is nil). keep sees each event before its raw line is assembled
 // (Raw is set only when it is a slice of the chunk) and with a Fields map
 // it must not keep: rejected events cost no allocation.
-func decodeChunk(chunk int64, data []byte, keep func(*store.Event) bool) ([]store.Event, error) {
+func decodeChunk(chunk int64, batch store.BatchID, data []byte, keep func(*store.Event) bool) ([]store.Event, error) {
 	if keep != nil {
 		// A search keeps few of a chunk's events: copy out only the
 		// strings of the events kept, so they do not retain the whole
@@ -455,7 +482,7 @@ func decodeChunk(chunk int64, data []byte, keep func(*store.Event) bool) ([]stor
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", errCorrupt, err)
 		}
-		evs, err := decodeEvents(chunk, unsafe.String(unsafe.SliceData(raw), len(raw)), keep)
+		evs, err := decodeEvents(chunk, batch, unsafe.String(unsafe.SliceData(raw), len(raw)), keep)
 		for i := range evs {
 			detach(&evs[i].Event)
 		}
@@ -465,7 +492,7 @@ func decodeChunk(chunk int64, data []byte, keep func(*store.Event) bool) ([]stor
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errCorrupt, err)
 	}
-	return decodeEvents(chunk, string(raw), keep)
+	return decodeEvents(chunk, batch, string(raw), keep)
 }
 
 // detach copies e's strings out of the decoded chunk they point into.
@@ -488,9 +515,10 @@ func detach(e *cloudsage.Event) {
 	}
 }
 
-func decodeEvents(chunk int64, s string, keep func(*store.Event) bool) ([]store.Event, error) {
+func decodeEvents(chunk int64, batch store.BatchID, s string, keep func(*store.Event) bool) ([]store.Event, error) {
 	r := &chunkReader{s: s}
-	if r.byte() != chunkVersion {
+	version := r.byte()
+	if version != chunkVersion && version != chunkVersionV2 {
 		return nil, fmt.Errorf("%w: unknown version", errCorrupt)
 	}
 	n := r.uvarint()
@@ -506,18 +534,27 @@ func decodeEvents(chunk int64, s string, keep func(*store.Event) bool) ([]store.
 	if keep == nil {
 		evs = make([]store.Event, 0, n)
 	}
-	var t int64
-	seen := make([]bool, 1<<ChunkShift)
+	var t, id, batchID int64
+	var seen []bool
+	if version == chunkVersion {
+		seen = make([]bool, 1<<ChunkShift)
+	}
 	scratch := map[string]string{}
 	for range n {
 		var ev store.Event
 		e := &ev
-		ord := r.uvarint()
-		if ord >= 1<<ChunkShift || seen[ord] {
-			return nil, fmt.Errorf("%w: bad ordinal", errCorrupt)
+		if version == chunkVersion {
+			ord := r.uvarint()
+			if ord >= 1<<ChunkShift || seen[ord] {
+				return nil, fmt.Errorf("%w: bad ordinal", errCorrupt)
+			}
+			seen[ord] = true
+			e.ID, e.BatchID = chunk<<ChunkShift|int64(ord), batch
+		} else {
+			id += r.varint()
+			batchID += r.varint()
+			e.ID, e.BatchID = id, store.BatchID(batchID)
 		}
-		seen[ord] = true
-		e.ID = chunk<<ChunkShift | int64(ord)
 		t += r.varint()
 		e.Time = fromNS(t)
 		e.Level = cloudsage.Level(int8(r.byte()))

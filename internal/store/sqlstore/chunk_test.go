@@ -91,15 +91,24 @@ func TestRetentionRewriteKeepsIDs(t *testing.T) {
 	for _, e := range sampleEvents()[:3] {
 		evs = append(evs, &e)
 	}
-	c := buildChunk(1, evs, []int{9, 4, 100})
-	got, err := DecodeChunk(2, c.Data)
+	ids := []storedID{{9, 3}, {4, 3}, {1 << 40, 1}}
+	c := buildChunk(1, evs, ids)
+	got, err := decodeChunk(2, 77, c.Data, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, ord := range []int64{9, 4, 100} {
-		if got[i].ID != 2<<ChunkShift|ord {
-			t.Errorf("event %d id %d, want ordinal %d", i, got[i].ID, ord)
+	for i, want := range ids {
+		if got[i].ID != want.id || got[i].BatchID != want.batch {
+			t.Errorf("event %d: id %d batch %d, want %d and %d (a version-2 chunk keeps them, whatever its own id and batch)", i, got[i].ID, got[i].BatchID, want.id, want.batch)
 		}
+	}
+	// A version-1 chunk takes both from its row.
+	v1, err := decodeChunk(2, 77, BuildChunks(1, sampleEvents())[0].Data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v1[1].ID != 2<<ChunkShift|1 || v1[1].BatchID != 77 {
+		t.Errorf("version-1 event: id %d batch %d, want %d and 77", v1[1].ID, v1[1].BatchID, 2<<ChunkShift|1)
 	}
 }
 
@@ -116,7 +125,7 @@ func TestDecodeChunkRejects(t *testing.T) {
 	}
 	one := slices.Clone(dup[:len(dup)-11])
 	one[1] = 1
-	if _, err := decodeEvents(1, string(one), nil); err != nil {
+	if _, err := decodeEvents(1, 0, string(one), nil); err != nil {
 		t.Fatalf("the one-event prefix of the duplicate-id case does not decode: %v", err)
 	}
 	cases := map[string][]byte{
@@ -262,25 +271,39 @@ func FuzzDecodeChunk(f *testing.F) {
 	f.Add(raw)
 	f.Add(raw[:len(raw)/2])
 	f.Add([]byte{chunkVersion, 1, 0})
+	var v2 []*cloudsage.Event
+	var v2ids []storedID
+	for i, e := range sampleEvents() {
+		v2 = append(v2, &e)
+		v2ids = append(v2ids, storedID{int64(100 - i), store.BatchID(i % 2)})
+	}
+	raw2, _ := decompress(buildChunk(1, v2, v2ids).Data)
+	f.Add(raw2)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		evs, err := decodeEvents(1, string(b), nil)
+		evs, err := decodeEvents(1, 5, string(b), nil)
 		if err != nil {
 			return
 		}
-		// Whatever decodes re-encodes to events that decode the same.
+		// Whatever decodes re-encodes (as version 2) to events that decode
+		// the same, ids and batches included.
 		plain := make([]*cloudsage.Event, len(evs))
-		ords := make([]int, len(evs))
+		ids := make([]storedID, len(evs))
 		for i := range evs {
 			plain[i] = &evs[i].Event
-			ords[i] = int(evs[i].ID & (1<<ChunkShift - 1))
+			ids[i] = storedID{evs[i].ID, evs[i].BatchID}
 		}
-		c := buildChunk(1, plain, ords)
-		again, err := DecodeChunk(1, c.Data)
+		c := buildChunk(1, plain, ids)
+		again, err := decodeChunk(9, 6, c.Data, nil)
 		if err != nil {
 			t.Fatalf("re-encoded chunk does not decode: %v", err)
 		}
 		if len(again) != len(evs) {
 			t.Fatalf("re-decoded %d events, want %d", len(again), len(evs))
+		}
+		for i := range again {
+			if again[i].ID != evs[i].ID || again[i].BatchID != evs[i].BatchID {
+				t.Fatalf("event %d: id %d batch %d after re-encoding, want %d and %d", i, again[i].ID, again[i].BatchID, evs[i].ID, evs[i].BatchID)
+			}
 		}
 	})
 }
@@ -379,7 +402,7 @@ func TestDecodeChunkKeep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kept, err := decodeChunk(1, c.Data, func(e *store.Event) bool { return e.Level != cloudsage.LevelError })
+	kept, err := decodeChunk(1, 0, c.Data, func(e *store.Event) bool { return e.Level != cloudsage.LevelError })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -248,8 +248,8 @@ func (db *DB) hostKeysFrom(ctx context.Context) (int64, error) {
 
 // scan visits the candidate chunks of pl newest first (by their newest
 // event), handing visit each chunk's id; it stops when visit returns false
-// or stop(maxTime) is true for the next chunk.
-func (db *DB) scan(ctx context.Context, pl *plan, stop func(maxTime int64) bool, visit func(id int64) (bool, error)) error {
+// or stop(maxTime) is true for the next chunk. tx is the search's snapshot.
+func (db *DB) scan(ctx context.Context, tx *sql.Tx, pl *plan, stop func(maxTime int64) bool, visit func(id int64) (bool, error)) error {
 	base := `SELECT id, max_time FROM event_chunks WHERE ` + pl.where
 	type meta struct{ id, maxTime int64 }
 	const metaPage = 256
@@ -262,7 +262,7 @@ func (db *DB) scan(ctx context.Context, pl *plan, stop func(maxTime int64) bool,
 			qargs = append(slices.Clip(pl.args), last.maxTime, last.id)
 		}
 		query += ` ORDER BY max_time DESC, id DESC LIMIT ` + strconv.Itoa(metaPage)
-		rows, err := db.D.QueryChunks(ctx, db.R, query, qargs, pl.tokens)
+		rows, err := db.D.QueryChunks(ctx, tx, query, qargs, pl.tokens)
 		if err != nil {
 			return db.wrap(err, "search events")
 		}
@@ -289,7 +289,10 @@ func (db *DB) scan(ctx context.Context, pl *plan, stop func(maxTime int64) bool,
 // SearchEvents returns one page of a project's events, newest first: it
 // lists the candidate chunks newest first, decodes them and filters their
 // events exactly, and stops once no further chunk can hold an event newer
-// than the page's last.
+// than the page's last. It reads one snapshot: compaction moves events
+// into new chunks and deletes the old ones while pages are read, and a
+// listing and reads from different moments could see an event twice or
+// not at all.
 func (db *DB) SearchEvents(ctx context.Context, q store.EventQuery) (store.EventPage, error) {
 	page := store.EventPage{Events: []store.Event{}}
 	limit := q.Limit
@@ -303,6 +306,11 @@ func (db *DB) SearchEvents(ctx context.Context, q store.EventQuery) (store.Event
 	if err != nil || pl.none {
 		return page, err
 	}
+	tx, err := db.snapshot(ctx)
+	if err != nil {
+		return page, err
+	}
+	defer tx.Rollback()
 	key := queryKey(pl.m)
 	var found []store.Event
 	// full reports whether found holds limit+1 events all newer than any
@@ -310,11 +318,8 @@ func (db *DB) SearchEvents(ctx context.Context, q store.EventQuery) (store.Event
 	full := func(maxTime int64) bool {
 		return len(found) > limit && maxTime < ns(found[limit].Time)
 	}
-	err = db.scan(ctx, pl, full, func(id int64) (bool, error) {
-		evs, err := db.searchChunk(ctx, id, pl.m, key)
-		if store.IsNotFound(err) {
-			return true, nil // deleted by retention meanwhile
-		}
+	err = db.scan(ctx, tx, pl, full, func(id int64) (bool, error) {
+		evs, err := db.searchChunk(ctx, tx, id, pl.m, key)
 		if err != nil {
 			return false, err
 		}
@@ -348,6 +353,11 @@ func (db *DB) EventFacets(ctx context.Context, q store.EventQuery) (store.Facets
 	if err != nil || pl.none {
 		return f, err
 	}
+	tx, err := db.snapshot(ctx)
+	if err != nil {
+		return f, err
+	}
+	defer tx.Rollback()
 	count := func(e *store.Event) bool {
 		if !pl.m.match(e) {
 			return false
@@ -362,15 +372,12 @@ func (db *DB) EventFacets(ctx context.Context, q store.EventQuery) (store.Facets
 		}
 		return false
 	}
-	err = db.scan(ctx, pl, nil, func(id int64) (bool, error) {
+	err = db.scan(ctx, tx, pl, nil, func(id int64) (bool, error) {
 		if f.Counted >= store.MaxFacetEvents {
 			f.Complete = false
 			return false, nil
 		}
-		_, err := db.chunkEvents(ctx, db.R, id, count)
-		if store.IsNotFound(err) {
-			return true, nil
-		}
+		_, err := db.chunkEvents(ctx, tx, id, count)
 		return err == nil, err
 	})
 	return f, err
@@ -378,18 +385,22 @@ func (db *DB) EventFacets(ctx context.Context, q store.EventQuery) (store.Facets
 
 // ScanEvents hands fn every event q matches, chunk by chunk; see
 // store.Store. Chunks are read through chunkEvents, never the search
-// cache, so an export of a large project does not fill the cache.
+// cache, so an export of a large project does not fill the cache. It reads
+// one snapshot, like SearchEvents: compaction moving events meanwhile
+// neither repeats nor drops one.
 func (db *DB) ScanEvents(ctx context.Context, q store.EventQuery, fn func(store.Event) error) error {
 	q.Cursor = ""
 	pl, err := db.compile(ctx, q)
 	if err != nil || pl.none {
 		return err
 	}
-	return db.scan(ctx, pl, nil, func(id int64) (bool, error) {
-		evs, err := db.chunkEvents(ctx, db.R, id, pl.m.match)
-		if store.IsNotFound(err) {
-			return true, nil // deleted by retention meanwhile
-		}
+	tx, err := db.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return db.scan(ctx, tx, pl, nil, func(id int64) (bool, error) {
+		evs, err := db.chunkEvents(ctx, tx, id, pl.m.match)
 		if err != nil {
 			return false, err
 		}
@@ -400,6 +411,18 @@ func (db *DB) ScanEvents(ctx context.Context, q store.EventQuery, fn func(store.
 		}
 		return true, nil
 	})
+}
+
+// snapshot begins a read-only transaction that sees one state of the
+// database throughout: SQLite's WAL read transaction, PostgreSQL's
+// REPEATABLE READ.
+func (db *DB) snapshot(ctx context.Context) (*sql.Tx, error) {
+	var opts *sql.TxOptions
+	if db.D.Name() == "postgres" {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	tx, err := db.R.BeginTx(ctx, opts)
+	return tx, db.wrap(err, "search events")
 }
 
 func newestFirst(a, b store.Event) int {
@@ -442,14 +465,14 @@ func QueryPairs(ctx context.Context, q interface {
 // searchChunk returns the events of chunk id that m matches, through the
 // search cache: the chunk's matches for m's query whatever the cursor are
 // cached, and the cursor applied to them.
-func (db *DB) searchChunk(ctx context.Context, id int64, m *matcher, query string) ([]store.Event, error) {
+func (db *DB) searchChunk(ctx context.Context, tx *sql.Tx, id int64, m *matcher, query string) ([]store.Event, error) {
 	k := cacheKey{query: query, chunk: id}
 	evs, ok := db.cache.get(k)
 	if !ok {
 		all := *m
 		all.hasCur = false
 		var err error
-		if evs, err = db.chunkEvents(ctx, db.R, id, all.match); err != nil {
+		if evs, err = db.chunkEvents(ctx, tx, id, all.match); err != nil {
 			return nil, err
 		}
 		m.toks = all.toks // keep the grown scratch buffer
@@ -472,27 +495,30 @@ type querier interface {
 }
 
 // chunkEvents reads and decodes one chunk, keeping the events keep
-// accepts (all when nil); each carries the chunk's batch id.
+// accepts (all when nil); each carries its batch id.
 func (db *DB) chunkEvents(ctx context.Context, q querier, id int64, keep func(*store.Event) bool) ([]store.Event, error) {
 	var data []byte
 	var batch store.BatchID
 	if err := q.QueryRowContext(ctx, `SELECT data, batch_id FROM event_chunks WHERE id = $1`, id).Scan(&data, &batch); err != nil {
 		return nil, db.wrap(err, "read event chunk")
 	}
-	evs, err := decodeChunk(id, data, keep)
+	evs, err := decodeChunk(id, batch, data, keep)
 	if err != nil {
 		return nil, fmt.Errorf("event chunk %d: %w", id, err)
-	}
-	for i := range evs {
-		evs[i].BatchID = batch
 	}
 	return evs, nil
 }
 
 // deleteChunks removes p's events older than before (all when before is
 // zero): whole chunks when all their events are older, and rewrites the
-// chunks that straddle the cut-off, keeping their newer events and ids.
+// chunks that straddle the cut-off, keeping their newer events, ids and
+// batch ids (as a version-2 chunk).
 func (db *DB) deleteChunks(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectID, before time.Time) (int64, error) {
+	// Holding the project's state row keeps the compactor (which takes it
+	// too) from moving events into chunks this listing would not see.
+	if _, err := db.D.LockState(ctx, tx, p); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("lock project: %w", err)
+	}
 	cond, args := `project_id = $1`, []any{p}
 	if !before.IsZero() {
 		cond, args = cond+` AND min_time < $2`, append(args, ns(before))
@@ -535,18 +561,18 @@ func (db *DB) deleteChunks(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectI
 			return 0, err
 		}
 		keep := make([]*cloudsage.Event, 0, len(evs))
-		var ords []int
+		var ids []storedID
 		for i := range evs {
 			if ns(evs[i].Time) >= cut {
 				keep = append(keep, &evs[i].Event)
-				ords = append(ords, int(evs[i].ID&(1<<ChunkShift-1)))
+				ids = append(ids, storedID{evs[i].ID, evs[i].BatchID})
 			}
 		}
 		n += int64(len(evs) - len(keep))
 		if len(keep) == len(evs) {
 			continue
 		}
-		c := buildChunk(p, keep, ords)
+		c := buildChunk(p, keep, ids)
 		c.ID = id
 		db.cache.drop([]int64{id})
 		if err := db.D.UpdateChunk(ctx, tx, &c); err != nil {

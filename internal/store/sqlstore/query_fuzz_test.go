@@ -40,7 +40,7 @@ func FuzzQueryTokens(f *testing.F) {
 			}
 		}
 		m := &matcher{phrases: phrases}
-		evs, err := decodeChunk(1, c.Data, m.match)
+		evs, err := decodeChunk(1, 0, c.Data, m.match)
 		if err != nil || len(evs) != 1 {
 			t.Fatalf("query %q does not find the event with that message: %d events, %v", q, len(evs), err)
 		}

@@ -34,9 +34,9 @@ type Dialect interface {
 	// chunks whose index holds every one of tokens, using $n for arg.
 	ChunkMatch(tokens []string, n int) (cond string, arg any)
 	// QueryChunks runs the candidate-chunk query of a search, which has a
-	// token condition from ChunkMatch when indexed, and returns each row's
-	// two integer columns.
-	QueryChunks(ctx context.Context, db *sql.DB, query string, args []any, indexed bool) ([][2]int64, error)
+	// token condition from ChunkMatch when indexed, in the search's read
+	// transaction, and returns each row's two integer columns.
+	QueryChunks(ctx context.Context, tx *sql.Tx, query string, args []any, indexed bool) ([][2]int64, error)
 	// DeleteChunks removes chunks and their index entries.
 	DeleteChunks(ctx context.Context, tx *sql.Tx, ids []int64) error
 	// UpdateChunk rewrites a chunk's events and index tokens in place.
@@ -56,6 +56,7 @@ type DB struct {
 	upsertFull *sql.Stmt // patternUpsertSQL(patternChunk), when prepared
 	cache      *chunkCache
 	hostFrom   atomic.Int64 // hostKeysFrom, once read
+	compact    *compactor   // the background compactor, once started
 }
 
 var _ store.Store = (*DB)(nil)
@@ -678,6 +679,9 @@ func (db *DB) IngestOnce(ctx context.Context, project cloudsage.ProjectID, known
 		out = store.Ingested{Batch: b, Version: ver + 1}
 		return nil
 	})
+	if err == nil && out.Batch.Events > 0 && !out.Duplicate {
+		db.noteIngest(project) // a new run to merge
+	}
 	return out, err
 }
 

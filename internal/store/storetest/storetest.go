@@ -45,6 +45,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SearchChunks", testSearchChunks},
 		{"SearchTies", testSearchTies},
 		{"RetentionChunks", testRetentionChunks},
+		{"Compaction", testCompaction},
+		{"PagingWhileIngesting", testPagingWhileIngesting},
 		{"Reports", testReports},
 		{"Actions", testActions},
 		{"Retention", testRetention},

@@ -1,0 +1,323 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"maps"
+	"math/bits"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/store"
+)
+
+// Compaction. Each batch's chunks form a sorted run (BuildChunks orders a
+// batch by time), but batches overlap in time: logs sent late, replayed,
+// or from many sources at once. A newest-first page must then read, for
+// every run, the chunk that straddles the cursor: with a hundred batches
+// over the same hours, a hundred chunks a page. Compaction merges runs
+// into larger sorted runs in the background (size-tiered, like an LSM
+// tree), so a project keeps a few runs per size tier and a page reads a
+// few chunks per tier.
+//
+// A merge job takes compactFanIn runs of one tier and moves their chunks,
+// the earliest first, compactStepChunks at a time into one output run: one
+// transaction per step deletes the input chunks and inserts the output
+// ones, so an event is never visible twice or not at all, and a crash
+// loses at most the step in flight (the next plan merges what is left).
+// Events keep their ids and batch ids (version-2 chunks store them), so a
+// cursor handed out before a step is still exact after it; searches read
+// one snapshot (SearchEvents), so a step never lands half-way through a
+// page.
+
+const (
+	// compactFanIn is how many runs of one tier a job merges.
+	compactFanIn = 4
+	// compactStepChunks is how many input chunks one step's transaction
+	// moves: bounded work (about 30 k events) whatever the runs' sizes.
+	compactStepChunks = 32
+)
+
+// runKey is the SQL of a chunk's run: its compaction run, else its batch.
+const runKey = `CASE WHEN run <> 0 THEN run ELSE batch_id END`
+
+type runInfo struct {
+	key    int64
+	events int64
+}
+
+// runTier is the size tier of a run of n events: tiers grow by a factor
+// of 4 from one chunk.
+func runTier(n int64) int { return bits.Len64(uint64(n/ChunkEvents)) / 2 }
+
+// compactJob is a planned merge: the input runs and the output run's key.
+type compactJob struct {
+	project cloudsage.ProjectID
+	inputs  []int64
+	output  int64
+}
+
+// planCompaction returns the next merge of p's runs, or nil when no tier
+// holds compactFanIn runs.
+func (db *DB) planCompaction(ctx context.Context, p cloudsage.ProjectID) (*compactJob, error) {
+	rows, err := db.R.QueryContext(ctx, `SELECT `+runKey+`, SUM(n), MAX(id) FROM event_chunks WHERE project_id = $1 GROUP BY 1`, p)
+	if err != nil {
+		return nil, db.wrap(err, "plan compaction")
+	}
+	defer rows.Close()
+	tiers := map[int][]runInfo{}
+	var maxID int64
+	for rows.Next() {
+		var r runInfo
+		var top int64
+		if err := rows.Scan(&r.key, &r.events, &top); err != nil {
+			return nil, db.wrap(err, "plan compaction")
+		}
+		maxID = max(maxID, top)
+		tiers[runTier(r.events)] = append(tiers[runTier(r.events)], r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.wrap(err, "plan compaction")
+	}
+	for _, t := range slices.Sorted(maps.Keys(tiers)) {
+		rs := tiers[t]
+		if len(rs) < compactFanIn {
+			continue
+		}
+		slices.SortFunc(rs, func(a, b runInfo) int { return cmp.Or(cmp.Compare(a.events, b.events), cmp.Compare(a.key, b.key)) })
+		job := &compactJob{project: p, output: -(maxID + 1)}
+		for _, r := range rs[:compactFanIn] {
+			job.inputs = append(job.inputs, r.key)
+		}
+		return job, nil
+	}
+	return nil, nil
+}
+
+// compactStep moves the earliest compactStepChunks chunks of the job's
+// input runs into its output run, in one transaction. It reports false
+// when the inputs are used up (or the project is gone).
+func (db *DB) compactStep(ctx context.Context, job *compactJob) (bool, error) {
+	var moved []int64
+	err := db.tx(ctx, "compact events", func(tx *sql.Tx) error {
+		// Serialises with ingest and with another replica's compactor on
+		// PostgreSQL (SQLite has one writer anyway).
+		if _, err := db.D.LockState(ctx, tx, job.project); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil
+			}
+			return err
+		}
+		keys := make([]string, len(job.inputs))
+		for i, k := range job.inputs {
+			keys[i] = strconv.FormatInt(k, 10)
+		}
+		pick := `SELECT id, batch_id FROM event_chunks WHERE project_id = $1 AND ` + runKey + ` IN (` + strings.Join(keys, ",") +
+			`) ORDER BY min_time, id LIMIT ` + strconv.Itoa(compactStepChunks)
+		if db.D.Name() == "postgres" {
+			pick += ` FOR UPDATE`
+		}
+		rows, err := QueryPairs(ctx, tx, pick, job.project)
+		if err != nil {
+			return err
+		}
+		var evs []store.Event
+		for _, r := range rows {
+			part, err := db.chunkEvents(ctx, tx, r[0], nil)
+			if err != nil {
+				return err
+			}
+			evs = append(evs, part...)
+			moved = append(moved, r[0])
+		}
+		if len(moved) == 0 {
+			return nil
+		}
+		slices.SortFunc(evs, func(a, b store.Event) int { return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.ID, b.ID)) })
+		out := buildParts(len(evs), func(lo, hi int) Chunk {
+			ptrs := make([]*cloudsage.Event, hi-lo)
+			ids := make([]storedID, hi-lo)
+			for i := lo; i < hi; i++ {
+				ptrs[i-lo], ids[i-lo] = &evs[i].Event, storedID{evs[i].ID, evs[i].BatchID}
+			}
+			return buildChunk(job.project, ptrs, ids)
+		})
+		for i := range out {
+			out[i].Run = job.output
+		}
+		if err := db.D.DeleteChunks(ctx, tx, moved); err != nil {
+			return err
+		}
+		return db.D.InsertChunks(ctx, tx, out)
+	})
+	if err != nil {
+		return false, err
+	}
+	db.cache.drop(moved)
+	return len(moved) > 0, nil
+}
+
+// compactProject runs merge jobs on p until its runs need none, then
+// tidies the index.
+func (db *DB) compactProject(ctx context.Context, p cloudsage.ProjectID) error {
+	for {
+		job, err := db.planCompaction(ctx, p)
+		if err != nil {
+			return err
+		}
+		if job == nil {
+			return db.tidyIndex(ctx)
+		}
+		for {
+			more, err := db.compactStep(ctx, job)
+			if err != nil {
+				return err
+			}
+			if !more {
+				break
+			}
+		}
+	}
+}
+
+// tidyIndex moves PostgreSQL's GIN pending list (where new chunks' tokens
+// wait, up to gin_pending_list_limit, until a vacuum) into the index
+// proper: every search scans the whole list, which after a compaction or
+// a burst of batches costs 20 to 40 ms a query instead of 0.2 ms
+// (measured on 280 k events). SQLite's FTS5 merges its segments itself.
+func (db *DB) tidyIndex(ctx context.Context) error {
+	if db.D.Name() != "postgres" {
+		return nil
+	}
+	_, err := db.W.ExecContext(ctx, `SELECT gin_clean_pending_list('event_chunks_tokens'::regclass)`)
+	return db.wrap(err, "tidy the search index")
+}
+
+// compactor runs compaction in the background, one project at a time:
+// the projects that ingest touched, and every project once at start (to
+// finish what a crash or a stop interrupted).
+type compactor struct {
+	mu      sync.Mutex
+	pending map[cloudsage.ProjectID]bool
+	running cloudsage.ProjectID // 0: none
+	wake    chan struct{}
+	stop    context.CancelFunc
+	done    chan struct{}
+}
+
+// StartCompactor starts db's background compactor (Open calls it once,
+// after migrating); Close stops it, rolling back a step in flight.
+func (db *DB) StartCompactor() {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &compactor{pending: map[cloudsage.ProjectID]bool{}, wake: make(chan struct{}, 1), stop: cancel, done: make(chan struct{})}
+	db.compact = c
+	db.OnClose(func() error {
+		cancel()
+		<-c.done
+		return nil
+	})
+	go db.compactLoop(ctx)
+}
+
+// noteIngest tells the compactor that p has a new batch (a new run).
+func (db *DB) noteIngest(p cloudsage.ProjectID) {
+	c := db.compact
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.pending[p] = true
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// CompactionRetry is how long the compactor waits after a failed step
+// (the database busy or unreachable) before trying again.
+var CompactionRetry = 5 * time.Second
+
+func (db *DB) compactLoop(ctx context.Context) {
+	c := db.compact
+	defer close(c.done)
+	if ps, err := QueryPairs(ctx, db.R, `SELECT DISTINCT project_id, 0 FROM event_chunks`); err == nil {
+		c.mu.Lock()
+		for _, p := range ps {
+			c.pending[cloudsage.ProjectID(p[0])] = true
+		}
+		c.mu.Unlock()
+	}
+	for {
+		c.mu.Lock()
+		var p cloudsage.ProjectID
+		for q := range c.pending {
+			p = q
+			break
+		}
+		delete(c.pending, p)
+		c.running = p
+		c.mu.Unlock()
+		if p == 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-c.wake:
+				continue
+			}
+		}
+		err := db.compactProject(ctx, p)
+		c.mu.Lock()
+		c.running = 0
+		if err != nil && ctx.Err() == nil {
+			c.pending[p] = true // try again after a pause
+		}
+		c.mu.Unlock()
+		if err != nil {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(CompactionRetry):
+			}
+		}
+	}
+}
+
+// CompactEvents waits until the background compactor has nothing left to
+// do for p (merging now what no ingest has asked for yet).
+func (db *DB) CompactEvents(ctx context.Context, p cloudsage.ProjectID) error {
+	c := db.compact
+	if c == nil {
+		return db.compactProject(ctx, p)
+	}
+	db.noteIngest(p)
+	for {
+		c.mu.Lock()
+		busy := c.pending[p] || c.running == p
+		c.mu.Unlock()
+		if !busy {
+			job, err := db.planCompaction(ctx, p)
+			if err != nil || job == nil {
+				return err
+			}
+			db.noteIngest(p)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// EventRuns counts p's sorted runs and chunks (what compaction reduces).
+func (db *DB) EventRuns(ctx context.Context, p cloudsage.ProjectID) (runs, chunks int, err error) {
+	err = db.R.QueryRowContext(ctx, `SELECT COUNT(DISTINCT `+runKey+`), COUNT(*) FROM event_chunks WHERE project_id = $1`, p).Scan(&runs, &chunks)
+	return runs, chunks, db.wrap(err, "count event runs")
+}
