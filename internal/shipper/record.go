@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Record is one log record as a shipper sent it.
@@ -42,76 +43,94 @@ func (r *Record) Set(k, v string) {
 
 // Line renders r as the JSON line the ingest service parses. Fields come
 // after the named keys, sorted, so the same record always gives the same
-// line.
+// line. It runs once a shipped record, so the buffer is sized up front
+// and handed over as the string without a copy.
 func (r *Record) Line() string {
-	b := make([]byte, 0, 64+len(r.Message))
-	b = append(b, '{')
-	sep := false
-	add := func(k, v string) {
-		if sep {
-			b = append(b, ',')
-		}
-		sep = true
-		b = appendString(b, k)
-		b = append(b, ':')
-		b = appendString(b, v)
+	size := 64 + len(r.Level) + len(r.Service) + len(r.Host) + len(r.Message)
+	for k, v := range r.Fields {
+		size += len(k) + len(v) + 6
 	}
+	b := make([]byte, 0, size+size/8)
+	b = append(b, '{')
 	if !r.Time.IsZero() {
-		add("time", r.Time.UTC().Format(time.RFC3339Nano))
+		b = append(b, `"time":"`...)
+		b = r.Time.UTC().AppendFormat(b, time.RFC3339Nano)
+		b = append(b, `",`...)
 	}
 	if r.Level != "" {
-		add("level", r.Level)
+		b = appendPair(b, "level", r.Level)
 	}
 	if r.Service != "" {
-		add("service", r.Service)
+		b = appendPair(b, "service", r.Service)
 	}
 	if r.Host != "" {
-		add("host", r.Host)
+		b = appendPair(b, "host", r.Host)
 	}
-	add("msg", r.Message)
-	keys := make([]string, 0, len(r.Fields))
+	b = append(b, `"msg":`...)
+	b = appendString(b, r.Message)
+	var stack [8]string
+	keys := stack[:0]
 	for k := range r.Fields {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		add(k, r.Fields[k])
+		b = append(b, ',')
+		b = appendString(b, k)
+		b = append(b, ':')
+		b = appendString(b, r.Fields[k])
 	}
-	return string(append(b, '}'))
+	b = append(b, '}')
+	return unsafe.String(unsafe.SliceData(b), len(b)) // b is not written to again
+}
+
+// appendPair appends "k":v, (k needs no escaping).
+func appendPair(b []byte, k, v string) []byte {
+	b = append(b, '"')
+	b = append(b, k...)
+	b = append(b, `":`...)
+	b = appendString(b, v)
+	return append(b, ',')
 }
 
 // appendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
+// Runs of bytes that need no escaping are copied at once.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
+	plain := 0 // start of the pending run of plain bytes
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c < 0x20:
-				b = append(b, `\u00`...)
-				b = append(b, "0123456789abcdef"[c>>4], "0123456789abcdef"[c&15])
-			default:
-				b = append(b, c)
-			}
+		if c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' {
 			i++
 			continue
 		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+n]...)
+		if c >= utf8.RuneSelf {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r != utf8.RuneError || n != 1 {
+				i += n // valid UTF-8 is kept as it is
+				continue
+			}
 		}
-		i += n
+		b = append(b, s[plain:i]...)
+		switch {
+		case c >= utf8.RuneSelf:
+			b = append(b, `\ufffd`...)
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, `\u00`...)
+			b = append(b, "0123456789abcdef"[c>>4], "0123456789abcdef"[c&15])
+		}
+		i++
+		plain = i
 	}
+	b = append(b, s[plain:]...)
 	return append(b, '"')
 }
 

@@ -2,8 +2,10 @@ package shipper
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -41,8 +43,12 @@ func FuzzLine(f *testing.F) {
 	f.Add("\xff\x00\"\\", "\n", "\u2028")
 	f.Fuzz(func(t *testing.T, msg, k, v string) {
 		r := Record{Message: msg, Fields: map[string]string{k: v}}
-		if !json.Valid([]byte(r.Line())) {
+		var got struct{ Msg string }
+		if err := json.Unmarshal([]byte(r.Line()), &got); err != nil {
 			t.Fatalf("Line() is not valid JSON: %q", r.Line())
+		}
+		if utf8.ValidString(msg) && got.Msg != msg && !strings.EqualFold(k, "msg") {
+			t.Fatalf("Line() = %q reads back as message %q, want %q", r.Line(), got.Msg, msg)
 		}
 	})
 }
