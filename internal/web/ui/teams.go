@@ -221,7 +221,7 @@ func ActivityText(kind string, detail json.RawMessage) string {
 	case "ingest":
 		return "sent " + str("accepted") + " log lines (" + str("protocol") + "); risk " + str("label") + " at " + str("score")
 	case "risk.label":
-		return "'s logs moved the risk from " + str("from") + " to " + str("to") + " (score " + str("score") + ")"
+		return "sent logs that moved the risk from " + str("from") + " to " + str("to") + " (score " + str("score") + ")"
 	case "token.created":
 		return "created the API token " + str("name")
 	case "token.revoked":

@@ -46,7 +46,10 @@ func TestMembersPage(t *testing.T) {
 		}
 	}
 	viewer := render(store.RoleViewer)
-	for _, no := range []string{"/role", "/remove", "/revoke", `name="email"`} {
+	if !strings.Contains(viewer, `action="/projects/7/members/1/remove"`) || strings.Contains(viewer, "/members/2/remove") {
+		t.Errorf("a viewer's members page should offer them to leave, and nothing else")
+	}
+	for _, no := range []string{"/role", "/revoke", `name="email"`} {
 		if strings.Contains(viewer, no) {
 			t.Errorf("a viewer's members page has %q: it must be read-only", no)
 		}
@@ -66,6 +69,7 @@ func TestActivityText(t *testing.T) {
 			"changed the settings: retention days 30 → 7, time zone UTC → Europe/Paris"},
 		{"ingest", `{"accepted":2000,"protocol":"http","label":"high","score":72.5}`, "sent 2000 log lines (http); risk high at 72.5"},
 		{"comment.added", `{"target":"action:a1"}`, "commented on the action a1"},
+		{"risk.label", `{"from":"low","to":"high","score":72}`, "sent logs that moved the risk from low to high (score 72)"},
 		{"something.new", `{}`, "something.new"},
 		{"member.removed", `not json`, "removed  from the project"},
 	}
