@@ -412,3 +412,23 @@ func TestAccountRoutesNeedASession(t *testing.T) {
 		t.Errorf("the account page without a session does not lead to the sign-in page: %d", r.code)
 	}
 }
+
+// TestMagicLinkWithTwoFactor: a link is a first factor only; an account
+// with two-factor sign-in still needs its code.
+func TestMagicLinkWithTwoFactor(t *testing.T) {
+	mp, mod := withMailpit(t)
+	e := start(t, openSQLite(t), mod)
+	_, _, codes := signUpWith2FA(t, e, "ann")
+	anon := e.client()
+	want(t, "link", anon.send("POST", "/api/auth/magic-link", map[string]string{"email": "ann@example.com"}), 202)
+	e.srv.Wait()
+	tok := mailedToken(t, mp, 1, "ann@example.com")
+	r := anon.send("POST", "/api/auth/magic-link/verify", map[string]string{"token": tok})
+	want(t, "verify the link", r, 200)
+	if r.json(t)["two_factor_required"] != true {
+		t.Fatalf("a link signed in past the second factor: %s", r.body)
+	}
+	want(t, "me before the code", anon.get("/api/auth/me"), 401)
+	want(t, "the code", anon.send("POST", "/api/auth/2fa/verify", map[string]string{"code": codes[0]}), 200)
+	want(t, "me after the code", anon.get("/api/auth/me"), 200)
+}
