@@ -19,8 +19,10 @@ const (
 	TooLarge     ErrorKind = "too_large"
 	Unsupported  ErrorKind = "unsupported_media_type" // a body of a type that cannot be taken
 	RateLimited  ErrorKind = "rate_limited"
-	Unavailable  ErrorKind = "unavailable"
-	Internal     ErrorKind = "internal"
+	// PaymentRequired: the account's plan does not allow it (the optional paid plan).
+	PaymentRequired ErrorKind = "payment_required"
+	Unavailable     ErrorKind = "unavailable"
+	Internal        ErrorKind = "internal"
 )
 
 // Error is an application error whose Message is safe to show a user.

@@ -77,6 +77,11 @@ type Config struct {
 	// Sign-in (issue 13; signin.go).
 	Require2FA bool           // every account must set up a TOTP second factor before using the dashboard or API
 	OIDC       []OIDCProvider // single sign-on providers
+	// The optional paid plan (issue 13): off unless StripeSecretKey is set.
+	StripeSecretKey     Secret
+	StripeWebhookSecret Secret // the webhook endpoint's signing secret (whsec_...)
+	StripePricePro      string // the Stripe price id of the Pro plan
+	StripeAPIURL        string // another Stripe API base URL (stripe-mock); empty: Stripe's
 }
 
 // Default returns the defaults.
@@ -191,6 +196,14 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 		c.LLMAPIKey = Secret(v)
 	}
 	dur("CLOUDSAGE_LLM_TIMEOUT", &c.LLMTimeout)
+	if v := getenv("CLOUDSAGE_STRIPE_SECRET_KEY"); v != "" {
+		c.StripeSecretKey = Secret(v)
+	}
+	if v := getenv("CLOUDSAGE_STRIPE_WEBHOOK_SECRET"); v != "" {
+		c.StripeWebhookSecret = Secret(v)
+	}
+	str("CLOUDSAGE_STRIPE_PRICE_PRO", &c.StripePricePro)
+	str("CLOUDSAGE_STRIPE_API_URL", &c.StripeAPIURL)
 	boolean("CLOUDSAGE_REQUIRE_2FA", &c.Require2FA)
 	errs = append(errs, c.oidcFromEnv(getenv))
 	return errors.Join(errs...)
@@ -332,6 +345,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Mail().Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.StripeSecretKey != "" && (c.StripeWebhookSecret == "" || c.StripePricePro == "") {
+		errs = append(errs, errors.New("billing: CLOUDSAGE_STRIPE_SECRET_KEY needs CLOUDSAGE_STRIPE_WEBHOOK_SECRET and CLOUDSAGE_STRIPE_PRICE_PRO"))
 	}
 	errs = append(errs, c.validateOIDC())
 	for _, o := range c.CORSOrigins {

@@ -581,6 +581,7 @@ type Store interface {
 	LearningStore // learning.go
 	DumpStore     // dump.go
 	TeamStore     // teams.go
+	BillingStore  // billing.go
 }
 
 // IsNotFound reports whether err is a NotFound error.

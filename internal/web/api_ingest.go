@@ -121,6 +121,9 @@ func idempotencyKey(r *http.Request) (string, error) {
 // ingest metrics of protocol proto (duration since start) and tells the
 // open pages.
 func (s *Server) storeBatch(ctx context.Context, pr store.Project, dec ingest.Body, proto string, start time.Time) (ingest.Result, error) {
+	if err := s.checkIngestLimit(ctx, pr.ID, len(dec.Lines)); err != nil {
+		return ingest.Result{}, err
+	}
 	res, err := s.ingest.Ingest(ctx, pr, dec)
 	if err != nil {
 		s.metrics.IngestRequests.WithLabelValues(proto, "error").Inc()

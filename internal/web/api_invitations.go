@@ -37,6 +37,9 @@ func (s *Server) invite(r *http.Request, pr store.Project, p auth.Principal, ema
 	if !validEmail(email) {
 		return invitationView{}, cloudsage.Errorf(cloudsage.Invalid, "email must be an address like you@example.com")
 	}
+	if err := s.checkMemberLimit(r.Context(), pr.ID, 0); err != nil {
+		return invitationView{}, err // the plan's members are all taken (billing on)
+	}
 	if role == "" {
 		role = store.RoleMember
 	}

@@ -49,6 +49,9 @@ func (s *Server) memberSet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.checkMemberLimit(r.Context(), pr.ID, u.ID); err != nil {
+		return err
+	}
 	m := store.Member{ProjectID: pr.ID, UserID: u.ID, Email: u.Email, Role: in.Role}
 	if err := s.store.SetMember(r.Context(), m); err != nil {
 		return err

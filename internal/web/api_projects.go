@@ -95,6 +95,12 @@ func (s *Server) projectCreate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.checkProjectLimit(r.Context(), p.UserID); err != nil {
+		return err
+	}
+	if err := s.checkRetentionDays(r.Context(), p.UserID, set.RetentionDays); err != nil {
+		return err
+	}
 	pr, err := s.store.CreateProject(r.Context(), p.UserID, store.Project{Name: name, Settings: set})
 	if err != nil {
 		return err
@@ -133,6 +139,9 @@ func (s *Server) projectUpdate(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if pr.Settings, err = applySettings(pr.Settings, in.Settings); err != nil {
+		return err
+	}
+	if err := s.checkRetentionLimit(r.Context(), pr.ID, pr.Settings.RetentionDays); err != nil {
 		return err
 	}
 	if err := s.store.UpdateProject(r.Context(), pr); err != nil {

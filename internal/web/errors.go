@@ -27,6 +27,8 @@ func statusOf(k cloudsage.ErrorKind) int {
 		return http.StatusUnsupportedMediaType
 	case cloudsage.RateLimited:
 		return http.StatusTooManyRequests
+	case cloudsage.PaymentRequired:
+		return http.StatusPaymentRequired
 	case cloudsage.Unavailable:
 		return http.StatusServiceUnavailable
 	}

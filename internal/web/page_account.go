@@ -164,6 +164,9 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, code int, e
 	for _, x := range list {
 		pg.Sessions = append(pg.Sessions, ui.SessionRow{ID: x.ID, Created: x.CreatedAt, LastSeen: x.LastSeenAt, IP: x.IP, UserAgent: x.UserAgent, Current: x.Current})
 	}
+	if pg.Billing, err = s.billingView(r.Context(), u.ID); err != nil {
+		return err
+	}
 	if edit != nil {
 		edit(&pg)
 	}

@@ -154,6 +154,8 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /register", p(s.pageRegister))
 	mux.Handle("POST /register", p(s.pageRegisterPost))
 	mux.Handle("POST /logout", p(s.pageLogout))
+	mux.Handle("POST /account/billing/checkout", p(s.pageBillingCheckout))
+	mux.Handle("POST /account/billing/portal", p(s.pageBillingPortal))
 	mux.Handle("GET /projects", p(s.pageProjects))
 	mux.Handle("POST /projects", p(s.pageProjectCreate))
 	mux.Handle("GET /projects/{id}", p(s.pageProjectShow))

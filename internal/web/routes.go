@@ -98,6 +98,12 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("DELETE /api/projects/{id}/rules/{rid}", a(s.ruleDelete))
 	mux.Handle("GET /api/projects/{id}/notifications", a(s.notificationList))
 
+	// The optional paid plan (api_billing.go).
+	mux.Handle("GET /api/billing", a(s.billingShow))
+	mux.Handle("POST /api/billing/checkout", a(s.billingCheckout))
+	mux.Handle("POST /api/billing/portal", a(s.billingPortal))
+	mux.Handle("POST /api/billing/webhook", a(s.billingWebhook))
+
 	// Operations.
 	mux.Handle("GET /api/status", a(s.status))
 	mux.Handle("GET /api/vultr/status", a(s.status))

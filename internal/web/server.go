@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cloudsage/cloudsage/internal/auth"
+	"github.com/cloudsage/cloudsage/internal/billing"
 	"github.com/cloudsage/cloudsage/internal/config"
 	"github.com/cloudsage/cloudsage/internal/ingest"
 	"github.com/cloudsage/cloudsage/internal/mail"
@@ -55,6 +56,7 @@ type Server struct {
 	notify      *notify.Service
 	pdf         pdfreport.Renderer // report.pdf
 	narrator    *narrate.Narrator  // the forecast's narrative (a model when CLOUDSAGE_LLM_URL is set)
+	billing     *billing.Billing   // nil: billing off, no plan limits
 	throttle    *auth.Throttle
 	mail        *mail.Sender   // nil: no SMTP server, no magic links
 	linkByEmail *auth.Throttle // magic-link requests per address
@@ -118,6 +120,10 @@ func New(o Options) (*Server, error) {
 	if s.dummy, err = auth.HashPassword("not a real password", s.password); err != nil {
 		return nil, err
 	}
+	s.billing = billing.New(billing.Config{SecretKey: s.cfg.StripeSecretKey.Reveal(), WebhookSecret: s.cfg.StripeWebhookSecret.Reveal(),
+		PricePro: s.cfg.StripePricePro, APIURL: s.cfg.StripeAPIURL, BaseURL: s.publicURL()})
+	s.billing = billing.New(billing.Config{SecretKey: s.cfg.StripeSecretKey.Reveal(), WebhookSecret: s.cfg.StripeWebhookSecret.Reveal(),
+		PricePro: s.cfg.StripePricePro, APIURL: s.cfg.StripeAPIURL, BaseURL: s.publicURL()})
 	s.started = s.now()
 	s.handler = s.routes()
 	return s, nil

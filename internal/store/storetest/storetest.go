@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SavedSearches", testSavedSearches},
 		{"Facets", testFacets},
 		{"ScanEvents", testScanEvents},
+		{"Billing", testBilling},
 		{"ManyPatterns", testManyPatterns},
 		{"Search", testSearch},
 		{"SearchChunks", testSearchChunks},

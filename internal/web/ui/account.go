@@ -26,6 +26,22 @@ type AccountPage struct {
 	SetupQR     template.URL // a data:image/png URL
 	// Just turned on: the recovery codes, shown this once.
 	RecoveryCodes []string
+	Billing       *BillingView // nil: billing is off on this instance
+}
+
+// BillingView is the account page's plan section (the optional paid plan).
+type BillingView struct {
+	Plan          string // Free or Pro
+	Status        string // the subscription's status, "" without one
+	PeriodEnd     *time.Time
+	Projects      int // the plan's limits; 0 is unlimited
+	Members       int
+	RetentionDays int
+	EventsPerDay  int64
+	UsedProjects  int
+	ProPrice      int  // US dollars a month
+	OnPro         bool // show the portal, not the upgrade
+	HasCustomer   bool // the portal needs a Stripe customer
 }
 
 // SessionRow is one session in the account page's list.
