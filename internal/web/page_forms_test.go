@@ -98,6 +98,15 @@ func TestPageForms(t *testing.T) {
 	if set := ann.get("/api/projects/" + p).json(t)["settings"].(map[string]any); set["keep_invalid_ndjson"] != true {
 		t.Errorf("keep_invalid_ndjson after ticking the box = %v", set["keep_invalid_ndjson"])
 	}
+	// Learning overrides from the settings page: checked, shown, removed.
+	wantPage(t, "override unknown type", ann.post(settings+"/overrides", url.Values{"kind": {"mute"}, "target": {"no_such"}}), 400,
+		"is not an action type of the knowledge base")
+	wantPage(t, "override bad value", ann.post(settings+"/overrides", url.Values{"kind": {"threshold"}, "target": {"latency"}, "value": {"x"}}), 400,
+		"value must be a number")
+	wantPage(t, "override", ann.post(settings+"/overrides", url.Values{"kind": {"threshold"}, "target": {"latency"}, "value": {"800"}}), 303, settings+"#overrides")
+	wantPage(t, "override shown", ann.get(settings), 200, "latency counts as high from 800")
+	wantPage(t, "override removed", ann.post(settings+"/overrides/delete", url.Values{"kind": {"threshold"}, "target": {"latency"}}), 303, settings+"#overrides")
+	wantPage(t, "override removed twice", ann.post(settings+"/overrides/delete", url.Values{"kind": {"threshold"}, "target": {"latency"}}), 404, "no threshold override")
 	wantPage(t, "settings bad", ann.post(settings, url.Values{"name": {"shop"}, "high_threshold": {"x"}, "medium_threshold": {"40"},
 		"retention_days": {"30"}}), 400, "high_threshold must be a number")
 

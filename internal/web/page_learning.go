@@ -50,8 +50,15 @@ func (s *Server) pageOverrideSet(w http.ResponseWriter, r *http.Request) error {
 			probs = append(probs, "value must be a number")
 		}
 	}
+	return s.settingsAnswer(w, r, pr, u, probs, "overrides", func() error { return s.setOverride(r, pr, auth.Principal{UserID: u.ID}, o) })
+}
+
+// settingsAnswer ends a settings form: with no problems yet it runs save;
+// an Invalid error joins the problems, which the page shows (400);
+// without any it redirects to the settings' anchor.
+func (s *Server) settingsAnswer(w http.ResponseWriter, r *http.Request, pr store.Project, u store.User, probs []string, anchor string, save func() error) error {
 	if len(probs) == 0 {
-		if err := s.setOverride(r, pr, auth.Principal{UserID: u.ID}, o); cloudsage.KindOf(err) == cloudsage.Invalid {
+		if err := save(); cloudsage.KindOf(err) == cloudsage.Invalid {
 			probs = append(probs, cloudsage.MessageOf(err))
 		} else if err != nil {
 			return err
@@ -60,7 +67,7 @@ func (s *Server) pageOverrideSet(w http.ResponseWriter, r *http.Request) error {
 	if len(probs) > 0 {
 		return s.settingsPage(w, r, pr, u, http.StatusBadRequest, func(pg *ui.SettingsPage) { pg.Errors = probs })
 	}
-	http.Redirect(w, r, ui.ProjectURL(pr.ID, "settings")+"#overrides", http.StatusSeeOther)
+	http.Redirect(w, r, ui.ProjectURL(pr.ID, "settings")+"#"+anchor, http.StatusSeeOther)
 	return nil
 }
 

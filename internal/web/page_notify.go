@@ -200,18 +200,10 @@ func (s *Server) pageRuleCreate(w http.ResponseWriter, r *http.Request) error {
 		}
 		rule.Channels = append(rule.Channels, store.ChannelID(id))
 	}
-	if len(probs) == 0 {
-		if _, err := s.saveRule(r.Context(), pr, rule); cloudsage.KindOf(err) == cloudsage.Invalid {
-			probs = append(probs, cloudsage.MessageOf(err))
-		} else if err != nil {
-			return err
-		}
-	}
-	if len(probs) > 0 {
-		return s.settingsPage(w, r, pr, u, http.StatusBadRequest, func(pg *ui.SettingsPage) { pg.Errors = probs })
-	}
-	http.Redirect(w, r, ui.ProjectURL(pr.ID, "settings")+"#notifications", http.StatusSeeOther)
-	return nil
+	return s.settingsAnswer(w, r, pr, u, probs, "notifications", func() error {
+		_, err := s.saveRule(r.Context(), pr, rule)
+		return err
+	})
 }
 
 // POST /projects/{id}/settings/rules/{rid}/delete
