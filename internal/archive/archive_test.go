@@ -2,7 +2,6 @@ package archive_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"io"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/archive"
 	"github.com/cloudsage/cloudsage/internal/store"
+	"github.com/cloudsage/cloudsage/internal/testenv"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -49,25 +49,9 @@ func write(t testing.TB, recs []store.Record) []byte {
 	return b.Bytes()
 }
 
-func gunzip(t testing.TB, b []byte) string {
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out)
-}
+func gunzip(t testing.TB, b []byte) string { return testenv.Gunzip(t, b) }
 
-func gz(s string) []byte {
-	var b bytes.Buffer
-	w := gzip.NewWriter(&b)
-	w.Write([]byte(s))
-	w.Close()
-	return b.Bytes()
-}
+func gz(s string) []byte { return testenv.Gzip(s) }
 
 func TestRoundTrip(t *testing.T) {
 	want := sampleRecords()

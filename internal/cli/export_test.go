@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -21,6 +20,7 @@ import (
 	"github.com/cloudsage/cloudsage/internal/store/postgres"
 	"github.com/cloudsage/cloudsage/internal/store/sqlite"
 	"github.com/cloudsage/cloudsage/internal/store/storetest"
+	"github.com/cloudsage/cloudsage/internal/testenv"
 )
 
 // runCLI runs the program and returns its exit code, stdout and stderr.
@@ -311,26 +311,11 @@ func TestImportRefuses(t *testing.T) {
 
 func gunzip(t *testing.T, file string) string {
 	t.Helper()
-	f, err := os.Open(file)
+	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	return testenv.Gunzip(t, b)
 }
 
-func gzipped(s string) []byte {
-	var b bytes.Buffer
-	w := gzip.NewWriter(&b)
-	w.Write([]byte(s))
-	w.Close()
-	return b.Bytes()
-}
+func gzipped(s string) []byte { return testenv.Gzip(s) }
