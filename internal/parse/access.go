@@ -134,11 +134,44 @@ func (p *Parser) parseAccess(s string, ev *cloudsage.Event, st *lineState) bool 
 	ev.Format = FormatAccess
 	ev.Signals.Status = status
 	if method != "" {
-		ev.Message = method + " " + path + " " + statusTok
+		ev.Message = p.accessMessage(method, " ", path, " ", statusTok)
 	} else {
-		ev.Message = "\"" + req + "\" " + statusTok
+		ev.Message = p.accessMessage("\"", req, "\" ", statusTok)
 	}
 	return true
+}
+
+// Access messages ("GET /path 200") up to maxCachedMessage bytes are kept
+// per Parser, up to maxMessageCache of them (then the cache starts afresh):
+// a stream repeats a few hundred routes and statuses, and a line whose
+// message came before then allocates nothing for it.
+const (
+	maxCachedMessage = 256
+	maxMessageCache  = 1024
+)
+
+// accessMessage returns the concatenation of its parts: the cached copy
+// when there is one.
+func (p *Parser) accessMessage(parts ...string) string {
+	buf := p.mbuf[:0]
+	for _, s := range parts {
+		buf = append(buf, s...)
+	}
+	p.mbuf = buf
+	if len(buf) > maxCachedMessage {
+		return string(buf)
+	}
+	if m, ok := p.msgs[string(buf)]; ok {
+		return m
+	}
+	if p.msgs == nil {
+		p.msgs = make(map[string]string)
+	} else if len(p.msgs) >= maxMessageCache {
+		clear(p.msgs)
+	}
+	m := string(buf)
+	p.msgs[m] = m
+	return m
 }
 
 // spaceBracket returns the index of the first " [" in s, or -1. It looks

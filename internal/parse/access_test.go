@@ -1,6 +1,8 @@
 package parse
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/cloudsage/cloudsage"
@@ -37,5 +39,53 @@ func TestAccess(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			check(t, tt.in, one(t, tt.in), tt.want)
 		})
+	}
+}
+
+// A stream of access lines reuses the message of an earlier line with the
+// same route and status, keeps the cache bounded, and never mixes messages
+// up when the cache starts afresh.
+func TestAccessMessageCache(t *testing.T) {
+	p := New()
+	var evs []cloudsage.Event
+	const n = maxMessageCache + 300
+	for i := range n {
+		line := fmt.Sprintf(`10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET /r/%d HTTP/1.1" 200 1`, i%(maxMessageCache+100))
+		evs = p.Push(evs, line)
+		if len(p.msgs) > maxMessageCache {
+			t.Fatalf("cache holds %d messages, more than %d", len(p.msgs), maxMessageCache)
+		}
+	}
+	evs = p.Flush(evs)
+	if len(evs) != n {
+		t.Fatalf("got %d events, want %d", len(evs), n)
+	}
+	for i, ev := range evs {
+		if want := fmt.Sprintf("GET /r/%d 200", i%(maxMessageCache+100)); ev.Message != want {
+			t.Fatalf("event %d: message %q, want %q", i, ev.Message, want)
+		}
+	}
+	long := "/" + strings.Repeat("x", maxCachedMessage)
+	evs = p.Push(evs[:0], `10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET `+long+` HTTP/1.1" 200 1`)
+	evs = p.Flush(evs)
+	if _, ok := p.msgs[evs[0].Message]; ok || evs[0].Message != "GET "+long+" 200" {
+		t.Fatalf("long message %q cached (%v) or wrong", evs[0].Message, ok)
+	}
+}
+
+// After the first line of a route, an access line allocates nothing but its
+// Fields map.
+func TestAccessMessageNoAlloc(t *testing.T) {
+	p := New()
+	line := `10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET /api/v1/users HTTP/1.1" 200 12 "-" "curl/8.5.0"`
+	evs := p.Push(nil, line)
+	allocs := testing.AllocsPerRun(100, func() {
+		evs = p.Push(evs[:0], line)
+		for i := range evs {
+			p.Reuse(evs[i].Fields)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per access line, want 0", allocs)
 	}
 }
