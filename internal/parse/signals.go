@@ -513,6 +513,12 @@ func messageSignals(sig *cloudsage.Signals, msg string, mem *memParts) {
 				}
 			}
 			i = e
+		case isDigit(c):
+			// the rest of a run of digits can match neither case above (a
+			// digit after a digit starts no number): skip it in one go
+			for i+1 < n && isDigit(msg[i+1]) {
+				i++
+			}
 		}
 	}
 	if sig.Status == 0 {
