@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/cluster"
 	"github.com/cloudsage/cloudsage/internal/config"
 	"github.com/cloudsage/cloudsage/internal/ingest"
 	"github.com/cloudsage/cloudsage/internal/mail"
@@ -102,7 +103,14 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 	svc := ingest.NewService(st, ingest.NewEngine, time.Now, log)
 	notifier := newNotifier(cfg, st, log)
 	svc.SetNotifier(notifier)
-	srv, err := web.New(web.Options{Config: cfg, Store: st, Ingest: svc, Metrics: m, Logger: log, Notify: notifier})
+	rdb, err := openRedis(ctx, cfg, st, log)
+	if err != nil {
+		return err
+	}
+	if rdb != nil {
+		defer rdb.Close()
+	}
+	srv, err := web.New(web.Options{Config: cfg, Store: st, Ingest: svc, Metrics: m, Logger: log, Notify: notifier, Redis: rdb})
 	if err != nil {
 		return err
 	}
@@ -149,6 +157,20 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 	err = g.Wait()
 	log.Info("stopped")
 	return err
+}
+
+// openRedis connects to the configured Redis (nil when none). Its keys are
+// named after a secret kept in the database, the same for every replica of
+// one deployment and different for any other sharing the Redis.
+func openRedis(ctx context.Context, cfg config.Config, st store.Store, log *slog.Logger) (*cluster.Redis, error) {
+	if cfg.RedisURL == "" {
+		return nil, nil
+	}
+	ns, err := st.Secret(ctx, "cluster-namespace", 8)
+	if err != nil {
+		return nil, err
+	}
+	return cluster.Open(ctx, cfg.RedisURL.Reveal(), cluster.Namespace(ns), log)
 }
 
 // startSyslog opens the syslog listeners when configured (nil when off).

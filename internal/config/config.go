@@ -40,6 +40,7 @@ type Config struct {
 	Addr         string        // listen address
 	DataDir      string        // SQLite file and other local state
 	DatabaseURL  Secret        // postgres://... selects PostgreSQL; empty means SQLite in DataDir
+	RedisURL     Secret        // redis:// or rediss://: limits and live updates shared by replicas; empty: this process alone
 	LogLevel     string        // debug, info, warn, error
 	RateLimit    int           // ingest requests per minute per project
 	MaxBodyBytes int64         // largest ingest body, after decompression
@@ -161,6 +162,9 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	if v := getenv("CLOUDSAGE_DATABASE_URL"); v != "" {
 		c.DatabaseURL = Secret(v)
 	}
+	if v := getenv("CLOUDSAGE_REDIS_URL"); v != "" {
+		c.RedisURL = Secret(v)
+	}
 	str("CLOUDSAGE_LOG_LEVEL", &c.LogLevel)
 	num("CLOUDSAGE_RATE_LIMIT", func(n int64) { c.RateLimit = int(n) })
 	num("CLOUDSAGE_MAX_BODY_BYTES", func(n int64) { c.MaxBodyBytes = n })
@@ -245,6 +249,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (CLOUDSAGE_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data folder for SQLite (CLOUDSAGE_DATA_DIR)")
 	fs.Var(secretFlag{&c.DatabaseURL}, "database-url", "postgres:// URL to use PostgreSQL instead of SQLite (CLOUDSAGE_DATABASE_URL)")
+	fs.Var(secretFlag{&c.RedisURL}, "redis-url", "redis:// or rediss:// URL of a Redis or Valkey shared by replicas: rate limits and live updates across them (CLOUDSAGE_REDIS_URL)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (CLOUDSAGE_LOG_LEVEL)")
 	fs.IntVar(&c.RateLimit, "rate-limit", c.RateLimit, "ingest requests per minute per project (CLOUDSAGE_RATE_LIMIT)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest ingest body after decompression (CLOUDSAGE_MAX_BODY_BYTES)")
@@ -296,6 +301,11 @@ func (c Config) Validate() error {
 	} else if c.DatabaseURL != "" {
 		if _, err := url.Parse(c.DatabaseURL.Reveal()); err != nil {
 			errs = append(errs, errors.New("database-url is not a valid URL"))
+		}
+	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL.Reveal()); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			errs = append(errs, errors.New("redis-url: want redis://[user:password@]host:port[/db] or rediss://... (TLS)"))
 		}
 	}
 	if c.DatabaseURL == "" && c.DataDir == "" {
@@ -363,7 +373,7 @@ func (c Config) Validate() error {
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("addr", c.Addr), slog.String("data_dir", c.DataDir),
-		slog.Any("database_url", c.DatabaseURL), slog.String("log_level", c.LogLevel),
+		slog.Any("database_url", c.DatabaseURL), slog.Any("redis_url", c.RedisURL), slog.String("log_level", c.LogLevel),
 		slog.Int("rate_limit", c.RateLimit), slog.Int64("max_body_bytes", c.MaxBodyBytes),
 		slog.Int("max_line_bytes", c.MaxLineBytes), slog.Duration("session_ttl", c.SessionTTL),
 		slog.Any("cors_origins", c.CORSOrigins), slog.Bool("trust_proxy", c.TrustProxy), slog.Bool("demo", c.Demo),

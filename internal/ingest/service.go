@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudsage/cloudsage"
@@ -99,6 +100,10 @@ type project struct {
 	kept     time.Time                      // when a report was last kept in history
 	cache    map[int][]byte
 	cacheVer int64
+	// stale says another replica stored a batch: drop a and the cached
+	// reports before the next use. Set without p.mu, so a fan-out never
+	// waits on an ingest in progress.
+	stale atomic.Bool
 }
 
 // NewService returns a Service; now is the wall clock (time.Now), log may be nil.
@@ -125,6 +130,18 @@ func (s *Service) Forget(id cloudsage.ProjectID) {
 	s.mu.Lock()
 	delete(s.projects, id)
 	s.mu.Unlock()
+}
+
+// Invalidate drops what this replica holds of a project — its engine and
+// cached reports — before their next use, because another replica moved
+// the project on.
+func (s *Service) Invalidate(id cloudsage.ProjectID) {
+	s.mu.Lock()
+	p := s.projects[id]
+	s.mu.Unlock()
+	if p != nil {
+		p.stale.Store(true)
+	}
 }
 
 // Result is the answer to an ingest.
@@ -181,6 +198,9 @@ func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Resu
 	p := s.project(pr.ID)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.stale.Swap(false) {
+		p.a = nil
+	}
 	if set, _ := json.Marshal(pr.Settings); p.a != nil && string(set) != p.settings {
 		p.a = nil // settings changed: rebuild with the new configuration
 	}
@@ -445,6 +465,9 @@ func (s *Service) Report(ctx context.Context, pr store.Project, horizonHours int
 	p := s.project(pr.ID)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.stale.Swap(false) {
+		p.a = nil
+	}
 	if p.a == nil {
 		st, err := s.store.LoadState(ctx, pr.ID)
 		if err != nil {

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/cluster"
 	"github.com/cloudsage/cloudsage/internal/version"
 )
 
@@ -28,7 +28,12 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) error {
 	if !storeOK {
 		state = "degraded"
 	}
+	rs := s.redisStatus()
+	if rs.Status == "down" {
+		state = "degraded"
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
+		"redis":       rs,
 		"status":      state,
 		"version":     version.String(),
 		"uptime_s":    int(s.now().Sub(s.started).Seconds()),
@@ -46,13 +51,34 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) error {
 	return nil
 }
 
-// GET /readyz: the store answers too.
+// redisStatus is Redis as this replica sees it; "off" without Redis.
+func (s *Server) redisStatus() cluster.Status {
+	if s.redis == nil {
+		return cluster.Status{Status: "off", Mode: "local"}
+	}
+	return s.redis.Status()
+}
+
+// GET /readyz: the database and Redis, each. Only the database decides
+// readiness (503 when it does not answer): a replica without Redis still
+// serves, on its own limits, so a load balancer should keep sending to it.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.store.Ping(ctx); err != nil {
-		return &cloudsage.Error{Kind: cloudsage.Unavailable, Message: "store not reachable", Err: err}
+	db := map[string]string{"status": "ok", "dialect": s.store.Dialect()}
+	dbErr := s.store.Ping(ctx)
+	if dbErr != nil {
+		db["status"], db["error"] = "down", "not reachable"
+		s.log.Error("readyz: database ping", "error", dbErr)
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	if s.redis != nil {
+		_ = s.redis.Ping(ctx)
+	}
+	answer := map[string]any{"status": "ready", "database": db, "redis": s.redisStatus()}
+	code := http.StatusOK
+	if dbErr != nil {
+		code, answer["status"], answer["error"] = http.StatusServiceUnavailable, "not ready", "database not reachable"
+	}
+	writeJSON(w, code, answer)
 	return nil
 }

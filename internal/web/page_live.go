@@ -27,7 +27,7 @@ func (s *Server) pageLive(w http.ResponseWriter, r *http.Request) error {
 // its new score.
 func (s *Server) publishBatch(id cloudsage.ProjectID, b store.Batch) {
 	now := s.now().UTC()
-	s.pages.hub.Publish(ui.Event{Type: ui.EventBatch, Project: id, At: now, Score: b.Score, Label: b.Label, Lines: b.Accepted})
+	s.pages.hub.Publish(ui.Event{Type: ui.EventBatch, Project: id, At: now, Score: b.Score, Label: b.Label, Lines: b.Accepted, BatchID: int64(b.ID)})
 	s.pages.hub.Publish(ui.Event{Type: ui.EventScore, Project: id, At: now, Score: b.Score, Label: b.Label})
 }
 

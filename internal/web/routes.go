@@ -44,6 +44,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /api/projects/{id}/tokens", a(s.tokenCreate))
 	mux.Handle("DELETE /api/projects/{id}/tokens/{tokenId}", a(s.tokenDelete))
 	mux.Handle("GET /api/projects/{id}/activity", a(s.activityList))
+	mux.Handle("GET /api/projects/{id}/stream", a(s.projectStream))
 
 	// Ingestion, logs, patterns.
 	mux.Handle("POST /api/ingest", a(s.ingestByToken))

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cloudsage/cloudsage/internal/auth"
 	"github.com/cloudsage/cloudsage/internal/billing"
+	"github.com/cloudsage/cloudsage/internal/cluster"
 	"github.com/cloudsage/cloudsage/internal/config"
 	"github.com/cloudsage/cloudsage/internal/ingest"
 	"github.com/cloudsage/cloudsage/internal/mail"
@@ -26,6 +27,7 @@ import (
 	"github.com/cloudsage/cloudsage/internal/pdfreport"
 	"github.com/cloudsage/cloudsage/internal/sso"
 	"github.com/cloudsage/cloudsage/internal/store"
+	"github.com/cloudsage/cloudsage/internal/web/ui"
 )
 
 // Options are what a Server is built from.
@@ -40,6 +42,11 @@ type Options struct {
 	Password auth.Params      // zero: auth.DefaultParams
 	Notify   *notify.Service  // nil: notifications off (the API answers 503)
 	Mail     *mail.Sender     // account mail (magic links); nil: from Config's SMTP settings, if any
+	// Redis, when set, shares the ingest limits and live updates with the
+	// other replicas (package cluster); nil: this replica alone.
+	Redis *cluster.Redis
+	// StreamHeartbeat is how often an idle API stream sends a comment (0: 15 s).
+	StreamHeartbeat time.Duration
 }
 
 // Server serves the API. Create it with New.
@@ -49,7 +56,10 @@ type Server struct {
 	ingest      *ingest.Service
 	metrics     *metrics.Metrics
 	limiter     Limiter
-	shipBudget  *Budget // lines and bytes a second per project, for the shipper endpoints
+	shipBudget  ShipBudget // lines and bytes a second per project, for the shipper endpoints
+	redis       *cluster.Redis
+	hub         *cluster.Hub // live updates across replicas (nil without Redis)
+	heartbeat   time.Duration
 	log         *slog.Logger
 	now         func() time.Time
 	password    auth.Params
@@ -80,7 +90,8 @@ func New(o Options) (*Server, error) {
 		return nil, errors.New("web: Store and Ingest are required")
 	}
 	s := &Server{cfg: o.Config, store: o.Store, ingest: o.Ingest, metrics: o.Metrics, limiter: o.Limiter,
-		log: o.Logger, now: o.Now, password: o.Password, notify: o.Notify, pdf: pdfreport.New()}
+		log: o.Logger, now: o.Now, password: o.Password, notify: o.Notify, pdf: pdfreport.New(),
+		redis: o.Redis, heartbeat: o.StreamHeartbeat}
 	s.narrator = narrate.New(narrate.Config{URL: o.Config.LLMURL, Model: o.Config.LLMModel, APIKey: o.Config.LLMAPIKey.Reveal(),
 		Timeout: o.Config.LLMTimeout}, o.Logger)
 	if s.metrics == nil {
@@ -95,8 +106,15 @@ func New(o Options) (*Server, error) {
 	if s.password == (auth.Params{}) {
 		s.password = auth.DefaultParams
 	}
+	if s.heartbeat <= 0 {
+		s.heartbeat = streamHeartbeat
+	}
 	if s.limiter == nil {
-		s.limiter = NewTokenBucket(max(s.cfg.RateLimit, 1), time.Minute, s.now)
+		local := NewTokenBucket(max(s.cfg.RateLimit, 1), time.Minute, s.now)
+		s.limiter = local
+		if s.redis != nil {
+			s.limiter = cluster.NewLimiter(s.redis, max(s.cfg.RateLimit, 1), time.Minute, local)
+		}
 	}
 	if s.cfg.SessionTTL <= 0 {
 		s.cfg.SessionTTL = config.Default().SessionTTL
@@ -107,7 +125,11 @@ func New(o Options) (*Server, error) {
 	if s.cfg.MaxLineBytes <= 0 {
 		s.cfg.MaxLineBytes = config.Default().MaxLineBytes
 	}
-	s.shipBudget = NewBudget(int64(s.cfg.ShipLinesPerSecond), s.cfg.ShipBytesPerSecond, 5*time.Second, s.now)
+	budget := NewBudget(int64(s.cfg.ShipLinesPerSecond), s.cfg.ShipBytesPerSecond, shipBurst, s.now)
+	s.shipBudget = budget
+	if s.redis != nil {
+		s.shipBudget = cluster.NewBudget(s.redis, int64(s.cfg.ShipLinesPerSecond), s.cfg.ShipBytesPerSecond, shipBurst, budget)
+	}
 	s.throttle = auth.NewThrottle(5, 15*time.Minute, 5*time.Minute)
 	s.linkByEmail = auth.NewThrottle(3, 15*time.Minute, 15*time.Minute)
 	s.linkByIP = auth.NewThrottle(20, 15*time.Minute, 15*time.Minute)
@@ -126,18 +148,43 @@ func New(o Options) (*Server, error) {
 		PricePro: s.cfg.StripePricePro, APIURL: s.cfg.StripeAPIURL, BaseURL: s.publicURL()})
 	s.started = s.now()
 	s.handler = s.routes()
+	if s.redis != nil {
+		broker, ok := s.pages.hub.(*ui.Broker)
+		if !ok {
+			return nil, errors.New("web: live updates need the in-process broker under the Redis fan-out")
+		}
+		s.hub = cluster.NewHub(s.redis, broker, s.remoteEvent, s.log)
+		s.pages.hub = s.hub
+	}
 	return s, nil
 }
 
 // Wait waits for the work started after answers (mail) to finish.
 func (s *Server) Wait() { s.background.Wait() }
 
+// remoteEvent is a live event another replica published: a stored batch
+// there makes what this replica holds of the project (engine, cached
+// forecasts) stale.
+func (s *Server) remoteEvent(e ui.Event) {
+	if e.Type == ui.EventBatch {
+		s.ingest.Invalidate(e.Project)
+	}
+}
+
 // ServeHTTP serves a request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // RunBackground runs the periodic work — deleting events past each
-// project's retention, expired sessions — until ctx ends.
+// project's retention, expired sessions; with Redis, its health probe and
+// the live-update fan-out — until ctx ends.
 func (s *Server) RunBackground(ctx context.Context) {
+	if s.redis != nil {
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		wg.Add(2)
+		go func() { defer wg.Done(); s.redis.Run(ctx) }()
+		go func() { defer wg.Done(); s.hub.Run(ctx) }()
+	}
 	every := s.cfg.Retention
 	if every <= 0 {
 		every = time.Hour
@@ -154,9 +201,34 @@ func (s *Server) RunBackground(ctx context.Context) {
 	}
 }
 
+// sweepLock names the cluster-wide lock of Sweep.
+const sweepLock = "retention"
+
+// exclusive is a store that can run a job on one replica at a time
+// (PostgreSQL: an advisory lock; a lock held by a replica that dies is
+// released with its connection).
+type exclusive interface {
+	Exclusive(ctx context.Context, name string, fn func(context.Context) error) (ran bool, err error)
+}
+
 // Sweep enforces retention once: each project's events older than its
-// retention_days are deleted; expired sessions too.
+// retention_days are deleted; expired sessions too. Across replicas one
+// runs it at a time; the others skip their turn.
 func (s *Server) Sweep(ctx context.Context) {
+	ex, ok := s.store.(exclusive)
+	if !ok {
+		s.sweep(ctx)
+		return
+	}
+	ran, err := ex.Exclusive(ctx, sweepLock, func(ctx context.Context) error { s.sweep(ctx); return nil })
+	if err != nil {
+		s.log.Error("retention: lock", "error", err)
+	} else if !ran {
+		s.log.Debug("retention: another replica is sweeping; skipped")
+	}
+}
+
+func (s *Server) sweep(ctx context.Context) {
 	now := s.now()
 	if _, err := s.store.DeleteExpiredLoginTokens(ctx, now); err != nil {
 		s.log.Error("delete expired login tokens", "error", err)

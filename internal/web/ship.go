@@ -181,7 +181,7 @@ func (s *Server) ingestLines(ctx context.Context, pr store.Project, proto string
 		s.metrics.IngestRejected.WithLabelValues(proto).Add(float64(body.Rejected))
 		return ingest.Result{}, nil
 	}
-	if ok, wait := s.shipBudget.Take(strconv.FormatInt(int64(pr.ID), 10), int64(len(body.Lines)), body.Bytes); !ok {
+	if ok, wait := s.shipBudget.Take(ctx, "ship:"+strconv.FormatInt(int64(pr.ID), 10), int64(len(body.Lines)), body.Bytes); !ok {
 		s.metrics.RateLimited.Inc()
 		secs := int(math.Ceil(wait.Seconds()))
 		return ingest.Result{}, &cloudsage.Error{Kind: cloudsage.RateLimited, Detail: map[string]int{"retry_after_seconds": secs},
@@ -218,6 +218,16 @@ func retryAfter(w http.ResponseWriter, err error) {
 	}
 }
 
+// ShipBudget charges shipper lines and bytes per key: Budget in-process,
+// cluster.Budget across replicas.
+type ShipBudget interface {
+	Take(ctx context.Context, key string, lines, bytes int64) (bool, time.Duration)
+}
+
+// shipBurst is how many seconds' worth of the shipper budget a project may
+// spend at once.
+const shipBurst = 5 * time.Second
+
 // Budget limits amounts (lines, bytes) per key and second, with a burst
 // of a few seconds' worth. A request is let through while the key has any
 // budget left and is charged in full, so a batch larger than the burst is
@@ -244,7 +254,7 @@ func NewBudget(lines, bytes int64, burst time.Duration, now func() time.Time) *B
 
 // Take charges lines and bytes to key, or reports how long until the key
 // has budget again.
-func (b *Budget) Take(key string, lines, bytes int64) (bool, time.Duration) {
+func (b *Budget) Take(_ context.Context, key string, lines, bytes int64) (bool, time.Duration) {
 	now := b.now()
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -31,8 +32,9 @@ type Event struct {
 	Score   float64             `json:"score,omitempty"`
 	Label   string              `json:"label,omitempty"`
 	Lines   int                 `json:"lines,omitempty"`
-	Action  string              `json:"action,omitempty"` // action id
-	Status  string              `json:"status,omitempty"` // done, dismissed, snoozed
+	BatchID int64               `json:"batch_id,omitempty"` // of a batch event
+	Action  string              `json:"action,omitempty"`   // action id
+	Status  string              `json:"status,omitempty"`   // done, dismissed, snoozed
 }
 
 // Note is the event as one line a person reads.
@@ -139,6 +141,12 @@ func (b *Broker) Subscribers(project cloudsage.ProjectID) int {
 // its note, HTML-escaped) and, but for scores, again as "note"; a comment every
 // keepAlive keeps proxies from closing an idle stream.
 func Stream(h Hub, project cloudsage.ProjectID, keepAlive time.Duration) http.Handler {
+	return StreamWith(h, project, keepAlive, writeEvent)
+}
+
+// StreamWith is Stream with each event written by write (which may write
+// nothing for events its stream does not carry).
+func StreamWith(h Hub, project cloudsage.ProjectID, keepAlive time.Duration, write func(io.Writer, Event) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
 		_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
@@ -168,7 +176,7 @@ func Stream(h Hub, project cloudsage.ProjectID, keepAlive time.Duration) http.Ha
 				if !ok {
 					return
 				}
-				if err := writeEvent(w, e); err != nil {
+				if err := write(w, e); err != nil {
 					return
 				}
 			}
@@ -182,7 +190,7 @@ func Stream(h Hub, project cloudsage.ProjectID, keepAlive time.Duration) http.Ha
 // oneLine keeps an SSE data field on one line.
 var oneLine = strings.NewReplacer("\n", " ", "\r", " ")
 
-func writeEvent(w http.ResponseWriter, e Event) error {
+func writeEvent(w io.Writer, e Event) error {
 	var b bytes.Buffer
 	note := oneLine.Replace(html.EscapeString(e.Note()))
 	fmt.Fprintf(&b, "event: %s\ndata: %s\n\n", e.Type, note)
