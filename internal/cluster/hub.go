@@ -120,6 +120,8 @@ func (h *Hub) publishLoop(ctx context.Context) {
 
 func (h *Hub) receiveLoop(ctx context.Context) {
 	ps := h.r.rdb.Subscribe(ctx, h.channel)
+	stop := context.AfterFunc(ctx, func() { ps.Close() }) // a blocked receive ends only when its connection closes
+	defer stop()
 	defer ps.Close()
 	for {
 		msg, err := ps.ReceiveMessage(ctx)

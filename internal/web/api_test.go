@@ -312,7 +312,7 @@ func testIsolation(t *testing.T, e *env) {
 		{"GET", "/api/forecast/" + p}, {"GET", "/api/forecast/" + p + "?horizon=72h"},
 		{"GET", "/api/forecast/" + p + "/history"}, {"GET", "/api/forecast/" + p + "/risk-history"},
 		{"GET", "/api/projects/" + p + "/actions"}, {"POST", "/api/projects/" + p + "/actions/" + act},
-		{"GET", "/api/projects/" + p + "/activity"},
+		{"GET", "/api/projects/" + p + "/activity"}, {"GET", "/api/projects/" + p + "/stream"},
 		{"GET", "/api/projects/" + p + "/channels"}, {"POST", "/api/projects/" + p + "/channels"},
 		{"PUT", "/api/projects/" + p + "/channels/" + cid}, {"DELETE", "/api/projects/" + p + "/channels/" + cid},
 		{"POST", "/api/projects/" + p + "/channels/" + cid + "/test"},

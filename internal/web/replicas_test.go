@@ -1,0 +1,303 @@
+package web_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cloudsage/cloudsage/internal/auth"
+	"github.com/cloudsage/cloudsage/internal/cluster"
+	"github.com/cloudsage/cloudsage/internal/config"
+	"github.com/cloudsage/cloudsage/internal/ingest"
+	"github.com/cloudsage/cloudsage/internal/store"
+	"github.com/cloudsage/cloudsage/internal/store/postgres"
+	"github.com/cloudsage/cloudsage/internal/store/storetest"
+	"github.com/cloudsage/cloudsage/internal/testenv"
+	"github.com/cloudsage/cloudsage/internal/web"
+)
+
+// startReplica runs a server on st with Redis at redisURL, as `serve`
+// wires it (the key namespace from the database's secret), with its
+// background work (Redis probe, live fan-out) running.
+func startReplica(t *testing.T, st store.Store, redisURL string, mod func(*config.Config)) *env {
+	t.Helper()
+	cfg := config.Default()
+	if mod != nil {
+		mod(&cfg)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ns, err := st.Secret(ctx, "cluster-namespace", 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb, err := cluster.Open(ctx, redisURL, cluster.Namespace(ns), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := ingest.NewService(st, ingest.NewEngine, time.Now, nil)
+	srv, err := web.New(web.Options{Config: cfg, Store: st, Ingest: svc, Redis: rdb, StreamHeartbeat: 200 * time.Millisecond,
+		Password: auth.Params{Time: 1, MemoryKiB: 64, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { srv.RunBackground(ctx); close(done) }()
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		srv.CloseLive()
+		hs.Close()
+		cancel()
+		<-done
+		rdb.Close()
+	})
+	return &env{t: t, url: hs.URL, store: st, srv: srv, skew: new(atomic.Int64)}
+}
+
+// on is c's login (cookie jar) and token used against replica e.
+func (c *client) on(e *env) *client { return &client{e: e, hc: c.hc, token: c.token} }
+
+// sseReader reads a text/event-stream: each call to next returns the next
+// event's type and data, or a comment as type ":".
+type sseReader struct {
+	t    *testing.T
+	res  *http.Response
+	sc   *bufio.Scanner
+	stop context.CancelFunc
+}
+
+func openStream(t *testing.T, c *client, path string) (*sseReader, int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", c.e.url+path, nil)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	res, err := (&http.Client{Jar: c.hc.Jar}).Do(req)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	r := &sseReader{t: t, res: res, sc: bufio.NewScanner(res.Body), stop: cancel}
+	t.Cleanup(r.close)
+	return r, res.StatusCode
+}
+
+func (r *sseReader) close() { r.stop(); r.res.Body.Close() }
+
+// next returns the next event (or comment) within d; ok is false on timeout.
+func (r *sseReader) next(d time.Duration) (typ, data string, ok bool) {
+	got := make(chan [2]string, 1)
+	go func() {
+		var ev, dat string
+		for r.sc.Scan() {
+			line := r.sc.Text()
+			switch {
+			case strings.HasPrefix(line, ":"):
+				if ev == "" {
+					got <- [2]string{":", line}
+					return
+				}
+			case strings.HasPrefix(line, "event:"):
+				ev = strings.TrimSpace(line[6:])
+			case strings.HasPrefix(line, "data:"):
+				dat = strings.TrimSpace(line[5:])
+			case line == "" && ev != "":
+				got <- [2]string{ev, dat}
+				return
+			}
+		}
+		close(got)
+	}()
+	select {
+	case g, ok := <-got:
+		return g[0], g[1], ok
+	case <-time.After(d):
+		r.close() // unblocks the scanner; the stream is done
+		return "", "", false
+	}
+}
+
+// report waits for the "report" event of batch id.
+func (r *sseReader) report(id float64, d time.Duration) (map[string]any, bool) {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		typ, data, ok := r.next(time.Until(deadline))
+		if !ok {
+			return nil, false
+		}
+		if typ != "report" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(data), &m); err != nil {
+			r.t.Fatalf("report data is not JSON: %v: %s", err, data)
+		}
+		if m["batch_id"] == id {
+			return m, true
+		}
+	}
+	return nil, false
+}
+
+// TestReplicas runs two servers on one PostgreSQL database and one Redis
+// and checks they act as one service: a batch stored on A reaches a stream
+// open on B, the ingest limit is shared, a lost Redis leaves each replica
+// serving on its own limits and saying so, and its return is noticed.
+func TestReplicas(t *testing.T) {
+	rs := testenv.StartRedis(t)
+	dsn := storetest.PostgresSchema(t)
+	open := func() store.Store {
+		st, err := postgres.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	limit := func(c *config.Config) { c.RateLimit = 6 }
+	a := startReplica(t, open(), rs.URL, limit)
+	b := startReplica(t, open(), rs.URL, limit)
+
+	ann := a.user("ann")
+	p := ann.project("shop")
+	annB := ann.on(b)
+	tok := ann.send("POST", "/api/projects/"+p+"/tokens", map[string]any{"name": "reader", "scopes": []string{"read"}})
+	want(t, "read token", tok, 201)
+	reader := &client{e: b, hc: &http.Client{Timeout: time.Minute}, token: fmt.Sprint(tok.json(t)["token"])}
+	tok = ann.send("POST", "/api/projects/"+p+"/tokens", map[string]any{"name": "shipper", "scopes": []string{"ingest"}})
+	want(t, "ingest token", tok, 201)
+	shipper := &client{e: b, hc: &http.Client{Timeout: time.Minute}, token: fmt.Sprint(tok.json(t)["token"])}
+
+	// Only a reader of the project may open its stream.
+	if r, code := openStream(t, shipper, "/api/projects/"+p+"/stream"); code != 403 {
+		t.Errorf("stream with an ingest-only token: status %d, want 403", code)
+	} else {
+		r.close()
+	}
+	if r, code := openStream(t, b.user("bob"), "/api/projects/"+p+"/stream"); code != 404 {
+		t.Errorf("stream of another user's project: status %d, want 404", code)
+	} else {
+		r.close()
+	}
+
+	byToken, code := openStream(t, reader, "/api/projects/"+p+"/stream")
+	bySession, code2 := openStream(t, annB, "/api/projects/"+p+"/stream")
+	if code != 200 || code2 != 200 || byToken.res.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("streams on B: %d and %d (%s), want 200 text/event-stream", code, code2, byToken.res.Header.Get("Content-Type"))
+	}
+	// Heartbeats are comments.
+	if typ, line, ok := byToken.next(5 * time.Second); !ok || typ != ":" {
+		t.Fatalf("first thing on the stream = %q %q, want a comment", typ, line)
+	}
+
+	// A batch stored on A reaches both streams on B, once subscribed:
+	// the Redis subscription is asynchronous, so allow a few batches.
+	var rep map[string]any
+	sent := 0
+	for i := 0; i < 3 && rep == nil; i++ {
+		r := ann.text("/api/ingest/"+p, sampleLogs(40, fmt.Sprint("replicamark", i)))
+		want(t, "ingest on A", r, 200)
+		sent++
+		id := r.json(t)["batch_id"].(float64)
+		var ok bool
+		if rep, ok = byToken.report(id, 5*time.Second); ok {
+			if _, ok := bySession.report(id, 5*time.Second); !ok {
+				t.Errorf("the session stream on B did not get batch %v", id)
+			}
+			risk := r.json(t)["risk"].(map[string]any)
+			if rep["score"] != risk["score"] || rep["label"] != risk["label"] || fmt.Sprint(rep["project_id"]) != p {
+				t.Errorf("report on B = %v, want the ingest answer's risk %v in project %s", rep, risk, p)
+			}
+		}
+	}
+	if rep == nil {
+		t.Fatal("no batch ingested on A reached the stream open on B")
+	}
+
+	// The limit (6 a minute) is shared: 12 more requests over both
+	// replicas are mostly refused, whichever replica they reach.
+	okN := sent
+	for i := 0; i < 6; i++ {
+		for _, c := range []*client{ann, annB} {
+			r := c.text("/api/ingest/"+p, fmt.Sprintf("level=info msg=\"burst %d on %s\"", i, c.e.url))
+			switch r.code {
+			case 200:
+				okN++
+			case 429:
+				if r.hdr.Get("Retry-After") == "" {
+					t.Error("429 without Retry-After")
+				}
+			default:
+				t.Fatalf("burst: status %d: %s", r.code, r.body)
+			}
+		}
+	}
+	if okN > 7 { // 6, plus one token refilled if the machine is slow
+		t.Errorf("%d requests accepted over two replicas with a shared limit of 6 a minute", okN)
+	}
+
+	// Readiness and status report the database and Redis apart.
+	r := a.client().get("/readyz")
+	want(t, "readyz", r, 200)
+	m := r.json(t)
+	if m["database"].(map[string]any)["status"] != "ok" || m["redis"].(map[string]any)["status"] != "ok" {
+		t.Errorf("readyz = %s", r.body)
+	}
+
+	// Redis is lost: A keeps serving on its own limits and says so.
+	rs.Stop()
+	deadline := time.Now().Add(10 * time.Second)
+	var st map[string]any
+	for time.Now().Before(deadline) {
+		st = ann.get("/api/status").json(t)
+		if st["redis"].(map[string]any)["status"] == "down" {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if rd := st["redis"].(map[string]any); rd["status"] != "down" || rd["mode"] != "local" || st["status"] != "degraded" {
+		t.Fatalf("status after Redis was lost = %v, want redis down, mode local, status degraded", st)
+	}
+	r = a.client().get("/readyz")
+	want(t, "readyz without Redis", r, 200)
+	if m := r.json(t); m["redis"].(map[string]any)["status"] != "down" || m["database"].(map[string]any)["status"] != "ok" {
+		t.Errorf("readyz without Redis = %s", r.body)
+	}
+	want(t, "ingest on A without Redis (local limit)", ann.text("/api/ingest/"+p, "level=error msg=\"while redis is away\""), 200)
+
+	// Redis returns: both replicas use it again, and the fan-out resumes.
+	rs.Start()
+	for _, e := range []*env{a, b} {
+		deadline := time.Now().Add(15 * time.Second)
+		for time.Now().Before(deadline) {
+			if ann.on(e).get("/api/status").json(t)["redis"].(map[string]any)["status"] == "ok" {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if s := ann.on(e).get("/api/status").json(t); s["redis"].(map[string]any)["status"] != "ok" {
+			t.Fatalf("status 15 s after Redis returned = %v", s)
+		}
+	}
+	again, _ := openStream(t, annB, "/api/projects/"+p+"/stream")
+	got := false
+	for i := 0; i < 5 && !got; i++ {
+		r := ann.text("/api/ingest/"+p, fmt.Sprintf("level=error msg=\"after redis returned %d\"", i))
+		if r.code == 429 { // the fresh Redis has the full limit, but be safe
+			time.Sleep(time.Second)
+			continue
+		}
+		want(t, "ingest after Redis returned", r, 200)
+		_, got = again.report(r.json(t)["batch_id"].(float64), 3*time.Second)
+	}
+	if !got {
+		t.Error("after Redis returned, no batch from A reached a stream on B")
+	}
+}
