@@ -70,12 +70,25 @@ func Open(ctx context.Context, rawURL, namespace string, log *slog.Logger) (*Red
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	quietDriver.Do(func() { redis.SetLogger(driverLog{log}) })
 	r := &Redis{rdb: redis.NewClient(opt), prefix: "cloudsage:" + namespace + ":", log: log, since: time.Now()}
 	r.check(ctx)
 	if !r.Up() {
 		log.Warn("redis unreachable at start: serving with local rate limits and live updates until it answers", "error", r.Err())
 	}
 	return r, nil
+}
+
+// quietDriver sets go-redis's own logger once (it is process-wide): it
+// would print every failed dial while Redis is down, which the transitions
+// logged by observe already say once.
+var quietDriver sync.Once
+
+// driverLog sends go-redis's messages to debug.
+type driverLog struct{ log *slog.Logger }
+
+func (d driverLog) Printf(ctx context.Context, format string, v ...any) {
+	d.log.DebugContext(ctx, "redis driver: "+fmt.Sprintf(format, v...))
 }
 
 // Namespace turns a deployment's shared secret bytes (store.Secret) into a

@@ -63,13 +63,13 @@ func startReplica(t *testing.T, st store.Store, redisURL string, mod func(*confi
 // on is c's login (cookie jar) and token used against replica e.
 func (c *client) on(e *env) *client { return &client{e: e, hc: c.hc, token: c.token} }
 
-// sseReader reads a text/event-stream: each call to next returns the next
-// event's type and data, or a comment as type ":".
+// sseReader reads a text/event-stream: next returns the next event's type
+// and data, or a comment as type ":".
 type sseReader struct {
-	t    *testing.T
-	res  *http.Response
-	sc   *bufio.Scanner
-	stop context.CancelFunc
+	t      *testing.T
+	res    *http.Response
+	events chan [2]string // closed at the end of the stream
+	stop   context.CancelFunc
 }
 
 func openStream(t *testing.T, c *client, path string) (*sseReader, int) {
@@ -84,42 +84,39 @@ func openStream(t *testing.T, c *client, path string) (*sseReader, int) {
 		cancel()
 		t.Fatal(err)
 	}
-	r := &sseReader{t: t, res: res, sc: bufio.NewScanner(res.Body), stop: cancel}
+	r := &sseReader{t: t, res: res, events: make(chan [2]string, 1024), stop: cancel}
+	go func() {
+		defer close(r.events)
+		sc := bufio.NewScanner(res.Body)
+		var ev, dat string
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case strings.HasPrefix(line, ":"):
+				r.events <- [2]string{":", line}
+			case strings.HasPrefix(line, "event:"):
+				ev = strings.TrimSpace(line[6:])
+			case strings.HasPrefix(line, "data:"):
+				dat = strings.TrimSpace(line[5:])
+			case line == "" && ev != "":
+				r.events <- [2]string{ev, dat}
+				ev, dat = "", ""
+			}
+		}
+	}()
 	t.Cleanup(r.close)
 	return r, res.StatusCode
 }
 
 func (r *sseReader) close() { r.stop(); r.res.Body.Close() }
 
-// next returns the next event (or comment) within d; ok is false on timeout.
+// next returns the next event (or comment) within d; ok is false on
+// timeout or at the end of the stream.
 func (r *sseReader) next(d time.Duration) (typ, data string, ok bool) {
-	got := make(chan [2]string, 1)
-	go func() {
-		var ev, dat string
-		for r.sc.Scan() {
-			line := r.sc.Text()
-			switch {
-			case strings.HasPrefix(line, ":"):
-				if ev == "" {
-					got <- [2]string{":", line}
-					return
-				}
-			case strings.HasPrefix(line, "event:"):
-				ev = strings.TrimSpace(line[6:])
-			case strings.HasPrefix(line, "data:"):
-				dat = strings.TrimSpace(line[5:])
-			case line == "" && ev != "":
-				got <- [2]string{ev, dat}
-				return
-			}
-		}
-		close(got)
-	}()
 	select {
-	case g, ok := <-got:
+	case g, ok := <-r.events:
 		return g[0], g[1], ok
 	case <-time.After(d):
-		r.close() // unblocks the scanner; the stream is done
 		return "", "", false
 	}
 }
@@ -286,18 +283,24 @@ func TestReplicas(t *testing.T) {
 			t.Fatalf("status 15 s after Redis returned = %v", s)
 		}
 	}
-	again, _ := openStream(t, annB, "/api/projects/"+p+"/stream")
+	// B resubscribes within a second or two of Redis answering; until then
+	// an event published on A reaches only A's pages.
+	again, code := openStream(t, annB, "/api/projects/"+p+"/stream")
+	if code != 200 {
+		t.Fatalf("stream on B after Redis returned: status %d", code)
+	}
 	got := false
+	var codes []int
 	for i := 0; i < 5 && !got; i++ {
 		r := ann.text("/api/ingest/"+p, fmt.Sprintf("level=error msg=\"after redis returned %d\"", i))
-		if r.code == 429 { // the fresh Redis has the full limit, but be safe
+		codes = append(codes, r.code)
+		if r.code != 200 {
 			time.Sleep(time.Second)
 			continue
 		}
-		want(t, "ingest after Redis returned", r, 200)
 		_, got = again.report(r.json(t)["batch_id"].(float64), 3*time.Second)
 	}
 	if !got {
-		t.Error("after Redis returned, no batch from A reached a stream on B")
+		t.Errorf("after Redis returned, no batch from A reached a stream on B (ingest answers %v)", codes)
 	}
 }
