@@ -1,13 +1,11 @@
 package shipclients
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,7 +28,7 @@ func TestOtelCollector(t *testing.T) {
 	if err := os.WriteFile(logFile, []byte(lines.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	run := func(name, token string) *lockedBuffer {
+	run := func(name, token string) *testenv.LockedBuffer {
 		conf := filepath.Join(dir, name+".yaml")
 		os.WriteFile(conf, fmt.Appendf(nil, `receivers:
   filelog:
@@ -66,7 +64,7 @@ service:
       exporters: [otlphttp]
 `, logFile, e.url, token), 0o600)
 		cmd := exec.Command(bin, "--config", conf)
-		out := &lockedBuffer{}
+		out := &testenv.LockedBuffer{}
 		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -106,22 +104,4 @@ service:
 	if n := len(e.events("colmark")); n != 6 {
 		t.Errorf("%d events after the wrong-token collector ran, want still 6", n)
 	}
-}
-
-// lockedBuffer collects a child process's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -48,7 +48,7 @@ destination d_cloudsage {
 };
 log { source(s_app); rewrite(r_json); destination(d_cloudsage); flags(flow-control); };
 `, logFile, e.url, e.token), 0o600)
-	out := &lockedBuffer{}
+	out := &testenv.LockedBuffer{}
 	cmd := testenv.SyslogNG(t, "-F", "-e", "-f", conf, "-p", filepath.Join(dir, "pid"), "-R", filepath.Join(dir, "persist"), "-c", filepath.Join(dir, "ctl"))
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
