@@ -14,6 +14,7 @@ import (
 	"github.com/cloudsage/cloudsage/internal/advisor"
 	"github.com/cloudsage/cloudsage/internal/engine"
 	"github.com/cloudsage/cloudsage/internal/learn"
+	"github.com/cloudsage/cloudsage/internal/parse"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
@@ -191,9 +192,9 @@ func evalTime(now, last time.Time) time.Time {
 // Ingest analyses body for project pr and stores the batch durably. On any
 // error nothing of the batch is stored and the project's engine is reloaded
 // from the store on next use. A body seen for the project in the last
-// store.DedupWindow (the same decoded lines, or the same Idempotency-Key)
-// is not analysed or stored again: the result is the first batch's, marked
-// Duplicate.
+// store.DedupWindow (the same Idempotency-Key, or the same decoded lines
+// when they carry their own times: see selfTimed) is not analysed or stored
+// again: the result is the first batch's, marked Duplicate.
 func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Result, error) {
 	p := s.project(pr.ID)
 	p.mu.Lock()
@@ -233,7 +234,10 @@ func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Resu
 	var now time.Time // the clock reading the batch was analysed at
 	var keep bool     // whether its report goes into the history
 	wall := s.now().UTC()
-	dedup := store.Dedup{BodyHash: body.Hash(), Key: body.Key, Since: wall.Add(-store.DedupWindow)}
+	dedup := store.Dedup{Key: body.Key, Since: wall.Add(-store.DedupWindow)}
+	if body.Key != "" || selfTimed(body.Lines) {
+		dedup.BodyHash = body.Hash()
+	}
 	ing, err := s.store.IngestOnce(ctx, pr.ID, known, dedup, func(st store.State) (store.Write, error) {
 		if st.Changed || p.a == nil {
 			if err := s.load(ctx, pr, p, st); err != nil {
@@ -490,4 +494,33 @@ func (s *Service) Report(ctx context.Context, pr store.Project, horizonHours int
 	p.cache[horizonHours] = an.Body
 	latest.Horizon, latest.Score, latest.Label = horizonHours, an.Score, an.Label
 	return an.Body, latest, nil
+}
+
+// selfTimedProbe is how many of a body's events selfTimed reads.
+const selfTimedProbe = 256
+
+// selfTimed reports whether a body's lines carry their own timestamps (read
+// from its first selfTimedProbe events). Only then are the same lines the
+// same events, so that a body seen again is a retry. Lines without times
+// are stamped on arrival: a heartbeat "ok" or a one-line status posted twice
+// is two occurrences, to two servers or a minute apart, and a client that
+// retries such bodies names them with an Idempotency-Key.
+func selfTimed(lines []string) bool {
+	p := parse.New()
+	var evs []cloudsage.Event
+	n := 0
+	for i := 0; i <= len(lines) && n < selfTimedProbe; i++ {
+		if i < len(lines) {
+			evs = p.Push(evs[:0], lines[i])
+		} else {
+			evs = p.Flush(evs[:0])
+		}
+		for _, ev := range evs {
+			if ev.TimeGuessed {
+				return false
+			}
+			n++
+		}
+	}
+	return n > 0
 }

@@ -279,3 +279,54 @@ func TestBodyHash(t *testing.T) {
 		t.Errorf("Hash: %s %s %s; want lines split differently to differ and the source not to matter", a.Hash(), b.Hash(), c.Hash())
 	}
 }
+
+// Lines without times of their own are stamped on arrival: the same body
+// posted again is new occurrences, not a retry, unless an Idempotency-Key
+// says so. Timed lines are recognised by content.
+func TestServiceIngestUntimedRepeats(t *testing.T) {
+	ctx := context.Background()
+	db, p := openStore(t)
+	now := time.Now().UTC()
+	svc := NewService(db, NewEngine, func() time.Time { return now }, nil)
+	untimed := Body{Lines: []string{`level=info msg="heartbeat ok"`}, Received: 1, Source: "text"}
+	for i := range 2 {
+		if res, err := svc.Ingest(ctx, p, untimed); err != nil || res.Duplicate {
+			t.Fatalf("untimed body, post %d = %+v, %v; want a new batch", i+1, res, err)
+		}
+	}
+	keyed := untimed
+	keyed.Key = "hb-1"
+	if _, err := svc.Ingest(ctx, p, keyed); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := svc.Ingest(ctx, p, keyed); err != nil || !res.Duplicate {
+		t.Errorf("untimed body retried under its Idempotency-Key = %+v, %v; want the duplicate", res, err)
+	}
+	if n, _ := db.CountEvents(ctx, p.ID); n != 3 {
+		t.Errorf("%d events stored, want 3", n)
+	}
+	timed := Body{Lines: []string{now.Format(time.RFC3339) + ` level=info msg="heartbeat ok"`}, Received: 1, Source: "text"}
+	if _, err := svc.Ingest(ctx, p, timed); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := svc.Ingest(ctx, p, timed); err != nil || !res.Duplicate {
+		t.Errorf("timed body posted again = %+v, %v; want the duplicate", res, err)
+	}
+}
+
+func TestSelfTimed(t *testing.T) {
+	for _, c := range []struct {
+		lines []string
+		want  bool
+	}{
+		{nil, false},
+		{[]string{"plain words"}, false},
+		{[]string{"2026-12-07T10:00:00Z ERROR boom", "\tat x.y(Z.java:1)"}, true},
+		{[]string{"2026-12-07T10:00:00Z ERROR boom", "no time here"}, false},
+		{[]string{`{"time":"2026-12-07T10:00:00Z","msg":"a"}`}, true},
+	} {
+		if got := selfTimed(c.lines); got != c.want {
+			t.Errorf("selfTimed(%q) = %v, want %v", c.lines, got, c.want)
+		}
+	}
+}
