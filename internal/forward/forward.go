@@ -100,7 +100,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	if cfg.Project != "" {
 		u.RawQuery = url.Values{"project": {cfg.Project}}.Encode()
 	}
-	f := &forwarder{cfg: cfg, endpoint: u.String()}
+	f := &forwarder{cfg: cfg, endpoint: u.String(), run: strconv.FormatUint(rand.Uint64(), 36)}
 	if cfg.Path == "-" {
 		err := f.stream(ctx, cfg.In, 0, nil)
 		return f.stats, err
@@ -112,6 +112,8 @@ type forwarder struct {
 	cfg      Config
 	endpoint string
 	stats    Stats
+	run      string // names this run's batches in their Idempotency-Keys
+	files    int    // files read in this run (a rotation starts the next)
 }
 
 // file sends cfg.Path from the saved offset, following it if asked.
@@ -156,19 +158,27 @@ func (f *forwarder) file(ctx context.Context) error {
 	}
 	// Follow: read to the end, wait, check for rotation or truncation, repeat.
 	b := newBatcher(f, off, save)
+	// stop ends the run. Stopped (ctx ended, at a poll or inside a send):
+	// send the complete lines read so far (an unfinished last line stays
+	// for the next run) within a short grace period; a send cut short is
+	// repeated under its Idempotency-Key, so it is stored once.
+	stop := func(err error) error {
+		if ctx.Err() == nil {
+			return err
+		}
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		return b.flush(sctx, false)
+	}
 	for {
 		if err := b.readAll(ctx, fh); err != nil {
-			return err
+			return stop(err)
 		}
 		if !f.cfg.sleep(f.cfg.Poll) {
-			// Stopped: send the complete lines read so far (an unfinished
-			// last line stays for the next run), within a short grace period.
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
-			return b.flush(sctx, false)
+			return stop(nil)
 		}
 		if err := b.tick(ctx); err != nil {
-			return err
+			return stop(err)
 		}
 		pi, err := os.Stat(f.cfg.Path)
 		if err != nil {
@@ -179,10 +189,10 @@ func (f *forwarder) file(ctx context.Context) error {
 		case !os.SameFile(cur, pi):
 			// Rotated: drain what was written to the old file before the rename, then switch.
 			if err := b.readAll(ctx, fh); err != nil {
-				return err
+				return stop(err)
 			}
 			if err := b.flush(ctx, true); err != nil {
-				return err
+				return stop(err)
 			}
 			nf, err := os.Open(f.cfg.Path)
 			if err != nil {
@@ -196,7 +206,7 @@ func (f *forwarder) file(ctx context.Context) error {
 		case pi.Size() < b.readOff:
 			f.cfg.Logf("%s was truncated: reading from the start", f.cfg.Path)
 			if err := b.flush(ctx, true); err != nil {
-				return err
+				return stop(err)
 			}
 			fh.Seek(0, io.SeekStart)
 			b.reset(0)
@@ -269,14 +279,26 @@ type batcher struct {
 	sentOff int64  // file offset acknowledged
 	readOff int64  // file offset read
 	since   time.Time
+	file    int // which file of the run (see key)
 }
 
 func newBatcher(f *forwarder, off int64, save func(int64)) *batcher {
-	return &batcher{f: f, save: save, sentOff: off, readOff: off}
+	f.files++
+	return &batcher{f: f, save: save, sentOff: off, readOff: off, file: f.files}
 }
 
 func (b *batcher) reset(off int64) {
 	b.buf, b.partial, b.sentOff, b.readOff = b.buf[:0], nil, off, off
+	b.f.files++
+	b.file = b.f.files
+}
+
+// key names the batch of n bytes starting at the acknowledged offset, so
+// that a retry of it (an answer lost on the way) is recognised by the
+// server whether or not its lines carry timestamps, while the same lines
+// sent again later are new occurrences.
+func (b *batcher) key(n int) string {
+	return fmt.Sprintf("fwd-%s-%d-%d-%d", b.f.run, b.file, b.sentOff, n)
 }
 
 // readAll reads r to its current end, sending full batches on the way.
@@ -336,7 +358,7 @@ func (b *batcher) flush(ctx context.Context, final bool) error {
 				n = i + 1
 			}
 		}
-		if err := b.f.send(ctx, b.buf[:n]); err != nil {
+		if err := b.f.send(ctx, b.buf[:n], b.key(n)); err != nil {
 			return err
 		}
 		b.sentOff = b.readOff - int64(len(b.partial)) - int64(len(b.buf)-n)
@@ -350,7 +372,7 @@ func (b *batcher) flush(ctx context.Context, final bool) error {
 
 // send posts one batch, retrying until it is acknowledged, refused for
 // good, or ctx ends.
-func (f *forwarder) send(ctx context.Context, lines []byte) error {
+func (f *forwarder) send(ctx context.Context, lines []byte, key string) error {
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	zw.Write(lines)
@@ -364,6 +386,7 @@ func (f *forwarder) send(ctx context.Context, lines []byte) error {
 		req.Header.Set("Authorization", "Bearer "+f.cfg.Token)
 		req.Header.Set("Content-Type", "text/plain; charset=utf-8")
 		req.Header.Set("Content-Encoding", "gzip")
+		req.Header.Set("Idempotency-Key", key)
 		res, err := f.cfg.Client.Do(req)
 		var retryIn time.Duration
 		switch {

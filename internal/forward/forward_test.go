@@ -207,3 +207,21 @@ func TestRetries(t *testing.T) {
 		t.Errorf("Retry-After as a date = %v", d)
 	}
 }
+
+// Lines that repeat without timestamps (a heartbeat) are occurrences, not
+// retries: every batch of them is stored, each under its own
+// Idempotency-Key, even when two batches hold the same bytes.
+func TestUntimedRepeatsAllStored(t *testing.T) {
+	s := startServer(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "beat.log")
+	os.WriteFile(path, []byte(strings.Repeat("heartbeat ok\n", 6)), 0o644)
+	cfg := Config{URL: s.url, Token: s.token, Path: path, StateFile: filepath.Join(dir, "state.json"), BatchSize: 26}
+	st, err := Run(context.Background(), cfg)
+	if err != nil || st.Batches != 3 || st.Lines != 6 {
+		t.Fatalf("run: %+v %v; want 3 batches of 2 lines", st, err)
+	}
+	if got := s.stored(t); len(got) != 6 {
+		t.Errorf("stored %d events of 6 heartbeat lines: %q", len(got), got)
+	}
+}
