@@ -47,7 +47,7 @@ func TestPhoneLayout(t *testing.T) {
 			t.Fatal(err)
 		}
 		if w > 390 {
-			wide, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`Array.from(document.querySelectorAll("body *")).filter(function(e){return e.getBoundingClientRect().right > 391}).slice(0, 5).map(function(e){return e.tagName + "." + e.className + "#" + e.id}).join(", ")`))
+			wide, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`Array.from(document.querySelectorAll("body *")).filter(function(e){return e.getBoundingClientRect().right > 391}).slice(0, 5).map(function(e){return e.tagName + "." + e.className + "#" + e.id + " " + JSON.stringify((e.textContent || "").trim().slice(0, 40))}).join(", ")`))
 			t.Errorf("%s on a 390 px screen is %d px wide: %s", page, w, wide)
 		}
 	}
