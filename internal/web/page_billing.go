@@ -6,6 +6,7 @@ import (
 
 	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/billing"
+	"github.com/cloudsage/cloudsage/internal/store"
 	"github.com/cloudsage/cloudsage/internal/web/ui"
 )
 
@@ -32,22 +33,29 @@ func (s *Server) billingView(ctx context.Context, user cloudsage.UserID) (*ui.Bi
 
 // POST /account/billing/checkout: on to Stripe Checkout for Pro.
 func (s *Server) pageBillingCheckout(w http.ResponseWriter, r *http.Request) error {
-	return s.billingRedirect(w, r, func() (string, error) {
-		_, u, err := s.accountUser(r)
-		if err != nil {
-			return "", err
-		}
-		a, _, err := s.accountPlan(r.Context(), u.ID)
-		if err != nil {
-			return "", err
-		}
+	return s.billingRedirect(w, r, func(u store.User, a store.Account) (string, error) {
 		return s.billing.Checkout(r.Context(), u, a)
 	})
 }
 
 // POST /account/billing/portal: on to Stripe's customer portal.
 func (s *Server) pageBillingPortal(w http.ResponseWriter, r *http.Request) error {
-	return s.billingRedirect(w, r, func() (string, error) {
+	return s.billingRedirect(w, r, func(_ store.User, a store.Account) (string, error) {
+		return s.billing.Portal(r.Context(), a)
+	})
+}
+
+// billingRedirect sends the browser to the Stripe page url makes for the
+// signed-in user and their billing account, or shows the account page with
+// the problem.
+func (s *Server) billingRedirect(w http.ResponseWriter, r *http.Request, url func(store.User, store.Account) (string, error)) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	if s.billing == nil {
+		return errBillingOff
+	}
+	u, err := func() (string, error) {
 		_, u, err := s.accountUser(r)
 		if err != nil {
 			return "", err
@@ -56,20 +64,8 @@ func (s *Server) pageBillingPortal(w http.ResponseWriter, r *http.Request) error
 		if err != nil {
 			return "", err
 		}
-		return s.billing.Portal(r.Context(), a)
-	})
-}
-
-// billingRedirect sends the browser to the Stripe page url makes, or shows
-// the account page with the problem.
-func (s *Server) billingRedirect(w http.ResponseWriter, r *http.Request, url func() (string, error)) error {
-	if err := parseForm(w, r); err != nil {
-		return err
-	}
-	if s.billing == nil {
-		return errBillingOff
-	}
-	u, err := url()
+		return url(u, a)
+	}()
 	if err != nil {
 		return s.accountFailed(w, r, err)
 	}
