@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -133,8 +134,8 @@ func TestBillingOff(t *testing.T) {
 // TestBillingStripeMock: Checkout and the customer portal through
 // stripe-go against stripe-mock.
 func TestBillingStripeMock(t *testing.T) {
-	url := testenv.StartStripeMock(t)
-	e := start(t, openSQLite(t), billingOn(url))
+	mock := testenv.StartStripeMock(t)
+	e := start(t, openSQLite(t), billingOn(mock))
 	ann := e.user("ann")
 	annID := fmt.Sprint(ann.get("/api/auth/me").json(t)["user"].(map[string]any)["id"])
 	want(t, "portal before subscribing", ann.do("POST", "/api/billing/portal", "", nil), 400)
@@ -151,4 +152,14 @@ func TestBillingStripeMock(t *testing.T) {
 		t.Errorf("portal url = %s", r.body)
 	}
 	want(t, "checkout on pro", ann.do("POST", "/api/billing/checkout", "", nil), 409)
+	// The account page's buttons: Pro goes on to the portal; a Free user to Checkout.
+	r = ann.post("/account/billing/portal", url.Values{})
+	if loc := r.hdr.Get("Location"); r.code != http.StatusSeeOther || !strings.HasPrefix(loc, "http") {
+		t.Errorf("portal button = %d to %q; want 303 to Stripe", r.code, loc)
+	}
+	bob := e.user("bob")
+	r = bob.post("/account/billing/checkout", url.Values{})
+	if loc := r.hdr.Get("Location"); r.code != http.StatusSeeOther || !strings.HasPrefix(loc, "http") {
+		t.Errorf("checkout button = %d to %q; want 303 to Stripe Checkout", r.code, loc)
+	}
 }
