@@ -172,8 +172,16 @@ func quickAction(b []byte) (name string, meta actionMeta, ok bool) {
 	if rest, ok = bytes.CutPrefix(rest[i+1:], []byte(`:{`)); !ok {
 		return "", meta, false
 	}
+	sep := false // a key was read: the next one must follow a comma
 	str := func(key string) (string, bool) {
-		r, found := bytes.CutPrefix(rest, []byte(`"`+key+`":"`))
+		r := rest
+		if sep {
+			var comma bool
+			if r, comma = bytes.CutPrefix(r, []byte(",")); !comma {
+				return "", true // absent: only the end may follow
+			}
+		}
+		r, found := bytes.CutPrefix(r, []byte(`"`+key+`":"`))
 		if !found {
 			return "", true
 		}
@@ -182,15 +190,12 @@ func quickAction(b []byte) (name string, meta actionMeta, ok bool) {
 			return "", false
 		}
 		for _, c := range r[:j] {
-			if c < 0x20 {
+			if c < 0x20 || c >= 0x80 { // control bytes, and non-ASCII that encoding/json would check and repair
 				return "", false
 			}
 		}
 		v := string(r[:j])
-		rest = r[j+1:]
-		if len(rest) > 1 && rest[0] == ',' && rest[1] == '"' {
-			rest = rest[1:]
-		}
+		rest, sep = r[j+1:], true
 		return v, true
 	}
 	if meta.Index, ok = str("_index"); !ok {
