@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/cloudsage/cloudsage"
@@ -113,9 +114,54 @@ func (s *Server) outcome(ctx context.Context, pr cloudsage.ProjectID, rep store.
 	if !seen {
 		return o, false, nil
 	}
-	body, err := s.store.ReportBody(ctx, pr, rep.ID)
+	c, err := s.calls.get(ctx, s.store, pr, rep)
 	if err != nil {
 		return o, false, err
+	}
+	o.PHigh = c.pHigh
+	if c.banded {
+		o.Low, o.High = c.low, c.high
+	} else {
+		o.Realised = math.NaN()
+	}
+	return o, true, nil
+}
+
+// call is what a kept forecast said: P(high) and the band of its last hour.
+type call struct {
+	pHigh, low, high float64
+	banded           bool // the forecast had points, so a band
+}
+
+// forecastCalls remembers what kept forecasts said. A kept forecast's body
+// never changes, so the accuracy shown on every project page reads and
+// decodes each body once, not once per page view. Bounded: it starts
+// afresh when full.
+type forecastCalls struct {
+	mu sync.Mutex
+	m  map[callKey]call
+}
+
+// callKey names a kept forecast by id and time: SQLite may give a deleted
+// forecast's id to a new one.
+type callKey struct {
+	id int64
+	at int64
+}
+
+const maxForecastCalls = 50_000
+
+func (fc *forecastCalls) get(ctx context.Context, st store.Store, pr cloudsage.ProjectID, rep store.Report) (call, error) {
+	k := callKey{rep.ID, rep.At.UnixNano()}
+	fc.mu.Lock()
+	c, ok := fc.m[k]
+	fc.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	body, err := st.ReportBody(ctx, pr, rep.ID)
+	if err != nil {
+		return c, err
 	}
 	var b struct {
 		Forecast struct {
@@ -127,13 +173,17 @@ func (s *Server) outcome(ctx context.Context, pr cloudsage.ProjectID, rep store.
 		} `json:"forecast"`
 	}
 	if err := json.Unmarshal(body, &b); err != nil {
-		return o, false, err
+		return c, err
 	}
-	o.PHigh = b.Forecast.PHigh
+	c.pHigh = b.Forecast.PHigh
 	if n := len(b.Forecast.Points); n > 0 {
-		o.Low, o.High = b.Forecast.Points[n-1].Low, b.Forecast.Points[n-1].High
-	} else {
-		o.Realised = math.NaN()
+		c.low, c.high, c.banded = b.Forecast.Points[n-1].Low, b.Forecast.Points[n-1].High, true
 	}
-	return o, true, nil
+	fc.mu.Lock()
+	if fc.m == nil || len(fc.m) >= maxForecastCalls {
+		fc.m = make(map[callKey]call)
+	}
+	fc.m[k] = c
+	fc.mu.Unlock()
+	return c, nil
 }

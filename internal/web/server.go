@@ -51,6 +51,7 @@ type Options struct {
 
 // Server serves the API. Create it with New.
 type Server struct {
+	calls       forecastCalls // what kept forecasts said, for their accuracy
 	cfg         config.Config
 	store       store.Store
 	ingest      *ingest.Service
