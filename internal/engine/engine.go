@@ -105,17 +105,18 @@ func (c Config) withDefaults() Config {
 // It is not safe for concurrent use; the server holds one per project behind
 // a mutex.
 type Engine struct {
-	cfg     Config
-	risk    risk.Config // cfg.Risk before the overrides' thresholds
-	parser  *parse.Parser
-	miner   *patterns.Miner
-	routes  *routeKeys // HTTP request events: exact keys, bounded routes
-	series  *series.Series
-	events  int64
-	guessed int64         // events whose time was guessed (no timestamp of their own)
-	formats []formatCount // events per detected format: a handful, so a slice beats a map per event
-	buf     []cloudsage.Event
-	det     *detectors // anomaly detectors, fed minute by minute
+	cfg        Config
+	risk       risk.Config // cfg.Risk before the overrides' thresholds
+	parser     *parse.Parser
+	miner      *patterns.Miner
+	routes     *routeKeys // HTTP request events: exact keys, bounded routes
+	series     *series.Series
+	events     int64
+	guessed    int64         // events whose time was guessed (no timestamp of their own)
+	formats    []formatCount // events per detected format: a handful, so a slice beats a map per event
+	lastFormat int           // index in formats of the format counted last
+	buf        []cloudsage.Event
+	det        *detectors // anomaly detectors, fed minute by minute
 }
 
 type formatCount struct {
@@ -243,12 +244,18 @@ func (e *Engine) countFormat(f string) {
 	if f == "" {
 		return
 	}
+	if i := e.lastFormat; i < len(e.formats) && e.formats[i].name == f {
+		e.formats[i].n++ // runs of one format are the rule
+		return
+	}
 	for i := range e.formats {
 		if e.formats[i].name == f {
 			e.formats[i].n++
+			e.lastFormat = i
 			return
 		}
 	}
+	e.lastFormat = len(e.formats)
 	e.formats = append(e.formats, formatCount{f, 1})
 }
 

@@ -92,9 +92,30 @@ const (
 	maxKeyCache  = 1024
 )
 
-// meta returns what key names, from the cache when it is there.
+// recentKeys is the size of the Parser's direct-mapped table of recent
+// keys, in front of the keys map: a stream repeats a few dozen keys, and
+// finding one there costs a few byte reads and one comparison where the
+// map hashes the whole key.
+const recentKeys = 256
+
+// recentSlot returns the slot of key in the table of recent keys.
+func recentSlot(key string) int {
+	n := len(key)
+	h := uint(n)*0x9e37 ^ uint(key[0])<<5 ^ uint(key[n-1])<<2 ^ uint(key[n/2])*7
+	return int((h ^ h>>8) % recentKeys)
+}
+
+// meta returns what key names, from the caches when it is there.
 func (p *Parser) meta(key string) keyMeta {
+	if key == "" {
+		return keyMeta{key: key, info: lookupKey(key), sig: classify(key)}
+	}
+	slot := recentSlot(key)
+	if r := &p.recent[slot]; r.key == key {
+		return *r
+	}
 	if m, ok := p.keys[key]; ok {
+		p.recent[slot] = m
 		return m
 	}
 	m := keyMeta{key: key, info: lookupKey(key), sig: classify(key)}
@@ -108,6 +129,7 @@ func (p *Parser) meta(key string) keyMeta {
 	}
 	m.key = strings.Clone(key)
 	p.keys[m.key] = m
+	p.recent[slot] = m // only owned keys: the table pins no line
 	return m
 }
 
@@ -116,6 +138,9 @@ func (p *Parser) meta(key string) keyMeta {
 func (p *Parser) dotted(prefix, key string) string {
 	b := append(append(append(p.kbuf[:0], prefix...), '.'), key...)
 	p.kbuf = b
+	if r := &p.recent[recentSlot(string(b))]; r.key == string(b) {
+		return r.key
+	}
 	if m, ok := p.keys[string(b)]; ok {
 		return m.key
 	}

@@ -102,8 +102,8 @@ func (p *Parser) continues(s string) bool {
 		(strings.HasPrefix(p.pend.Message, "panic: ") || strings.HasPrefix(p.pend.Message, "fatal error: ")):
 		p.trace = traceGo
 		return true
-	case isExceptionLine(s) && (p.pend.Level >= cloudsage.LevelWarn || p.trace == traceJava ||
-		strings.HasSuffix(p.pend.Message, ":")):
+	case (p.pend.Level >= cloudsage.LevelWarn || p.trace == traceJava ||
+		strings.HasSuffix(p.pend.Message, ":")) && isExceptionLine(s):
 		// "ERROR Failed" followed by "java.lang.IllegalStateException: boom"
 		p.setTrace(traceJava)
 		return true
@@ -169,7 +169,7 @@ func isPythonFinal(s string) bool {
 // a (dotted) class name ending in Exception, Error or Throwable, then ':' or
 // the end of the line.
 func isExceptionLine(s string) bool {
-	if strings.HasPrefix(s, "Exception in thread ") {
+	if s != "" && s[0] == 'E' && strings.HasPrefix(s, "Exception in thread ") {
 		return true
 	}
 	i := 0

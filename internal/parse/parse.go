@@ -54,11 +54,12 @@ type Parser struct {
 
 	buf []byte // scratch for cleaning lines
 
-	spare []map[string]string // emptied Fields maps to fill next (see Reuse)
-	keys  map[string]keyMeta  // structured keys seen (see meta)
-	kbuf  []byte              // scratch for dotted keys
-	msgs  map[string]string   // access messages seen (see accessMessage)
-	mbuf  []byte              // scratch for access messages
+	spare  []map[string]string // emptied Fields maps to fill next (see Reuse)
+	keys   map[string]keyMeta  // structured keys seen (see meta)
+	recent [recentKeys]keyMeta // the latest of them, direct-mapped (see meta)
+	kbuf   []byte              // scratch for dotted keys
+	msgs   map[string]string   // access messages seen (see accessMessage)
+	mbuf   []byte              // scratch for access messages
 
 	// scratch for parseLine, kept here so that it is not allocated per line
 	st lineState

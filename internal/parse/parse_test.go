@@ -321,6 +321,17 @@ func FuzzShortcuts(f *testing.F) {
 		if got := httpVersion(s); got != want {
 			t.Errorf("httpVersion(%q) = %d, want %d", s, got, want)
 		}
+		// the key caches (the direct-mapped table in front of the map)
+		// give what the lookups they save give, whatever collides
+		p := New()
+		for _, k := range []string{key, s, key, s, s + "." + key} {
+			if m := p.meta(k); m.key != k || m.info != lookupKey(k) || m.sig != classify(k) {
+				t.Errorf("meta(%q) = %+v, want key %q, %+v, %+v", k, m, k, lookupKey(k), classify(k))
+			}
+			if got := p.dotted(s, key); got != s+"."+key {
+				t.Errorf("dotted(%q, %q) = %q", s, key, got)
+			}
+		}
 		mem, oom := oomHints(s)
 		if want := strings.Contains(s, "emory") || strings.Contains(s, "EMORY"); mem != want {
 			t.Errorf("oomHints(%q) mem = %v, want %v", s, mem, want)
@@ -330,7 +341,7 @@ func FuzzShortcuts(f *testing.F) {
 		}
 
 		// the key cache answers as the two tables do, first time and cached
-		p := New()
+		p = New()
 		for range 2 {
 			m := p.meta(key)
 			if m.key != key || m.info != lookupKey(key) || m.sig != classify(key) {

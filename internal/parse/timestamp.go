@@ -186,11 +186,27 @@ func mkTime(y, mo, d, h, m, sec, ns, off int) (time.Time, bool) {
 	if y < 1970 || y > 2999 || mo < 1 || mo > 12 || d < 1 || d > 31 {
 		return time.Time{}, false
 	}
-	t := time.Date(y, time.Month(mo), d, h, m, sec, ns, time.UTC)
-	if off != 0 {
-		t = t.Add(-time.Duration(off) * time.Second)
+	// What time.Date(y, mo, d, h, m, sec, ns, time.UTC) gives, less its
+	// normalisation and zone look-up: the civil date is valid here, and
+	// the clock fields add up linearly as Date would normalise them.
+	days := daysFromCivil(y, mo, d)
+	unix := days*86400 + int64(h)*3600 + int64(m)*60 + int64(sec) - int64(off)
+	return time.Unix(unix, int64(ns)).UTC(), true
+}
+
+// daysFromCivil returns the days from 1970-01-01 to y-mo-d (proleptic
+// Gregorian, y >= 0; a day past the month's end runs into the next month,
+// as time.Date normalises it).
+func daysFromCivil(y, mo, d int) int64 {
+	if mo <= 2 {
+		y--
 	}
-	return t, true
+	era := y / 400
+	yoe := y - era*400
+	mp := (mo + 9) % 12 // March is 0
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
 }
 
 func year2(yy int) int {

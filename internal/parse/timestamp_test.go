@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -117,6 +118,26 @@ func TestParseTimeValue(t *testing.T) {
 		got, ok := parseTimeValue(tt.in, refTime{})
 		if ok != tt.ok || ok && !got.Equal(tt.want) {
 			t.Errorf("parseTimeValue(%q) = %v, %v, want %v, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// TestMkTimeMatchesDate checks the direct computation in mkTime against
+// time.Date, including clock fields past their range (which Date
+// normalises) and days past a month's end.
+func TestMkTimeMatchesDate(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	for i := 0; i < 200000; i++ {
+		y, mo, d := 1970+r.IntN(1030), 1+r.IntN(12), 1+r.IntN(31)
+		h, m, sec, ns := r.IntN(100), r.IntN(100), r.IntN(100), r.IntN(2e9)
+		off := r.IntN(2*86400) - 86400
+		if i%4 == 0 {
+			h, m, sec, ns, off = r.IntN(24), r.IntN(60), r.IntN(61), r.IntN(1e9), 0
+		}
+		got, ok := mkTime(y, mo, d, h, m, sec, ns, off)
+		want := time.Date(y, time.Month(mo), d, h, m, sec, ns, time.UTC).Add(-time.Duration(off) * time.Second)
+		if !ok || got != want {
+			t.Fatalf("mkTime(%d, %d, %d, %d, %d, %d, %d, %d) = %v, %v; want %v", y, mo, d, h, m, sec, ns, off, got, ok, want)
 		}
 	}
 }
