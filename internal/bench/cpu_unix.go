@@ -4,7 +4,6 @@ package bench
 
 import (
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -21,32 +20,35 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// namedCPU returns the CPU time used so far by every process whose command
-// name is name (Linux /proc; 0 elsewhere): the database server's share of
-// an ingest when it runs on this machine.
-func namedCPU(name string) time.Duration {
+// tick is one clock tick of /proc/*/stat (USER_HZ is 100 on Linux).
+const tick = time.Second / 100
+
+// pidCPU returns the CPU time process pid has used so far (Linux /proc).
+func pidCPU(pid int) (time.Duration, bool) {
 	if runtime.GOOS != "linux" {
-		return 0
+		return 0, false
 	}
-	dirs, _ := filepath.Glob("/proc/[0-9]*/stat")
-	var ticks int64
-	for _, d := range dirs {
-		b, err := os.ReadFile(d)
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-		if open < 0 || end < open || s[open+1:end] != name {
-			continue
-		}
-		f := strings.Fields(s[end+1:])
-		if len(f) < 13 {
-			continue
-		}
-		u, _ := strconv.ParseInt(f[11], 10, 64) // utime, field 14
-		k, _ := strconv.ParseInt(f[12], 10, 64) // stime, field 15
-		ticks += u + k
+	_, t, ok := statTicks("/proc/" + strconv.Itoa(pid) + "/stat")
+	return time.Duration(t) * tick, ok
+}
+
+// statTicks reads a /proc/<pid>/stat file: the command name and the
+// user+system clock ticks.
+func statTicks(path string) (string, int64, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", 0, false
 	}
-	return time.Duration(ticks) * (time.Second / 100) // USER_HZ is 100 on Linux
+	s := string(b)
+	open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if open < 0 || end < open {
+		return "", 0, false
+	}
+	f := strings.Fields(s[end+1:])
+	if len(f) < 13 {
+		return "", 0, false
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64) // utime, field 14
+	k, _ := strconv.ParseInt(f[12], 10, 64) // stime, field 15
+	return s[open+1 : end], u + k, true
 }

@@ -75,13 +75,20 @@ func openBenchPostgres(ctx context.Context) (store.Store, func(), error) {
 	if strings.Contains(url, "?") {
 		sep = "&"
 	}
-	st, err := postgres.Open(ctx, url+sep+"search_path="+schema)
+	// The store's connections are named, so that the CPU of their backends
+	// (and only theirs) is counted as the database's (see backendCPU).
+	st, err := postgres.Open(ctx, url+sep+"search_path="+schema+"&application_name="+schema)
 	if err != nil {
 		drop()
 		return nil, nil, err
 	}
-	return st, func() { st.Close(); drop() }, nil
+	dbMeters.Store(st, &backendCPU{admin: admin, app: schema})
+	return st, func() { dbMeters.Delete(st); st.Close(); drop() }, nil
 }
+
+// dbMeters maps a bench store to the meter of its database's CPU (absent:
+// the database runs in-process, SQLite).
+var dbMeters sync.Map // store.Store -> *backendCPU
 
 type errSkip struct{ why string }
 
@@ -168,7 +175,13 @@ func httpStage(open func(context.Context) (store.Store, func(), error)) func(con
 			return Result{}, err
 		}
 		defer stopProfile()
-		cpu0, db0 := processCPU(), dbCPU(st.Dialect())
+		meter, _ := dbMeters.Load(st)
+		dbm, _ := meter.(*backendCPU)
+		if dbm != nil {
+			dbm.start(ctx)
+		}
+		holds0 := len(writeHolds(st))
+		cpu0 := processCPU()
 		start := time.Now()
 		n := 0
 		var rep struct {
@@ -192,7 +205,12 @@ func httpStage(open func(context.Context) (store.Store, func(), error)) func(con
 			n += rep.Accepted
 		}
 		secs := time.Since(start).Seconds()
-		cpu, dbc := processCPU()-cpu0, dbCPU(st.Dialect())-db0
+		cpu := processCPU() - cpu0
+		var dbc time.Duration
+		if dbm != nil {
+			dbc = dbm.used(ctx)
+		}
+		holds := writeHolds(st)[holds0:]
 		close(stop)
 		wg.Wait()
 		pprof.StopCPUProfile()
@@ -205,22 +223,40 @@ func httpStage(open func(context.Context) (store.Store, func(), error)) func(con
 			return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
 		}
 		return Result{Lines: n, Seconds: secs,
-			Note: fmt.Sprintf("%d requests of %d lines; GET /api/forecast p50 %.1f ms, p99 %.1f ms over %d reads; final score %.0f (%s); store %s; %s; %s",
-				len(bodies), HTTPBatch, q(0.5), q(0.99), len(lat), rep.Risk.Score, rep.Risk.Label, st.Dialect(), cpuNote(n, cpu, dbc), search)}, nil
+			Note: fmt.Sprintf("%d requests of %d lines; GET /api/forecast p50 %.1f ms, p99 %.1f ms over %d reads; final score %.0f (%s); store %s; %s; %s; %s",
+				len(bodies), HTTPBatch, q(0.5), q(0.99), len(lat), rep.Risk.Score, rep.Risk.Label, st.Dialect(), cpuNote(n, cpu, dbc), holdNote(holds), search)}, nil
 	}
 }
 
-// dbCPU is the CPU time used so far by the database server processes
-// (PostgreSQL's backends on this machine; SQLite runs in-process).
-func dbCPU(dialect string) time.Duration {
-	if dialect == "postgres" {
-		return namedCPU("postgres")
+// writeHolds is the hold times of st's ingest write transactions so far
+// (nil for a store that does not record them).
+func writeHolds(st store.Store) []time.Duration {
+	if h, ok := st.(interface{ WriteHolds(string) []time.Duration }); ok {
+		return h.WriteHolds("ingest")
 	}
-	return 0
+	return nil
+}
+
+// holdNote summarises how long the ingest write transactions held the
+// store's writer (SQLite) or the project's row lock (PostgreSQL).
+func holdNote(ds []time.Duration) string {
+	if len(ds) == 0 {
+		return "write-transaction hold not measured"
+	}
+	ds = slices.Clone(ds)
+	slices.Sort(ds)
+	var sum time.Duration
+	for _, d := range ds {
+		sum += d
+	}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	return fmt.Sprintf("ingest write transaction held %.1f ms p50, %.1f ms p99, %.1f ms max, %.2f s in all over %d batches",
+		ms(ds[len(ds)/2]), ms(ds[min(len(ds)-1, len(ds)*99/100)]), ms(ds[len(ds)-1]), sum.Seconds(), len(ds))
 }
 
 // cpuNote reports the server's CPU per line: this process (the server, plus
-// the light client that posts prepared bodies) and the database's processes.
+// the light client that posts prepared bodies) and the database's backends
+// serving it (PostgreSQL; see backendCPU).
 func cpuNote(lines int, proc, db time.Duration) string {
 	total := (proc + db).Seconds()
 	if lines == 0 || total <= 0 {

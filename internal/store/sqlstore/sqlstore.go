@@ -57,6 +57,7 @@ type DB struct {
 	cache      *chunkCache
 	hostFrom   atomic.Int64 // hostKeysFrom, once read
 	compact    *compactor   // the background compactor, once started
+	holds      holdLog      // write transactions' hold times
 }
 
 var _ store.Store = (*DB)(nil)
@@ -253,6 +254,7 @@ func (db *DB) tx(ctx context.Context, what string, fn func(*sql.Tx) error) error
 	if err != nil {
 		return db.wrap(err, what)
 	}
+	t0 := time.Now()
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return db.wrap(err, what)
@@ -260,6 +262,7 @@ func (db *DB) tx(ctx context.Context, what string, fn func(*sql.Tx) error) error
 	hitFailpoint(what + "-before-commit")
 	hitFailpoint(what + "-during-commit")
 	err = tx.Commit()
+	db.holds.add(what, time.Since(t0))
 	hitFailpoint(what + "-after-commit")
 	return db.wrap(err, what)
 }
