@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/chunk"
 	"github.com/cloudsage/cloudsage/internal/risk"
 )
 
@@ -54,8 +55,9 @@ func (r Role) Allows(min Role) bool { return r.rank() >= min.rank() && r.rank() 
 // TokenID identifies an API token.
 type TokenID int64
 
-// BatchID identifies one ingest request.
-type BatchID int64
+// BatchID identifies one ingest request (defined beside the stored form of
+// events, internal/chunk).
+type BatchID = chunk.BatchID
 
 // User is an account.
 type User struct {
@@ -316,12 +318,9 @@ type Batch struct {
 	Reasons     []string            `json:"rejected_reasons"` // the first rejection reasons
 }
 
-// Event is a stored event.
-type Event struct {
-	ID      int64   `json:"id"`
-	BatchID BatchID `json:"batch_id"`
-	cloudsage.Event
-}
+// Event is a stored event: its id, its batch and the event (defined
+// beside the stored form of events, internal/chunk).
+type Event = chunk.Event
 
 // EventQuery selects events of one project, newest first.
 type EventQuery struct {

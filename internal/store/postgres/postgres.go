@@ -1,7 +1,7 @@
 // Package postgres is the store on PostgreSQL (pgx through database/sql),
 // for several replicas sharing one database: ingests of a project are
 // serialised by a row lock on its state row; events are stored in
-// compressed chunks (see sqlstore.Chunk) whose distinct tokens are a text[]
+// compressed chunks (see chunk.Chunk) whose distinct tokens are a text[]
 // column under a GIN index.
 package postgres
 
@@ -19,6 +19,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/chunk"
 	"github.com/cloudsage/cloudsage/internal/store"
 	"github.com/cloudsage/cloudsage/internal/store/sqlstore"
 )
@@ -89,7 +90,7 @@ func (dialect) LockState(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectID)
 
 // InsertChunks writes the chunks, their tokens included, in one statement
 // per 500 chunks; PostgreSQL assigns the ids.
-func (dialect) InsertChunks(ctx context.Context, tx *sql.Tx, cs []sqlstore.Chunk) error {
+func (dialect) InsertChunks(ctx context.Context, tx *sql.Tx, cs []chunk.Chunk) error {
 	const cols, rowsPer = 9, 500
 	for off := 0; off < len(cs); off += rowsPer {
 		part := cs[off:min(off+rowsPer, len(cs))]
@@ -168,7 +169,7 @@ func (dialect) DeleteChunks(ctx context.Context, tx *sql.Tx, ids []int64) error 
 	return err
 }
 
-func (dialect) UpdateChunk(ctx context.Context, tx *sql.Tx, c *sqlstore.Chunk) error {
+func (dialect) UpdateChunk(ctx context.Context, tx *sql.Tx, c *chunk.Chunk) error {
 	_, err := tx.ExecContext(ctx, `UPDATE event_chunks SET min_time = $2, max_time = $3, n = $4, levels = $5, data = $6, tokens = $7 WHERE id = $1`,
 		c.ID, c.MinTime, c.MaxTime, c.N, c.Levels, c.Data, c.Tokens)
 	return err

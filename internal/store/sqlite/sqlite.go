@@ -2,7 +2,7 @@
 // cgo): one file in the data folder, WAL journal with synchronous=NORMAL
 // (a committed transaction survives a killed process; surviving power loss
 // would need synchronous=FULL), one writer connection and a reader pool.
-// Events are stored in compressed chunks (see sqlstore.Chunk) with a
+// Events are stored in compressed chunks (see chunk.Chunk) with a
 // contentless FTS5 document per chunk, written in the same transaction.
 package sqlite
 
@@ -22,6 +22,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/chunk"
 	"github.com/cloudsage/cloudsage/internal/store"
 	"github.com/cloudsage/cloudsage/internal/store/sqlstore"
 )
@@ -140,7 +141,7 @@ func (*dialect) LockState(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectID
 
 // InsertChunks gives the chunks the ids after the highest ever used and
 // writes their rows and index documents, each in one statement.
-func (*dialect) InsertChunks(ctx context.Context, tx *sql.Tx, cs []sqlstore.Chunk) error {
+func (*dialect) InsertChunks(ctx context.Context, tx *sql.Tx, cs []chunk.Chunk) error {
 	var base int64
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'event_chunks'), 0)`).Scan(&base); err != nil {
 		return fmt.Errorf("next chunk id: %w", err)
@@ -216,7 +217,7 @@ func idList(ids []int64) string {
 	return string(b)
 }
 
-func (*dialect) UpdateChunk(ctx context.Context, tx *sql.Tx, c *sqlstore.Chunk) error {
+func (*dialect) UpdateChunk(ctx context.Context, tx *sql.Tx, c *chunk.Chunk) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE event_chunks SET min_time = $2, max_time = $3, n = $4, levels = $5, data = $6 WHERE id = $1`,
 		c.ID, c.MinTime, c.MaxTime, c.N, c.Levels, c.Data); err != nil {
 		return err

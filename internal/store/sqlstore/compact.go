@@ -14,10 +14,11 @@ import (
 	"time"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/chunk"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
-// Compaction. Each batch's chunks form a sorted run (BuildChunks orders a
+// Compaction. Each batch's chunks form a sorted run (chunk.Build orders a
 // batch by time), but batches overlap in time: logs sent late, replayed,
 // or from many sources at once. A newest-first page must then read, for
 // every run, the chunk that straddles the cursor: with a hundred batches
@@ -54,7 +55,7 @@ type runInfo struct {
 
 // runTier is the size tier of a run of n events: tiers grow by a factor
 // of 4 from one chunk.
-func runTier(n int64) int { return bits.Len64(uint64(n/ChunkEvents)) / 2 }
+func runTier(n int64) int { return bits.Len64(uint64(n/chunk.MaxEvents)) / 2 }
 
 // compactJob is a planned merge: the input runs and the output run's key.
 type compactJob struct {
@@ -140,14 +141,7 @@ func (db *DB) compactStep(ctx context.Context, job *compactJob) (bool, error) {
 			return nil
 		}
 		slices.SortFunc(evs, func(a, b store.Event) int { return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.ID, b.ID)) })
-		out := buildParts(len(evs), func(lo, hi int) Chunk {
-			ptrs := make([]*cloudsage.Event, hi-lo)
-			ids := make([]storedID, hi-lo)
-			for i := lo; i < hi; i++ {
-				ptrs[i-lo], ids[i-lo] = &evs[i].Event, storedID{evs[i].ID, evs[i].BatchID}
-			}
-			return buildChunk(job.project, ptrs, ids)
-		})
+		out := chunk.Rebuild(job.project, evs)
 		for i := range out {
 			out[i].Run = job.output
 		}
@@ -159,7 +153,7 @@ func (db *DB) compactStep(ctx context.Context, job *compactJob) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	db.cache.drop(moved)
+	db.cache.Drop(moved)
 	return len(moved) > 0, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/chunk"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
@@ -283,7 +284,7 @@ func (im *importer) addEvents(ctx context.Context, evs []store.Event) error {
 		for i := range plain {
 			plain[i] = evs[i].Event
 		}
-		cs := BuildChunks(im.p, plain)
+		cs := chunk.Build(im.p, plain)
 		for i := range cs {
 			cs[i].Batch = b
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/chunk"
 	"github.com/cloudsage/cloudsage/internal/query"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
@@ -51,7 +52,7 @@ func parseCursor(s string) (t, id int64, err error) {
 // candidate chunks (by time range, level bitmap and index tokens) and the
 // exact filter of their events.
 type plan struct {
-	m      *matcher
+	m      *chunk.Matcher
 	where  string
 	args   []any
 	tokens bool // the condition asks the index
@@ -64,7 +65,7 @@ type plan struct {
 // from hostFrom on), and the name and value tokens of a single value of
 // another field.
 func (db *DB) compile(ctx context.Context, q store.EventQuery) (*plan, error) {
-	pl := &plan{m: &matcher{levels: levelBits(q.Levels)}}
+	pl := &plan{m: &chunk.Matcher{Levels: chunk.LevelBits(q.Levels)}}
 	m := pl.m
 	var where strings.Builder
 	args := []any{q.Project}
@@ -75,19 +76,19 @@ func (db *DB) compile(ctx context.Context, q store.EventQuery) (*plan, error) {
 		where.WriteString(strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(args))))
 	}
 	if !q.From.IsZero() {
-		m.from, m.hasFrom = ns(q.From), true
-		add(`max_time >= $?`, m.from)
+		m.From, m.HasFrom = ns(q.From), true
+		add(`max_time >= $?`, m.From)
 	}
 	if !q.To.IsZero() {
-		m.to, m.hasTo = ns(q.To), true
-		add(`min_time < $?`, m.to)
+		m.To, m.HasTo = ns(q.To), true
+		add(`min_time < $?`, m.To)
 	}
 	if q.Cursor != "" {
 		t, id, err := parseCursor(q.Cursor)
 		if err != nil {
 			return nil, err
 		}
-		m.curT, m.curID, m.hasCur = t, id, true
+		m.CursorTime, m.CursorID, m.HasCursor = t, id, true
 		add(`min_time <= $?`, t)
 	}
 	parsed, err := query.Parse(q.Q)
@@ -104,24 +105,24 @@ func (db *DB) compile(ctx context.Context, q store.EventQuery) (*plan, error) {
 	for _, t := range parsed.Terms {
 		switch {
 		case t.Field == "":
-			ph := Tokens(t.Value)
+			ph := chunk.Tokens(t.Value)
 			if len(ph) == 0 {
 				continue
 			}
 			if t.Not {
-				m.notPhrases = append(m.notPhrases, ph)
+				m.NotPhrases = append(m.NotPhrases, ph)
 			} else {
-				m.phrases = append(m.phrases, ph)
+				m.Phrases = append(m.Phrases, ph)
 			}
 		case t.Not:
 			if t.Field == query.FieldLevel {
-				m.levels = levelMask(m.levels) &^ levelBit(cloudsage.ParseLevel(t.Value))
-				if m.levels == 0 {
+				m.Levels = levelMask(m.Levels) &^ chunk.LevelBit(cloudsage.ParseLevel(t.Value))
+				if m.Levels == 0 {
 					pl.none = true
 				}
 				continue
 			}
-			m.conds = append(m.conds, cond{field: t.Field, values: []string{t.Value}, not: true})
+			m.Conds = append(m.Conds, chunk.Cond{Field: t.Field, Values: []string{t.Value}, Not: true})
 		default:
 			if _, ok := pos[t.Field]; !ok {
 				fields = append(fields, t.Field)
@@ -132,7 +133,7 @@ func (db *DB) compile(ctx context.Context, q store.EventQuery) (*plan, error) {
 	// The service, host and pattern parameters are field terms too.
 	for _, kv := range [][2]string{{query.FieldService, q.Service}, {query.FieldHost, q.Host}, {query.FieldPattern, string(q.Pattern)}} {
 		if kv[1] != "" {
-			m.conds = append(m.conds, cond{field: kv[0], values: []string{kv[1]}})
+			m.Conds = append(m.Conds, chunk.Cond{Field: kv[0], Values: []string{kv[1]}})
 		}
 	}
 	var tokens, hostTokens []string
@@ -143,9 +144,9 @@ func (db *DB) compile(ctx context.Context, q store.EventQuery) (*plan, error) {
 			*list = append(*list, t)
 		}
 	}
-	for _, ph := range m.phrases {
+	for _, ph := range m.Phrases {
 		for _, t := range ph {
-			need(&tokens, indexToken(t))
+			need(&tokens, chunk.IndexToken(t))
 		}
 	}
 	for _, f := range fields {
@@ -153,45 +154,45 @@ func (db *DB) compile(ctx context.Context, q store.EventQuery) (*plan, error) {
 		if f == query.FieldLevel {
 			var bits int64
 			for _, v := range vals {
-				bits |= levelBit(cloudsage.ParseLevel(v))
+				bits |= chunk.LevelBit(cloudsage.ParseLevel(v))
 			}
-			if m.levels != 0 {
-				bits &= m.levels
+			if m.Levels != 0 {
+				bits &= m.Levels
 			}
 			if bits == 0 {
 				pl.none = true
 			}
-			m.levels = bits
+			m.Levels = bits
 			continue
 		}
-		m.conds = append(m.conds, cond{field: f, values: vals})
+		m.Conds = append(m.Conds, chunk.Cond{Field: f, Values: vals})
 	}
 	// Index keys: a field with one required value.
-	for _, c := range m.conds {
-		if c.not || len(c.values) != 1 {
+	for _, c := range m.Conds {
+		if c.Not || len(c.Values) != 1 {
 			continue
 		}
-		v := c.values[0]
-		switch c.field {
+		v := c.Values[0]
+		switch c.Field {
 		case query.FieldService:
-			need(&tokens, keyToken('s', v))
+			need(&tokens, chunk.KeyToken(chunk.KeyService, v))
 		case query.FieldPattern:
-			need(&tokens, keyToken('p', v))
+			need(&tokens, chunk.KeyToken(chunk.KeyPattern, v))
 		case query.FieldHost:
-			need(&hostTokens, keyToken('h', v))
+			need(&hostTokens, chunk.KeyToken(chunk.KeyHost, v))
 		case query.FieldFormat, query.FieldStatus:
 			// Not indexed: the exact filter decides.
 		default:
-			for _, t := range Tokens(c.field) {
-				need(&tokens, indexToken(t))
+			for _, t := range chunk.Tokens(c.Field) {
+				need(&tokens, chunk.IndexToken(t))
 			}
-			for _, t := range Tokens(v) {
-				need(&tokens, indexToken(t))
+			for _, t := range chunk.Tokens(v) {
+				need(&tokens, chunk.IndexToken(t))
 			}
 		}
 	}
-	if m.levels != 0 {
-		add(`(levels & $?) <> 0`, m.levels)
+	if m.Levels != 0 {
+		add(`(levels & $?) <> 0`, m.Levels)
 	}
 	if len(tokens) > 0 {
 		cond, arg := db.D.ChunkMatch(tokens, len(args)+1)
@@ -219,7 +220,7 @@ func levelMask(m int64) int64 {
 		return m
 	}
 	for l := cloudsage.LevelUnknown; l <= cloudsage.LevelFatal; l++ {
-		m |= levelBit(l)
+		m |= chunk.LevelBit(l)
 	}
 	return m
 }
@@ -311,7 +312,7 @@ func (db *DB) SearchEvents(ctx context.Context, q store.EventQuery) (store.Event
 		return page, err
 	}
 	defer tx.Rollback()
-	key := queryKey(pl.m)
+	key := pl.m.Key()
 	var found []store.Event
 	// full reports whether found holds limit+1 events all newer than any
 	// event of a chunk whose newest event is at maxTime.
@@ -359,7 +360,7 @@ func (db *DB) EventFacets(ctx context.Context, q store.EventQuery) (store.Facets
 	}
 	defer tx.Rollback()
 	count := func(e *store.Event) bool {
-		if !pl.m.match(e) {
+		if !pl.m.Match(e) {
 			return false
 		}
 		f.Counted++
@@ -400,7 +401,7 @@ func (db *DB) ScanEvents(ctx context.Context, q store.EventQuery, fn func(store.
 	}
 	defer tx.Rollback()
 	return db.scan(ctx, tx, pl, nil, func(id int64) (bool, error) {
-		evs, err := db.chunkEvents(ctx, tx, id, pl.m.match)
+		evs, err := db.chunkEvents(ctx, tx, id, pl.m.Match)
 		if err != nil {
 			return false, err
 		}
@@ -465,25 +466,21 @@ func QueryPairs(ctx context.Context, q interface {
 // searchChunk returns the events of chunk id that m matches, through the
 // search cache: the chunk's matches for m's query whatever the cursor are
 // cached, and the cursor applied to them.
-func (db *DB) searchChunk(ctx context.Context, tx *sql.Tx, id int64, m *matcher, query string) ([]store.Event, error) {
-	k := cacheKey{query: query, chunk: id}
-	evs, ok := db.cache.get(k)
+func (db *DB) searchChunk(ctx context.Context, tx *sql.Tx, id int64, m *chunk.Matcher, query string) ([]store.Event, error) {
+	evs, ok := db.cache.Get(query, id)
 	if !ok {
-		all := *m
-		all.hasCur = false
 		var err error
-		if evs, err = db.chunkEvents(ctx, tx, id, all.match); err != nil {
+		if evs, err = db.chunkEvents(ctx, tx, id, m.MatchQuery); err != nil {
 			return nil, err
 		}
-		m.toks = all.toks // keep the grown scratch buffer
-		db.cache.put(k, evs)
+		db.cache.Put(query, id, evs)
 	}
-	if !m.hasCur {
+	if !m.HasCursor {
 		return evs, nil // the caller copies them into its page
 	}
 	var out []store.Event
 	for i := range evs {
-		if t := ns(evs[i].Time); t < m.curT || t == m.curT && evs[i].ID < m.curID {
+		if m.Before(&evs[i]) {
 			out = append(out, evs[i])
 		}
 	}
@@ -502,7 +499,7 @@ func (db *DB) chunkEvents(ctx context.Context, q querier, id int64, keep func(*s
 	if err := q.QueryRowContext(ctx, `SELECT data, batch_id FROM event_chunks WHERE id = $1`, id).Scan(&data, &batch); err != nil {
 		return nil, db.wrap(err, "read event chunk")
 	}
-	evs, err := decodeChunk(id, batch, data, keep)
+	evs, err := chunk.Decode(id, batch, data, keep)
 	if err != nil {
 		return nil, fmt.Errorf("event chunk %d: %w", id, err)
 	}
@@ -548,7 +545,7 @@ func (db *DB) deleteChunks(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectI
 	}
 	for len(drop) > 0 {
 		k := min(len(drop), 500)
-		db.cache.drop(drop[:k])
+		db.cache.Drop(drop[:k])
 		if err := db.D.DeleteChunks(ctx, tx, drop[:k]); err != nil {
 			return 0, fmt.Errorf("delete event chunks: %w", err)
 		}
@@ -560,21 +557,27 @@ func (db *DB) deleteChunks(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectI
 		if err != nil {
 			return 0, err
 		}
-		keep := make([]*cloudsage.Event, 0, len(evs))
-		var ids []storedID
+		keep := make([]store.Event, 0, len(evs))
 		for i := range evs {
 			if ns(evs[i].Time) >= cut {
-				keep = append(keep, &evs[i].Event)
-				ids = append(ids, storedID{evs[i].ID, evs[i].BatchID})
+				keep = append(keep, evs[i])
 			}
 		}
 		n += int64(len(evs) - len(keep))
 		if len(keep) == len(evs) {
 			continue
 		}
-		c := buildChunk(p, keep, ids)
+		db.cache.Drop([]int64{id})
+		if len(keep) == 0 {
+			// Not reached (the chunk's newest event is not older than the
+			// cut), but an empty chunk is no chunk.
+			if err := db.D.DeleteChunks(ctx, tx, []int64{id}); err != nil {
+				return 0, fmt.Errorf("delete event chunk: %w", err)
+			}
+			continue
+		}
+		c := chunk.Rebuild(p, keep)[0]
 		c.ID = id
-		db.cache.drop([]int64{id})
 		if err := db.D.UpdateChunk(ctx, tx, &c); err != nil {
 			return 0, fmt.Errorf("rewrite event chunk: %w", err)
 		}
@@ -588,7 +591,7 @@ func (db *DB) deleteChunks(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectI
 // costs one empty query.
 func (db *DB) ConvertLegacy(ctx context.Context) error {
 	for {
-		n, err := db.convertSome(ctx, 4*ChunkEvents)
+		n, err := db.convertSome(ctx, 4*chunk.MaxEvents)
 		if err != nil {
 			return fmt.Errorf("convert events to chunks: %w", err)
 		}
@@ -631,7 +634,7 @@ func (db *DB) convertSome(ctx context.Context, limit int) (int, error) {
 			return err
 		}
 		for _, k := range groups {
-			cs := BuildChunks(k.p, byKey[k])
+			cs := chunk.Build(k.p, byKey[k])
 			for i := range cs {
 				cs[i].Batch = k.b
 			}
@@ -672,21 +675,4 @@ func scanLegacy(rows *sql.Rows) (store.Event, cloudsage.ProjectID, error) {
 		e.Signals = cloudsage.Signals(s)
 	}
 	return e, p, nil
-}
-
-// SearchWords splits q into the words a full-text query must all match:
-// runs of letters and digits joined by punctuation stay one word (a phrase
-// to the index), so "durability-marker-1" matches that exact sequence.
-func SearchWords(q string) []string {
-	var ws []string
-	for _, f := range strings.Fields(q) {
-		if strings.IndexFunc(f, isWordRune) >= 0 {
-			ws = append(ws, f)
-		}
-	}
-	return ws
-}
-
-func isWordRune(r rune) bool {
-	return r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r > 127
 }

@@ -3,49 +3,9 @@ package sqlstore
 import (
 	"slices"
 	"testing"
-	"time"
 
-	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
-
-// FuzzQueryTokens: a search for any text finds an event whose message is
-// that text. The query's index tokens are all among the chunk's (so the
-// index never rules the chunk out) and the exact matcher keeps the event;
-// every index token is a plain [a-z0-9]+ FTS term.
-func FuzzQueryTokens(f *testing.F) {
-	for _, s := range []string{"disk full", "durability-marker-1", "ERROR  Timeout", "user=42 path=/v1/auth/token",
-		"café naïve", "日本語 ログ", "a.b.c", "\xff\xfe bad", "", "   ", "!!!", "x_y-z:1", "GET /api?q=1&b=2 HTTP/1.1"} {
-		f.Add(s)
-	}
-	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	f.Fuzz(func(t *testing.T, q string) {
-		phrases, index, ok := queryTokens(q)
-		if ok != (len(phrases) > 0) {
-			t.Fatalf("queryTokens(%q): ok %v with %d phrases", q, ok, len(phrases))
-		}
-		for _, it := range index {
-			if it == "" || !isPlain(it) {
-				t.Fatalf("queryTokens(%q): index token %q is not [a-z0-9]+", q, it)
-			}
-		}
-		if !ok {
-			return
-		}
-		msg := cloudsage.Event{Time: t0, Level: cloudsage.LevelInfo, Message: q, Raw: q}
-		c := BuildChunks(1, []cloudsage.Event{msg})[0]
-		for _, it := range index {
-			if !slices.Contains(c.Tokens, it) {
-				t.Fatalf("query %q: index token %q not among the chunk's %q", q, it, c.Tokens)
-			}
-		}
-		m := &matcher{phrases: phrases}
-		evs, err := decodeChunk(1, 0, c.Data, m.match)
-		if err != nil || len(evs) != 1 {
-			t.Fatalf("query %q does not find the event with that message: %d events, %v", q, len(evs), err)
-		}
-	})
-}
 
 // FuzzParseScopes: any list of names either fails as Invalid or gives
 // scopes without repeats in the canonical order, which survive the stored

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/chunk"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
@@ -29,7 +30,7 @@ type Dialect interface {
 	LockState(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectID) (int64, error)
 	// InsertChunks stores event chunks (assigning their IDs) and indexes
 	// their tokens.
-	InsertChunks(ctx context.Context, tx *sql.Tx, cs []Chunk) error
+	InsertChunks(ctx context.Context, tx *sql.Tx, cs []chunk.Chunk) error
 	// ChunkMatch returns the WHERE condition on event_chunks that keeps the
 	// chunks whose index holds every one of tokens, using $n for arg.
 	ChunkMatch(tokens []string, n int) (cond string, arg any)
@@ -40,7 +41,7 @@ type Dialect interface {
 	// DeleteChunks removes chunks and their index entries.
 	DeleteChunks(ctx context.Context, tx *sql.Tx, ids []int64) error
 	// UpdateChunk rewrites a chunk's events and index tokens in place.
-	UpdateChunk(ctx context.Context, tx *sql.Tx, c *Chunk) error
+	UpdateChunk(ctx context.Context, tx *sql.Tx, c *chunk.Chunk) error
 	// Translate turns a driver error into a store error where it can.
 	Translate(err error) error
 }
@@ -54,7 +55,7 @@ type DB struct {
 	closers []func() error
 
 	upsertFull *sql.Stmt // patternUpsertSQL(patternChunk), when prepared
-	cache      *chunkCache
+	cache      *chunk.Cache
 	hostFrom   atomic.Int64 // hostKeysFrom, once read
 	compact    *compactor   // the background compactor, once started
 	holds      holdLog      // write transactions' hold times
@@ -62,9 +63,16 @@ type DB struct {
 
 var _ store.Store = (*DB)(nil)
 
+// The search cache (see chunk.Cache): its size, and how long an entry
+// lives (which bounds what another replica's retention can leave visible).
+const (
+	searchCacheBytes = 64 << 20
+	searchCacheTTL   = time.Minute
+)
+
 // New returns a DB over w and r.
 func New(w, r *sql.DB, d Dialect) *DB {
-	db := &DB{W: w, R: r, D: d, Now: time.Now, cache: newChunkCache(searchCacheBytes)}
+	db := &DB{W: w, R: r, D: d, Now: time.Now, cache: chunk.NewCache(searchCacheBytes, searchCacheTTL)}
 	db.closers = append(db.closers, w.Close)
 	if r != w {
 		db.closers = append(db.closers, r.Close)
@@ -636,7 +644,7 @@ func (db *DB) IngestOnce(ctx context.Context, project cloudsage.ProjectID, known
 			}
 		}
 		if len(w.Events) > 0 {
-			cs := BuildChunks(project, w.Events)
+			cs := chunk.Build(project, w.Events)
 			for i := range cs {
 				cs[i].Batch = b.ID
 			}

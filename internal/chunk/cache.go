@@ -1,28 +1,30 @@
-package sqlstore
+package chunk
 
 import (
 	"container/list"
-	"fmt"
 	"sync"
 	"time"
-
-	"github.com/cloudsage/cloudsage/internal/store"
 )
 
 // Paging through a search decodes, on every page, the chunks whose time
 // range straddles the cursor as well as the page's own: where batches
 // overlap in time (logs sent late, or replayed) that is most of them, page
-// after page. The search cache keeps, per query (everything but the cursor)
-// and chunk, the events of the chunk that match, so that a chunk is decoded
-// once while a user pages on. Chunks change only when retention rewrites
-// or deletes them, which drops their entries here; entries also expire
-// after searchCacheTTL, which bounds what another replica's retention can
-// leave visible.
-
-const (
-	searchCacheBytes = 64 << 20
-	searchCacheTTL   = time.Minute
-)
+// after page. A Cache keeps, per query (Matcher.Key: everything but the
+// cursor) and chunk, the events of the chunk that match, so that a chunk
+// is decoded once while a user pages on. Chunks change only when
+// retention or compaction rewrites or deletes them, and the store then
+// drops their entries; entries also expire after the cache's time to live,
+// which bounds what another replica's retention can leave visible.
+type Cache struct {
+	mu      sync.Mutex
+	max     int
+	ttl     time.Duration
+	size    int
+	lru     *list.List // front: most recently used
+	entries map[cacheKey]*list.Element
+	byChunk map[int64][]cacheKey
+	now     func() time.Time
+}
 
 type cacheKey struct {
 	query string // the matcher without its cursor
@@ -31,26 +33,20 @@ type cacheKey struct {
 
 type cacheEntry struct {
 	key    cacheKey
-	events []store.Event // in chunk order
+	events []Event // in chunk order
 	size   int
 	at     time.Time
 }
 
-type chunkCache struct {
-	mu      sync.Mutex
-	max     int
-	size    int
-	lru     *list.List // front: most recently used
-	entries map[cacheKey]*list.Element
-	byChunk map[int64][]cacheKey
-	now     func() time.Time
+// NewCache returns a cache of about maxBytes whose entries live ttl.
+func NewCache(maxBytes int, ttl time.Duration) *Cache {
+	return &Cache{max: maxBytes, ttl: ttl, lru: list.New(), entries: map[cacheKey]*list.Element{}, byChunk: map[int64][]cacheKey{}, now: time.Now}
 }
 
-func newChunkCache(max int) *chunkCache {
-	return &chunkCache{max: max, lru: list.New(), entries: map[cacheKey]*list.Element{}, byChunk: map[int64][]cacheKey{}, now: time.Now}
-}
-
-func (c *chunkCache) get(k cacheKey) ([]store.Event, bool) {
+// Get returns the cached matches of query in chunk. The events are shared:
+// the caller must not change them.
+func (c *Cache) Get(query string, chunk int64) ([]Event, bool) {
+	k := cacheKey{query, chunk}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.entries[k]
@@ -58,7 +54,7 @@ func (c *chunkCache) get(k cacheKey) ([]store.Event, bool) {
 		return nil, false
 	}
 	e := el.Value.(*cacheEntry)
-	if c.now().Sub(e.at) > searchCacheTTL {
+	if c.now().Sub(e.at) > c.ttl {
 		c.remove(el)
 		return nil, false
 	}
@@ -66,7 +62,9 @@ func (c *chunkCache) get(k cacheKey) ([]store.Event, bool) {
 	return e.events, true
 }
 
-func (c *chunkCache) put(k cacheKey, evs []store.Event) {
+// Put keeps evs as the matches of query in chunk.
+func (c *Cache) Put(query string, chunk int64, evs []Event) {
+	k := cacheKey{query, chunk}
 	size := 64
 	for i := range evs {
 		e := &evs[i]
@@ -91,8 +89,8 @@ func (c *chunkCache) put(k cacheKey, evs []store.Event) {
 	}
 }
 
-// drop forgets every entry of the chunks ids (rewritten or deleted).
-func (c *chunkCache) drop(ids []int64) {
+// Drop forgets every entry of the chunks ids (rewritten or deleted).
+func (c *Cache) Drop(ids []int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, id := range ids {
@@ -105,7 +103,7 @@ func (c *chunkCache) drop(ids []int64) {
 	}
 }
 
-func (c *chunkCache) remove(el *list.Element) {
+func (c *Cache) remove(el *list.Element) {
 	e := c.lru.Remove(el).(*cacheEntry)
 	delete(c.entries, e.key)
 	c.size -= e.size
@@ -122,13 +120,4 @@ func (c *chunkCache) remove(el *list.Element) {
 	} else {
 		c.byChunk[e.key.chunk] = ks
 	}
-}
-
-// queryKey is what identifies m's query apart from its cursor: every field
-// of the matcher (so a filter added to it later is part of the key too)
-// except the cursor and the scratch buffer.
-func queryKey(m *matcher) string {
-	q := *m
-	q.curT, q.curID, q.hasCur, q.toks = 0, 0, false, nil
-	return fmt.Sprintf("%#v", q)
 }

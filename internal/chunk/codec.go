@@ -1,0 +1,517 @@
+package chunk
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"strings"
+	"sync"
+	"unsafe"
+
+	"github.com/klauspost/compress/s2"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/cloudsage/cloudsage"
+)
+
+// Compression: one byte naming the codec, then the compressed encoding.
+// S2 (Snappy's faster successor) costs a third of zstd's CPU on log chunks
+// for about 1.4 times the size (measured: 29% of the encoding against 21%).
+// A chunk that starts with zstd's frame magic (the first format) still
+// decodes.
+const codecS2 byte = 's'
+
+var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+
+var zstdDecoder, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(1<<30))
+
+// compress returns the stored form of an encoded chunk.
+func compress(b []byte) []byte {
+	out := make([]byte, 1+s2.MaxEncodedLen(len(b)))
+	out[0] = codecS2
+	n := len(s2.Encode(out[1:], b))
+	return out[:1+n]
+}
+
+// decompress returns the encoding of a stored chunk.
+func decompress(data []byte) ([]byte, error) {
+	switch {
+	case len(data) > 0 && data[0] == codecS2:
+		return s2.Decode(nil, data[1:])
+	case len(data) >= 4 && string(data[:4]) == string(zstdMagic):
+		return zstdDecoder.DecodeAll(data, nil)
+	}
+	return nil, errors.New("unknown codec")
+}
+
+// chunkEncoder builds chunks; its buffers are reused.
+type chunkEncoder struct {
+	table  []string
+	done   []uint8 // per table entry: done* bits
+	index  map[string]uint32
+	body   []byte
+	out    []byte
+	tokens tokenSet
+}
+
+var encoders = sync.Pool{New: func() any { return &chunkEncoder{index: map[string]uint32{}} }}
+
+// storedID is the id and batch id an event keeps in a version-2 chunk.
+type storedID struct {
+	id    int64
+	batch BatchID
+}
+
+// buildChunk encodes evs: in version 1 numbered by position when ids is
+// nil, else in version 2 with ids[i] the id and batch of evs[i].
+func buildChunk(p cloudsage.ProjectID, evs []*cloudsage.Event, ids []storedID) Chunk {
+	e := encoders.Get().(*chunkEncoder)
+	defer encoders.Put(e)
+	c := Chunk{Project: p, N: len(evs), MinTime: math.MaxInt64, MaxTime: math.MinInt64}
+	clear(e.index)
+	e.table = e.table[:0]
+	e.done = e.done[:0]
+	e.body = e.body[:0]
+	e.tokens.reset()
+	var prev, prevID, prevBatch int64
+	for i, ev := range evs {
+		t := ns(ev.Time)
+		c.MinTime, c.MaxTime = min(c.MinTime, t), max(c.MaxTime, t)
+		c.Levels |= LevelBit(ev.Level)
+		b := e.body
+		if ids == nil {
+			b = binary.AppendUvarint(b, uint64(i))
+		} else {
+			b = binary.AppendVarint(b, ids[i].id-prevID)
+			b = binary.AppendVarint(b, int64(ids[i].batch)-prevBatch)
+			prevID, prevBatch = ids[i].id, int64(ids[i].batch)
+		}
+		b = binary.AppendVarint(b, t-prev)
+		prev = t
+		var flags byte
+		if ev.TimeGuessed {
+			flags |= 1
+		}
+		raw, pre, suf := rawParts(ev.Raw, ev.Message)
+		flags |= raw << 1
+		b = append(b, byte(ev.Level), flags)
+		var si, pi uint32
+		b, si = e.refIndex(b, ev.Service)
+		var hi uint32
+		b, hi = e.refIndex(b, ev.Host)
+		b, pi = e.refIndex(b, string(ev.Pattern))
+		b = e.ref(b, ev.Format)
+		b = appendString(b, ev.Message)
+		switch raw {
+		case rawAround:
+			b = appendString(b, pre)
+			b = appendString(b, suf)
+		case rawOwn:
+			b = appendString(b, ev.Raw)
+		}
+		e.tokens.addText(searchSource(ev))
+		b = binary.AppendUvarint(b, uint64(len(ev.Fields)))
+		for k, v := range ev.Fields {
+			var ki uint32
+			b, ki = e.refIndex(b, k)
+			b = appendString(b, v)
+			if e.once(ki, doneText) {
+				e.tokens.addText(k)
+			}
+			e.tokens.addText(v)
+		}
+		b = appendSignals(b, &ev.Signals)
+		e.body = b
+		if ev.Service != "" && e.once(si, doneService) {
+			e.tokens.addKey(KeyService, ev.Service)
+		}
+		if ev.Host != "" && e.once(hi, doneHost) {
+			e.tokens.addKey(KeyHost, ev.Host)
+		}
+		if ev.Pattern != "" && e.once(pi, donePattern) {
+			e.tokens.addKey(KeyPattern, string(ev.Pattern))
+		}
+	}
+	out := e.out[:0]
+	if ids == nil {
+		out = append(out, version1)
+	} else {
+		out = append(out, version2)
+	}
+	out = binary.AppendUvarint(out, uint64(len(evs)))
+	out = binary.AppendUvarint(out, uint64(len(e.table)))
+	for _, s := range e.table {
+		out = appendString(out, s)
+	}
+	out = append(out, e.body...)
+	e.out = out
+	c.Data = compress(out)
+	c.Tokens = e.tokens.list()
+	return c
+}
+
+// Raw line storage: the same as the message (or empty), the message with a
+// prefix and a suffix around it, or its own text.
+const (
+	rawSame byte = iota
+	rawAround
+	rawOwn
+)
+
+func rawParts(raw, msg string) (byte, string, string) {
+	if raw == "" || raw == msg {
+		return rawSame, "", ""
+	}
+	if msg != "" {
+		if i := strings.Index(raw, msg); i >= 0 {
+			return rawAround, raw[:i], raw[i+len(msg):]
+		}
+	}
+	return rawOwn, "", ""
+}
+
+// ref appends the index of s in the chunk's string table.
+func (e *chunkEncoder) ref(b []byte, s string) []byte {
+	b, _ = e.refIndex(b, s)
+	return b
+}
+
+// refIndex appends the index of s in the chunk's string table and returns
+// it.
+func (e *chunkEncoder) refIndex(b []byte, s string) ([]byte, uint32) {
+	i, ok := e.index[s]
+	if !ok {
+		i = uint32(len(e.table))
+		e.table = append(e.table, s)
+		e.done = append(e.done, 0)
+		e.index[s] = i
+	}
+	return binary.AppendUvarint(b, uint64(i)), i
+}
+
+// What a chunk's tokens already hold of a string-table entry.
+const (
+	doneText    uint8 = 1 << iota // its text tokens (a field name)
+	doneService                   // its service key token
+	donePattern                   // its pattern key token
+	doneHost                      // its host key token
+)
+
+// once reports whether table entry i lacks bit, and sets it.
+func (e *chunkEncoder) once(i uint32, bit uint8) bool {
+	if e.done[i]&bit != 0 {
+		return false
+	}
+	e.done[i] |= bit
+	return true
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+const (
+	sigStatus = 1 << iota
+	sigLatency
+	sigMemPct
+	sigMemMB
+	sigCPU
+	sigHasLatency
+	sigHasMemPct
+	sigHasMemMB
+	sigHasCPU
+	sigOOM
+)
+
+func appendSignals(b []byte, s *cloudsage.Signals) []byte {
+	var m uint64
+	set := func(bit uint64, on bool) {
+		if on {
+			m |= bit
+		}
+	}
+	set(sigStatus, s.Status != 0)
+	set(sigLatency, s.LatencyMS != 0)
+	set(sigMemPct, s.MemoryPct != 0)
+	set(sigMemMB, s.MemoryMB != 0)
+	set(sigCPU, s.CPUPct != 0)
+	set(sigHasLatency, s.HasLatency)
+	set(sigHasMemPct, s.HasMemPct)
+	set(sigHasMemMB, s.HasMemMB)
+	set(sigHasCPU, s.HasCPU)
+	set(sigOOM, s.OOM)
+	b = binary.AppendUvarint(b, m)
+	if m&sigStatus != 0 {
+		b = binary.AppendVarint(b, int64(s.Status))
+	}
+	for _, f := range []struct {
+		bit uint64
+		v   float64
+	}{{sigLatency, s.LatencyMS}, {sigMemPct, s.MemoryPct}, {sigMemMB, s.MemoryMB}, {sigCPU, s.CPUPct}} {
+		if m&f.bit != 0 {
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(f.v))
+		}
+	}
+	return b
+}
+
+// ErrCorrupt is returned for a chunk that does not decode.
+var ErrCorrupt = errors.New("corrupt event chunk")
+
+// chunkReader reads an uncompressed chunk; strings are slices of one string.
+type chunkReader struct {
+	s   string
+	off int
+	err error
+}
+
+func (r *chunkReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := uvarintString(r.s[r.off:])
+	if n <= 0 {
+		r.err = ErrCorrupt
+		return 0
+	}
+	r.off += n
+	return v
+}
+
+func (r *chunkReader) varint() int64 {
+	u := r.uvarint()
+	x := int64(u >> 1)
+	if u&1 != 0 {
+		x = ^x
+	}
+	return x
+}
+
+func uvarintString(s string) (uint64, int) {
+	var x uint64
+	var sh uint
+	for i := 0; i < len(s) && i < binary.MaxVarintLen64; i++ {
+		c := s[i]
+		if c < 0x80 {
+			if i == binary.MaxVarintLen64-1 && c > 1 {
+				return 0, -1
+			}
+			return x | uint64(c)<<sh, i + 1
+		}
+		x |= uint64(c&0x7f) << sh
+		sh += 7
+	}
+	return 0, 0
+}
+
+func (r *chunkReader) byte() byte {
+	if r.err != nil || r.off >= len(r.s) {
+		r.err = ErrCorrupt
+		return 0
+	}
+	r.off++
+	return r.s[r.off-1]
+}
+
+func (r *chunkReader) str() string {
+	n := r.uvarint()
+	if r.err != nil || n > uint64(len(r.s)-r.off) {
+		r.err = ErrCorrupt
+		return ""
+	}
+	s := r.s[r.off : r.off+int(n)]
+	r.off += int(n)
+	return s
+}
+
+func (r *chunkReader) ref(table []string) string {
+	i := r.uvarint()
+	if r.err != nil || i >= uint64(len(table)) {
+		r.err = ErrCorrupt
+		return ""
+	}
+	return table[i]
+}
+
+func (r *chunkReader) float() float64 {
+	if r.err != nil || len(r.s)-r.off < 8 {
+		r.err = ErrCorrupt
+		return 0
+	}
+	var v uint64
+	for i := 7; i >= 0; i-- {
+		v = v<<8 | uint64(r.s[r.off+i])
+	}
+	r.off += 8
+	return math.Float64frombits(v)
+}
+
+// Decode returns the events of chunk id, from its compressed data, that
+// keep accepts (all when keep is nil). In a version-1 chunk their ids are
+// chunk<<IDShift plus their ordinals and their batch is batch (the chunk's
+// row holds it); a version-2 chunk stores both. keep sees each event
+// before its raw line is assembled (Raw is set only when it is a slice of
+// the chunk) and with a Fields map it must not keep: rejected events cost
+// no allocation.
+func Decode(chunk int64, batch BatchID, data []byte, keep func(*Event) bool) ([]Event, error) {
+	if keep != nil {
+		// A search keeps few of a chunk's events: copy out only the
+		// strings of the events kept, so they do not retain the whole
+		// decoded chunk. The buffer is not pooled: a pooled one was
+		// reused by another search while events still pointed into it
+		// (a data race the soak test's race detector found).
+		raw, err := decompress(data)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		}
+		evs, err := decodeEvents(chunk, batch, unsafe.String(unsafe.SliceData(raw), len(raw)), keep)
+		for i := range evs {
+			detach(&evs[i].Event)
+		}
+		return evs, err
+	}
+	raw, err := decompress(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	return decodeEvents(chunk, batch, string(raw), keep)
+}
+
+// detach copies e's strings out of the decoded chunk they point into.
+func detach(e *cloudsage.Event) {
+	e.Service, e.Host, e.Format = strings.Clone(e.Service), strings.Clone(e.Host), strings.Clone(e.Format)
+	e.Pattern = cloudsage.PatternID(strings.Clone(string(e.Pattern)))
+	sameRaw := len(e.Raw) > 0 && len(e.Raw) == len(e.Message) && unsafe.StringData(e.Raw) == unsafe.StringData(e.Message)
+	e.Message = strings.Clone(e.Message)
+	if sameRaw {
+		e.Raw = e.Message
+	} else {
+		e.Raw = strings.Clone(e.Raw)
+	}
+	if len(e.Fields) > 0 {
+		f := make(map[string]string, len(e.Fields))
+		for k, v := range e.Fields {
+			f[strings.Clone(k)] = strings.Clone(v)
+		}
+		e.Fields = f
+	}
+}
+
+func decodeEvents(chunk int64, batch BatchID, s string, keep func(*Event) bool) ([]Event, error) {
+	r := &chunkReader{s: s}
+	version := r.byte()
+	if version != version1 && version != version2 {
+		return nil, fmt.Errorf("%w: unknown version", ErrCorrupt)
+	}
+	n := r.uvarint()
+	nt := r.uvarint()
+	if r.err != nil || n > MaxEvents*4 || nt > uint64(len(s)) {
+		return nil, ErrCorrupt
+	}
+	table := make([]string, nt)
+	for i := range table {
+		table[i] = r.str()
+	}
+	var evs []Event
+	if keep == nil {
+		evs = make([]Event, 0, n)
+	}
+	var t, id, batchID int64
+	var seen []bool
+	if version == version1 {
+		seen = make([]bool, 1<<IDShift)
+	}
+	scratch := map[string]string{}
+	for range n {
+		var ev Event
+		e := &ev
+		if version == version1 {
+			ord := r.uvarint()
+			if ord >= 1<<IDShift || seen[ord] {
+				return nil, fmt.Errorf("%w: bad ordinal", ErrCorrupt)
+			}
+			seen[ord] = true
+			e.ID, e.BatchID = chunk<<IDShift|int64(ord), batch
+		} else {
+			id += r.varint()
+			batchID += r.varint()
+			e.ID, e.BatchID = id, BatchID(batchID)
+		}
+		t += r.varint()
+		e.Time = fromNS(t)
+		e.Level = cloudsage.Level(int8(r.byte()))
+		flags := r.byte()
+		e.TimeGuessed = flags&1 != 0
+		e.Service = r.ref(table)
+		e.Host = r.ref(table)
+		e.Pattern = cloudsage.PatternID(r.ref(table))
+		e.Format = r.ref(table)
+		e.Message = r.str()
+		var pre, suf string
+		switch flags >> 1 {
+		case rawSame:
+			e.Raw = e.Message
+		case rawAround:
+			pre, suf = r.str(), r.str()
+		case rawOwn:
+			e.Raw = r.str()
+		default:
+			return nil, fmt.Errorf("%w: bad flags", ErrCorrupt)
+		}
+		nf := r.uvarint()
+		if nf > uint64(len(s)) {
+			return nil, ErrCorrupt
+		}
+		if nf > 0 && r.err == nil {
+			clear(scratch)
+			for range nf {
+				k := r.ref(table)
+				scratch[k] = r.str()
+				if r.err != nil {
+					break
+				}
+			}
+			e.Fields = scratch
+		}
+		m := r.uvarint()
+		sg := &e.Signals
+		if m&sigStatus != 0 {
+			sg.Status = int(r.varint())
+		}
+		if m&sigLatency != 0 {
+			sg.LatencyMS = r.float()
+		}
+		if m&sigMemPct != 0 {
+			sg.MemoryPct = r.float()
+		}
+		if m&sigMemMB != 0 {
+			sg.MemoryMB = r.float()
+		}
+		if m&sigCPU != 0 {
+			sg.CPUPct = r.float()
+		}
+		sg.HasLatency, sg.HasMemPct, sg.HasMemMB, sg.HasCPU, sg.OOM = m&sigHasLatency != 0, m&sigHasMemPct != 0, m&sigHasMemMB != 0, m&sigHasCPU != 0, m&sigOOM != 0
+		if r.err != nil {
+			return nil, r.err
+		}
+		if keep != nil && !keep(e) {
+			continue
+		}
+		if flags>>1 == rawAround {
+			e.Raw = pre + e.Message + suf
+		}
+		if e.Fields != nil {
+			e.Fields = maps.Clone(scratch)
+		}
+		evs = append(evs, ev)
+	}
+	if r.off != len(s) {
+		return nil, fmt.Errorf("%w: trailing bytes", ErrCorrupt)
+	}
+	return evs, nil
+}
+
+// searchSource is the text of an event that search sees before its fields:
