@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/auth"
 	"github.com/cloudsage/cloudsage/internal/billing"
 	"github.com/cloudsage/cloudsage/internal/cluster"
@@ -212,6 +213,12 @@ type exclusive interface {
 	Exclusive(ctx context.Context, name string, fn func(context.Context) error) (ran bool, err error)
 }
 
+// retirer is a store that enforces every project's retention at once
+// (sqlstore: on PostgreSQL by dropping whole day partitions).
+type retirer interface {
+	RetireEvents(ctx context.Context, cuts map[cloudsage.ProjectID]time.Time) (map[cloudsage.ProjectID]int64, error)
+}
+
 // Sweep enforces retention once: each project's events older than its
 // retention_days are deleted; expired sessions too. Across replicas one
 // runs it at a time; the others skip their turn.
@@ -242,6 +249,22 @@ func (s *Server) sweep(ctx context.Context) {
 	ps, err := s.store.AllProjects(ctx)
 	if err != nil {
 		s.log.Error("retention: list projects", "error", err)
+		return
+	}
+	if r, ok := s.store.(retirer); ok {
+		cuts := make(map[cloudsage.ProjectID]time.Time, len(ps))
+		for _, p := range ps {
+			cuts[p.ID] = now.Add(-time.Duration(p.Settings.RetentionDays) * 24 * time.Hour)
+		}
+		counts, err := r.RetireEvents(ctx, cuts)
+		if err != nil {
+			s.log.Error("retention", "error", err)
+		}
+		for _, p := range ps {
+			if n := counts[p.ID]; n > 0 {
+				s.log.Info("retention: old events deleted", "project_id", p.ID, "events", n)
+			}
+		}
 		return
 	}
 	for _, p := range ps {

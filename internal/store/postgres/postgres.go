@@ -43,11 +43,15 @@ func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
 	db.SetMaxOpenConns(16)
 	db.SetMaxIdleConns(8)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	st := sqlstore.New(db, db, dialect{})
+	parts := &partitions{db: db, now: time.Now, known: map[int64]bool{}, failed: map[int64]time.Time{}}
+	st := sqlstore.New(db, db, dialect{parts: parts})
 	if err := migrate(ctx, db, st); err != nil {
 		db.Close()
 		return nil, err
 	}
+	// Today's partitions, if this replica is the first up today; ingest
+	// and the retention sweep make them too, so a failure here is no harm.
+	_ = parts.Maintain(ctx)
 	if err := st.Prepare(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -78,7 +82,8 @@ func migrate(ctx context.Context, db *sql.DB, st *sqlstore.DB) error {
 	return st.ConvertLegacy(ctx)
 }
 
-type dialect struct{}
+// dialect is PostgreSQL's; parts is nil where partitions are left alone.
+type dialect struct{ parts *partitions }
 
 func (dialect) Name() string { return "postgres" }
 
@@ -90,7 +95,14 @@ func (dialect) LockState(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectID)
 
 // InsertChunks writes the chunks, their tokens included, in one statement
 // per 500 chunks; PostgreSQL assigns the ids.
-func (dialect) InsertChunks(ctx context.Context, tx *sql.Tx, cs []chunk.Chunk) error {
+func (d dialect) InsertChunks(ctx context.Context, tx *sql.Tx, cs []chunk.Chunk) error {
+	d.parts.need(ctx, func(yield func(int64) bool) {
+		for i := range cs {
+			if !yield(cs[i].MaxTime) {
+				return
+			}
+		}
+	})
 	const cols, rowsPer = 9, 500
 	for off := 0; off < len(cs); off += rowsPer {
 		part := cs[off:min(off+rowsPer, len(cs))]

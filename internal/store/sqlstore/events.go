@@ -251,18 +251,16 @@ func (db *DB) hostKeysFrom(ctx context.Context) (int64, error) {
 // event), handing visit each chunk's id; it stops when visit returns false
 // or stop(maxTime) is true for the next chunk. tx is the search's snapshot.
 func (db *DB) scan(ctx context.Context, tx *sql.Tx, pl *plan, stop func(maxTime int64) bool, visit func(id int64) (bool, error)) error {
-	base := `SELECT id, max_time FROM event_chunks WHERE ` + pl.where
 	type meta struct{ id, maxTime int64 }
-	const metaPage = 256
 	var last *meta
 	for {
-		query, qargs := base, pl.args
-		if last != nil {
-			n := len(pl.args)
-			query += fmt.Sprintf(` AND (max_time < $%d OR (max_time = $%d AND id < $%d))`, n+1, n+1, n+2)
-			qargs = append(slices.Clip(pl.args), last.maxTime, last.id)
+		var query string
+		var qargs []any
+		if last == nil {
+			query, qargs = scanSQL(pl, false, 0, 0)
+		} else {
+			query, qargs = scanSQL(pl, true, last.maxTime, last.id)
 		}
-		query += ` ORDER BY max_time DESC, id DESC LIMIT ` + strconv.Itoa(metaPage)
 		rows, err := db.D.QueryChunks(ctx, tx, query, qargs, pl.tokens)
 		if err != nil {
 			return db.wrap(err, "search events")
@@ -285,6 +283,60 @@ func (db *DB) scan(ctx context.Context, tx *sql.Tx, pl *plan, stop func(maxTime 
 		}
 		last = &ms[len(ms)-1]
 	}
+}
+
+// metaPage is how many candidate chunks one query of scan lists.
+const metaPage = 256
+
+// scanSQL is the query of scan's page of candidate chunks, after the
+// chunk (maxTime, id) when after. Every time condition is on max_time,
+// the key PostgreSQL partitions chunks by (schema 0012), so the partitions
+// before a search's from, and after the page's last chunk, are pruned.
+func scanSQL(pl *plan, after bool, maxTime, id int64) (string, []any) {
+	query, args := `SELECT id, max_time FROM event_chunks WHERE `+pl.where, pl.args
+	if after {
+		n := len(pl.args)
+		query += fmt.Sprintf(` AND max_time <= $%d AND (max_time < $%d OR id < $%d)`, n+1, n+1, n+2)
+		args = append(slices.Clip(pl.args), maxTime, id)
+	}
+	return query + ` ORDER BY max_time DESC, id DESC LIMIT ` + strconv.Itoa(metaPage), args
+}
+
+// ExplainEvents returns the database's plan (EXPLAIN, without costs) of
+// the first query listing q's candidate chunks: on PostgreSQL it shows
+// which time partitions a search reads.
+func (db *DB) ExplainEvents(ctx context.Context, q store.EventQuery) (string, error) {
+	pl, err := db.compile(ctx, q)
+	if err != nil {
+		return "", err
+	}
+	query, args := scanSQL(pl, false, 0, 0)
+	explain := `EXPLAIN (COSTS OFF) `
+	if db.D.Name() != "postgres" {
+		explain = `EXPLAIN QUERY PLAN `
+	}
+	rows, err := db.R.QueryContext(ctx, explain+query, args...)
+	if err != nil {
+		return "", db.wrap(err, "explain search")
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return "", err
+	}
+	var sb strings.Builder
+	vals := make([]any, len(cols))
+	for rows.Next() {
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return "", err
+		}
+		fmt.Fprintln(&sb, vals[len(vals)-1])
+	}
+	return sb.String(), db.wrap(rows.Err(), "explain search")
 }
 
 // SearchEvents returns one page of a project's events, newest first: it
