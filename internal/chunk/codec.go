@@ -420,20 +420,20 @@ func decodeEvents(chunk int64, batch BatchID, s string, keep func(*Event) bool) 
 		evs = make([]Event, 0, n)
 	}
 	var t, id, batchID int64
-	var seen []bool
-	if version == version1 {
-		seen = make([]bool, 1<<IDShift)
-	}
+	var seen [1 << IDShift / 64]uint64 // version 1: ordinals read
 	scratch := map[string]string{}
+	// One event is decoded at a time, into e, and copied out when kept:
+	// keep (a func value) makes e escape, and one allocation per chunk
+	// instead of one per event is most of a search's garbage.
+	e := new(Event)
 	for range n {
-		var ev Event
-		e := &ev
+		*e = Event{}
 		if version == version1 {
 			ord := r.uvarint()
-			if ord >= 1<<IDShift || seen[ord] {
+			if ord >= 1<<IDShift || seen[ord/64]&(1<<(ord%64)) != 0 {
 				return nil, fmt.Errorf("%w: bad ordinal", ErrCorrupt)
 			}
-			seen[ord] = true
+			seen[ord/64] |= 1 << (ord % 64)
 			e.ID, e.BatchID = chunk<<IDShift|int64(ord), batch
 		} else {
 			id += r.varint()
@@ -506,7 +506,7 @@ func decodeEvents(chunk int64, batch BatchID, s string, keep func(*Event) bool) 
 		if e.Fields != nil {
 			e.Fields = maps.Clone(scratch)
 		}
-		evs = append(evs, ev)
+		evs = append(evs, *e)
 	}
 	if r.off != len(s) {
 		return nil, fmt.Errorf("%w: trailing bytes", ErrCorrupt)

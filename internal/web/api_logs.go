@@ -25,11 +25,12 @@ func (s *Server) logList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var next *string
-	if page.NextCursor != "" {
-		next = &page.NextCursor
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": page.Events, "next_cursor": next})
+	// The same bytes as writeJSON of {"events", "next_cursor"}, rendered
+	// by hand (see event_json.go).
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	w.Write(eventPageJSON(page.Events, page.NextCursor))
 	return nil
 }
 
