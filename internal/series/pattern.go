@@ -255,8 +255,14 @@ func (p *Pattern) sample(ev *cloudsage.Event, mi int64, isErr bool) {
 			p.addField(n0, k, ev.Fields[k])
 		}
 	}
-	if ev.Signals.Status != 0 && p.pendIndex(n0, "status") < 0 {
-		p.addField(n0, "status", strconv.Itoa(ev.Signals.Status))
+	if ev.Signals.Status != 0 && p.pendIndex(n0, "status") < 0 && len(p.pend)-n0 < maxFields {
+		// addField(n0, "status", strconv.Itoa(status)) without the string
+		f := pendField{k: int32(len(p.pendBuf))}
+		p.pendBuf = append(p.pendBuf, "status"...)
+		f.v = int32(len(p.pendBuf))
+		p.pendBuf = strconv.AppendInt(p.pendBuf, int64(ev.Signals.Status), 10)
+		f.end = int32(len(p.pendBuf))
+		p.pend = append(p.pend, f)
 	}
 	if len(p.pend) == n0 {
 		return // no fields: the earlier ones stay
