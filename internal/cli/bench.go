@@ -14,7 +14,7 @@ import (
 	"github.com/cloudsage/cloudsage/internal/bench"
 )
 
-const benchUsage = `[--json] [--lines N] [--data DIR] [--stages a,b] [--budget]   (or: bench soak --help)
+const benchUsage = `[--json] [--lines N] [--data DIR] [--stages a,b] [--budget]   (or: bench soak --help, bench load --help)
 
 Measures lines/s and memory of the engine's stages on one corpus: the
 Loghub-2k lines of DIR (when present) mixed with generated mixed-format
@@ -36,10 +36,13 @@ type benchReport struct {
 	MaxRSSBytes uint64             `json:"max_rss_bytes"`
 }
 
-// runBench implements "cloudsage bench" (and "cloudsage bench soak").
+// runBench implements "cloudsage bench" (and "cloudsage bench soak", "cloudsage bench load").
 func runBench(ctx context.Context, args []string, stdio Stdio) error {
 	if len(args) > 0 && args[0] == "soak" {
 		return runSoak(ctx, args[1:], stdio)
+	}
+	if len(args) > 0 && args[0] == "load" {
+		return runLoad(ctx, args[1:], stdio)
 	}
 	var about strings.Builder
 	for _, s := range bench.Stages() {
