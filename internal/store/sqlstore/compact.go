@@ -119,7 +119,7 @@ func (db *DB) compactStep(ctx context.Context, job *compactJob) (bool, error) {
 		for i, k := range job.inputs {
 			keys[i] = strconv.FormatInt(k, 10)
 		}
-		pick := `SELECT id, batch_id FROM event_chunks WHERE project_id = $1 AND ` + runKey + ` IN (` + strings.Join(keys, ",") +
+		pick := `SELECT id, max_time FROM event_chunks WHERE project_id = $1 AND ` + runKey + ` IN (` + strings.Join(keys, ",") +
 			`) ORDER BY min_time, id LIMIT ` + strconv.Itoa(compactStepChunks)
 		if db.D.Name() == "postgres" {
 			pick += ` FOR UPDATE`
@@ -130,7 +130,7 @@ func (db *DB) compactStep(ctx context.Context, job *compactJob) (bool, error) {
 		}
 		var evs []store.Event
 		for _, r := range rows {
-			part, err := db.chunkEvents(ctx, tx, r[0], nil)
+			part, err := db.chunkEvents(ctx, tx, r[0], r[1], nil)
 			if err != nil {
 				return err
 			}

@@ -112,25 +112,12 @@ func (db *DB) DumpProject(ctx context.Context, id cloudsage.ProjectID, fn func(s
 	}
 	// Chunk ids first (a few thousand for millions of events), then one
 	// chunk at a time: no cursor stays open while fn writes.
-	var chunks []int64
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM event_chunks WHERE project_id = $1 ORDER BY id`, id)
+	chunks, err := QueryPairs(ctx, tx, `SELECT id, max_time FROM event_chunks WHERE project_id = $1 ORDER BY id`, id)
 	if err != nil {
 		return db.wrap(err, "dump event chunks")
 	}
-	for rows.Next() {
-		var c int64
-		if err := rows.Scan(&c); err != nil {
-			rows.Close()
-			return db.wrap(err, "dump event chunks")
-		}
-		chunks = append(chunks, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return db.wrap(err, "dump event chunks")
-	}
 	for _, c := range chunks {
-		evs, err := db.chunkEvents(ctx, tx, c, nil)
+		evs, err := db.chunkEvents(ctx, tx, c[0], c[1], nil)
 		if err != nil {
 			return err
 		}

@@ -248,9 +248,10 @@ func (db *DB) hostKeysFrom(ctx context.Context) (int64, error) {
 }
 
 // scan visits the candidate chunks of pl newest first (by their newest
-// event), handing visit each chunk's id; it stops when visit returns false
-// or stop(maxTime) is true for the next chunk. tx is the search's snapshot.
-func (db *DB) scan(ctx context.Context, tx *sql.Tx, pl *plan, stop func(maxTime int64) bool, visit func(id int64) (bool, error)) error {
+// event), handing visit each chunk's id and newest time (which names its
+// partition on PostgreSQL); it stops when visit returns false or
+// stop(maxTime) is true for the next chunk. tx is the search's snapshot.
+func (db *DB) scan(ctx context.Context, tx *sql.Tx, pl *plan, stop func(maxTime int64) bool, visit func(id, maxTime int64) (bool, error)) error {
 	type meta struct{ id, maxTime int64 }
 	var last *meta
 	for {
@@ -273,7 +274,7 @@ func (db *DB) scan(ctx context.Context, tx *sql.Tx, pl *plan, stop func(maxTime 
 			if stop != nil && stop(ms[i].maxTime) {
 				return nil
 			}
-			more, err := visit(ms[i].id)
+			more, err := visit(ms[i].id, ms[i].maxTime)
 			if err != nil || !more {
 				return err
 			}
@@ -371,8 +372,8 @@ func (db *DB) SearchEvents(ctx context.Context, q store.EventQuery) (store.Event
 	full := func(maxTime int64) bool {
 		return len(found) > limit && maxTime < ns(found[limit].Time)
 	}
-	err = db.scan(ctx, tx, pl, full, func(id int64) (bool, error) {
-		evs, err := db.searchChunk(ctx, tx, id, pl.m, key)
+	err = db.scan(ctx, tx, pl, full, func(id, maxTime int64) (bool, error) {
+		evs, err := db.searchChunk(ctx, tx, id, maxTime, pl.m, key)
 		if err != nil {
 			return false, err
 		}
@@ -425,12 +426,12 @@ func (db *DB) EventFacets(ctx context.Context, q store.EventQuery) (store.Facets
 		}
 		return false
 	}
-	err = db.scan(ctx, tx, pl, nil, func(id int64) (bool, error) {
+	err = db.scan(ctx, tx, pl, nil, func(id, maxTime int64) (bool, error) {
 		if f.Counted >= store.MaxFacetEvents {
 			f.Complete = false
 			return false, nil
 		}
-		_, err := db.chunkEvents(ctx, tx, id, count)
+		_, err := db.chunkEvents(ctx, tx, id, maxTime, count)
 		return err == nil, err
 	})
 	return f, err
@@ -452,8 +453,8 @@ func (db *DB) ScanEvents(ctx context.Context, q store.EventQuery, fn func(store.
 		return err
 	}
 	defer tx.Rollback()
-	return db.scan(ctx, tx, pl, nil, func(id int64) (bool, error) {
-		evs, err := db.chunkEvents(ctx, tx, id, pl.m.Match)
+	return db.scan(ctx, tx, pl, nil, func(id, maxTime int64) (bool, error) {
+		evs, err := db.chunkEvents(ctx, tx, id, maxTime, pl.m.Match)
 		if err != nil {
 			return false, err
 		}
@@ -518,11 +519,11 @@ func QueryPairs(ctx context.Context, q interface {
 // searchChunk returns the events of chunk id that m matches, through the
 // search cache: the chunk's matches for m's query whatever the cursor are
 // cached, and the cursor applied to them.
-func (db *DB) searchChunk(ctx context.Context, tx *sql.Tx, id int64, m *chunk.Matcher, query string) ([]store.Event, error) {
+func (db *DB) searchChunk(ctx context.Context, tx *sql.Tx, id, maxTime int64, m *chunk.Matcher, query string) ([]store.Event, error) {
 	evs, ok := db.cache.Get(query, id)
 	if !ok {
 		var err error
-		if evs, err = db.chunkEvents(ctx, tx, id, m.MatchQuery); err != nil {
+		if evs, err = db.chunkEvents(ctx, tx, id, maxTime, m.MatchQuery); err != nil {
 			return nil, err
 		}
 		db.cache.Put(query, id, evs)
@@ -545,10 +546,12 @@ type querier interface {
 
 // chunkEvents reads and decodes one chunk, keeping the events keep
 // accepts (all when nil); each carries its batch id.
-func (db *DB) chunkEvents(ctx context.Context, q querier, id int64, keep func(*store.Event) bool) ([]store.Event, error) {
+func (db *DB) chunkEvents(ctx context.Context, q querier, id, maxTime int64, keep func(*store.Event) bool) ([]store.Event, error) {
 	var data []byte
 	var batch store.BatchID
-	if err := q.QueryRowContext(ctx, `SELECT data, batch_id FROM event_chunks WHERE id = $1`, id).Scan(&data, &batch); err != nil {
+	// maxTime names the chunk's partition on PostgreSQL (schema 0012),
+	// which then reads one partition's index instead of every day's.
+	if err := q.QueryRowContext(ctx, `SELECT data, batch_id FROM event_chunks WHERE id = $1 AND max_time = $2`, id, maxTime).Scan(&data, &batch); err != nil {
 		return nil, db.wrap(err, "read event chunk")
 	}
 	evs, err := chunk.Decode(id, batch, data, keep)
@@ -576,7 +579,8 @@ func (db *DB) deleteChunks(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectI
 	if err != nil {
 		return 0, fmt.Errorf("old event chunks: %w", err)
 	}
-	var drop, straddle []int64
+	var drop []int64
+	var straddle [][2]int64 // id, max_time
 	var n int64
 	for rows.Next() {
 		var id, maxTime, cn int64
@@ -588,7 +592,7 @@ func (db *DB) deleteChunks(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectI
 			drop = append(drop, id)
 			n += cn
 		} else {
-			straddle = append(straddle, id)
+			straddle = append(straddle, [2]int64{id, maxTime})
 		}
 	}
 	rows.Close()
@@ -604,8 +608,9 @@ func (db *DB) deleteChunks(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectI
 		drop = drop[k:]
 	}
 	cut := ns(before)
-	for _, id := range straddle {
-		evs, err := db.chunkEvents(ctx, tx, id, nil)
+	for _, s := range straddle {
+		id := s[0]
+		evs, err := db.chunkEvents(ctx, tx, id, s[1], nil)
 		if err != nil {
 			return 0, err
 		}
