@@ -184,7 +184,8 @@ func (ps *partitions) Maintain(ctx context.Context) error {
 // partition whose end is at or before the cut-off of each project with
 // chunks in it (a project missing from cuts keeps its chunks), in tx, and
 // returns the events dropped per project. Writers of event_chunks wait
-// while it counts, so no chunk lands in a partition as it is dropped;
+// while it recounts the days that looked expired without a lock, so no
+// chunk lands in a partition as it is dropped;
 // searches go on until the drop itself, which waits for them at most a
 // few seconds (lock_timeout; the next sweep tries again).
 func (d dialect) DropExpired(ctx context.Context, tx *sql.Tx, cuts map[cloudsage.ProjectID]int64) (map[cloudsage.ProjectID]int64, error) {
@@ -215,6 +216,31 @@ func (d dialect) DropExpired(ctx context.Context, tx *sql.Tx, cuts map[cloudsage
 	if err := rows.Err(); err != nil || len(old) == 0 {
 		return nil, err
 	}
+	// expired reports whether every project with chunks in day's
+	// partition has retired the day (a project missing from cuts has not).
+	expired := func(day int64, projects []int64) bool {
+		for _, p := range projects {
+			if cut, ok := cuts[cloudsage.ProjectID(p)]; !ok || cut < (day+1)*dayNS {
+				return false
+			}
+		}
+		return true
+	}
+	// A first look without locking: when a project keeps longer than the
+	// others no old day may go, and ingest should not wait for the look.
+	var candidates []int64
+	for _, day := range old {
+		ps, err := queryInts(ctx, tx, `SELECT DISTINCT project_id FROM `+partitionName(day))
+		if err != nil {
+			return nil, err
+		}
+		if expired(day, ps) {
+			candidates = append(candidates, day)
+		}
+	}
+	if len(candidates) == 0 {
+		return nil, nil
+	}
 	if _, err := tx.ExecContext(ctx, `SET LOCAL lock_timeout = '5s'`); err != nil {
 		return nil, err
 	}
@@ -223,21 +249,18 @@ func (d dialect) DropExpired(ctx context.Context, tx *sql.Tx, cuts map[cloudsage
 	}
 	out := map[cloudsage.ProjectID]int64{}
 	var drop []string
-	for _, day := range old {
-		name, end := partitionName(day), (day+1)*dayNS
+	for _, day := range candidates {
+		name := partitionName(day)
 		counts, err := sqlstore.QueryPairs(ctx, tx, `SELECT project_id, SUM(n) FROM `+name+` GROUP BY project_id`)
 		if err != nil {
 			return nil, err
 		}
-		expired := true
-		for _, c := range counts {
-			if cut, ok := cuts[cloudsage.ProjectID(c[0])]; !ok || cut < end {
-				expired = false
-				break
-			}
+		ps := make([]int64, len(counts))
+		for i, c := range counts {
+			ps[i] = c[0]
 		}
-		if !expired {
-			continue
+		if !expired(day, ps) {
+			continue // a chunk landed since the first look
 		}
 		for _, c := range counts {
 			out[cloudsage.ProjectID(c[0])] += c[1]
@@ -275,7 +298,9 @@ func floorDiv(a, b int64) int64 {
 }
 
 // queryInts runs q and returns its one integer column.
-func queryInts(ctx context.Context, db *sql.DB, q string, args ...any) ([]int64, error) {
+func queryInts(ctx context.Context, db interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}, q string, args ...any) ([]int64, error) {
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
