@@ -49,11 +49,18 @@ func openBenchSQLite(ctx context.Context) (store.Store, func(), error) {
 	return st, func() { st.Close(); os.RemoveAll(dir) }, nil
 }
 
-func openBenchPostgres(ctx context.Context) (store.Store, func(), error) {
-	url := os.Getenv("CLOUDSAGE_BENCH_POSTGRES")
-	if url == "" {
-		url = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+// PostgresURL is the database the PostgreSQL stages and the cost
+// comparison make a fresh schema in: $CLOUDSAGE_BENCH_POSTGRES, else the
+// local test database.
+func PostgresURL() string {
+	if url := os.Getenv("CLOUDSAGE_BENCH_POSTGRES"); url != "" {
+		return url
 	}
+	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+}
+
+func openBenchPostgres(ctx context.Context) (store.Store, func(), error) {
+	url := PostgresURL()
 	admin, err := sql.Open("pgx", url)
 	if err != nil {
 		return nil, nil, err

@@ -5,16 +5,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/cloudsage/cloudsage/internal/bench"
 )
 
-const benchUsage = `[--json] [--lines N] [--data DIR] [--stages a,b] [--budget]   (or: bench soak --help, bench load --help)
+const benchUsage = `[--json] [--lines N] [--data DIR] [--stages a,b] [--budget] [--peer victoria-logs[=PATH]]   (or: bench soak --help, bench load --help)
 
 Measures lines/s and memory of the engine's stages on one corpus: the
 Loghub-2k lines of DIR (when present) mixed with generated mixed-format
@@ -22,6 +24,15 @@ lines, cycled to N lines. Each stage runs on one goroutine; --procs sets
 GOMAXPROCS (default 1: one core, garbage collection included). Mining is
 compared in the same run with github.com/faceair/drain on the same
 header-stripped lines and on whole raw lines.
+
+--peer victoria-logs compares the cost of CloudSage with VictoriaLogs in
+the same run: each runs as its own server process (this binary's serve on
+SQLite and on PostgreSQL, see --stores; victoria-logs from PATH, from
+--peer victoria-logs=PATH or from the tools cache, never downloaded), gets
+the same lines in the same batches, and the table shows lines per server
+CPU-second, bytes on disk, first-100-hits search latency and peak memory
+side by side with ratios. Without a peer binary it says the peer was not
+measured. --stages runs stages as well; without it only the comparison.
 
 stages:
 %s
@@ -34,6 +45,7 @@ type benchReport struct {
 	Stages      []bench.Result     `json:"stages"`
 	Ratios      map[string]float64 `json:"ratios,omitempty"`
 	MaxRSSBytes uint64             `json:"max_rss_bytes"`
+	Cost        *bench.PeerReport  `json:"cost,omitempty"`
 }
 
 // runBench implements "cloudsage bench" (and "cloudsage bench soak", "cloudsage bench load").
@@ -57,6 +69,8 @@ func runBench(ctx context.Context, args []string, stdio Stdio) error {
 	seed := fs.Uint64("seed", 1, "seed of the generated lines")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the stages (not the corpus set-up) to `file`, for go tool pprof")
 	budget := fs.Bool("budget", false, "exit non-zero when a stage misses its budget (the search stages: p99 < 100 ms a page)")
+	peer := fs.String("peer", "", "compare cost with a peer log store in the same run: `victoria-logs[=PATH]`")
+	stores := fs.String("stores", "sqlite,postgres", "CloudSage `stores` the --peer comparison measures")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -66,6 +80,23 @@ func runBench(ctx context.Context, args []string, stdio Stdio) error {
 	var names []string
 	if *only != "" {
 		names = strings.Split(*only, ",")
+	}
+	var peerOpts *bench.PeerOptions
+	if *peer != "" {
+		name, path, _ := strings.Cut(*peer, "=")
+		if name != "victoria-logs" {
+			return usageError{fmt.Sprintf("--peer %s: the peer this bench knows is victoria-logs", name)}
+		}
+		peerOpts = &bench.PeerOptions{Stores: strings.Split(*stores, ","), PostgresURL: bench.PostgresURL(), Progress: stdio.Err}
+		peerOpts.VictoriaLogs, peerOpts.Missing = bench.FindVictoriaLogs(path)
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		peerOpts.Serve = func() *exec.Cmd { return exec.Command(exe, "serve") }
+		if soakCommand != nil {
+			peerOpts.Serve = soakCommand
+		}
 	}
 
 	var parts []*bench.Corpus
@@ -92,15 +123,26 @@ func runBench(ctx context.Context, args []string, stdio Stdio) error {
 		}
 		defer stop()
 	}
-	prev := runtime.GOMAXPROCS(*procs)
-	results, err := bench.Run(ctx, corpus, names)
-	runtime.GOMAXPROCS(prev)
-	if err != nil {
-		return err
+	var results []bench.Result
+	if peerOpts == nil || len(names) > 0 {
+		prev := runtime.GOMAXPROCS(*procs)
+		var err error
+		results, err = bench.Run(ctx, corpus, names)
+		runtime.GOMAXPROCS(prev)
+		if err != nil {
+			return err
+		}
 	}
 	rep := benchReport{
 		Corpus: corpus.Sources, Lines: corpus.Len(), GOMAXPROCS: *procs,
 		Stages: results, Ratios: ratios(results), MaxRSSBytes: bench.MaxRSSBytes(),
+	}
+	if peerOpts != nil {
+		cost, err := bench.ComparePeer(ctx, corpus, *peerOpts)
+		if err != nil {
+			return fmt.Errorf("cost comparison: %w", err)
+		}
+		rep.Cost = &cost
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdio.Out)
@@ -110,7 +152,10 @@ func runBench(ctx context.Context, args []string, stdio Stdio) error {
 		}
 		return budgetError(*budget, results)
 	}
-	fmt.Fprintf(stdio.Out, "corpus: %s\nGOMAXPROCS=%d, one goroutine per stage\n\n", rep.Corpus, rep.GOMAXPROCS)
+	fmt.Fprintf(stdio.Out, "corpus: %s\n", rep.Corpus)
+	if len(results) > 0 {
+		fmt.Fprintf(stdio.Out, "GOMAXPROCS=%d, one goroutine per stage\n\n", rep.GOMAXPROCS)
+	}
 	tw := tabwriter.NewWriter(stdio.Out, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "stage\tlines\tseconds\tlines/s\tlines/cpu-s\tpatterns\tpeak heap MiB\tB/line\tallocs/line\t")
 	for _, r := range results {
@@ -125,8 +170,10 @@ func runBench(ctx context.Context, args []string, stdio Stdio) error {
 		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%s\t%s\t%.1f\t%.0f\t%.2f\t %s\n", r.Stage, r.Lines, r.Seconds, r.LinesPerSec, cpu, pat,
 			float64(r.PeakHeapBytes)/(1<<20), r.AllocBytesPerLine, r.AllocsPerLine, r.Note)
 	}
-	if err := tw.Flush(); err != nil {
-		return err
+	if len(results) > 0 {
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
 	by := make(map[string]bench.Result)
 	for _, r := range results {
@@ -139,7 +186,14 @@ func runBench(ctx context.Context, args []string, stdio Stdio) error {
 				k[0], k[1], v, a.Patterns, b.Patterns, a.Lines, b.Lines)
 		}
 	}
-	fmt.Fprintf(stdio.Out, "max RSS %.1f MiB\n", float64(rep.MaxRSSBytes)/(1<<20))
+	if len(results) > 0 {
+		fmt.Fprintf(stdio.Out, "max RSS %.1f MiB\n", float64(rep.MaxRSSBytes)/(1<<20))
+	}
+	if rep.Cost != nil {
+		printCost(stdio.Out, *rep.Cost)
+	} else if slices.ContainsFunc(results, func(r bench.Result) bool { return strings.HasPrefix(r.Stage, "http-") }) {
+		fmt.Fprintln(stdio.Out, "VictoriaLogs: not measured (--peer victoria-logs compares it in the same run)")
+	}
 	return budgetError(*budget, results)
 }
 
