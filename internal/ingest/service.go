@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -28,9 +29,10 @@ type Analysis struct {
 	Report       *engine.Report                 // the report itself (nil from analyzers that have none)
 }
 
-// Notifier plans notifications from a new report inside the ingest
-// transaction (notify.Service): it gets the rules' memory and returns the
-// new memory and the outbox rows to store with the batch.
+// Notifier plans notifications from a new report before the batch is
+// stored (notify.Service): it gets the rules' memory at the state version
+// the batch was analysed at and returns the new memory and the outbox rows,
+// which Append stores in the batch's transaction.
 type Notifier interface {
 	Plan(ctx context.Context, pr store.Project, prev []byte, rep *engine.Report) ([]byte, []store.Notification, error)
 }
@@ -74,10 +76,28 @@ const Backfill = time.Hour
 // forecast history; every ingest replaces the latest report.
 const HistoryEvery = 5 * time.Minute
 
+// Store is what the ingest service needs of the store (store.Store has
+// it): a project's engine state and its short append, the patterns and
+// reports an engine is loaded and read with, and what learning feeds the
+// analysis.
+type Store interface {
+	LoadState(ctx context.Context, project cloudsage.ProjectID, known int64) (store.State, error)
+	BatchFor(ctx context.Context, project cloudsage.ProjectID, d store.Dedup) (store.Batch, bool, error)
+	Append(ctx context.Context, project cloudsage.ProjectID, expected int64, d store.Dedup, w store.Write) (store.Ingested, error)
+	Patterns(ctx context.Context, project cloudsage.ProjectID, limit int) ([]store.Pattern, error)
+	LatestReport(ctx context.Context, project cloudsage.ProjectID) (store.Report, error)
+	Reports(ctx context.Context, project cloudsage.ProjectID, limit int) ([]store.Report, error)
+
+	ActionFeedback(ctx context.Context, project cloudsage.ProjectID) ([]store.Feedback, error)
+	Overrides(ctx context.Context, project cloudsage.ProjectID) ([]store.Override, error)
+	Incidents(ctx context.Context, project cloudsage.ProjectID, limit int) ([]store.Incident, error)
+	SaveIncident(ctx context.Context, inc store.Incident) (store.Incident, error)
+}
+
 // Service runs ingests: one engine per project, loaded from the store's
 // snapshot on first use and kept in memory, serialised per project.
 type Service struct {
-	store store.Store
+	store Store
 	newA  NewAnalyzer
 	now   func() time.Time
 	log   *slog.Logger
@@ -108,7 +128,7 @@ type project struct {
 }
 
 // NewService returns a Service; now is the wall clock (time.Now), log may be nil.
-func NewService(s store.Store, newA NewAnalyzer, now func() time.Time, log *slog.Logger) *Service {
+func NewService(s Store, newA NewAnalyzer, now func() time.Time, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -195,6 +215,14 @@ func evalTime(now, last time.Time) time.Time {
 // store.DedupWindow (the same Idempotency-Key, or the same decoded lines
 // when they carry their own times: see selfTimed) is not analysed or stored
 // again: the result is the first batch's, marked Duplicate.
+//
+// The batch is analysed outside any store transaction, on the engine this
+// replica holds (reloaded first when the stored state moved on), and
+// stored with one short Append at the version it was analysed at. When
+// another replica stored a batch in between, Append refuses it
+// (store.ErrStale): the engine is reloaded and the batch analysed again, up
+// to MaxAttempts times. Within a replica the project's mutex serialises
+// batches, so only replicas ever race.
 func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Result, error) {
 	p := s.project(pr.ID)
 	p.mu.Lock()
@@ -205,120 +233,164 @@ func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Resu
 	if set, _ := json.Marshal(pr.Settings); p.a != nil && string(set) != p.settings {
 		p.a = nil // settings changed: rebuild with the new configuration
 	}
-	known := p.version
-	if p.a == nil {
-		known = -1
-	}
-	prefs, err := s.Preferences(ctx, pr.ID)
-	if err != nil {
-		return Result{}, err
-	}
-	ov, err := s.Overrides(ctx, pr.ID)
-	if err != nil {
-		return Result{}, err
-	}
-	incs, err := s.store.Incidents(ctx, pr.ID, maxIncidents)
-	if err != nil {
-		return Result{}, err
-	}
-	kept, err := s.store.Reports(ctx, pr.ID, learn.RollingScores)
-	if err != nil {
-		return Result{}, err
-	}
-	recent := make([]float64, len(kept))
-	for i, k := range kept {
-		recent[len(kept)-1-i] = k.Score // oldest first
-	}
-	var rep *engine.Report // the batch's report, for incident tracking
-	var res Result
-	var now time.Time // the clock reading the batch was analysed at
-	var keep bool     // whether its report goes into the history
 	wall := s.now().UTC()
 	dedup := store.Dedup{Key: body.Key, Since: wall.Add(-store.DedupWindow)}
 	if body.Key != "" || selfTimed(body.Lines) {
 		dedup.BodyHash = body.Hash()
 	}
-	ing, err := s.store.IngestOnce(ctx, pr.ID, known, dedup, func(st store.State) (store.Write, error) {
-		if st.Changed || p.a == nil {
-			if err := s.load(ctx, pr, p, st); err != nil {
-				return store.Write{}, err
-			}
-		}
-		now = s.now().UTC()
-		p.a.SetDefaultTime(now)
-		if ps, ok := p.a.(PreferenceSetter); ok {
-			ps.SetPreferences(prefs)
-		}
-		if l, ok := p.a.(Learner); ok {
-			if err := l.SetOverrides(ov); err != nil {
-				return store.Write{}, fmt.Errorf("apply overrides: %w", err)
-			}
-			l.SetIncidents(memories(incs))
-			l.SetRecentScores(recent)
-		}
-		evs := p.a.AddLines(body.Lines)
-		evs = append(evs, p.a.Flush()...)
-		at := evalTime(now, p.a.LastEventTime())
-		an, err := p.a.Analyze(at, 24)
+	if dedup.BodyHash != "" || dedup.Key != "" {
+		// A retry is answered without analysing it; Append checks again.
+		b, dup, err := s.store.BatchFor(ctx, pr.ID, dedup)
 		if err != nil {
-			return store.Write{}, fmt.Errorf("analyze: %w", err)
+			return Result{}, err
 		}
-		rep = an.Report
-		snap, err := p.a.MarshalBinary()
-		if err != nil {
-			return store.Write{}, fmt.Errorf("snapshot engine: %w", err)
+		if dup {
+			return Result{Batch: b, Events: b.Events, Duplicate: true}, nil
 		}
-		pats, fresh := batchPatterns(evs, an.Templates, p.known)
-		formats := map[string]int{}
-		for i := range evs {
-			f := evs[i].Format
-			if f == "" {
-				f = "plain"
-			}
-			formats[f]++
+	}
+	in, err := s.inputs(ctx, pr.ID)
+	if err != nil {
+		return Result{}, err
+	}
+	for attempt := 1; ; attempt++ {
+		res, err := s.attempt(ctx, pr, p, body, in, dedup)
+		if err == nil {
+			return res, nil
 		}
-		keep = now.Sub(p.kept) >= HistoryEvery
-		res.Events = len(evs)
-		var notifyState []byte
-		var outbox []store.Notification
-		if s.notifier != nil {
-			if notifyState, outbox, err = s.notifier.Plan(ctx, pr, st.Notify, an.Report); err != nil {
-				return store.Write{}, fmt.Errorf("plan notifications: %w", err)
-			}
+		p.a = nil // the engine took the batch's lines: reload it
+		if !errors.Is(err, store.ErrStale) || attempt == MaxAttempts || ctx.Err() != nil {
+			return Result{}, err
 		}
-		return store.Write{
-			Notifications: outbox,
-			NotifyState:   notifyState,
-			Batch: store.Batch{Source: body.Source, Bytes: body.Bytes, Received: body.Received, Accepted: len(body.Lines),
-				Rejected: body.Rejected, Reasons: body.Reasons, Formats: formats, NewPatterns: len(fresh), Score: an.Score, Label: an.Label},
-			Events:   evs,
-			Patterns: pats,
-			Snapshot: snap,
-			Report:   &store.Report{At: at, Horizon: 24, Score: an.Score, Label: an.Label, Body: an.Body},
-			Keep:     keep,
-		}, nil
+		s.log.Debug("ingest raced another replica: analysing again", "project_id", pr.ID, "attempt", attempt)
+	}
+}
+
+// MaxAttempts is how many times Ingest analyses a batch when other replicas
+// keep storing batches of the same project first.
+const MaxAttempts = 5
+
+// inputs is what an analysis takes from the project besides its engine:
+// the learned preferences, overrides, incidents and recent scores.
+type inputs struct {
+	prefs  map[string]float64
+	ov     learn.Overrides
+	incs   []store.Incident
+	recent []float64 // oldest first
+}
+
+func (s *Service) inputs(ctx context.Context, id cloudsage.ProjectID) (inputs, error) {
+	var in inputs
+	var err error
+	if in.prefs, err = s.Preferences(ctx, id); err != nil {
+		return in, err
+	}
+	if in.ov, err = s.Overrides(ctx, id); err != nil {
+		return in, err
+	}
+	if in.incs, err = s.store.Incidents(ctx, id, maxIncidents); err != nil {
+		return in, err
+	}
+	kept, err := s.store.Reports(ctx, id, learn.RollingScores)
+	if err != nil {
+		return in, err
+	}
+	in.recent = make([]float64, len(kept))
+	for i, k := range kept {
+		in.recent[len(kept)-1-i] = k.Score
+	}
+	return in, nil
+}
+
+// attempt analyses body on p's engine, brought up to the stored state
+// first, and appends the batch at the version it was analysed at. On an
+// error the engine has taken the lines though nothing was stored: the
+// caller drops it.
+func (s *Service) attempt(ctx context.Context, pr store.Project, p *project, body Body, in inputs, dedup store.Dedup) (Result, error) {
+	known := p.version
+	if p.a == nil {
+		known = -1
+	}
+	st, err := s.store.LoadState(ctx, pr.ID, known)
+	if err != nil {
+		return Result{}, err
+	}
+	if st.Changed || p.a == nil {
+		if err := s.load(ctx, pr, p, st); err != nil {
+			return Result{}, err
+		}
+	}
+	now := s.now().UTC()
+	p.a.SetDefaultTime(now)
+	if ps, ok := p.a.(PreferenceSetter); ok {
+		ps.SetPreferences(in.prefs)
+	}
+	if l, ok := p.a.(Learner); ok {
+		if err := l.SetOverrides(in.ov); err != nil {
+			return Result{}, fmt.Errorf("apply overrides: %w", err)
+		}
+		l.SetIncidents(memories(in.incs))
+		l.SetRecentScores(in.recent)
+	}
+	evs := p.a.AddLines(body.Lines)
+	evs = append(evs, p.a.Flush()...)
+	at := evalTime(now, p.a.LastEventTime())
+	an, err := p.a.Analyze(at, 24)
+	if err != nil {
+		return Result{}, fmt.Errorf("analyze: %w", err)
+	}
+	snap, err := p.a.MarshalBinary()
+	if err != nil {
+		return Result{}, fmt.Errorf("snapshot engine: %w", err)
+	}
+	pats, fresh := batchPatterns(evs, an.Templates, p.known)
+	formats := map[string]int{}
+	for i := range evs {
+		f := evs[i].Format
+		if f == "" {
+			f = "plain"
+		}
+		formats[f]++
+	}
+	keep := now.Sub(p.kept) >= HistoryEvery
+	var notifyState []byte
+	var outbox []store.Notification
+	if s.notifier != nil {
+		if notifyState, outbox, err = s.notifier.Plan(ctx, pr, st.Notify, an.Report); err != nil {
+			return Result{}, fmt.Errorf("plan notifications: %w", err)
+		}
+	}
+	ing, err := s.store.Append(ctx, pr.ID, st.Version, dedup, store.Write{
+		Notifications: outbox,
+		NotifyState:   notifyState,
+		Batch: store.Batch{Source: body.Source, Bytes: body.Bytes, Received: body.Received, Accepted: len(body.Lines),
+			Rejected: body.Rejected, Reasons: body.Reasons, Formats: formats, NewPatterns: len(fresh), Score: an.Score, Label: an.Label},
+		Events:   evs,
+		Patterns: pats,
+		Snapshot: snap,
+		Report:   &store.Report{At: at, Horizon: 24, Score: an.Score, Label: an.Label, Body: an.Body},
+		Keep:     keep,
 	})
 	if err != nil {
-		p.a = nil
-		return res, err
+		return Result{}, err
 	}
-	res.Batch = ing.Batch
 	if ing.Duplicate {
-		res.Duplicate, res.Events = true, ing.Batch.Events
-		return res, nil
+		// A concurrent retry was stored between BatchFor and Append: the
+		// engine took lines that are not stored this time.
+		p.a = nil
+		return Result{Batch: ing.Batch, Events: ing.Batch.Events, Duplicate: true}, nil
 	}
 	p.version = ing.Version
 	if keep {
 		p.kept = now
 	}
-	if rep != nil {
+	if an.Report != nil {
 		// Derived from the committed report: a failure here loses no data
 		// and the next ingest tracks again.
-		if err := s.trackIncident(ctx, pr.ID, incs, rep); err != nil {
+		if err := s.trackIncident(ctx, pr.ID, in.incs, an.Report); err != nil {
 			s.log.Warn("track incident", "project_id", pr.ID, "error", err)
 		}
 	}
-	return res, nil
+	return Result{Batch: ing.Batch, Events: len(evs)}, nil
 }
 
 // maxIncidents is how many recent incidents are matched against.
@@ -473,7 +545,7 @@ func (s *Service) Report(ctx context.Context, pr store.Project, horizonHours int
 		p.a = nil
 	}
 	if p.a == nil {
-		st, err := s.store.LoadState(ctx, pr.ID)
+		st, err := s.store.LoadState(ctx, pr.ID, -1)
 		if err != nil {
 			return nil, latest, err
 		}

@@ -433,15 +433,22 @@ func (a ActionStatus) Hidden(now time.Time) bool {
 	return false
 }
 
-// State is what Ingest hands the caller's function: the project's engine
-// state version and, when it differs from the version the caller holds, the
-// stored snapshot (nil when the project has none yet).
+// State is a project's engine state as LoadState reads it (and Ingest
+// hands the caller's function): its version and, when it differs from the
+// version the caller holds, the stored snapshot (nil when the project has
+// none yet).
 type State struct {
 	Version  int64
 	Changed  bool   // Version differs from the caller's; Snapshot is the stored one
 	Snapshot []byte // valid only when Changed
-	Notify   []byte // the notification rules' memory (nil: none yet)
+	Notify   []byte // the notification rules' memory at Version (nil: none yet)
 }
+
+// ErrStale is wrapped (in an Unavailable *cloudsage.Error) by Append when
+// the project's state moved past the version the batch was analysed at:
+// another replica stored a batch meanwhile. Reload the state and analyse
+// again.
+var ErrStale = errors.New("project state moved on")
 
 // Write is what one ingest batch stores, atomically.
 type Write struct {
@@ -529,15 +536,25 @@ type Store interface {
 
 	// Ingest runs one batch as one transaction: it locks the project's
 	// state, calls fn with it (known is the version the caller's engine
-	// holds), stores fn's Write and commits. Nothing of a failed batch stays.
+	// holds), stores fn's Write and commits. Nothing of a failed batch
+	// stays. fn runs under the lock: for tools and tests; the server's
+	// ingest analyses first and stores with Append.
 	Ingest(ctx context.Context, project cloudsage.ProjectID, known int64, fn func(State) (Write, error)) (Ingested, error)
-	// IngestOnce is Ingest for a batch named by d (empty BodyHash and Key:
-	// Ingest): when d names a batch committed since d.Since it calls no fn,
-	// stores nothing and answers that batch with Duplicate set. Concurrent
-	// calls with the same names store one batch.
-	IngestOnce(ctx context.Context, project cloudsage.ProjectID, known int64, d Dedup, fn func(State) (Write, error)) (Ingested, error)
-	// LoadState returns the project's state version and snapshot.
-	LoadState(ctx context.Context, project cloudsage.ProjectID) (State, error)
+	// Append stores one analysed batch as one short transaction, the
+	// state after it being version expected+1. When d names a batch
+	// committed since d.Since it stores nothing and answers that batch with
+	// Duplicate set (a Key reused for another body is a Conflict); else
+	// when the state is no longer at expected it stores nothing and fails
+	// with ErrStale. Concurrent calls with the same names store one batch;
+	// concurrent calls at the same version store one. Nothing of a failed
+	// batch stays.
+	Append(ctx context.Context, project cloudsage.ProjectID, expected int64, d Dedup, w Write) (Ingested, error)
+	// BatchFor returns the batch d names when one was committed since
+	// d.Since (a read, to skip analysing a retry: Append decides).
+	BatchFor(ctx context.Context, project cloudsage.ProjectID, d Dedup) (Batch, bool, error)
+	// LoadState returns the project's state version, its notification
+	// memory, and its snapshot when the version is not known (-1: always).
+	LoadState(ctx context.Context, project cloudsage.ProjectID, known int64) (State, error)
 	Batches(ctx context.Context, project cloudsage.ProjectID, limit int) ([]Batch, error)
 	SearchEvents(ctx context.Context, q EventQuery) (EventPage, error)
 	// EventFacets counts the events q matches (ignoring its Limit and

@@ -572,38 +572,29 @@ func (db *DB) Activities(ctx context.Context, q store.ActivityQuery) ([]store.Ac
 		fmt.Sprintf(` ORDER BY a.id DESC LIMIT $%d`, len(args)), args...)
 }
 
-// LoadState returns a project's state.
-func (db *DB) LoadState(ctx context.Context, project cloudsage.ProjectID) (store.State, error) {
-	st := store.State{Changed: true}
-	err := db.R.QueryRowContext(ctx, `SELECT version, snapshot FROM project_state WHERE project_id = $1`, project).Scan(&st.Version, &st.Snapshot)
-	return st, db.wrap(err, "load state")
+// LoadState returns a project's state; see store.Store. One statement
+// reads the version and the notification memory, so they agree.
+func (db *DB) LoadState(ctx context.Context, project cloudsage.ProjectID, known int64) (store.State, error) {
+	var st store.State
+	var snap []byte
+	err := db.R.QueryRowContext(ctx, `SELECT s.version, CASE WHEN s.version <> $2 THEN s.snapshot END, n.state
+		FROM project_state s LEFT JOIN notify_state n ON n.project_id = s.project_id WHERE s.project_id = $1`, project, known).Scan(&st.Version, &snap, &st.Notify)
+	if err != nil {
+		return st, db.wrap(err, "load state")
+	}
+	if st.Version != known {
+		st.Changed, st.Snapshot = true, snap
+	}
+	return st, nil
 }
 
 // Ingest stores one batch atomically; see store.Store.
 func (db *DB) Ingest(ctx context.Context, project cloudsage.ProjectID, known int64, fn func(store.State) (store.Write, error)) (store.Ingested, error) {
-	return db.IngestOnce(ctx, project, known, store.Dedup{}, fn)
-}
-
-// IngestOnce stores one batch atomically unless d names a batch already
-// stored; see store.Store. The project's state lock serialises the check
-// and the insert of the batch's keys, so concurrent retries store once.
-func (db *DB) IngestOnce(ctx context.Context, project cloudsage.ProjectID, known int64, d store.Dedup, fn func(store.State) (store.Write, error)) (store.Ingested, error) {
 	var out store.Ingested
 	err := db.tx(ctx, "ingest", func(tx *sql.Tx) error {
-		ver, err := db.D.LockState(ctx, tx, project)
-		if errors.Is(err, sql.ErrNoRows) {
-			return store.NotFoundf("project not found")
-		}
+		ver, err := db.lockState(ctx, tx, project)
 		if err != nil {
 			return err
-		}
-		keys, dup, err := db.checkDedup(ctx, tx, project, d)
-		if err != nil {
-			return err
-		}
-		if dup != nil {
-			out = store.Ingested{Batch: *dup, Version: ver, Duplicate: true}
-			return nil
 		}
 		st := store.State{Version: ver}
 		if st.Notify, err = readNotifyState(ctx, tx, project); err != nil {
@@ -619,81 +610,147 @@ func (db *DB) IngestOnce(ctx context.Context, project cloudsage.ProjectID, known
 		if err != nil {
 			return err
 		}
-		now := db.Now().UTC()
-		b := w.Batch
-		b.ProjectID, b.CreatedAt, b.Status = project, now, "committed"
-		if b.Formats == nil {
-			b.Formats = map[string]int{}
-		}
-		if b.Reasons == nil {
-			b.Reasons = []string{}
-		}
-		b.Events = len(w.Events)
-		formats, _ := json.Marshal(b.Formats)
-		reasons, _ := json.Marshal(b.Reasons)
-		if err := tx.QueryRowContext(ctx, `INSERT INTO ingest_batches (project_id, created_at, status, source, bytes, received, accepted, rejected, formats, new_patterns, score, label, events, reasons)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
-			project, ns(now), b.Status, b.Source, b.Bytes, b.Received, b.Accepted, b.Rejected, string(formats), b.NewPatterns, b.Score, b.Label, b.Events, string(reasons)).Scan(&b.ID); err != nil {
+		out, err = db.writeBatch(ctx, tx, project, ver, nil, store.Dedup{}, w)
+		return err
+	})
+	if err == nil && out.Batch.Events > 0 {
+		db.noteIngest(project) // a new run to merge
+	}
+	return out, err
+}
+
+// lockState takes the project's state lock in tx and returns its version;
+// NotFound when the project does not exist.
+func (db *DB) lockState(ctx context.Context, tx *sql.Tx, project cloudsage.ProjectID) (int64, error) {
+	ver, err := db.D.LockState(ctx, tx, project)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, store.NotFoundf("project not found")
+	}
+	return ver, err
+}
+
+// Append stores one analysed batch unless d names a batch already stored
+// or the project's state moved past expected; see store.Store. The
+// transaction only writes: the analysis ran before it, outside any lock.
+// The project's state lock serialises the key check, the version check and
+// the insert of the batch's keys, so concurrent retries store once and
+// concurrent batches from replicas at the same version store one.
+func (db *DB) Append(ctx context.Context, project cloudsage.ProjectID, expected int64, d store.Dedup, w store.Write) (store.Ingested, error) {
+	var out store.Ingested
+	err := db.tx(ctx, "ingest", func(tx *sql.Tx) error {
+		ver, err := db.lockState(ctx, tx, project)
+		if err != nil {
 			return err
 		}
-		for _, k := range keys {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO ingest_keys (project_id, key, body_hash, batch_id, created_at) VALUES ($1, $2, $3, $4, $5)
-				ON CONFLICT (project_id, key) DO UPDATE SET body_hash = excluded.body_hash, batch_id = excluded.batch_id, created_at = excluded.created_at`,
-				project, k, d.BodyHash, b.ID, ns(now)); err != nil {
-				return fmt.Errorf("record batch key: %w", err)
-			}
-		}
-		if len(w.Events) > 0 {
-			cs := chunk.Build(project, w.Events)
-			for i := range cs {
-				cs[i].Batch = b.ID
-			}
-			if err := db.D.InsertChunks(ctx, tx, cs); err != nil {
-				return fmt.Errorf("insert events: %w", err)
-			}
-		}
-		if err := db.upsertPatterns(ctx, tx, project, w.Patterns); err != nil {
+		keys, dup, err := db.checkDedup(ctx, tx, project, d, true)
+		if err != nil {
 			return err
 		}
-		if err := db.writeNotify(ctx, tx, project, w); err != nil {
-			return err
+		if dup != nil {
+			out = store.Ingested{Batch: *dup, Version: ver, Duplicate: true}
+			return nil
 		}
-		var rep, repAt, repH any
-		var last any = ns(now)
-		set := `version = version + 1, snapshot = $2, events = events + $3, last_ingest_at = $4`
-		args := []any{project, w.Snapshot, len(w.Events), last}
-		if r := w.Report; r != nil {
-			rep, repAt, repH = r.Body, ns(r.At), r.Horizon
-			set += `, report = $5, report_at = $6, report_horizon = $7, score = $8, label = $9`
-			args = append(args, rep, repAt, repH, r.Score, r.Label)
-			if w.Keep {
-				set += `, kept_at = $4`
-				if _, err := tx.ExecContext(ctx, `INSERT INTO forecasts (project_id, at, horizon, score, label, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-					project, ns(r.At), r.Horizon, r.Score, r.Label, r.Body, ns(now)); err != nil {
-					return err
-				}
-			}
-			// At the report's time (the logs' time for old logs), like the
-			// forecast that starts there: one time basis for both.
-			at := ns(r.At)
-			if r.At.IsZero() {
-				at = ns(now)
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO risk_history (project_id, at, score, label, batch_id) VALUES ($1, $2, $3, $4, $5)`,
-				project, at, r.Score, r.Label, b.ID); err != nil {
-				return err
-			}
+		if ver != expected {
+			return &cloudsage.Error{Kind: cloudsage.Unavailable, Err: store.ErrStale,
+				Message: fmt.Sprintf("project %d moved on to state version %d while the batch was analysed at %d: retry", project, ver, expected)}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE project_state SET `+set+` WHERE project_id = $1`, args...); err != nil {
-			return err
-		}
-		out = store.Ingested{Batch: b, Version: ver + 1}
-		return nil
+		out, err = db.writeBatch(ctx, tx, project, ver, keys, d, w)
+		return err
 	})
 	if err == nil && out.Batch.Events > 0 && !out.Duplicate {
 		db.noteIngest(project) // a new run to merge
 	}
 	return out, err
+}
+
+// BatchFor returns the batch d names when one was stored since d.Since;
+// see store.Store. A read: Append checks again under the lock.
+func (db *DB) BatchFor(ctx context.Context, project cloudsage.ProjectID, d store.Dedup) (store.Batch, bool, error) {
+	_, dup, err := db.checkDedup(ctx, db.R, project, d, false)
+	if err != nil || dup == nil {
+		return store.Batch{}, false, db.wrap(err, "look up batch")
+	}
+	return *dup, true, nil
+}
+
+// writeBatch stores w as the batch after state version ver, recorded under
+// keys (d's), in tx, which holds the project's state lock.
+func (db *DB) writeBatch(ctx context.Context, tx *sql.Tx, project cloudsage.ProjectID, ver int64, keys []string, d store.Dedup, w store.Write) (store.Ingested, error) {
+	now := db.Now().UTC()
+	b := w.Batch
+	b.ProjectID, b.CreatedAt, b.Status = project, now, "committed"
+	if b.Formats == nil {
+		b.Formats = map[string]int{}
+	}
+	if b.Reasons == nil {
+		b.Reasons = []string{}
+	}
+	b.Events = len(w.Events)
+	formats, _ := json.Marshal(b.Formats)
+	reasons, _ := json.Marshal(b.Reasons)
+	if err := tx.QueryRowContext(ctx, `INSERT INTO ingest_batches (project_id, created_at, status, source, bytes, received, accepted, rejected, formats, new_patterns, score, label, events, reasons)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+		project, ns(now), b.Status, b.Source, b.Bytes, b.Received, b.Accepted, b.Rejected, string(formats), b.NewPatterns, b.Score, b.Label, b.Events, string(reasons)).Scan(&b.ID); err != nil {
+		return store.Ingested{}, err
+	}
+	for _, k := range keys {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ingest_keys (project_id, key, body_hash, batch_id, created_at) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (project_id, key) DO UPDATE SET body_hash = excluded.body_hash, batch_id = excluded.batch_id, created_at = excluded.created_at`,
+			project, k, d.BodyHash, b.ID, ns(now)); err != nil {
+			return store.Ingested{}, fmt.Errorf("record batch key: %w", err)
+		}
+	}
+	if len(w.Events) > 0 {
+		cs := chunk.Build(project, w.Events)
+		for i := range cs {
+			cs[i].Batch = b.ID
+		}
+		if err := db.D.InsertChunks(ctx, tx, cs); err != nil {
+			return store.Ingested{}, fmt.Errorf("insert events: %w", err)
+		}
+	}
+	if err := db.upsertPatterns(ctx, tx, project, w.Patterns); err != nil {
+		return store.Ingested{}, err
+	}
+	if err := db.writeNotify(ctx, tx, project, w); err != nil {
+		return store.Ingested{}, err
+	}
+	var rep, repAt, repH any
+	var last any = ns(now)
+	set := `version = version + 1, snapshot = $2, events = events + $3, last_ingest_at = $4`
+	args := []any{project, w.Snapshot, len(w.Events), last}
+	if r := w.Report; r != nil {
+		rep, repAt, repH = r.Body, ns(r.At), r.Horizon
+		set += `, report = $5, report_at = $6, report_horizon = $7, score = $8, label = $9`
+		args = append(args, rep, repAt, repH, r.Score, r.Label)
+		if w.Keep {
+			set += `, kept_at = $4`
+			if _, err := tx.ExecContext(ctx, `INSERT INTO forecasts (project_id, at, horizon, score, label, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+				project, ns(r.At), r.Horizon, r.Score, r.Label, r.Body, ns(now)); err != nil {
+				return store.Ingested{}, err
+			}
+		}
+		// At the report's time (the logs' time for old logs), like the
+		// forecast that starts there: one time basis for both.
+		at := ns(r.At)
+		if r.At.IsZero() {
+			at = ns(now)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO risk_history (project_id, at, score, label, batch_id) VALUES ($1, $2, $3, $4, $5)`,
+			project, at, r.Score, r.Label, b.ID); err != nil {
+			return store.Ingested{}, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE project_state SET `+set+` WHERE project_id = $1`, args...); err != nil {
+		return store.Ingested{}, err
+	}
+	return store.Ingested{Batch: b, Version: ver + 1}, nil
+}
+
+// queryer is a *sql.Tx or a *sql.DB.
+type queryer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // patternChunk is how many patterns one upsert statement writes. SQLite
@@ -778,8 +835,8 @@ func writePlaceholders(sb *strings.Builder, off, n int, anon bool) {
 
 // checkDedup returns the keys a new batch named by d is recorded under, or
 // the batch d names when one was stored since d.Since. Keys older than that
-// are dropped on the way.
-func (db *DB) checkDedup(ctx context.Context, tx *sql.Tx, project cloudsage.ProjectID, d store.Dedup) ([]string, *store.Batch, error) {
+// are dropped on the way when forget (q is then the write transaction).
+func (db *DB) checkDedup(ctx context.Context, tx queryer, project cloudsage.ProjectID, d store.Dedup, forget bool) ([]string, *store.Batch, error) {
 	var key string
 	switch {
 	case d.Key != "":
@@ -789,12 +846,14 @@ func (db *DB) checkDedup(ctx context.Context, tx *sql.Tx, project cloudsage.Proj
 	default:
 		return nil, nil, nil
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM ingest_keys WHERE project_id = $1 AND created_at < $2`, project, ns(d.Since)); err != nil {
-		return nil, nil, fmt.Errorf("forget old batch keys: %w", err)
+	if forget {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM ingest_keys WHERE project_id = $1 AND created_at < $2`, project, ns(d.Since)); err != nil {
+			return nil, nil, fmt.Errorf("forget old batch keys: %w", err)
+		}
 	}
 	var hash string
 	var id store.BatchID
-	err := tx.QueryRowContext(ctx, `SELECT body_hash, batch_id FROM ingest_keys WHERE project_id = $1 AND key = $2`, project, key).Scan(&hash, &id)
+	err := tx.QueryRowContext(ctx, `SELECT body_hash, batch_id FROM ingest_keys WHERE project_id = $1 AND key = $2 AND created_at >= $3`, project, key, ns(d.Since)).Scan(&hash, &id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return []string{key}, nil, nil
 	}

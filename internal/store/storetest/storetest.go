@@ -36,7 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Activity", testActivity},
 		{"Ingest", testIngest},
 		{"IngestRollback", testIngestRollback},
-		{"IngestOnce", testIngestOnce},
+		{"Append", testAppend},
 		{"SavedSearches", testSavedSearches},
 		{"Facets", testFacets},
 		{"ScanEvents", testScanEvents},
@@ -81,6 +81,16 @@ func must[T any](v T, err error) func(t *testing.T) T {
 			t.Fatal(err)
 		}
 		return v
+	}
+}
+
+func must2[T, U any](v T, w U, err error) func(t *testing.T) (T, U) {
+	return func(t *testing.T) (T, U) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v, w
 	}
 }
 
@@ -319,7 +329,7 @@ func testIngest(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	ann := user(t, s, "ann@example.com")
 	p := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "a"}))(t)
-	st := must(s.LoadState(ctx, p.ID))(t)
+	st := must(s.LoadState(ctx, p.ID, -1))(t)
 	if st.Version != 0 || st.Snapshot != nil {
 		t.Fatalf("fresh LoadState = %+v", st)
 	}
@@ -343,7 +353,7 @@ func testIngest(t *testing.T, s store.Store) {
 		return store.Write{Snapshot: []byte("snap-3")}, nil
 	})
 	noErr(t, err)
-	st = must(s.LoadState(ctx, p.ID))(t)
+	st = must(s.LoadState(ctx, p.ID, -1))(t)
 	if st.Version != 3 || string(st.Snapshot) != "snap-3" {
 		t.Errorf("LoadState = %d %q, want 3 snap-3", st.Version, st.Snapshot)
 	}
@@ -430,7 +440,7 @@ func testIngestRollback(t *testing.T, s store.Store) {
 	if err == nil {
 		t.Fatal("Ingest with a bad report succeeded, want an error")
 	}
-	st := must(s.LoadState(ctx, p.ID))(t)
+	st := must(s.LoadState(ctx, p.ID, -1))(t)
 	if st.Version != 1 || string(st.Snapshot) != "snap-1" {
 		t.Errorf("state after failed batches = %d %q, want 1 snap-1", st.Version, st.Snapshot)
 	}
@@ -893,33 +903,54 @@ func testRetentionChunks(t *testing.T, s store.Store) {
 	}
 }
 
-// ingestOnce ingests evs named by d, counting the calls of the write function.
-func ingestOnce(ctx context.Context, s store.Store, p cloudsage.ProjectID, d store.Dedup, evs []cloudsage.Event, calls *atomic.Int64) (store.Ingested, error) {
-	return s.IngestOnce(ctx, p, -1, d, func(st store.State) (store.Write, error) {
-		calls.Add(1)
-		return store.Write{
-			Batch:    store.Batch{Source: "text", Received: len(evs) + 1, Accepted: len(evs), Rejected: 1, Reasons: []string{"line 3: too long"}, Score: 42, Label: "medium"},
-			Events:   evs,
-			Snapshot: []byte("snap"),
-		}, nil
+// appendOnce appends evs named by d at the project's current version.
+func appendOnce(ctx context.Context, s store.Store, p cloudsage.ProjectID, d store.Dedup, evs []cloudsage.Event) (store.Ingested, error) {
+	st, err := s.LoadState(ctx, p, -1)
+	if err != nil {
+		return store.Ingested{}, err
+	}
+	return appendAt(ctx, s, p, st.Version, d, evs)
+}
+
+func appendAt(ctx context.Context, s store.Store, p cloudsage.ProjectID, version int64, d store.Dedup, evs []cloudsage.Event) (store.Ingested, error) {
+	return s.Append(ctx, p, version, d, store.Write{
+		Batch:       store.Batch{Source: "text", Received: len(evs) + 1, Accepted: len(evs), Rejected: 1, Reasons: []string{"line 3: too long"}, Score: 42, Label: "medium"},
+		Events:      evs,
+		Snapshot:    fmt.Appendf(nil, "snap-%d", version+1),
+		Report:      &store.Report{At: t0, Horizon: 24, Score: 42, Label: "medium", Body: []byte(`{}`)},
+		NotifyState: fmt.Appendf(nil, "memory-%d", version+1),
 	})
 }
 
-func testIngestOnce(t *testing.T, s store.Store) {
+func testAppend(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	ann := user(t, s, "ann@example.com")
 	p := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "a"}))(t)
 	other := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "b"}))(t)
-	var calls atomic.Int64
 	since := t0.Add(-store.DedupWindow)
 	body := store.Dedup{BodyHash: "aa", Since: since}
-	first := must(ingestOnce(ctx, s, p.ID, body, events(5, "alpha"), &calls))(t)
-	if first.Duplicate || first.Batch.Events != 5 {
-		t.Fatalf("first IngestOnce = %+v, want a new batch of 5 events", first)
+	first := must(appendOnce(ctx, s, p.ID, body, events(5, "alpha")))(t)
+	if first.Duplicate || first.Batch.Events != 5 || first.Version != 1 {
+		t.Fatalf("first Append = %+v, want a new batch of 5 events at version 1", first)
 	}
-	again := must(ingestOnce(ctx, s, p.ID, body, events(5, "alpha"), &calls))(t)
-	if !again.Duplicate || again.Batch.ID != first.Batch.ID || again.Version != first.Version || calls.Load() != 1 {
-		t.Fatalf("same body again = %+v (write function called %d times), want the first batch %d as a duplicate", again, calls.Load(), first.Batch.ID)
+	// LoadState reads the version, the memory, and the snapshot only for a
+	// caller that does not hold this version.
+	if st := must(s.LoadState(ctx, p.ID, 1))(t); st.Changed || st.Snapshot != nil || st.Version != 1 || string(st.Notify) != "memory-1" {
+		t.Errorf("LoadState at the known version = %+v, want version 1 unchanged with memory-1", st)
+	}
+	if st := must(s.LoadState(ctx, p.ID, 0))(t); !st.Changed || string(st.Snapshot) != "snap-1" || string(st.Notify) != "memory-1" {
+		t.Errorf("LoadState at an old version = %+v, want changed with snap-1 and memory-1", st)
+	}
+	if b, ok := must2(s.BatchFor(ctx, p.ID, body))(t); !ok || b.ID != first.Batch.ID {
+		t.Errorf("BatchFor the stored body = %v %+v, want batch %d", ok, b, first.Batch.ID)
+	}
+	if _, ok := must2(s.BatchFor(ctx, p.ID, store.Dedup{BodyHash: "aa", Since: time.Now().Add(time.Hour)}))(t); ok {
+		t.Errorf("BatchFor a body older than the window found it")
+	}
+	// A retry is answered whatever the version it was analysed at.
+	again := must(appendAt(ctx, s, p.ID, 0, body, events(5, "alpha")))(t)
+	if !again.Duplicate || again.Batch.ID != first.Batch.ID || again.Version != first.Version {
+		t.Fatalf("same body again = %+v, want the first batch %d as a duplicate", again, first.Batch.ID)
 	}
 	want := first.Batch
 	want.CreatedAt = want.CreatedAt.Truncate(0)
@@ -932,6 +963,22 @@ func testIngestOnce(t *testing.T, s store.Store) {
 	if bs := must(s.Batches(ctx, p.ID, 10))(t); len(bs) != 1 || bs[0].Events != 5 || len(bs[0].Reasons) != 1 {
 		t.Errorf("Batches after a duplicate = %+v, want one with 5 events and its reason", bs)
 	}
+	// A new batch analysed at an old version is refused, leaving nothing.
+	_, err := appendAt(ctx, s, p.ID, 0, store.Dedup{BodyHash: "ee", Since: since}, events(4, "epsilon"))
+	if !errors.Is(err, store.ErrStale) {
+		t.Fatalf("Append at a stale version = %v, want ErrStale", err)
+	}
+	if st := must(s.LoadState(ctx, p.ID, -1))(t); st.Version != 1 || string(st.Snapshot) != "snap-1" || string(st.Notify) != "memory-1" {
+		t.Errorf("state after a stale Append = %d %q %q, want 1 snap-1 memory-1", st.Version, st.Snapshot, st.Notify)
+	}
+	if _, ok := must2(s.BatchFor(ctx, p.ID, store.Dedup{BodyHash: "ee", Since: since}))(t); ok {
+		t.Errorf("a stale Append recorded its body's key")
+	}
+	if n := must(s.CountEvents(ctx, p.ID))(t); n != 5 {
+		t.Errorf("CountEvents after a stale Append = %d, want 5", n)
+	}
+	_, err = appendAt(ctx, s, p.ID+1000, 0, store.Dedup{}, nil)
+	wantKind(t, "append to a missing project", err, cloudsage.NotFound)
 	// Another project, another body, or a body older than the window is new.
 	for name, c := range map[string]struct {
 		p cloudsage.ProjectID
@@ -942,46 +989,57 @@ func testIngestOnce(t *testing.T, s store.Store) {
 		"expired":       {p.ID, store.Dedup{BodyHash: "aa", Since: time.Now().Add(time.Hour)}},
 		"no name":       {p.ID, store.Dedup{}},
 	} {
-		if res := must(ingestOnce(ctx, s, c.p, c.d, events(1, "beta"), &calls))(t); res.Duplicate {
-			t.Errorf("%s: IngestOnce = duplicate of batch %d, want a new batch", name, res.Batch.ID)
+		if res := must(appendOnce(ctx, s, c.p, c.d, events(1, "beta")))(t); res.Duplicate {
+			t.Errorf("%s: Append = duplicate of batch %d, want a new batch", name, res.Batch.ID)
 		}
 	}
 	// An Idempotency-Key decides alone: the same key and body is the first
 	// batch, the same key with another body a conflict, another key a new batch.
-	keyed := must(ingestOnce(ctx, s, p.ID, store.Dedup{Key: "k1", BodyHash: "aa", Since: since}, events(2, "gamma"), &calls))(t)
+	keyed := must(appendOnce(ctx, s, p.ID, store.Dedup{Key: "k1", BodyHash: "aa", Since: since}, events(2, "gamma")))(t)
 	if keyed.Duplicate {
 		t.Errorf("new key with a stored body = duplicate, want a new batch")
 	}
-	if res := must(ingestOnce(ctx, s, p.ID, store.Dedup{Key: "k1", BodyHash: "aa", Since: since}, events(2, "gamma"), &calls))(t); !res.Duplicate || res.Batch.ID != keyed.Batch.ID {
+	if res := must(appendOnce(ctx, s, p.ID, store.Dedup{Key: "k1", BodyHash: "aa", Since: since}, events(2, "gamma")))(t); !res.Duplicate || res.Batch.ID != keyed.Batch.ID {
 		t.Errorf("same key again = %+v, want batch %d as a duplicate", res, keyed.Batch.ID)
 	}
-	_, err := ingestOnce(ctx, s, p.ID, store.Dedup{Key: "k1", BodyHash: "cc", Since: since}, events(2, "gamma"), &calls)
+	_, err = appendOnce(ctx, s, p.ID, store.Dedup{Key: "k1", BodyHash: "cc", Since: since}, events(2, "gamma"))
 	wantKind(t, "same key, other body", err, cloudsage.Conflict)
+	_, _, err = s.BatchFor(ctx, p.ID, store.Dedup{Key: "k1", BodyHash: "cc", Since: since})
+	wantKind(t, "BatchFor the same key, other body", err, cloudsage.Conflict)
 
-	// Concurrent identical posts store one batch.
-	before := must(s.CountEvents(ctx, p.ID))(t)
-	var wg sync.WaitGroup
-	var dups, fresh atomic.Int64
-	for range 8 {
-		wg.Go(func() {
-			res, err := ingestOnce(ctx, s, p.ID, store.Dedup{BodyHash: "dd", Since: since}, events(3, "delta"), &calls)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			if res.Duplicate {
-				dups.Add(1)
-			} else {
-				fresh.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	if fresh.Load() != 1 || dups.Load() != 7 {
-		t.Errorf("8 concurrent identical posts: %d stored, %d duplicates; want 1 and 7", fresh.Load(), dups.Load())
-	}
-	if n := must(s.CountEvents(ctx, p.ID))(t); n != before+3 {
-		t.Errorf("events after concurrent identical posts = %d, want %d", n, before+3)
+	// Concurrent identical posts store one batch; concurrent different
+	// batches analysed at one version (replicas racing) store one.
+	for _, same := range []bool{true, false} {
+		before := must(s.CountEvents(ctx, p.ID))(t)
+		st := must(s.LoadState(ctx, p.ID, -1))(t)
+		var wg sync.WaitGroup
+		var dups, fresh, stale atomic.Int64
+		for i := range 8 {
+			wg.Go(func() {
+				d := store.Dedup{BodyHash: "dd", Since: since}
+				if !same {
+					d.BodyHash = fmt.Sprint("race-", i)
+				}
+				res, err := appendAt(ctx, s, p.ID, st.Version, d, events(3, "delta"))
+				switch {
+				case errors.Is(err, store.ErrStale):
+					stale.Add(1)
+				case err != nil:
+					t.Error(err)
+				case res.Duplicate:
+					dups.Add(1)
+				default:
+					fresh.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if same && (fresh.Load() != 1 || dups.Load() != 7) || !same && (fresh.Load() != 1 || stale.Load() != 7) {
+			t.Errorf("8 concurrent appends (same body %v): %d stored, %d duplicates, %d stale; want 1 stored", same, fresh.Load(), dups.Load(), stale.Load())
+		}
+		if n := must(s.CountEvents(ctx, p.ID))(t); n != before+3 {
+			t.Errorf("events after 8 concurrent appends (same body %v) = %d, want %d", same, n, before+3)
+		}
 	}
 }
 
