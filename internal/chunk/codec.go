@@ -368,9 +368,7 @@ func Decode(chunk int64, batch BatchID, data []byte, keep func(*Event) bool) ([]
 			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 		}
 		evs, err := decodeEvents(chunk, batch, unsafe.String(unsafe.SliceData(raw), len(raw)), keep)
-		for i := range evs {
-			detach(&evs[i].Event)
-		}
+		detach(evs)
 		return evs, err
 	}
 	raw, err := decompress(data)
@@ -380,24 +378,56 @@ func Decode(chunk int64, batch BatchID, data []byte, keep func(*Event) bool) ([]
 	return decodeEvents(chunk, batch, string(raw), keep)
 }
 
-// detach copies e's strings out of the decoded chunk they point into.
-func detach(e *cloudsage.Event) {
-	e.Service, e.Host, e.Format = strings.Clone(e.Service), strings.Clone(e.Host), strings.Clone(e.Format)
-	e.Pattern = cloudsage.PatternID(strings.Clone(string(e.Pattern)))
-	sameRaw := len(e.Raw) > 0 && len(e.Raw) == len(e.Message) && unsafe.StringData(e.Raw) == unsafe.StringData(e.Message)
-	e.Message = strings.Clone(e.Message)
-	if sameRaw {
-		e.Raw = e.Message
-	} else {
-		e.Raw = strings.Clone(e.Raw)
-	}
-	if len(e.Fields) > 0 {
-		f := make(map[string]string, len(e.Fields))
-		for k, v := range e.Fields {
-			f[strings.Clone(k)] = strings.Clone(v)
+// detach copies the strings of evs out of the decoded chunk they point
+// into, all into one allocation (the events of a chunk are cached and
+// paged together): a page of 1,000 events made some 7,000 small
+// allocations here before, a good part of a search's garbage.
+func detach(evs []Event) {
+	n := 0
+	for i := range evs {
+		e := &evs[i].Event
+		n += len(e.Service) + len(e.Host) + len(e.Format) + len(e.Pattern) + len(e.Message)
+		if !sameString(e.Raw, e.Message) {
+			n += len(e.Raw)
 		}
-		e.Fields = f
+		for k, v := range e.Fields {
+			n += len(k) + len(v)
+		}
 	}
+	arena := make([]byte, 0, n)
+	cp := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		off := len(arena)
+		arena = append(arena, s...) // within capacity: arena never moves
+		return unsafe.String(&arena[off], len(s))
+	}
+	for i := range evs {
+		e := &evs[i].Event
+		e.Service, e.Host, e.Format = cp(e.Service), cp(e.Host), cp(e.Format)
+		e.Pattern = cloudsage.PatternID(cp(string(e.Pattern)))
+		same := sameString(e.Raw, e.Message)
+		e.Message = cp(e.Message)
+		if same {
+			e.Raw = e.Message
+		} else {
+			e.Raw = cp(e.Raw)
+		}
+		if len(e.Fields) > 0 {
+			f := make(map[string]string, len(e.Fields))
+			for k, v := range e.Fields {
+				f[cp(k)] = cp(v)
+			}
+			e.Fields = f
+		}
+	}
+}
+
+// sameString reports whether a and b are the same bytes in memory (a raw
+// line stored as "the same as the message").
+func sameString(a, b string) bool {
+	return len(a) > 0 && len(a) == len(b) && unsafe.StringData(a) == unsafe.StringData(b)
 }
 
 func decodeEvents(chunk int64, batch BatchID, s string, keep func(*Event) bool) ([]Event, error) {
