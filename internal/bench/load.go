@@ -57,6 +57,7 @@ type LoadOptions struct {
 type Latency struct {
 	Requests int     `json:"requests"`
 	Errors   int     `json:"errors"`
+	Timeouts int     `json:"timeouts"` // of the errors: no answer within --timeout
 	P50MS    float64 `json:"p50_ms"`
 	P99MS    float64 `json:"p99_ms"`
 	MaxMS    float64 `json:"max_ms"`
@@ -277,12 +278,13 @@ func (rt *router) byHost(rawURL string) int {
 
 // tally collects one kind of request's results.
 type tally struct {
-	mu      sync.Mutex
-	m       vegeta.Metrics
-	errs    int
-	last    []string
-	perRep  []int
-	skipped int // to the killed replica after the kill
+	mu       sync.Mutex
+	m        vegeta.Metrics
+	errs     int
+	timeouts int
+	last     []string
+	perRep   []int
+	skipped  int // to the killed replica after the kill
 }
 
 // loadRun holds a run's shared state.
@@ -325,6 +327,9 @@ func (lr *loadRun) consume(kind string, t *tally, results <-chan *vegeta.Result,
 			t.m.Add(res)
 			if res.Code < 200 || res.Code > 299 {
 				t.errs++
+				if res.Code == 0 && strings.Contains(res.Error, "Client.Timeout") {
+					t.timeouts++
+				}
 				msg := fmt.Sprintf("%s %s: %d %s %.200s", kind, res.URL, res.Code, res.Error, res.Body)
 				t.last = append(t.last, msg)
 				if len(t.last) > 5 {
@@ -341,7 +346,7 @@ func (lr *loadRun) consume(kind string, t *tally, results <-chan *vegeta.Result,
 func (t *tally) latency(seconds float64) Latency {
 	t.m.Close()
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	l := Latency{Requests: int(t.m.Requests), Errors: t.errs, P50MS: ms(t.m.Latencies.P50), P99MS: ms(t.m.Latencies.P99), MaxMS: ms(t.m.Latencies.Max)}
+	l := Latency{Requests: int(t.m.Requests), Errors: t.errs, Timeouts: t.timeouts, P50MS: ms(t.m.Latencies.P50), P99MS: ms(t.m.Latencies.P99), MaxMS: ms(t.m.Latencies.Max)}
 	if seconds > 0 {
 		l.PerSec = float64(l.Requests) / seconds
 	}

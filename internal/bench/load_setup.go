@@ -86,13 +86,13 @@ func openLoadStore(ctx context.Context, dbURL, dataDir string) (store.Store, err
 // session, o.Projects projects (project 1+i owned by user i mod Users; the
 // big project 0 by user 0 with every user a viewer), and a token with the
 // ingest and read scopes for the big project and each shipping project.
-// It runs several writers at once: project creation is one short
+// It runs 16 writers at once (the PostgreSQL pool's size): project creation is one short
 // transaction each, and PostgreSQL commits them in groups.
 func setupWorld(ctx context.Context, st store.Store, o LoadOptions) (*loadWorld, error) {
 	w := &loadWorld{projects: make([]cloudsage.ProjectID, o.Projects), cookies: make([]string, o.Users), tokens: make([]string, o.Shippers)}
 	users := make([]cloudsage.UserID, o.Users)
 	now := time.Now()
-	err := parallel(ctx, o.Users, 8, func(i int) error {
+	err := parallel(ctx, o.Users, 16, func(i int) error {
 		u, err := st.CreateUser(ctx, store.User{Email: fmt.Sprintf("load%d@example.com", i), Name: fmt.Sprintf("Load user %d", i), CreatedAt: now})
 		if err != nil {
 			return fmt.Errorf("user %d: %w", i, err)
@@ -106,7 +106,7 @@ func setupWorld(ctx context.Context, st store.Store, o LoadOptions) (*loadWorld,
 	if err != nil {
 		return nil, err
 	}
-	err = parallel(ctx, o.Projects, 8, func(i int) error {
+	err = parallel(ctx, o.Projects, 16, func(i int) error {
 		owner := users[0]
 		if i > 0 {
 			owner = users[(i-1)%o.Users]
@@ -130,7 +130,7 @@ func setupWorld(ctx context.Context, st store.Store, o LoadOptions) (*loadWorld,
 	if w.bigToken, err = newToken(w.projects[0], users[0]); err != nil {
 		return nil, fmt.Errorf("big project token: %w", err)
 	}
-	err = parallel(ctx, o.Shippers, 8, func(i int) error {
+	err = parallel(ctx, o.Shippers, 16, func(i int) error {
 		tok, err := newToken(w.projects[1+i], users[i%o.Users])
 		w.tokens[i] = tok
 		return err
@@ -138,7 +138,7 @@ func setupWorld(ctx context.Context, st store.Store, o LoadOptions) (*loadWorld,
 	if err != nil {
 		return nil, err
 	}
-	err = parallel(ctx, o.Users-1, 8, func(i int) error {
+	err = parallel(ctx, o.Users-1, 16, func(i int) error {
 		return st.SetMember(ctx, store.Member{ProjectID: w.projects[0], UserID: users[1+i], Role: store.RoleViewer})
 	})
 	return w, err

@@ -132,8 +132,9 @@ func printLoad(out io.Writer, r bench.LoadReport) {
 	fmt.Fprintf(tw, "%s\t%.0f\t%.1f\t%.1f\t%.1f\t%.1f\t%.4f\t%d/%d\t\n", r.Store, r.IngestLinesPerS, r.Page.P50MS, r.Page.P99MS,
 		r.Forecast.P50MS, r.Forecast.P99MS, r.ErrorRate, r.StreamsHeld, r.StreamsWanted)
 	tw.Flush()
-	fmt.Fprintf(out, "requests: ingest %d (%d errors, p99 %.0f ms), page %d (%d), forecast %d (%d); streams min held %d, %d reports received, %d stream errors\n",
-		r.Ingest.Requests, r.Ingest.Errors, r.Ingest.P99MS, r.Page.Requests, r.Page.Errors, r.Forecast.Requests, r.Forecast.Errors,
+	fmt.Fprintf(out, "requests (errors, of which timeouts): ingest %d (%d, %d; p99 %.0f ms), page %d (%d, %d), forecast %d (%d, %d); streams min held %d, %d reports received, %d stream errors\n",
+		r.Ingest.Requests, r.Ingest.Errors, r.Ingest.Timeouts, r.Ingest.P99MS, r.Page.Requests, r.Page.Errors, r.Page.Timeouts,
+		r.Forecast.Requests, r.Forecast.Errors, r.Forecast.Timeouts,
 		r.StreamsMinHeld, r.StreamReports, r.StreamErrors)
 	for i, rr := range r.Replica {
 		k := ""
