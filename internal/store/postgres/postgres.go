@@ -176,8 +176,9 @@ func (dialect) QueryChunks(ctx context.Context, tx *sql.Tx, query string, args [
 	return rows, err
 }
 
-func (dialect) DeleteChunks(ctx context.Context, tx *sql.Tx, ids []int64) error {
-	_, err := tx.ExecContext(ctx, `DELETE FROM event_chunks WHERE id = ANY($1)`, ids)
+func (dialect) DeleteChunks(ctx context.Context, tx *sql.Tx, ids, maxTimes []int64) error {
+	// ids are unique: the max_time condition only prunes partitions.
+	_, err := tx.ExecContext(ctx, `DELETE FROM event_chunks WHERE id = ANY($1) AND max_time = ANY($2)`, ids, maxTimes)
 	return err
 }
 

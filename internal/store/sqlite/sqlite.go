@@ -207,7 +207,7 @@ func (*dialect) QueryChunks(ctx context.Context, tx *sql.Tx, query string, args 
 	return sqlstore.QueryPairs(ctx, tx, query, args...)
 }
 
-func (*dialect) DeleteChunks(ctx context.Context, tx *sql.Tx, ids []int64) error {
+func (*dialect) DeleteChunks(ctx context.Context, tx *sql.Tx, ids, _ []int64) error {
 	in := idList(ids)
 	if _, err := tx.ExecContext(ctx, `DELETE FROM event_chunks_fts WHERE rowid IN (`+in+`)`); err != nil {
 		return fmt.Errorf("index: %w", err)

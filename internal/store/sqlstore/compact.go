@@ -105,7 +105,7 @@ func (db *DB) planCompaction(ctx context.Context, p cloudsage.ProjectID) (*compa
 // input runs into its output run, in one transaction. It reports false
 // when the inputs are used up (or the project is gone).
 func (db *DB) compactStep(ctx context.Context, job *compactJob) (bool, error) {
-	var moved []int64
+	var moved, movedTimes []int64
 	err := db.tx(ctx, "compact events", func(tx *sql.Tx) error {
 		// Serialises with ingest and with another replica's compactor on
 		// PostgreSQL (SQLite has one writer anyway).
@@ -136,6 +136,7 @@ func (db *DB) compactStep(ctx context.Context, job *compactJob) (bool, error) {
 			}
 			evs = append(evs, part...)
 			moved = append(moved, r[0])
+			movedTimes = append(movedTimes, r[1])
 		}
 		if len(moved) == 0 {
 			return nil
@@ -145,7 +146,7 @@ func (db *DB) compactStep(ctx context.Context, job *compactJob) (bool, error) {
 		for i := range out {
 			out[i].Run = job.output
 		}
-		if err := db.D.DeleteChunks(ctx, tx, moved); err != nil {
+		if err := db.D.DeleteChunks(ctx, tx, moved, movedTimes); err != nil {
 			return err
 		}
 		return db.D.InsertChunks(ctx, tx, out)

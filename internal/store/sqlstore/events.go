@@ -579,7 +579,7 @@ func (db *DB) deleteChunks(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectI
 	if err != nil {
 		return 0, fmt.Errorf("old event chunks: %w", err)
 	}
-	var drop []int64
+	var drop, dropTimes []int64
 	var straddle [][2]int64 // id, max_time
 	var n int64
 	for rows.Next() {
@@ -589,7 +589,7 @@ func (db *DB) deleteChunks(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectI
 			return 0, err
 		}
 		if before.IsZero() || maxTime < ns(before) {
-			drop = append(drop, id)
+			drop, dropTimes = append(drop, id), append(dropTimes, maxTime)
 			n += cn
 		} else {
 			straddle = append(straddle, [2]int64{id, maxTime})
@@ -602,10 +602,10 @@ func (db *DB) deleteChunks(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectI
 	for len(drop) > 0 {
 		k := min(len(drop), 500)
 		db.cache.Drop(drop[:k])
-		if err := db.D.DeleteChunks(ctx, tx, drop[:k]); err != nil {
+		if err := db.D.DeleteChunks(ctx, tx, drop[:k], dropTimes[:k]); err != nil {
 			return 0, fmt.Errorf("delete event chunks: %w", err)
 		}
-		drop = drop[k:]
+		drop, dropTimes = drop[k:], dropTimes[k:]
 	}
 	cut := ns(before)
 	for _, s := range straddle {
@@ -628,7 +628,7 @@ func (db *DB) deleteChunks(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectI
 		if len(keep) == 0 {
 			// Not reached (the chunk's newest event is not older than the
 			// cut), but an empty chunk is no chunk.
-			if err := db.D.DeleteChunks(ctx, tx, []int64{id}); err != nil {
+			if err := db.D.DeleteChunks(ctx, tx, []int64{id}, []int64{s[1]}); err != nil {
 				return 0, fmt.Errorf("delete event chunk: %w", err)
 			}
 			continue

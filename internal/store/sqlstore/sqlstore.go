@@ -38,8 +38,9 @@ type Dialect interface {
 	// token condition from ChunkMatch when indexed, in the search's read
 	// transaction, and returns each row's two integer columns.
 	QueryChunks(ctx context.Context, tx *sql.Tx, query string, args []any, indexed bool) ([][2]int64, error)
-	// DeleteChunks removes chunks and their index entries.
-	DeleteChunks(ctx context.Context, tx *sql.Tx, ids []int64) error
+	// DeleteChunks removes chunks and their index entries; maxTimes are
+	// their max_time (PostgreSQL looks in those days' partitions only).
+	DeleteChunks(ctx context.Context, tx *sql.Tx, ids, maxTimes []int64) error
 	// UpdateChunk rewrites a chunk's events and index tokens in place.
 	UpdateChunk(ctx context.Context, tx *sql.Tx, c *chunk.Chunk) error
 	// Translate turns a driver error into a store error where it can.
