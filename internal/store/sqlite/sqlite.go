@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -107,7 +108,7 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	db.StartCompactor()
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
-	go checkpoint(ctx, r, done)
+	go checkpoint(ctx, r, path+"-wal", done)
 	db.OnClose(func() error {
 		cancel()
 		<-done
@@ -122,9 +123,19 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 // CheckpointEvery is how often the WAL is copied into the database file.
 const CheckpointEvery = 2 * time.Second
 
+// WALTruncateAbove is the WAL file size above which a checkpoint that has
+// copied every frame also truncates the file. SQLite only rewinds a WAL
+// (to journal_size_limit) when a writer starts after a complete
+// checkpoint, so after a burst of ingest the file kept its high-water size
+// (145 MB after 4 M lines) though nothing in it was needed any more.
+const WALTruncateAbove = 4 << 20
+
 // checkpoint runs passive WAL checkpoints off the write path: they copy
 // committed pages into the database file without blocking the writer.
-func checkpoint(ctx context.Context, r *sql.DB, done chan<- struct{}) {
+// When one has copied everything and the WAL file is large, it is
+// truncated, without waiting: a reader or writer in the way makes the
+// truncation give up until the next tick.
+func checkpoint(ctx context.Context, r *sql.DB, walPath string, done chan<- struct{}) {
 	defer close(done)
 	t := time.NewTicker(CheckpointEvery)
 	defer t.Stop()
@@ -133,9 +144,32 @@ func checkpoint(ctx context.Context, r *sql.DB, done chan<- struct{}) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			r.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
+			var busy, log, copied int64
+			err := r.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &copied)
+			if err != nil || busy != 0 || log != copied {
+				continue
+			}
+			if st, err := os.Stat(walPath); err == nil && st.Size() > WALTruncateAbove {
+				truncateWAL(ctx, r)
+			}
 		}
 	}
+}
+
+// truncateWAL checkpoints in TRUNCATE mode on a connection that does not
+// wait on locks: a pending TRUNCATE checkpoint holds new writers back
+// while it waits for readers, so it must not wait.
+func truncateWAL(ctx context.Context, r *sql.DB) {
+	conn, err := r.Conn(ctx)
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA busy_timeout = 0`); err != nil {
+		return
+	}
+	conn.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	conn.ExecContext(ctx, `PRAGMA busy_timeout = 10000`)
 }
 
 type dialect struct{}

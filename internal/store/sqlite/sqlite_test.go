@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -135,5 +136,46 @@ func TestHostFilterOnChunksWithoutHostKeys(t *testing.T) {
 		if len(page.Events) != 1 || page.Events[0].Host != "web-2" {
 			t.Errorf("SearchEvents(%+v) = %+v, want the web-2 line", q, page.Events)
 		}
+	}
+}
+
+// TestWALTruncatedWhenCheckpointed writes more than WALTruncateAbove and
+// waits for the background checkpointer to copy it and truncate the WAL
+// file, which SQLite alone leaves at its high-water size.
+func TestWALTruncatedWhenCheckpointed(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cloudsage.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.W.ExecContext(ctx, `CREATE TABLE walfill (b BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 * sqlite.WALTruncateAbove / (1 << 20) {
+		if _, err := db.W.ExecContext(ctx, `INSERT INTO walfill VALUES (randomblob(1048576))`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	size := func() int64 {
+		st, err := os.Stat(path + "-wal")
+		if err != nil {
+			return 0
+		}
+		return st.Size()
+	}
+	if s := size(); s <= sqlite.WALTruncateAbove {
+		t.Fatalf("WAL %d bytes after the writes, want more than %d", s, sqlite.WALTruncateAbove)
+	}
+	for deadline := time.Now().Add(time.Minute); size() > sqlite.WALTruncateAbove; {
+		if time.Now().After(deadline) {
+			t.Fatalf("WAL still %d bytes a minute later", size())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var n int
+	if err := db.R.QueryRowContext(ctx, `SELECT count(*) FROM walfill`).Scan(&n); err != nil || n != 3*sqlite.WALTruncateAbove/(1<<20) {
+		t.Errorf("after truncation: %d rows, %v", n, err)
 	}
 }
