@@ -21,6 +21,7 @@ import (
 	"github.com/cloudsage/cloudsage/internal/learn"
 	"github.com/cloudsage/cloudsage/internal/risk"
 	"github.com/cloudsage/cloudsage/internal/series"
+	"github.com/cloudsage/cloudsage/internal/settings"
 )
 
 const analyzeUsage = "[--json] [--horizon 24h|48h|72h] [--state FILE] FILE...   (FILE '-' reads stdin; .gz is read transparently)"
@@ -69,8 +70,12 @@ func runAnalyze(ctx context.Context, args []string, stdio Stdio) error {
 		}
 	}
 
-	cfg := engine.DefaultConfig()
-	cfg.Clock = time.Now
+	// a file has no project: the default settings configure the engine, as
+	// they do a new project's
+	cfg, err := settings.Default().EngineConfig()
+	if err != nil {
+		return err
+	}
 	if *statePath != "" {
 		if err := applyState(&cfg, *statePath); err != nil {
 			return err

@@ -10,34 +10,10 @@ import (
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
-// EngineConfig maps a project's settings onto the engine's configuration:
-// label thresholds, per-factor high levels and the time zone of "same hour"
-// baselines.
-func EngineConfig(set store.Settings) (engine.Config, error) {
-	cfg := engine.DefaultConfig()
-	if set.HighThreshold > 0 {
-		cfg.Risk.High = set.HighThreshold
-	}
-	if set.MediumThreshold > 0 {
-		cfg.Risk.Medium = set.MediumThreshold
-	}
-	if set.TimeZone != "" {
-		loc, err := time.LoadLocation(set.TimeZone)
-		if err != nil {
-			return cfg, fmt.Errorf("time zone %q: %w", set.TimeZone, err)
-		}
-		cfg.Risk.Location = loc
-	}
-	if err := cfg.Risk.SetHighLevels(set.FactorThresholds); err != nil {
-		return cfg, err
-	}
-	cfg.Clock = time.Now // only measures the chain's step durations
-	return cfg, cfg.Validate()
-}
-
-// NewEngine is the NewAnalyzer of the real analysis engine.
+// NewEngine is the NewAnalyzer of the real analysis engine, configured by
+// the project's settings (settings.Project.EngineConfig).
 func NewEngine(set store.Settings) (Analyzer, error) {
-	cfg, err := EngineConfig(set)
+	cfg, err := set.EngineConfig()
 	if err != nil {
 		return nil, err
 	}

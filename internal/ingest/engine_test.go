@@ -11,22 +11,6 @@ import (
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
-func TestEngineConfig(t *testing.T) {
-	set := store.DefaultSettings()
-	set.HighThreshold, set.MediumThreshold, set.TimeZone = 80, 30, "Europe/Paris"
-	cfg, err := EngineConfig(set)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.Risk.High != 80 || cfg.Risk.Medium != 30 || cfg.Risk.Location.String() != "Europe/Paris" {
-		t.Errorf("EngineConfig = high %v medium %v zone %v", cfg.Risk.High, cfg.Risk.Medium, cfg.Risk.Location)
-	}
-	set.TimeZone = "Nowhere/Land"
-	if _, err := EngineConfig(set); err == nil {
-		t.Error("unknown zone accepted")
-	}
-}
-
 func TestEngineAnalyze(t *testing.T) {
 	a, err := NewEngine(store.DefaultSettings())
 	if err != nil {
@@ -117,7 +101,7 @@ func TestEngineFactorThresholds(t *testing.T) {
 		t.Errorf("latency points at 300 ms: default %v, with latency high at 200 ms %v; want 0 and 12", def, got)
 	}
 	strict.FactorThresholds = map[string]float64{"latency_p99": 200}
-	if _, err := EngineConfig(strict); err == nil {
+	if _, err := strict.EngineConfig(); err == nil {
 		t.Error("unknown factor name accepted")
 	}
 }

@@ -20,7 +20,7 @@ import (
 
 	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/chunk"
-	"github.com/cloudsage/cloudsage/internal/risk"
+	"github.com/cloudsage/cloudsage/internal/settings"
 )
 
 // Role is a member's role in a project. Viewers read; members also ingest
@@ -105,51 +105,12 @@ func (s Session) ID() string {
 // SessionIDLen is the length of a session's public id.
 const SessionIDLen = 16
 
-// Settings are a project's analysis and retention settings.
-type Settings struct {
-	HighThreshold   float64 `json:"high_threshold"`
-	MediumThreshold float64 `json:"medium_threshold"`
-	// FactorThresholds: per factor, the value at which it counts as high
-	// (risk.Config.SetHighLevels), e.g. {"latency": 800, "error_rate": 0.1}.
-	FactorThresholds map[string]float64 `json:"factor_thresholds,omitempty"`
-	RetentionDays    int                `json:"retention_days"`
-	TimeZone         string             `json:"time_zone"`
-	// KeepInvalidNDJSON stores a broken line of an NDJSON body as a text
-	// event flagged with the field _cloudsage_invalid_json=true (counted
-	// in the answer's flagged_invalid_json) instead of rejecting it.
-	KeepInvalidNDJSON bool `json:"keep_invalid_ndjson"`
-}
+// Settings are a project's analysis and retention settings, defined with
+// their defaults, validation and engine mapping in package settings.
+type Settings = settings.Project
 
-// DefaultSettings are a new project's settings: High at 70, Medium at 40,
-// 30 days of raw events, UTC.
-func DefaultSettings() Settings {
-	return Settings{HighThreshold: 70, MediumThreshold: 40, RetentionDays: 30, TimeZone: "UTC"}
-}
-
-// Validate returns every problem with s, joined, as an Invalid error.
-func (s Settings) Validate() error {
-	var probs []string
-	if s.HighThreshold <= 0 || s.HighThreshold > 100 {
-		probs = append(probs, "high_threshold must be in (0, 100]")
-	}
-	if s.MediumThreshold <= 0 || s.MediumThreshold >= s.HighThreshold {
-		probs = append(probs, "medium_threshold must be above 0 and below high_threshold")
-	}
-	if s.RetentionDays < 1 || s.RetentionDays > 3650 {
-		probs = append(probs, "retention_days must be between 1 and 3650")
-	}
-	if _, err := time.LoadLocation(s.TimeZone); err != nil || s.TimeZone == "" {
-		probs = append(probs, fmt.Sprintf("time_zone %q is not a known IANA zone", s.TimeZone))
-	}
-	cfg := risk.DefaultConfig()
-	if err := cfg.SetHighLevels(s.FactorThresholds); err != nil {
-		probs = append(probs, err.Error())
-	}
-	if len(probs) > 0 {
-		return cloudsage.Errorf(cloudsage.Invalid, "invalid settings: %s", strings.Join(probs, "; "))
-	}
-	return nil
-}
+// DefaultSettings are a new project's settings (settings.Default).
+func DefaultSettings() Settings { return settings.Default() }
 
 // Project is a set of logs analysed together. Role, Score, Label and
 // LastIngestAt are filled when a project is read for a user.

@@ -4,8 +4,6 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
-
-	"github.com/cloudsage/cloudsage"
 )
 
 func TestRoleAllows(t *testing.T) {
@@ -19,32 +17,6 @@ func TestRoleAllows(t *testing.T) {
 	for _, c := range cases {
 		if got := c.r.Allows(c.min); got != c.want {
 			t.Errorf("Role(%q).Allows(%q) = %v, want %v", c.r, c.min, got, c.want)
-		}
-	}
-}
-
-func TestSettingsValidate(t *testing.T) {
-	ok := DefaultSettings()
-	bad := func(f func(*Settings)) Settings { s := DefaultSettings(); f(&s); return s }
-	cases := []struct {
-		name string
-		s    Settings
-		want bool
-	}{
-		{"default", ok, true},
-		{"zone", bad(func(s *Settings) { s.TimeZone = "Mars/Olympus" }), false},
-		{"order", bad(func(s *Settings) { s.MediumThreshold = 80 }), false},
-		{"retention", bad(func(s *Settings) { s.RetentionDays = 0 }), false},
-		{"high", bad(func(s *Settings) { s.HighThreshold = 101 }), false},
-		{"factor", bad(func(s *Settings) { s.FactorThresholds = map[string]float64{"latency": -1} }), false},
-	}
-	for _, c := range cases {
-		err := c.s.Validate()
-		if (err == nil) != c.want {
-			t.Errorf("%s: Validate() = %v, want ok=%v", c.name, err, c.want)
-		}
-		if err != nil && cloudsage.KindOf(err) != cloudsage.Invalid {
-			t.Errorf("%s: kind %q, want invalid", c.name, cloudsage.KindOf(err))
 		}
 	}
 }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"reflect"
 	"strconv"
 	"strings"
 
 	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/auth"
+	"github.com/cloudsage/cloudsage/internal/settings"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
@@ -56,24 +56,6 @@ type projectInput struct {
 	Settings json.RawMessage `json:"settings"`
 }
 
-func applySettings(cur store.Settings, raw json.RawMessage) (store.Settings, error) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return cur, cur.Validate()
-	}
-	next := cur
-	next.FactorThresholds = nil
-	if cur.FactorThresholds != nil {
-		next.FactorThresholds = map[string]float64{}
-		for k, v := range cur.FactorThresholds {
-			next.FactorThresholds[k] = v
-		}
-	}
-	if err := json.Unmarshal(raw, &next); err != nil {
-		return cur, cloudsage.Errorf(cloudsage.Invalid, "invalid settings: %s", strings.TrimPrefix(err.Error(), "json: "))
-	}
-	return next, next.Validate()
-}
-
 // POST /api/projects {"name", "settings"?}: creates a project; the caller is its admin.
 func (s *Server) projectCreate(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.user(r)
@@ -91,7 +73,7 @@ func (s *Server) projectCreate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	set, err := applySettings(store.DefaultSettings(), in.Settings)
+	set, err := settings.Patch(settings.Default(), in.Settings)
 	if err != nil {
 		return err
 	}
@@ -138,7 +120,7 @@ func (s *Server) projectUpdate(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if pr.Settings, err = applySettings(pr.Settings, in.Settings); err != nil {
+	if pr.Settings, err = settings.Patch(pr.Settings, in.Settings); err != nil {
 		return err
 	}
 	if err := s.checkRetentionLimit(r.Context(), pr.ID, pr.Settings.RetentionDays); err != nil {
@@ -178,20 +160,9 @@ func (s *Server) deleteProject(ctx context.Context, id cloudsage.ProjectID) erro
 // recordSettings adds a change of a project's name or settings by p to its
 // activity, with each changed field's old and new value.
 func (s *Server) recordSettings(r *http.Request, p auth.Principal, before, after store.Project) {
-	changes := map[string]any{}
-	diff := func(name string, a, b any) {
-		if !reflect.DeepEqual(a, b) {
-			changes[name] = map[string]any{"from": a, "to": b}
-		}
-	}
-	diff("name", before.Name, after.Name)
-	bs, as := before.Settings, after.Settings
-	diff("high_threshold", bs.HighThreshold, as.HighThreshold)
-	diff("medium_threshold", bs.MediumThreshold, as.MediumThreshold)
-	diff("retention_days", bs.RetentionDays, as.RetentionDays)
-	diff("time_zone", bs.TimeZone, as.TimeZone)
-	if len(bs.FactorThresholds)+len(as.FactorThresholds) > 0 {
-		diff("factor_thresholds", bs.FactorThresholds, as.FactorThresholds)
+	changes := settings.Changes(before.Settings, after.Settings)
+	if before.Name != after.Name {
+		changes["name"] = map[string]any{"from": before.Name, "to": after.Name}
 	}
 	if len(changes) > 0 {
 		s.record(r, after.ID, p, "project.settings", map[string]any{"changes": changes})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/auth"
+	"github.com/cloudsage/cloudsage/internal/settings"
 	"github.com/cloudsage/cloudsage/internal/store"
 	"github.com/cloudsage/cloudsage/internal/web/ui"
 )
@@ -87,28 +88,11 @@ func (s *Server) pageSettingsSave(w http.ResponseWriter, r *http.Request) error 
 	} else {
 		next.Name = name
 	}
-	num := func(key string, dst *float64) {
-		v, err := strconv.ParseFloat(strings.TrimSpace(f.Get(key)), 64)
-		if err != nil {
-			probs = append(probs, key+" must be a number")
-			return
-		}
-		*dst = v
+	set, err := settings.FromForm(pr.Settings, f.Get)
+	for _, p := range settings.ProblemsOf(err) {
+		probs = append(probs, p.Message)
 	}
-	num("high_threshold", &next.Settings.HighThreshold)
-	num("medium_threshold", &next.Settings.MediumThreshold)
-	if d, err := strconv.Atoi(strings.TrimSpace(f.Get("retention_days"))); err != nil {
-		probs = append(probs, "retention_days must be a whole number")
-	} else {
-		next.Settings.RetentionDays = d
-	}
-	next.Settings.TimeZone = strings.TrimSpace(f.Get("time_zone"))
-	next.Settings.KeepInvalidNDJSON = f.Get("keep_invalid_ndjson") == "on"
-	if len(probs) == 0 {
-		if err := next.Settings.Validate(); err != nil {
-			probs = append(probs, cloudsage.MessageOf(err))
-		}
-	}
+	next.Settings = set
 	if len(probs) == 0 {
 		if err := s.store.UpdateProject(r.Context(), next); err != nil {
 			return err
