@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/auth"
 	"github.com/cloudsage/cloudsage/internal/ingest"
 	"github.com/cloudsage/cloudsage/internal/store"
@@ -15,10 +16,17 @@ import (
 // DemoEmail is the demo account `serve --demo` creates.
 const DemoEmail = "demo@cloudsage.local"
 
+// demoStore is what createDemo needs of the store.
+type demoStore interface {
+	UserByEmail(ctx context.Context, email string) (store.User, error)
+	CreateUser(ctx context.Context, u store.User) (store.User, error)
+	CreateProject(ctx context.Context, owner cloudsage.UserID, p store.Project) (store.Project, error)
+}
+
 // createDemo creates the demo user and a project holding six hours of
 // generated logs ending now, with a database pool problem building up in
 // the last hour, and prints the login. An existing demo account is reused.
-func createDemo(ctx context.Context, st store.Store, svc *ingest.Service, stdio Stdio) error {
+func createDemo(ctx context.Context, st demoStore, svc *ingest.Service, stdio Stdio) error {
 	if u, err := st.UserByEmail(ctx, DemoEmail); err == nil {
 		fmt.Fprintf(stdio.Out, "demo: log in as %s (account %d already exists; its password was printed when it was created)\n", DemoEmail, u.ID)
 		return nil

@@ -67,8 +67,14 @@ func runExport(ctx context.Context, args []string, stdio Stdio) error {
 	return nil
 }
 
+// projectDumper is what exportProject needs of the store.
+type projectDumper interface {
+	Dialect() string
+	DumpProject(ctx context.Context, id cloudsage.ProjectID, fn func(store.Record) error) error
+}
+
 // exportProject writes pr from st to w as an archive.
-func exportProject(ctx context.Context, st store.Store, pr store.Project, w io.Writer) (archive.Trailer, error) {
+func exportProject(ctx context.Context, st projectDumper, pr store.Project, w io.Writer) (archive.Trailer, error) {
 	h := archive.Header{CreatedAt: time.Now().UTC(), Source: st.Dialect(), By: version.String(),
 		Project: archive.Project{Name: pr.Name, Settings: pr.Settings, CreatedAt: pr.CreatedAt}}
 	aw, err := archive.NewWriter(w, h)

@@ -32,10 +32,21 @@ type Options struct {
 	Logger      *slog.Logger
 }
 
+// Store is what the service needs of the store: a project's channels,
+// rules and latest report to plan from, and the notification queue.
+type Store interface {
+	Channels(ctx context.Context, project cloudsage.ProjectID) ([]store.Channel, error)
+	Rules(ctx context.Context, project cloudsage.ProjectID) ([]store.Rule, error)
+	LatestReport(ctx context.Context, project cloudsage.ProjectID) (store.Report, error)
+	AddNotifications(ctx context.Context, ns []store.Notification) ([]store.Notification, error)
+	ClaimNotifications(ctx context.Context, owner string, now time.Time, lease time.Duration) (store.Claim, error)
+	FinishClaim(ctx context.Context, c store.Claim) error
+}
+
 // Service plans notifications when reports change (Plan, inside the
 // ingest transaction) and delivers them (Run).
 type Service struct {
-	store  store.Store
+	store  Store
 	send   *Sender
 	opt    Options
 	now    func() time.Time
@@ -45,7 +56,7 @@ type Service struct {
 }
 
 // New returns a Service.
-func New(st store.Store, send *Sender, o Options) *Service {
+func New(st Store, send *Sender, o Options) *Service {
 	if o.Poll <= 0 {
 		o.Poll = time.Second
 	}

@@ -151,7 +151,12 @@ type callKey struct {
 
 const maxForecastCalls = 50_000
 
-func (fc *forecastCalls) get(ctx context.Context, st store.Store, pr cloudsage.ProjectID, rep store.Report) (call, error) {
+// reportBodies is what forecastCalls needs of the store.
+type reportBodies interface {
+	ReportBody(ctx context.Context, project cloudsage.ProjectID, id int64) ([]byte, error)
+}
+
+func (fc *forecastCalls) get(ctx context.Context, st reportBodies, pr cloudsage.ProjectID, rep store.Report) (call, error) {
 	k := callKey{rep.ID, rep.At.UnixNano()}
 	fc.mu.Lock()
 	c, ok := fc.m[k]
