@@ -207,6 +207,25 @@ func (e *Engine) AddLines(lines []string) []cloudsage.Event {
 	return out
 }
 
+// AddStructured turns records a log shipper sent already taken apart into
+// events (parse.Parser.PushStructured: the events of their JSON lines,
+// without writing and reading those lines) and returns them with Pattern
+// set, like AddLines.
+func (e *Engine) AddStructured(recs []parse.Structured) []cloudsage.Event {
+	out := make([]cloudsage.Event, 0, len(recs))
+	for i := range recs {
+		n := len(out)
+		out = e.parser.PushStructured(out, &recs[i])
+		for j := n; j < len(out); j++ {
+			e.ingest(&out[j])
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
 // Flush completes a pending multi-line event and returns it (with Pattern
 // set), if there was one.
 func (e *Engine) Flush() []cloudsage.Event {

@@ -23,6 +23,7 @@ import (
 	"unsafe"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/parse"
 )
 
 // Limits bound what one request may carry.
@@ -43,7 +44,10 @@ const MaxReasons = 5
 
 // Body is a decoded request: the lines to analyse and what was refused.
 type Body struct {
-	Lines    []string
+	Lines []string
+	// Records are log records a shipper sent already taken apart (OTLP,
+	// Loki, syslog): they reach the engine as they are, after Lines.
+	Records  []parse.Structured
 	Source   string // text, ndjson, json, multipart
 	Bytes    int64  // decoded size
 	Received int    // lines or items seen (blank lines are not counted)
@@ -58,8 +62,8 @@ type Body struct {
 	Key     string // the client's Idempotency-Key, if any
 }
 
-// Hash is the hex SHA-256 of the decoded lines: equal for a retried body
-// whatever its encoding (gzip or not).
+// Hash is the hex SHA-256 of the decoded lines and records: equal for a
+// retried body whatever its encoding (gzip or not).
 func (b *Body) Hash() string {
 	h := sha256.New()
 	var n [8]byte
@@ -68,6 +72,7 @@ func (b *Body) Hash() string {
 		h.Write(n[:])
 		io.WriteString(h, l)
 	}
+	hashRecords(h, b.Records)
 	return hex.EncodeToString(h.Sum(nil))
 }
 

@@ -235,7 +235,7 @@ func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Resu
 	}
 	wall := s.now().UTC()
 	dedup := store.Dedup{Key: body.Key, Since: wall.Add(-store.DedupWindow)}
-	if body.Key != "" || selfTimed(body.Lines) {
+	if body.Key != "" || bodySelfTimed(&body) {
 		dedup.BodyHash = body.Hash()
 	}
 	if dedup.BodyHash != "" || dedup.Key != "" {
@@ -331,7 +331,7 @@ func (s *Service) attempt(ctx context.Context, pr store.Project, p *project, bod
 		l.SetIncidents(memories(in.incs))
 		l.SetRecentScores(in.recent)
 	}
-	evs := p.a.AddLines(body.Lines)
+	evs := addBody(p.a, &body)
 	evs = append(evs, p.a.Flush()...)
 	at := evalTime(now, p.a.LastEventTime())
 	an, err := p.a.Analyze(at, 24)
@@ -362,7 +362,7 @@ func (s *Service) attempt(ctx context.Context, pr store.Project, p *project, bod
 	ing, err := s.store.Append(ctx, pr.ID, st.Version, dedup, store.Write{
 		Notifications: outbox,
 		NotifyState:   notifyState,
-		Batch: store.Batch{Source: body.Source, Bytes: body.Bytes, Received: body.Received, Accepted: len(body.Lines),
+		Batch: store.Batch{Source: body.Source, Bytes: body.Bytes, Received: body.Received, Accepted: body.Accepted(),
 			Rejected: body.Rejected, Reasons: body.Reasons, Formats: formats, NewPatterns: len(fresh), Score: an.Score, Label: an.Label},
 		Events:   evs,
 		Patterns: pats,

@@ -8,6 +8,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/parse"
 )
 
 func TestLine(t *testing.T) {
@@ -50,5 +54,95 @@ func FuzzLine(f *testing.F) {
 		if utf8.ValidString(msg) && got.Msg != msg && !strings.EqualFold(k, "msg") {
 			t.Fatalf("Line() = %q reads back as message %q, want %q", r.Line(), got.Msg, msg)
 		}
+	})
+}
+
+// structuredCases are records of every shape the decoders make, and some
+// they should not, in one stream (the parser's time memory carries over).
+func structuredCases() []Record {
+	t0 := time.Date(2026, 3, 4, 5, 6, 7, 123456789, time.UTC)
+	long := strings.Repeat("payload ", 1500)
+	return []Record{
+		{Time: t0, Level: "info", Service: "api", Host: "web-1", Message: "GET /users 200 in 12ms", Fields: map[string]string{"trace_id": "abc", "otel.scope.name": "x"}},
+		{Time: t0.Add(time.Second), Level: "error", Service: "api", Message: "request failed status=503 latency_ms=250", Fields: map[string]string{"error": "upstream timeout", "http.status_code": "503"}},
+		{Message: "no time, no level: ERROR keyword decides"},
+		{Time: t0.In(time.FixedZone("X", 3600)), Message: "panic: runtime error: index out of range"},
+		{Time: t0, Level: "warn", Message: "java.lang.IllegalStateException: boom\n\tat a.b.C.d(C.java:1)\n\tat e.f.G.h(G.java:2)"},
+		{Time: t0, Message: "ends with newline\r\n"},
+		{Time: t0, Message: "fields that name things", Fields: map[string]string{"timestamp": "2020-01-01T00:00:00Z", "severity": "fatal", "message": "other", "service.name": "svc2", "hostname": "h2", "msg": "m2"}},
+		{Message: "time from a field", Fields: map[string]string{"ts": "2026-01-01T10:00:00Z", "lvl": "debug"}},
+		{Time: t0, Message: "memory usage 93% cpu 88% heap_mb=512 OutOfMemoryError"},
+		{Time: t0, Message: `quotes " and backslashes \ and tabs	and ` + "\x1b[31mcolour\x1b[0m"},
+		{Time: t0, Message: "unicode é ü 日本 \u2028"},
+		{Time: t0, Message: long, Fields: map[string]string{"big": long}},
+		{Time: t0, Level: "bogus", Service: "9starts-with-digit", Host: strings.Repeat("h", 300), Message: "odd header values"},
+		{Time: t0, Message: "many fields", Fields: manyFields(140)},
+		{Time: t0, Message: "   "}, // blank message: read from the line
+		{Fields: map[string]string{"only": "attributes", "status": "404"}},          // no message: read from the line
+		{Time: t0, Message: "bad utf-8 \xff\xfe and NUL \x00 inside"},               // repaired: read from the line
+		{Time: t0, Message: "bad key", Fields: map[string]string{"k\xff": "v\x7f"}}, // repaired: read from the line
+		{Time: time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC), Message: "far future"},
+		{Time: t0, Message: strings.Repeat("\x01", 12000)}, // escapes past the parser's line limit
+		{Message: "after all that, a guessed time again"},
+		{Time: t0, Level: "info", Message: "fatal error: all goroutines are asleep"},
+		{Time: t0, Message: "{\"level\":\"error\",\"msg\":\"a JSON line as the message\"}"},
+		{Time: t0, Service: "svc", Message: "127.0.0.1 - - [04/Mar/2026:05:06:07 +0000] \"GET / HTTP/1.1\" 500 12"},
+	}
+}
+
+func manyFields(n int) map[string]string {
+	m := map[string]string{}
+	for i := range n {
+		m["f"+strings.Repeat("x", i%7)+string(rune('a'+i%26))+strings.Repeat("0", i/26)] = "v"
+	}
+	return m
+}
+
+// checkStructured: the events PushStructured makes of recs equal those the
+// parser makes of their JSON lines, all but Raw, which is the message the
+// shipper sent (the line when the record was read from it).
+func checkStructured(t *testing.T, recs []Record) {
+	t.Helper()
+	def := time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)
+	lp, sp := parse.New(), parse.New()
+	lp.SetDefaultTime(def)
+	sp.SetDefaultTime(def)
+	var want, got []cloudsage.Event
+	for i := range recs {
+		want = lp.Push(want, recs[i].Line())
+		got = sp.PushStructured(got, recs[i].Structured())
+	}
+	want, got = lp.Flush(want), sp.Flush(got)
+	if len(got) != len(want) {
+		t.Fatalf("%d events from records, %d from their lines", len(got), len(want))
+	}
+	for i := range want {
+		w, g := want[i], got[i]
+		if g.Raw != recs[i].Message && g.Raw != w.Raw {
+			t.Errorf("record %d: Raw %.80q, want the message %.80q or the line", i, g.Raw, recs[i].Message)
+		}
+		w.Raw, g.Raw = "", ""
+		if d := cmp.Diff(w, g, cmpopts.EquateEmpty()); d != "" {
+			t.Errorf("record %d (%.60q): event differs from its line's (-line +record):\n%s", i, recs[i].Message, d)
+		}
+	}
+}
+
+func TestPushStructuredMatchesLine(t *testing.T) {
+	checkStructured(t, structuredCases())
+}
+
+func FuzzPushStructured(f *testing.F) {
+	f.Add(int64(1772600767123456789), "info", "api", "web-1", "GET / 200 in 5ms", "status", "500")
+	f.Add(int64(0), "", "", "", "panic: boom\n\tgoroutine 1", "timestamp", "2026-01-01T00:00:00Z")
+	f.Add(int64(-62135596800000000), "E", "9x", "", "\xff\x00", "level", "warn")
+	f.Add(int64(0), "bogus", "svc", "h", "   ", "msg", "m")
+	f.Fuzz(func(t *testing.T, ns int64, level, service, host, msg, k, v string) {
+		var tm time.Time
+		if ns != 0 {
+			tm = time.Unix(0, ns)
+		}
+		r := Record{Time: tm, Level: level, Service: service, Host: host, Message: msg, Fields: map[string]string{k: v}}
+		checkStructured(t, []Record{r, {Message: "next"}})
 	})
 }

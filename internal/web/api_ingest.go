@@ -121,7 +121,7 @@ func idempotencyKey(r *http.Request) (string, error) {
 // ingest metrics of protocol proto (duration since start) and tells the
 // open pages.
 func (s *Server) storeBatch(ctx context.Context, pr store.Project, dec ingest.Body, proto string, start time.Time) (ingest.Result, error) {
-	if err := s.checkIngestLimit(ctx, pr.ID, len(dec.Lines)); err != nil {
+	if err := s.checkIngestLimit(ctx, pr.ID, dec.Accepted()); err != nil {
 		return ingest.Result{}, err
 	}
 	res, err := s.ingest.Ingest(ctx, pr, dec)
@@ -135,7 +135,7 @@ func (s *Server) storeBatch(ctx context.Context, pr store.Project, dec ingest.Bo
 	}
 	s.lastIngest.Store(s.now().UnixNano())
 	s.metrics.IngestRequests.WithLabelValues(proto, "ok").Inc()
-	s.metrics.IngestLines.WithLabelValues(proto).Add(float64(len(dec.Lines)))
+	s.metrics.IngestLines.WithLabelValues(proto).Add(float64(dec.Accepted()))
 	s.metrics.IngestBytes.WithLabelValues(proto).Add(float64(dec.Bytes))
 	s.metrics.IngestEvents.WithLabelValues(proto).Add(float64(res.Events))
 	s.metrics.IngestRejected.WithLabelValues(proto).Add(float64(dec.Rejected))

@@ -20,6 +20,7 @@ import (
 	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/auth"
 	"github.com/cloudsage/cloudsage/internal/ingest"
+	"github.com/cloudsage/cloudsage/internal/parse"
 	"github.com/cloudsage/cloudsage/internal/shipper"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
@@ -148,25 +149,27 @@ func (s *Server) shipBody(w http.ResponseWriter, r *http.Request) ([]byte, strin
 }
 
 // IngestRecords stores decoded shipper records in project pr through the
-// ingest service, after charging the project's shipper budget. Records
-// whose line exceeds MaxLineBytes are rejected. It returns the records
+// ingest service, after charging the project's shipper budget. The
+// records reach the engine as they are (ingest.Body.Records), not as
+// lines. A record larger than MaxLineBytes (its message, level, service,
+// host, field names and values) is rejected. It returns the records
 // rejected, added to res's; on error nothing is stored.
 func (s *Server) IngestRecords(ctx context.Context, pr store.Project, proto string, res shipper.Result, start time.Time) (rejected int, reasons []string, err error) {
 	body := ingest.Body{Source: proto, Rejected: res.Rejected, Reasons: res.Reasons}
-	body.Lines = make([]string, 0, len(res.Records))
+	body.Records = make([]parse.Structured, 0, len(res.Records))
 	for i := range res.Records {
-		line := res.Records[i].Line()
-		if len(line) > s.cfg.MaxLineBytes {
+		n := res.Records[i].Size()
+		if n > s.cfg.MaxLineBytes {
 			body.Rejected++
 			if len(body.Reasons) < shipper.MaxReasons {
 				body.Reasons = append(body.Reasons, "record larger than "+strconv.Itoa(s.cfg.MaxLineBytes)+" bytes")
 			}
 			continue
 		}
-		body.Lines = append(body.Lines, line)
-		body.Bytes += int64(len(line))
+		body.Records = append(body.Records, *res.Records[i].Structured())
+		body.Bytes += int64(n)
 	}
-	body.Received = len(body.Lines) + body.Rejected
+	body.Received = len(body.Records) + body.Rejected
 	if _, err := s.ingestLines(ctx, pr, proto, body, start); err != nil {
 		return 0, nil, err
 	}
@@ -177,11 +180,11 @@ func (s *Server) IngestRecords(ctx context.Context, pr store.Project, proto stri
 // nothing and succeeds. A retried body is answered, not stored
 // (Result.Duplicate).
 func (s *Server) ingestLines(ctx context.Context, pr store.Project, proto string, body ingest.Body, start time.Time) (ingest.Result, error) {
-	if len(body.Lines) == 0 {
+	if body.Accepted() == 0 {
 		s.metrics.IngestRejected.WithLabelValues(proto).Add(float64(body.Rejected))
 		return ingest.Result{}, nil
 	}
-	if ok, wait := s.shipBudget.Take(ctx, "ship:"+strconv.FormatInt(int64(pr.ID), 10), int64(len(body.Lines)), body.Bytes); !ok {
+	if ok, wait := s.shipBudget.Take(ctx, "ship:"+strconv.FormatInt(int64(pr.ID), 10), int64(body.Accepted()), body.Bytes); !ok {
 		s.metrics.RateLimited.Inc()
 		secs := int(math.Ceil(wait.Seconds()))
 		return ingest.Result{}, &cloudsage.Error{Kind: cloudsage.RateLimited, Detail: map[string]int{"retry_after_seconds": secs},
