@@ -231,25 +231,33 @@ func (s *Server) push(ctx context.Context, p *syslog.Parser, frame []byte) bool 
 
 // batch groups queued records by token and delivers them by count, size
 // and time: one transaction per batch rather than per message, with a
-// message waiting at most FlushEvery before it is stored.
+// message waiting at most FlushEvery before it is stored. The clock starts
+// at a batch's first message, not on a fixed tick: a tick that came due
+// while a slow batch was being stored would cut the next batch after a
+// message or two, and every batch costs a transaction and a report.
 func (s *Server) batch(ctx context.Context) {
 	pending := map[string]*shipper.Result{}
 	n, size := 0, 0
+	t := time.NewTimer(s.cfg.FlushEvery)
+	t.Stop()
+	defer t.Stop()
 	flush := func() {
+		t.Stop() // (since Go 1.23 a stopped timer delivers nothing stale)
 		for tok, res := range pending {
 			s.store(ctx, tok, *res)
 		}
 		clear(pending)
 		n, size = 0, 0
 	}
-	t := time.NewTicker(s.cfg.FlushEvery)
-	defer t.Stop()
 	for {
 		select {
 		case m, ok := <-s.in:
 			if !ok {
 				flush()
 				return
+			}
+			if n == 0 {
+				t.Reset(s.cfg.FlushEvery)
 			}
 			res := pending[m.token]
 			if res == nil {
