@@ -26,6 +26,7 @@ import (
 
 	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/parse"
+	"github.com/cloudsage/cloudsage/internal/toolscache"
 )
 
 // The cost comparison ("cloudsage bench --peer victoria-logs") runs
@@ -871,7 +872,7 @@ func FindVictoriaLogs(path string) (bin, why string) {
 	if p, err := exec.LookPath("victoria-logs"); err == nil {
 		return p, ""
 	}
-	cache := ToolsCache()
+	cache := toolscache.Dir()
 	found, _ := filepath.Glob(filepath.Join(cache, "victoria-logs-*", "victoria-logs"))
 	if len(found) > 0 {
 		slices.SortFunc(found, func(a, b string) int {
@@ -894,19 +895,4 @@ func compareVersions(a, b string) int {
 		return out
 	}
 	return slices.Compare(num(a), num(b))
-}
-
-// ToolsCache is the folder test peers are built or unpacked into, one
-// sub-folder per tool and version: $CLOUDSAGE_TOOLS_CACHE, else
-// $XDG_CACHE_HOME/cloudsage-tools, else ~/.cache/cloudsage-tools (as
-// .ci/run and testenv.ToolsCache have it).
-func ToolsCache() string {
-	if d := os.Getenv("CLOUDSAGE_TOOLS_CACHE"); d != "" {
-		return d
-	}
-	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
-		return filepath.Join(d, "cloudsage-tools")
-	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".cache", "cloudsage-tools")
 }

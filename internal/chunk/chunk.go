@@ -145,16 +145,17 @@ func buildParts(n int, build func(lo, hi int) Chunk) []Chunk {
 
 func byTime(a, b *cloudsage.Event) int { return a.Time.Compare(b.Time) }
 
-// ns is t in Unix nanoseconds, 0 for the zero time (as the stores keep
+// NS is t in Unix nanoseconds, 0 for the zero time (as the stores keep
 // times).
-func ns(t time.Time) int64 {
+func NS(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
 	}
 	return t.UnixNano()
 }
 
-func fromNS(n int64) time.Time {
+// FromNS is the time NS gave n for (the zero time for 0), in UTC.
+func FromNS(n int64) time.Time {
 	if n == 0 {
 		return time.Time{}
 	}

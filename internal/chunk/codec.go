@@ -77,7 +77,7 @@ func buildChunk(p cloudsage.ProjectID, evs []*cloudsage.Event, ids []storedID) C
 	e.tokens.reset()
 	var prev, prevID, prevBatch int64
 	for i, ev := range evs {
-		t := ns(ev.Time)
+		t := NS(ev.Time)
 		c.MinTime, c.MaxTime = min(c.MinTime, t), max(c.MaxTime, t)
 		c.Levels |= LevelBit(ev.Level)
 		b := e.body
@@ -471,7 +471,7 @@ func decodeEvents(chunk int64, batch BatchID, s string, keep func(*Event) bool) 
 			e.ID, e.BatchID = id, BatchID(batchID)
 		}
 		t += r.varint()
-		e.Time = fromNS(t)
+		e.Time = FromNS(t)
 		e.Level = cloudsage.Level(int8(r.byte()))
 		flags := r.byte()
 		e.TimeGuessed = flags&1 != 0

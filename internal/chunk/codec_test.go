@@ -19,7 +19,7 @@ func TestChunkRoundTrip(t *testing.T) {
 		t.Fatalf("Build gave %d chunks, want 1", len(cs))
 	}
 	c := cs[0]
-	if c.N != len(evs) || c.MinTime != 0 || c.MaxTime != ns(t0.Add(time.Nanosecond)) || c.Project != 7 {
+	if c.N != len(evs) || c.MinTime != 0 || c.MaxTime != NS(t0.Add(time.Nanosecond)) || c.Project != 7 {
 		t.Errorf("chunk meta: n %d, min %d, max %d, project %d", c.N, c.MinTime, c.MaxTime, c.Project)
 	}
 	wantLevels := LevelBits([]cloudsage.Level{cloudsage.LevelInfo, cloudsage.LevelError, cloudsage.LevelUnknown, cloudsage.Level(-1), cloudsage.LevelFatal})

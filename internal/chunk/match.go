@@ -53,7 +53,7 @@ func (m *Matcher) Before(e *Event) bool {
 	if !m.HasCursor {
 		return true
 	}
-	t := ns(e.Time)
+	t := NS(e.Time)
 	return t < m.CursorTime || t == m.CursorTime && e.ID < m.CursorID
 }
 
@@ -61,7 +61,7 @@ func (m *Matcher) match(e *Event, cursor bool) bool {
 	if m.Levels != 0 && m.Levels&LevelBit(e.Level) == 0 {
 		return false
 	}
-	t := ns(e.Time)
+	t := NS(e.Time)
 	if m.HasFrom && t < m.From || m.HasTo && t >= m.To {
 		return false
 	}

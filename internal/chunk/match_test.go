@@ -50,10 +50,10 @@ func TestMatcher(t *testing.T) {
 		{"level field", "", func(m *Matcher) { m.Conds = []Cond{{Field: "level", Values: []string{"error"}}} }, true},
 		{"excluded word", "", func(m *Matcher) { m.NotPhrases = [][]string{{"disk"}} }, false},
 		{"excluded absent word", "", func(m *Matcher) { m.NotPhrases = [][]string{{"zebra"}} }, true},
-		{"from", "", func(m *Matcher) { m.From, m.HasFrom = ns(t0), true }, true},
-		{"to", "", func(m *Matcher) { m.To, m.HasTo = ns(t0), true }, false},
-		{"cursor same time lower id", "", func(m *Matcher) { m.CursorTime, m.CursorID, m.HasCursor = ns(t0), 6, true }, true},
-		{"cursor same time same id", "", func(m *Matcher) { m.CursorTime, m.CursorID, m.HasCursor = ns(t0), 5, true }, false},
+		{"from", "", func(m *Matcher) { m.From, m.HasFrom = NS(t0), true }, true},
+		{"to", "", func(m *Matcher) { m.To, m.HasTo = NS(t0), true }, false},
+		{"cursor same time lower id", "", func(m *Matcher) { m.CursorTime, m.CursorID, m.HasCursor = NS(t0), 6, true }, true},
+		{"cursor same time same id", "", func(m *Matcher) { m.CursorTime, m.CursorID, m.HasCursor = NS(t0), 5, true }, false},
 	}
 	for _, c := range cases {
 		mt := m(c.q, c.f)

@@ -8,21 +8,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-)
 
-// ToolsCache is the folder .ci/run builds or unpacks test peers into, one
-// sub-folder per tool and version: $CLOUDSAGE_TOOLS_CACHE, else
-// $XDG_CACHE_HOME/cloudsage-tools, else ~/.cache/cloudsage-tools.
-func ToolsCache() string {
-	if d := os.Getenv("CLOUDSAGE_TOOLS_CACHE"); d != "" {
-		return d
-	}
-	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
-		return filepath.Join(d, "cloudsage-tools")
-	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".cache", "cloudsage-tools")
-}
+	"github.com/cloudsage/cloudsage/internal/toolscache"
+)
 
 // OtelcolVersion is the OpenTelemetry Collector .ci/run builds with the
 // collector's builder from .ci/otelcol-builder.yaml (keep them equal).
@@ -33,7 +21,7 @@ const OtelcolVersion = "v0.165.0"
 // collector is not there.
 func Otelcol(tb testing.TB) string {
 	tb.Helper()
-	bin := filepath.Join(ToolsCache(), "otelcol-"+OtelcolVersion, "dist", "otelcol-cloudsage")
+	bin := filepath.Join(toolscache.Dir(), "otelcol-"+OtelcolVersion, "dist", "otelcol-cloudsage")
 	if _, err := os.Stat(bin); err != nil {
 		Unavailable(tb, "no OpenTelemetry Collector at "+bin+": .ci/run builds it once (about 4 minutes)")
 		return ""
@@ -56,7 +44,7 @@ func SyslogNG(tb testing.TB, args ...string) *exec.Cmd {
 	if bin, err := exec.LookPath("syslog-ng"); err == nil {
 		return exec.Command(bin, args...)
 	}
-	root := filepath.Join(ToolsCache(), SyslogNGDir, "root")
+	root := filepath.Join(toolscache.Dir(), SyslogNGDir, "root")
 	bin := filepath.Join(root, "usr", "sbin", "syslog-ng")
 	if _, err := os.Stat(bin); err != nil {
 		Unavailable(tb, "syslog-ng is neither installed nor unpacked at "+bin+" (.ci/run unpacks Debian's syslog-ng-core and syslog-ng-mod-http there)")

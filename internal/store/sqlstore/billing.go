@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/chunk"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
@@ -16,7 +17,7 @@ func scanAccount(row interface{ Scan(...any) error }) (store.Account, error) {
 	var end sql.NullInt64
 	var upd int64
 	err := row.Scan(&a.UserID, &a.Plan, &a.Status, &a.CustomerID, &a.SubscriptionID, &end, &upd)
-	a.PeriodEnd, a.UpdatedAt = fromNullNS(end), fromNS(upd)
+	a.PeriodEnd, a.UpdatedAt = fromNullNS(end), chunk.FromNS(upd)
 	return a, err
 }
 
@@ -39,7 +40,7 @@ func (db *DB) AccountByCustomer(ctx context.Context, customer string) (store.Acc
 func (db *DB) ApplyStripeEvent(ctx context.Context, id, typ string, a *store.Account) (bool, error) {
 	applied := false
 	err := db.tx(ctx, "apply stripe event", func(tx *sql.Tx) error {
-		now := ns(db.Now())
+		now := chunk.NS(db.Now())
 		res, err := tx.ExecContext(ctx, `INSERT INTO stripe_events (id, type, received_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`, id, typ, now)
 		if err != nil {
 			return err
@@ -72,6 +73,6 @@ func (db *DB) AdminProjects(ctx context.Context, user cloudsage.UserID) (int, er
 // AcceptedSince sums the events accepted into project since.
 func (db *DB) AcceptedSince(ctx context.Context, project cloudsage.ProjectID, since time.Time) (int64, error) {
 	var n int64
-	err := db.R.QueryRowContext(ctx, `SELECT COALESCE(SUM(accepted), 0) FROM ingest_batches WHERE project_id = $1 AND created_at >= $2`, project, ns(since)).Scan(&n)
+	err := db.R.QueryRowContext(ctx, `SELECT COALESCE(SUM(accepted), 0) FROM ingest_batches WHERE project_id = $1 AND created_at >= $2`, project, chunk.NS(since)).Scan(&n)
 	return n, db.wrap(err, "count accepted events")
 }

@@ -71,14 +71,14 @@ func (db *DB) DumpProject(ctx context.Context, id cloudsage.ProjectID, fn func(s
 			var p store.Pattern
 			var first, last int64
 			err := rows.Scan(&p.ID, &p.Template, &p.Count, &first, &last)
-			p.FirstSeen, p.LastSeen = fromNS(first), fromNS(last)
+			p.FirstSeen, p.LastSeen = chunk.FromNS(first), chunk.FromNS(last)
 			return store.Record{Pattern: &p}, err
 		}},
 		{"forecasts", `SELECT at, horizon, score, label, body, created_at FROM forecasts WHERE project_id = $1 ORDER BY id`, func(rows *sql.Rows) (store.Record, error) {
 			var f store.Forecast
 			var at, created int64
 			err := rows.Scan(&at, &f.Horizon, &f.Score, &f.Label, &f.Body, &created)
-			f.At, f.CreatedAt = fromNS(at), fromNS(created)
+			f.At, f.CreatedAt = chunk.FromNS(at), chunk.FromNS(created)
 			return store.Record{Forecast: &f}, err
 		}},
 		{"risk history", `SELECT at, score, label, batch_id FROM risk_history WHERE project_id = $1 ORDER BY at`, func(rows *sql.Rows) (store.Record, error) {
@@ -86,7 +86,7 @@ func (db *DB) DumpProject(ctx context.Context, id cloudsage.ProjectID, fn func(s
 			var at int64
 			var batch sql.NullInt64
 			err := rows.Scan(&at, &r.Score, &r.Label, &batch)
-			r.At, r.Batch = fromNS(at), store.BatchID(batch.Int64)
+			r.At, r.Batch = chunk.FromNS(at), store.BatchID(batch.Int64)
 			return store.Record{Risk: &r}, err
 		}},
 		{"actions", `SELECT action_id, action_key, status, until, updated_at FROM action_status WHERE project_id = $1 ORDER BY action_id`, func(rows *sql.Rows) (store.Record, error) {
@@ -94,14 +94,14 @@ func (db *DB) DumpProject(ctx context.Context, id cloudsage.ProjectID, fn func(s
 			var until sql.NullInt64
 			var upd int64
 			err := rows.Scan(&a.ActionID, &a.Key, &a.Status, &until, &upd)
-			a.Until, a.UpdatedAt = fromNullNS(until), fromNS(upd)
+			a.Until, a.UpdatedAt = fromNullNS(until), chunk.FromNS(upd)
 			return store.Record{Action: &a}, err
 		}},
 		{"searches", `SELECT name, query, created_at FROM saved_searches WHERE project_id = $1 ORDER BY id`, func(rows *sql.Rows) (store.Record, error) {
 			var s store.SavedSearch
 			var created int64
 			err := rows.Scan(&s.Name, &s.Query, &created)
-			s.CreatedAt = fromNS(created)
+			s.CreatedAt = chunk.FromNS(created)
 			return store.Record{Search: &s}, err
 		}},
 	}
@@ -144,11 +144,11 @@ func (db *DB) ImportProject(ctx context.Context, owner cloudsage.UserID, p store
 	p.CreatedAt, p.Role = now, store.RoleAdmin
 	err = db.tx(ctx, "import project", func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO projects (name, settings, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id`,
-			p.Name, string(set), ns(now)).Scan(&p.ID); err != nil {
+			p.Name, string(set), chunk.NS(now)).Scan(&p.ID); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO members (project_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)`,
-			p.ID, owner, store.RoleAdmin, ns(now)); err != nil {
+			p.ID, owner, store.RoleAdmin, chunk.NS(now)); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO project_state (project_id) VALUES ($1)`, p.ID); err != nil {
@@ -218,14 +218,14 @@ func (im *importer) add(ctx context.Context, rec store.Record) error {
 		var id store.BatchID
 		err = tx.QueryRowContext(ctx, `INSERT INTO ingest_batches (project_id, created_at, status, source, bytes, received, accepted, rejected, formats, new_patterns, score, label, events, reasons)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
-			p, ns(b.CreatedAt), b.Status, b.Source, b.Bytes, b.Received, b.Accepted, b.Rejected, string(formats), b.NewPatterns, b.Score, b.Label, b.Events, string(reasons)).Scan(&id)
+			p, chunk.NS(b.CreatedAt), b.Status, b.Source, b.Bytes, b.Received, b.Accepted, b.Rejected, string(formats), b.NewPatterns, b.Score, b.Label, b.Events, string(reasons)).Scan(&id)
 		im.batches[b.ID] = id
 	case rec.Pattern != nil:
 		err = im.db.upsertPatterns(ctx, tx, p, []store.Pattern{*rec.Pattern})
 	case rec.Forecast != nil:
 		f := rec.Forecast
 		_, err = tx.ExecContext(ctx, `INSERT INTO forecasts (project_id, at, horizon, score, label, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			p, ns(f.At), f.Horizon, f.Score, f.Label, f.Body, ns(f.CreatedAt))
+			p, chunk.NS(f.At), f.Horizon, f.Score, f.Label, f.Body, chunk.NS(f.CreatedAt))
 	case rec.Risk != nil:
 		r := rec.Risk
 		var batch any
@@ -234,7 +234,7 @@ func (im *importer) add(ctx context.Context, rec store.Record) error {
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO risk_history (project_id, at, score, label, batch_id) VALUES ($1, $2, $3, $4, $5)`, p, ns(r.At), r.Score, r.Label, batch)
+		_, err = tx.ExecContext(ctx, `INSERT INTO risk_history (project_id, at, score, label, batch_id) VALUES ($1, $2, $3, $4, $5)`, p, chunk.NS(r.At), r.Score, r.Label, batch)
 	case rec.Action != nil:
 		a := rec.Action
 		switch a.Status {
@@ -243,11 +243,11 @@ func (im *importer) add(ctx context.Context, rec store.Record) error {
 			return cloudsage.Errorf(cloudsage.Invalid, "action %q has status %q: want done, dismissed, snoozed or not_relevant", a.ActionID, a.Status)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO action_status (project_id, action_id, action_key, status, until, user_id, updated_at) VALUES ($1, $2, $3, $4, $5, NULL, $6)`,
-			p, a.ActionID, a.Key, a.Status, nullNS(a.Until), ns(a.UpdatedAt))
+			p, a.ActionID, a.Key, a.Status, nullNS(a.Until), chunk.NS(a.UpdatedAt))
 	case rec.Search != nil:
 		s := rec.Search
 		_, err = tx.ExecContext(ctx, `INSERT INTO saved_searches (project_id, name, query, created_by, created_at) VALUES ($1, $2, $3, NULL, $4)`,
-			p, s.Name, s.Query, ns(s.CreatedAt))
+			p, s.Name, s.Query, chunk.NS(s.CreatedAt))
 	case len(rec.Events) > 0:
 		return im.addEvents(ctx, rec.Events)
 	default:

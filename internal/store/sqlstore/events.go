@@ -76,11 +76,11 @@ func (db *DB) compile(ctx context.Context, q store.EventQuery) (*plan, error) {
 		where.WriteString(strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(args))))
 	}
 	if !q.From.IsZero() {
-		m.From, m.HasFrom = ns(q.From), true
+		m.From, m.HasFrom = chunk.NS(q.From), true
 		add(`max_time >= $?`, m.From)
 	}
 	if !q.To.IsZero() {
-		m.To, m.HasTo = ns(q.To), true
+		m.To, m.HasTo = chunk.NS(q.To), true
 		add(`min_time < $?`, m.To)
 	}
 	if q.Cursor != "" {
@@ -370,7 +370,7 @@ func (db *DB) SearchEvents(ctx context.Context, q store.EventQuery) (store.Event
 	// full reports whether found holds limit+1 events all newer than any
 	// event of a chunk whose newest event is at maxTime.
 	full := func(maxTime int64) bool {
-		return len(found) > limit && maxTime < ns(found[limit].Time)
+		return len(found) > limit && maxTime < chunk.NS(found[limit].Time)
 	}
 	err = db.scan(ctx, tx, pl, full, func(id, maxTime int64) (bool, error) {
 		evs, err := db.searchChunk(ctx, tx, id, maxTime, pl.m, key)
@@ -391,7 +391,7 @@ func (db *DB) SearchEvents(ctx context.Context, q store.EventQuery) (store.Event
 	if len(found) > limit {
 		found = found[:limit]
 		e := found[limit-1]
-		page.NextCursor = cursor(ns(e.Time), e.ID)
+		page.NextCursor = cursor(chunk.NS(e.Time), e.ID)
 	}
 	page.Events = append(page.Events, found...)
 	return page, nil
@@ -573,7 +573,7 @@ func (db *DB) deleteChunks(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectI
 	}
 	cond, args := `project_id = $1`, []any{p}
 	if !before.IsZero() {
-		cond, args = cond+` AND min_time < $2`, append(args, ns(before))
+		cond, args = cond+` AND min_time < $2`, append(args, chunk.NS(before))
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT id, max_time, n FROM event_chunks WHERE `+cond+` ORDER BY id`, args...)
 	if err != nil {
@@ -588,7 +588,7 @@ func (db *DB) deleteChunks(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectI
 			rows.Close()
 			return 0, err
 		}
-		if before.IsZero() || maxTime < ns(before) {
+		if before.IsZero() || maxTime < chunk.NS(before) {
 			drop, dropTimes = append(drop, id), append(dropTimes, maxTime)
 			n += cn
 		} else {
@@ -607,7 +607,7 @@ func (db *DB) deleteChunks(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectI
 		}
 		drop, dropTimes = drop[k:], dropTimes[k:]
 	}
-	cut := ns(before)
+	cut := chunk.NS(before)
 	for _, s := range straddle {
 		id := s[0]
 		evs, err := db.chunkEvents(ctx, tx, id, s[1], nil)
@@ -616,7 +616,7 @@ func (db *DB) deleteChunks(ctx context.Context, tx *sql.Tx, p cloudsage.ProjectI
 		}
 		keep := make([]store.Event, 0, len(evs))
 		for i := range evs {
-			if ns(evs[i].Time) >= cut {
+			if chunk.NS(evs[i].Time) >= cut {
 				keep = append(keep, evs[i])
 			}
 		}
@@ -717,7 +717,7 @@ func scanLegacy(rows *sql.Rows) (store.Event, cloudsage.ProjectID, error) {
 	if err := rows.Scan(&e.ID, &p, &e.BatchID, &t, &level, &e.Service, &e.Host, &e.Pattern, &e.Format, &e.Message, &raw, &fields, &sig, &tg); err != nil {
 		return e, p, err
 	}
-	e.Time, e.Level, e.TimeGuessed = fromNS(t), cloudsage.Level(level), tg != 0
+	e.Time, e.Level, e.TimeGuessed = chunk.FromNS(t), cloudsage.Level(level), tg != 0
 	if raw != nil {
 		e.Raw = *raw
 	} else {

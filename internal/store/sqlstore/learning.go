@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/chunk"
 	"github.com/cloudsage/cloudsage/internal/learn"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
@@ -19,7 +20,7 @@ func (db *DB) ActionFeedback(ctx context.Context, project cloudsage.ProjectID) (
 		var upd int64
 		var email sql.NullString
 		err := rows.Scan(&f.ActionID, &f.UserID, &email, &f.Key, &f.Status, &upd)
-		f.UserEmail, f.UpdatedAt = email.String, fromNS(upd)
+		f.UserEmail, f.UpdatedAt = email.String, chunk.FromNS(upd)
 		return f, err
 	}, `SELECT f.action_id, f.user_id, u.email, f.action_key, f.status, f.updated_at FROM action_feedback f
 		LEFT JOIN users u ON u.id = f.user_id WHERE f.project_id = $1 ORDER BY f.action_id, f.user_id`, project)
@@ -32,7 +33,7 @@ func (db *DB) SetOverride(ctx context.Context, project cloudsage.ProjectID, o st
 	}
 	_, err := db.W.ExecContext(ctx, `INSERT INTO learning_overrides (project_id, kind, target, value, user_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (project_id, kind, target) DO UPDATE SET value = excluded.value, user_id = excluded.user_id, created_at = excluded.created_at`,
-		project, o.Kind, o.Target, o.Value, o.UserID, ns(db.Now()))
+		project, o.Kind, o.Target, o.Value, o.UserID, chunk.NS(db.Now()))
 	return db.wrap(err, "set override")
 }
 
@@ -43,7 +44,7 @@ func (db *DB) Overrides(ctx context.Context, project cloudsage.ProjectID) ([]sto
 		var created int64
 		var email sql.NullString
 		err := rows.Scan(&o.Kind, &o.Target, &o.Value, &o.UserID, &email, &created)
-		o.UserEmail, o.CreatedAt = email.String, fromNS(created)
+		o.UserEmail, o.CreatedAt = email.String, chunk.FromNS(created)
 		return o, err
 	}, `SELECT o.kind, o.target, o.value, o.user_id, u.email, o.created_at FROM learning_overrides o
 		LEFT JOIN users u ON u.id = o.user_id WHERE o.project_id = $1 ORDER BY o.kind, o.target`, project)
@@ -71,7 +72,7 @@ func scanIncident(row interface{ Scan(...any) error }) (store.Incident, error) {
 	if err := row.Scan(&inc.ID, &inc.ProjectID, &opened, &closed, &low, &inc.PeakScore, &inc.Title, &inc.RootCause, &inc.Fix, &sig, &upd); err != nil {
 		return inc, err
 	}
-	inc.OpenedAt, inc.ClosedAt, inc.LowSince, inc.UpdatedAt = fromNS(opened), fromNullNS(closed), fromNullNS(low), fromNS(upd)
+	inc.OpenedAt, inc.ClosedAt, inc.LowSince, inc.UpdatedAt = chunk.FromNS(opened), fromNullNS(closed), fromNullNS(low), chunk.FromNS(upd)
 	if err := json.Unmarshal([]byte(sig), &inc.Signature); err != nil {
 		return inc, err
 	}
@@ -84,12 +85,12 @@ func (db *DB) SaveIncident(ctx context.Context, inc store.Incident) (store.Incid
 	if err != nil {
 		return inc, err
 	}
-	now := ns(db.Now())
+	now := chunk.NS(db.Now())
 	var row *sql.Row
 	if inc.ID == 0 {
 		row = db.W.QueryRowContext(ctx, `INSERT INTO incidents (project_id, opened_at, closed_at, low_since, peak_score, signature, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+incidentCols,
-			inc.ProjectID, ns(inc.OpenedAt), nullNS(inc.ClosedAt), nullNS(inc.LowSince), inc.PeakScore, string(sig), now)
+			inc.ProjectID, chunk.NS(inc.OpenedAt), nullNS(inc.ClosedAt), nullNS(inc.LowSince), inc.PeakScore, string(sig), now)
 	} else {
 		row = db.W.QueryRowContext(ctx, `UPDATE incidents SET closed_at = $1, low_since = $2, peak_score = $3, signature = $4, updated_at = $5
 			WHERE project_id = $6 AND id = $7 RETURNING `+incidentCols,
@@ -102,7 +103,7 @@ func (db *DB) SaveIncident(ctx context.Context, inc store.Incident) (store.Incid
 // AnnotateIncident sets an incident's notes.
 func (db *DB) AnnotateIncident(ctx context.Context, project cloudsage.ProjectID, id store.IncidentID, n store.Notes) (store.Incident, error) {
 	out, err := scanIncident(db.W.QueryRowContext(ctx, `UPDATE incidents SET title = $1, root_cause = $2, fix = $3, updated_at = $4
-		WHERE project_id = $5 AND id = $6 RETURNING `+incidentCols, n.Title, n.RootCause, n.Fix, ns(db.Now()), project, id))
+		WHERE project_id = $5 AND id = $6 RETURNING `+incidentCols, n.Title, n.RootCause, n.Fix, chunk.NS(db.Now()), project, id))
 	return out, db.wrap(err, "incident")
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/chunk"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
@@ -22,7 +23,7 @@ func scanChannel(row interface{ Scan(...any) error }) (store.Channel, error) {
 	var created, ws int64
 	err := row.Scan(&c.ID, &c.ProjectID, &c.Type, &c.Name, &c.Target, &c.Secret, &c.QuietStart, &c.QuietEnd,
 		&c.MaxPerHour, &c.Enabled, &created, &ws, &c.WindowCount)
-	c.CreatedAt, c.WindowStart = fromNS(created), fromNS(ws)
+	c.CreatedAt, c.WindowStart = chunk.FromNS(created), chunk.FromNS(ws)
 	return c, err
 }
 
@@ -32,7 +33,7 @@ func (db *DB) CreateChannel(ctx context.Context, c store.Channel, defaults []sto
 	err := db.tx(ctx, "create channel", func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO notify_channels (project_id, type, name, target, secret, quiet_start, quiet_end, max_per_hour, enabled, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-			c.ProjectID, c.Type, c.Name, c.Target, c.Secret, c.QuietStart, c.QuietEnd, c.MaxPerHour, c.Enabled, ns(c.CreatedAt)).Scan(&c.ID); err != nil {
+			c.ProjectID, c.Type, c.Name, c.Target, c.Secret, c.QuietStart, c.QuietEnd, c.MaxPerHour, c.Enabled, chunk.NS(c.CreatedAt)).Scan(&c.ID); err != nil {
 			return err
 		}
 		var n int
@@ -90,7 +91,7 @@ func (db *DB) insertRule(ctx context.Context, tx *sql.Tx, r store.Rule) (store.R
 	r.CreatedAt = db.Now().UTC()
 	err := tx.QueryRowContext(ctx, `INSERT INTO notify_rules (project_id, kind, name, params, channels, critical, enabled, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		r.ProjectID, r.Kind, r.Name, string(params), string(chans), r.Critical, r.Enabled, ns(r.CreatedAt)).Scan(&r.ID)
+		r.ProjectID, r.Kind, r.Name, string(params), string(chans), r.Critical, r.Enabled, chunk.NS(r.CreatedAt)).Scan(&r.ID)
 	return r, err
 }
 
@@ -114,7 +115,7 @@ func (db *DB) Rules(ctx context.Context, project cloudsage.ProjectID) ([]store.R
 		if err := rows.Scan(&r.ID, &r.ProjectID, &r.Kind, &r.Name, &params, &chans, &r.Critical, &r.Enabled, &created); err != nil {
 			return r, err
 		}
-		r.CreatedAt = fromNS(created)
+		r.CreatedAt = chunk.FromNS(created)
 		if err := json.Unmarshal([]byte(params), &r.Params); err != nil {
 			return r, fmt.Errorf("rule %d params: %w", r.ID, err)
 		}
@@ -160,7 +161,7 @@ func (db *DB) insertNotifications(ctx context.Context, tx *sql.Tx, ns_ []store.N
 		if err := tx.QueryRowContext(ctx, `INSERT INTO notifications (project_id, channel_id, rule_id, kind, title, critical, payload, status, held, attempts, last_error, grouped, digest, next_at, created_at, sent_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
 			n.ProjectID, n.ChannelID, n.RuleID, n.Kind, n.Title, n.Critical, n.Payload, n.Status, n.Held, n.Attempts, n.LastError,
-			n.Grouped, n.Digest, ns(n.NextAt), ns(now), nullNS(n.SentAt)).Scan(&n.ID); err != nil {
+			n.Grouped, n.Digest, chunk.NS(n.NextAt), chunk.NS(now), nullNS(n.SentAt)).Scan(&n.ID); err != nil {
 			return nil, fmt.Errorf("insert notification: %w", err)
 		}
 	}
@@ -212,7 +213,7 @@ func scanNotification(row interface{ Scan(...any) error }) (store.Notification, 
 	var sent sql.NullInt64
 	err := row.Scan(&n.ID, &n.ProjectID, &n.ChannelID, &n.RuleID, &n.Kind, &n.Title, &n.Critical, &n.Payload, &n.Status, &n.Held,
 		&n.Attempts, &n.LastError, &n.Grouped, &n.Digest, &next, &created, &sent)
-	n.NextAt, n.CreatedAt, n.SentAt = fromNS(next), fromNS(created), fromNullNS(sent)
+	n.NextAt, n.CreatedAt, n.SentAt = chunk.FromNS(next), chunk.FromNS(created), fromNullNS(sent)
 	return n, err
 }
 
@@ -244,7 +245,7 @@ func (db *DB) ClaimNotifications(ctx context.Context, owner string, now time.Tim
 			WHERE id = (SELECT c.id FROM notify_channels c WHERE c.lease_until < $3
 				AND EXISTS (SELECT 1 FROM notifications n WHERE n.channel_id = c.id AND n.status = 'pending' AND n.next_at <= $3)
 				ORDER BY c.id LIMIT 1`+db.skipLocked()+`)
-			RETURNING id`, owner, ns(c.Until), ns(now)).Scan(&id)
+			RETURNING id`, owner, chunk.NS(c.Until), chunk.NS(now)).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.NotFoundf("nothing to send")
 		}
@@ -255,7 +256,7 @@ func (db *DB) ClaimNotifications(ctx context.Context, owner string, now time.Tim
 			return err
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT `+notificationCols+` FROM notifications
-			WHERE channel_id = $1 AND status = 'pending' AND next_at <= $2 ORDER BY id LIMIT 100`, id, ns(now))
+			WHERE channel_id = $1 AND status = 'pending' AND next_at <= $2 ORDER BY id LIMIT 100`, id, chunk.NS(now))
 		if err != nil {
 			return err
 		}
@@ -282,12 +283,12 @@ func (db *DB) FinishClaim(ctx context.Context, c store.Claim) error {
 	return db.tx(ctx, "finish notifications", func(tx *sql.Tx) error {
 		for _, n := range c.Notifications {
 			if _, err := tx.ExecContext(ctx, `UPDATE notifications SET status = $2, held = $3, attempts = $4, last_error = $5, grouped = $6, digest = $7, next_at = $8, sent_at = $9
-				WHERE id = $1 AND status = 'pending'`, n.ID, n.Status, n.Held, n.Attempts, n.LastError, n.Grouped, n.Digest, ns(n.NextAt), nullNS(n.SentAt)); err != nil {
+				WHERE id = $1 AND status = 'pending'`, n.ID, n.Status, n.Held, n.Attempts, n.LastError, n.Grouped, n.Digest, chunk.NS(n.NextAt), nullNS(n.SentAt)); err != nil {
 				return err
 			}
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE notify_channels SET window_start = $3, window_count = $4, lease_owner = '', lease_until = 0
-			WHERE id = $1 AND lease_owner = $2`, c.Channel.ID, c.Owner, ns(c.Channel.WindowStart), c.Channel.WindowCount)
+			WHERE id = $1 AND lease_owner = $2`, c.Channel.ID, c.Owner, chunk.NS(c.Channel.WindowStart), c.Channel.WindowCount)
 		return err
 	})
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/cloudsage/cloudsage"
+
+	"github.com/cloudsage/cloudsage/internal/chunk"
 )
 
 // Partitioned is a Dialect whose event chunks are partitioned by time
@@ -48,8 +50,8 @@ func (db *DB) RetireEvents(ctx context.Context, cuts map[cloudsage.ProjectID]tim
 		}
 		rounded := make(map[cloudsage.ProjectID]int64, len(cuts))
 		for p, c := range cuts {
-			rounded[p] = pd.PartitionStart(ns(c))
-			cuts[p] = fromNS(rounded[p])
+			rounded[p] = pd.PartitionStart(chunk.NS(c))
+			cuts[p] = chunk.FromNS(rounded[p])
 		}
 		err := db.tx(ctx, "drop expired event partitions", func(tx *sql.Tx) error {
 			dropped, err := pd.DropExpired(ctx, tx, rounded)

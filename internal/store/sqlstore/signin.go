@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/chunk"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
 // Sessions lists a user's unexpired sessions, most recently used first.
 func (db *DB) Sessions(ctx context.Context, user cloudsage.UserID, now time.Time) ([]store.Session, error) {
 	rows, err := db.R.QueryContext(ctx, `SELECT `+sessionCols+` FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.user_id = $1 AND s.expires_at > $2 ORDER BY s.last_seen_at DESC, s.created_at DESC`, user, ns(now))
+		WHERE s.user_id = $1 AND s.expires_at > $2 ORDER BY s.last_seen_at DESC, s.created_at DESC`, user, chunk.NS(now))
 	if err != nil {
 		return nil, db.wrap(err, "sessions")
 	}
@@ -31,7 +32,7 @@ func (db *DB) Sessions(ctx context.Context, user cloudsage.UserID, now time.Time
 
 // TouchSession records a session's use.
 func (db *DB) TouchSession(ctx context.Context, hash string, now time.Time, ip, ua string) error {
-	_, err := db.W.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $2, ip = $3, user_agent = $4 WHERE hash = $1`, hash, ns(now), ip, ua)
+	_, err := db.W.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $2, ip = $3, user_agent = $4 WHERE hash = $1`, hash, chunk.NS(now), ip, ua)
 	return db.wrap(err, "touch session")
 }
 
@@ -83,7 +84,7 @@ func (db *DB) CreateLoginToken(ctx context.Context, t store.LoginToken) error {
 		user = t.UserID
 	}
 	_, err := db.W.ExecContext(ctx, `INSERT INTO login_tokens (hash, kind, email, user_id, data, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		t.Hash, t.Kind, t.Email, user, t.Data, ns(t.CreatedAt), ns(t.ExpiresAt))
+		t.Hash, t.Kind, t.Email, user, t.Data, chunk.NS(t.CreatedAt), chunk.NS(t.ExpiresAt))
 	return db.wrap(err, "create login token")
 }
 
@@ -94,27 +95,27 @@ func scanLoginToken(row *sql.Row) (store.LoginToken, error) {
 	var user sql.NullInt64
 	var c, e int64
 	err := row.Scan(&t.Hash, &t.Kind, &t.Email, &user, &t.Data, &c, &e)
-	t.UserID, t.CreatedAt, t.ExpiresAt = cloudsage.UserID(user.Int64), fromNS(c), fromNS(e)
+	t.UserID, t.CreatedAt, t.ExpiresAt = cloudsage.UserID(user.Int64), chunk.FromNS(c), chunk.FromNS(e)
 	return t, err
 }
 
 // LoginToken returns an unused, unexpired token.
 func (db *DB) LoginToken(ctx context.Context, kind, hash string, now time.Time) (store.LoginToken, error) {
 	t, err := scanLoginToken(db.W.QueryRowContext(ctx, `SELECT `+loginTokenCols+` FROM login_tokens
-		WHERE hash = $1 AND kind = $2 AND used_at IS NULL AND expires_at > $3`, hash, kind, ns(now)))
+		WHERE hash = $1 AND kind = $2 AND used_at IS NULL AND expires_at > $3`, hash, kind, chunk.NS(now)))
 	return t, db.wrap(err, "login token")
 }
 
 // UseLoginToken marks a token used in one statement, so only one caller wins.
 func (db *DB) UseLoginToken(ctx context.Context, kind, hash string, now time.Time) (store.LoginToken, error) {
 	t, err := scanLoginToken(db.W.QueryRowContext(ctx, `UPDATE login_tokens SET used_at = $3
-		WHERE hash = $1 AND kind = $2 AND used_at IS NULL AND expires_at > $3 RETURNING `+loginTokenCols, hash, kind, ns(now)))
+		WHERE hash = $1 AND kind = $2 AND used_at IS NULL AND expires_at > $3 RETURNING `+loginTokenCols, hash, kind, chunk.NS(now)))
 	return t, db.wrap(err, "login token")
 }
 
 // DeleteExpiredLoginTokens removes expired tokens (used ones go when they expire).
 func (db *DB) DeleteExpiredLoginTokens(ctx context.Context, now time.Time) (int64, error) {
-	res, err := db.W.ExecContext(ctx, `DELETE FROM login_tokens WHERE expires_at <= $1`, ns(now))
+	res, err := db.W.ExecContext(ctx, `DELETE FROM login_tokens WHERE expires_at <= $1`, chunk.NS(now))
 	if err != nil {
 		return 0, db.wrap(err, "delete expired login tokens")
 	}
@@ -171,7 +172,7 @@ func (db *DB) UseTOTPStep(ctx context.Context, user cloudsage.UserID, step int64
 
 // UseRecoveryCode spends an unused recovery code.
 func (db *DB) UseRecoveryCode(ctx context.Context, user cloudsage.UserID, hash string, now time.Time) error {
-	res, err := db.W.ExecContext(ctx, `UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND hash = $2 AND used_at IS NULL`, user, hash, ns(now))
+	res, err := db.W.ExecContext(ctx, `UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND hash = $2 AND used_at IS NULL`, user, hash, chunk.NS(now))
 	if err != nil {
 		return db.wrap(err, "use recovery code")
 	}
@@ -198,7 +199,7 @@ func (db *DB) IdentityUser(ctx context.Context, provider, subject string) (store
 // LinkIdentity links an OIDC subject to an account.
 func (db *DB) LinkIdentity(ctx context.Context, id store.Identity) error {
 	_, err := db.W.ExecContext(ctx, `INSERT INTO identities (provider, subject, user_id, email, created_at) VALUES ($1, $2, $3, $4, $5)`,
-		id.Provider, id.Subject, id.UserID, id.Email, ns(db.Now()))
+		id.Provider, id.Subject, id.UserID, id.Email, chunk.NS(db.Now()))
 	return db.wrap(err, "link identity")
 }
 

@@ -133,20 +133,6 @@ func (db *DB) wrap(err error, what string) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-func ns(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromNS(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
 func nullNS(t *time.Time) any {
 	if t == nil {
 		return nil
@@ -158,7 +144,7 @@ func fromNullNS(n sql.NullInt64) *time.Time {
 	if !n.Valid {
 		return nil
 	}
-	t := fromNS(n.Int64)
+	t := chunk.FromNS(n.Int64)
 	return &t
 }
 
@@ -181,7 +167,7 @@ func (db *DB) CreateUser(ctx context.Context, u store.User) (store.User, error) 
 	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
 	u.CreatedAt = db.Now().UTC()
 	err := db.W.QueryRowContext(ctx, `INSERT INTO users (email, name, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		u.Email, u.Name, u.PasswordHash, ns(u.CreatedAt)).Scan(&u.ID)
+		u.Email, u.Name, u.PasswordHash, chunk.NS(u.CreatedAt)).Scan(&u.ID)
 	if err != nil {
 		err = db.wrap(err, "create user")
 		if cloudsage.KindOf(err) == cloudsage.Conflict {
@@ -198,7 +184,7 @@ func scanUser(row interface{ Scan(...any) error }) (store.User, error) {
 	var u store.User
 	var created int64
 	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &created, &u.TOTPSecret, &u.TOTPPending, &u.TOTPLastStep)
-	u.CreatedAt = fromNS(created)
+	u.CreatedAt = chunk.FromNS(created)
 	return u, err
 }
 
@@ -221,7 +207,7 @@ func (db *DB) CreateSession(ctx context.Context, s store.Session) error {
 		last = s.CreatedAt
 	}
 	_, err := db.W.ExecContext(ctx, `INSERT INTO sessions (hash, user_id, created_at, expires_at, last_seen_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		s.Hash, s.UserID, ns(s.CreatedAt), ns(s.ExpiresAt), ns(last), s.IP, s.UserAgent)
+		s.Hash, s.UserID, chunk.NS(s.CreatedAt), chunk.NS(s.ExpiresAt), chunk.NS(last), s.IP, s.UserAgent)
 	return db.wrap(err, "create session")
 }
 
@@ -231,14 +217,14 @@ func scanSession(row interface{ Scan(...any) error }) (store.Session, error) {
 	var s store.Session
 	var c, e, l int64
 	err := row.Scan(&s.Hash, &s.UserID, &c, &e, &l, &s.IP, &s.UserAgent, &s.TwoFactor)
-	s.CreatedAt, s.ExpiresAt, s.LastSeenAt = fromNS(c), fromNS(e), fromNS(l)
+	s.CreatedAt, s.ExpiresAt, s.LastSeenAt = chunk.FromNS(c), chunk.FromNS(e), chunk.FromNS(l)
 	return s, err
 }
 
 // SessionByHash returns the unexpired session with hash.
 func (db *DB) SessionByHash(ctx context.Context, hash string, now time.Time) (store.Session, error) {
 	s, err := scanSession(db.R.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.hash = $1 AND s.expires_at > $2`, hash, ns(now)))
+		WHERE s.hash = $1 AND s.expires_at > $2`, hash, chunk.NS(now)))
 	return s, db.wrap(err, "session")
 }
 
@@ -250,7 +236,7 @@ func (db *DB) DeleteSession(ctx context.Context, hash string) error {
 
 // DeleteExpiredSessions removes sessions expired at now.
 func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
-	res, err := db.W.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, ns(now))
+	res, err := db.W.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, chunk.NS(now))
 	if err != nil {
 		return 0, db.wrap(err, "delete expired sessions")
 	}
@@ -290,11 +276,11 @@ func (db *DB) CreateProject(ctx context.Context, owner cloudsage.UserID, p store
 	p.Role = store.RoleAdmin
 	err = db.tx(ctx, "create project", func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO projects (name, settings, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id`,
-			p.Name, string(set), ns(now)).Scan(&p.ID); err != nil {
+			p.Name, string(set), chunk.NS(now)).Scan(&p.ID); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO members (project_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)`,
-			p.ID, owner, store.RoleAdmin, ns(now)); err != nil {
+			p.ID, owner, store.RoleAdmin, chunk.NS(now)); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO project_state (project_id) VALUES ($1)`, p.ID)
@@ -314,7 +300,7 @@ func scanProject(row interface{ Scan(...any) error }, extra ...any) (store.Proje
 	if err := row.Scan(dest...); err != nil {
 		return p, err
 	}
-	p.CreatedAt = fromNS(created)
+	p.CreatedAt = chunk.FromNS(created)
 	p.LastIngestAt = fromNullNS(last)
 	p.Settings = store.DefaultSettings()
 	if err := json.Unmarshal([]byte(set), &p.Settings); err != nil {
@@ -401,7 +387,7 @@ func (db *DB) UpdateProject(ctx context.Context, p store.Project) error {
 	}
 	return db.execOne(ctx, "update project", "project not found",
 		`UPDATE projects SET name = $2, settings = $3, updated_at = $4 WHERE id = $1`,
-		p.ID, p.Name, string(set), ns(db.Now()))
+		p.ID, p.Name, string(set), chunk.NS(db.Now()))
 }
 
 // execOne runs a write on the writer pool that must touch a row: an error is
@@ -456,7 +442,7 @@ func (db *DB) CreateToken(ctx context.Context, t store.Token) (store.Token, erro
 	}
 	err = db.W.QueryRowContext(ctx, `INSERT INTO api_tokens (project_id, name, prefix, hash, role, scopes, created_by, created_by_token, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`, t.ProjectID, t.Name, t.Prefix, t.Hash, t.Role,
-		store.JoinScopes(t.Scopes), by, byToken, ns(t.CreatedAt), nullNS(t.ExpiresAt)).Scan(&t.ID)
+		store.JoinScopes(t.Scopes), by, byToken, chunk.NS(t.CreatedAt), nullNS(t.ExpiresAt)).Scan(&t.ID)
 	return t, db.wrap(err, "create token")
 }
 
@@ -476,7 +462,7 @@ func scanToken(row interface{ Scan(...any) error }) (store.Token, error) {
 	t.Role = store.RoleOfScopes(t.Scopes)
 	t.CreatedBy = cloudsage.UserID(by.Int64)
 	t.CreatedByToken = store.TokenID(byToken.Int64)
-	t.CreatedAt = fromNS(created)
+	t.CreatedAt = chunk.FromNS(created)
 	t.ExpiresAt = fromNullNS(expires)
 	t.LastUsedAt = fromNullNS(last)
 	return t, err
@@ -506,7 +492,7 @@ func (db *DB) TokenByHash(ctx context.Context, hash string, now time.Time, ip st
 		return t, nil
 	}
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute || t.LastIP != ip {
-		if _, err := db.W.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $2, last_ip = $3 WHERE id = $1`, t.ID, ns(now), ip); err != nil {
+		if _, err := db.W.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $2, last_ip = $3 WHERE id = $1`, t.ID, chunk.NS(now), ip); err != nil {
 			return t, db.wrap(err, "touch token")
 		}
 		t.LastUsedAt, t.LastIP = &now, ip
@@ -535,7 +521,7 @@ func (db *DB) AddActivity(ctx context.Context, a store.Activity) (store.Activity
 		token = a.ActorToken
 	}
 	err := db.W.QueryRowContext(ctx, `INSERT INTO activity (project_id, actor_user, actor_token, kind, detail, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, a.ProjectID, user, token, a.Kind, string(a.Detail), ns(a.At)).Scan(&a.ID)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, a.ProjectID, user, token, a.Kind, string(a.Detail), chunk.NS(a.At)).Scan(&a.ID)
 	return a, db.wrap(err, "add activity")
 }
 
@@ -566,7 +552,7 @@ func (db *DB) Activities(ctx context.Context, q store.ActivityQuery) ([]store.Ac
 		var at int64
 		err := rows.Scan(&a.ID, &a.ProjectID, &user, &token, &a.ActorEmail, &a.Kind, &detail, &at)
 		a.ActorUser, a.ActorToken = cloudsage.UserID(user.Int64), store.TokenID(token.Int64)
-		a.Detail, a.At = json.RawMessage(detail), fromNS(at)
+		a.Detail, a.At = json.RawMessage(detail), chunk.FromNS(at)
 		return a, err
 	}, `SELECT a.id, a.project_id, a.actor_user, a.actor_token, COALESCE(u.email, ''), a.kind, a.detail, a.created_at
 		FROM activity a LEFT JOIN users u ON u.id = a.actor_user WHERE `+where+
@@ -691,13 +677,13 @@ func (db *DB) writeBatch(ctx context.Context, tx *sql.Tx, project cloudsage.Proj
 	reasons, _ := json.Marshal(b.Reasons)
 	if err := tx.QueryRowContext(ctx, `INSERT INTO ingest_batches (project_id, created_at, status, source, bytes, received, accepted, rejected, formats, new_patterns, score, label, events, reasons)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
-		project, ns(now), b.Status, b.Source, b.Bytes, b.Received, b.Accepted, b.Rejected, string(formats), b.NewPatterns, b.Score, b.Label, b.Events, string(reasons)).Scan(&b.ID); err != nil {
+		project, chunk.NS(now), b.Status, b.Source, b.Bytes, b.Received, b.Accepted, b.Rejected, string(formats), b.NewPatterns, b.Score, b.Label, b.Events, string(reasons)).Scan(&b.ID); err != nil {
 		return store.Ingested{}, err
 	}
 	for _, k := range keys {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO ingest_keys (project_id, key, body_hash, batch_id, created_at) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (project_id, key) DO UPDATE SET body_hash = excluded.body_hash, batch_id = excluded.batch_id, created_at = excluded.created_at`,
-			project, k, d.BodyHash, b.ID, ns(now)); err != nil {
+			project, k, d.BodyHash, b.ID, chunk.NS(now)); err != nil {
 			return store.Ingested{}, fmt.Errorf("record batch key: %w", err)
 		}
 	}
@@ -717,25 +703,25 @@ func (db *DB) writeBatch(ctx context.Context, tx *sql.Tx, project cloudsage.Proj
 		return store.Ingested{}, err
 	}
 	var rep, repAt, repH any
-	var last any = ns(now)
+	var last any = chunk.NS(now)
 	set := `version = version + 1, snapshot = $2, events = events + $3, last_ingest_at = $4`
 	args := []any{project, w.Snapshot, len(w.Events), last}
 	if r := w.Report; r != nil {
-		rep, repAt, repH = r.Body, ns(r.At), r.Horizon
+		rep, repAt, repH = r.Body, chunk.NS(r.At), r.Horizon
 		set += `, report = $5, report_at = $6, report_horizon = $7, score = $8, label = $9`
 		args = append(args, rep, repAt, repH, r.Score, r.Label)
 		if w.Keep {
 			set += `, kept_at = $4`
 			if _, err := tx.ExecContext(ctx, `INSERT INTO forecasts (project_id, at, horizon, score, label, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-				project, ns(r.At), r.Horizon, r.Score, r.Label, r.Body, ns(now)); err != nil {
+				project, chunk.NS(r.At), r.Horizon, r.Score, r.Label, r.Body, chunk.NS(now)); err != nil {
 				return store.Ingested{}, err
 			}
 		}
 		// At the report's time (the logs' time for old logs), like the
 		// forecast that starts there: one time basis for both.
-		at := ns(r.At)
+		at := chunk.NS(r.At)
 		if r.At.IsZero() {
-			at = ns(now)
+			at = chunk.NS(now)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO risk_history (project_id, at, score, label, batch_id) VALUES ($1, $2, $3, $4, $5)`,
 			project, at, r.Score, r.Label, b.ID); err != nil {
@@ -796,7 +782,7 @@ func (db *DB) upsertPatterns(ctx context.Context, tx *sql.Tx, project cloudsage.
 		n := min(len(ps), patternChunk)
 		args = args[:0]
 		for _, p := range ps[:n] {
-			args = append(args, project, string(p.ID), p.Template, p.Count, ns(p.FirstSeen), ns(p.LastSeen))
+			args = append(args, project, string(p.ID), p.Template, p.Count, chunk.NS(p.FirstSeen), chunk.NS(p.LastSeen))
 		}
 		var err error
 		if n == patternChunk && db.upsertFull != nil {
@@ -848,13 +834,13 @@ func (db *DB) checkDedup(ctx context.Context, tx queryer, project cloudsage.Proj
 		return nil, nil, nil
 	}
 	if forget {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM ingest_keys WHERE project_id = $1 AND created_at < $2`, project, ns(d.Since)); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM ingest_keys WHERE project_id = $1 AND created_at < $2`, project, chunk.NS(d.Since)); err != nil {
 			return nil, nil, fmt.Errorf("forget old batch keys: %w", err)
 		}
 	}
 	var hash string
 	var id store.BatchID
-	err := tx.QueryRowContext(ctx, `SELECT body_hash, batch_id FROM ingest_keys WHERE project_id = $1 AND key = $2 AND created_at >= $3`, project, key, ns(d.Since)).Scan(&hash, &id)
+	err := tx.QueryRowContext(ctx, `SELECT body_hash, batch_id FROM ingest_keys WHERE project_id = $1 AND key = $2 AND created_at >= $3`, project, key, chunk.NS(d.Since)).Scan(&hash, &id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return []string{key}, nil, nil
 	}
@@ -880,7 +866,7 @@ func scanBatch(row interface{ Scan(...any) error }) (store.Batch, error) {
 	if err := row.Scan(&b.ID, &b.ProjectID, &created, &b.Status, &b.Source, &b.Bytes, &b.Received, &b.Accepted, &b.Rejected, &formats, &b.NewPatterns, &b.Score, &b.Label, &b.Events, &reasons); err != nil {
 		return b, err
 	}
-	b.CreatedAt = fromNS(created)
+	b.CreatedAt = chunk.FromNS(created)
 	json.Unmarshal([]byte(formats), &b.Formats)
 	json.Unmarshal([]byte(reasons), &b.Reasons)
 	if b.Reasons == nil {
@@ -913,7 +899,7 @@ func (db *DB) SaveSearch(ctx context.Context, s store.SavedSearch) (store.SavedS
 		by = s.CreatedBy
 	}
 	err := db.W.QueryRowContext(ctx, `INSERT INTO saved_searches (project_id, name, query, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-		s.ProjectID, s.Name, s.Query, by, ns(s.CreatedAt)).Scan(&s.ID)
+		s.ProjectID, s.Name, s.Query, by, chunk.NS(s.CreatedAt)).Scan(&s.ID)
 	if err != nil {
 		err = db.wrap(err, "save search")
 		if cloudsage.KindOf(err) == cloudsage.Conflict {
@@ -930,7 +916,7 @@ func (db *DB) SavedSearches(ctx context.Context, project cloudsage.ProjectID) ([
 		var by sql.NullInt64
 		var created int64
 		err := rows.Scan(&s.ID, &s.ProjectID, &s.Name, &s.Query, &by, &created)
-		s.CreatedBy, s.CreatedAt = cloudsage.UserID(by.Int64), fromNS(created)
+		s.CreatedBy, s.CreatedAt = cloudsage.UserID(by.Int64), chunk.FromNS(created)
 		return s, err
 	}, `SELECT id, project_id, name, query, created_by, created_at FROM saved_searches WHERE project_id = $1 ORDER BY name, id`, project)
 }
@@ -950,7 +936,7 @@ func (db *DB) Patterns(ctx context.Context, project cloudsage.ProjectID, limit i
 		var p store.Pattern
 		var f, l int64
 		err := rows.Scan(&p.ID, &p.Template, &p.Count, &f, &l)
-		p.FirstSeen, p.LastSeen = fromNS(f), fromNS(l)
+		p.FirstSeen, p.LastSeen = chunk.FromNS(f), chunk.FromNS(l)
 		return p, err
 	}, `SELECT id, template, count, first_seen, last_seen FROM patterns
 		WHERE project_id = $1 ORDER BY count DESC, id LIMIT $2`, project, limit)
@@ -969,7 +955,7 @@ func (db *DB) LatestReport(ctx context.Context, project cloudsage.ProjectID) (st
 	if r.Body == nil {
 		return r, store.NotFoundf("no report yet: ingest some logs first")
 	}
-	r.At, r.Horizon, r.CreatedAt = fromNS(at.Int64), int(h.Int64), fromNS(last.Int64)
+	r.At, r.Horizon, r.CreatedAt = chunk.FromNS(at.Int64), int(h.Int64), chunk.FromNS(last.Int64)
 	return r, nil
 }
 
@@ -989,7 +975,7 @@ func (db *DB) Reports(ctx context.Context, project cloudsage.ProjectID, limit in
 		r := store.Report{ProjectID: project}
 		var at, created int64
 		err := rows.Scan(&r.ID, &at, &r.Horizon, &r.Score, &r.Label, &created)
-		r.At, r.CreatedAt = fromNS(at), fromNS(created)
+		r.At, r.CreatedAt = chunk.FromNS(at), chunk.FromNS(created)
 		return r, err
 	}, `SELECT id, at, horizon, score, label, created_at FROM forecasts
 		WHERE project_id = $1 ORDER BY id DESC LIMIT $2`, project, limit)
@@ -999,16 +985,16 @@ func (db *DB) Reports(ctx context.Context, project cloudsage.ProjectID, limit in
 func (db *DB) RiskHistory(ctx context.Context, project cloudsage.ProjectID, from, to time.Time) ([]store.RiskPoint, error) {
 	hi := int64(1<<63 - 1)
 	if !to.IsZero() {
-		hi = ns(to)
+		hi = chunk.NS(to)
 	}
 	return queryAll(ctx, db, "risk history", func(rows *sql.Rows) (store.RiskPoint, error) {
 		var p store.RiskPoint
 		var at int64
 		err := rows.Scan(&at, &p.Score, &p.Label)
-		p.At = fromNS(at)
+		p.At = chunk.FromNS(at)
 		return p, err
 	}, `SELECT at, score, label FROM (SELECT at, score, label FROM risk_history
-		WHERE project_id = $1 AND at >= $2 AND at < $3 ORDER BY at DESC LIMIT 10000) r ORDER BY at`, project, ns(from), hi)
+		WHERE project_id = $1 AND at >= $2 AND at < $3 ORDER BY at DESC LIMIT 10000) r ORDER BY at`, project, chunk.NS(from), hi)
 }
 
 // SetActionStatus records feedback on an action.
@@ -1023,7 +1009,7 @@ func (db *DB) SetActionStatus(ctx context.Context, a store.ActionStatus) error {
 		user = a.UserID
 	}
 	return db.tx(ctx, "set action status", func(tx *sql.Tx) error {
-		now := ns(db.Now())
+		now := chunk.NS(db.Now())
 		if _, err := tx.ExecContext(ctx, `INSERT INTO action_status (project_id, action_id, action_key, status, until, user_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (project_id, action_id) DO UPDATE SET action_key = CASE WHEN excluded.action_key = '' THEN action_status.action_key ELSE excluded.action_key END,
 			status = excluded.status, until = excluded.until, user_id = excluded.user_id, updated_at = excluded.updated_at`,
@@ -1046,7 +1032,7 @@ func (db *DB) ActionStatuses(ctx context.Context, project cloudsage.ProjectID) (
 		var until, user sql.NullInt64
 		var upd int64
 		err := rows.Scan(&a.ActionID, &a.Key, &a.Status, &until, &user, &upd)
-		a.Until, a.UserID, a.UpdatedAt = fromNullNS(until), cloudsage.UserID(user.Int64), fromNS(upd)
+		a.Until, a.UserID, a.UpdatedAt = fromNullNS(until), cloudsage.UserID(user.Int64), chunk.FromNS(upd)
 		return a, err
 	}, `SELECT action_id, action_key, status, until, user_id, updated_at FROM action_status WHERE project_id = $1 ORDER BY action_id`, project)
 }

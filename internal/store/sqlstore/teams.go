@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/chunk"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
@@ -21,7 +22,7 @@ func (db *DB) Members(ctx context.Context, id cloudsage.ProjectID) ([]store.Memb
 		var joined int64
 		var last sql.NullInt64
 		err := rows.Scan(&m.ProjectID, &m.UserID, &m.Email, &m.Role, &joined, &last)
-		m.JoinedAt, m.LastActive = fromNS(joined), fromNullNS(last)
+		m.JoinedAt, m.LastActive = chunk.FromNS(joined), fromNullNS(last)
 		return m, err
 	}, `SELECT m.project_id, m.user_id, u.email, m.role, m.created_at,
 		(SELECT MAX(a.created_at) FROM activity a WHERE a.project_id = m.project_id AND a.actor_user = m.user_id)
@@ -86,7 +87,7 @@ func (db *DB) SetMember(ctx context.Context, m store.Member) error {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO members (project_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role`, m.ProjectID, m.UserID, m.Role, ns(db.Now()))
+			ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role`, m.ProjectID, m.UserID, m.Role, chunk.NS(db.Now()))
 		return err
 	})
 }
@@ -123,7 +124,7 @@ func memberIn(ctx context.Context, tx *sql.Tx, project cloudsage.ProjectID, user
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, store.NotFoundf("member not found")
 	}
-	m.JoinedAt = fromNS(joined)
+	m.JoinedAt = chunk.FromNS(joined)
 	return m, err
 }
 
@@ -159,7 +160,7 @@ func scanInvitation(row interface{ Scan(...any) error }) (store.Invitation, erro
 	err := row.Scan(&i.ID, &i.ProjectID, &i.ProjectName, &i.Email, &i.Role, &i.Hash, &by, &i.CreatedByEmail,
 		&created, &expires, &accepted, &acceptedBy, &revoked)
 	i.CreatedBy, i.AcceptedBy = cloudsage.UserID(by.Int64), cloudsage.UserID(acceptedBy.Int64)
-	i.CreatedAt, i.ExpiresAt = fromNS(created), fromNS(expires)
+	i.CreatedAt, i.ExpiresAt = chunk.FromNS(created), chunk.FromNS(expires)
 	i.AcceptedAt, i.RevokedAt = fromNullNS(accepted), fromNullNS(revoked)
 	return i, err
 }
@@ -180,7 +181,7 @@ func (db *DB) CreateInvitation(ctx context.Context, inv store.Invitation) (store
 	}
 	err := db.W.QueryRowContext(ctx, `INSERT INTO invitations (project_id, email, role, hash, created_by, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, inv.ProjectID, inv.Email, inv.Role, inv.Hash, by,
-		ns(inv.CreatedAt), ns(inv.ExpiresAt)).Scan(&inv.ID)
+		chunk.NS(inv.CreatedAt), chunk.NS(inv.ExpiresAt)).Scan(&inv.ID)
 	return inv, db.wrap(err, "create invitation")
 }
 
@@ -205,7 +206,7 @@ func (db *DB) RevokeInvitation(ctx context.Context, project cloudsage.ProjectID,
 	var inv store.Invitation
 	err := db.tx(ctx, "revoke invitation", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = $3
-			WHERE project_id = $1 AND id = $2 AND accepted_at IS NULL AND revoked_at IS NULL`, project, id, ns(now))
+			WHERE project_id = $1 AND id = $2 AND accepted_at IS NULL AND revoked_at IS NULL`, project, id, chunk.NS(now))
 		if err != nil {
 			return err
 		}
@@ -237,7 +238,7 @@ func (db *DB) AcceptInvitation(ctx context.Context, hash string, user cloudsage.
 		// The condition makes the link single-use even when two people
 		// press Accept at the same moment: one update wins.
 		res, err := tx.ExecContext(ctx, `UPDATE invitations SET accepted_at = $2, accepted_by = $3
-			WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL`, inv.ID, ns(now), user)
+			WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL`, inv.ID, chunk.NS(now), user)
 		if err != nil {
 			return err
 		}
@@ -252,7 +253,7 @@ func (db *DB) AcceptInvitation(ctx context.Context, hash string, user cloudsage.
 		switch {
 		case cur == "":
 			_, err = tx.ExecContext(ctx, `INSERT INTO members (project_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)`,
-				inv.ProjectID, user, inv.Role, ns(now))
+				inv.ProjectID, user, inv.Role, chunk.NS(now))
 		case !cur.Allows(inv.Role):
 			_, err = tx.ExecContext(ctx, `UPDATE members SET role = $3 WHERE project_id = $1 AND user_id = $2`, inv.ProjectID, user, inv.Role)
 		}
@@ -280,7 +281,7 @@ func (db *DB) AddComment(ctx context.Context, c store.Comment) (store.Comment, e
 	}
 	err := db.W.QueryRowContext(ctx, `INSERT INTO comments (project_id, target, user_id, body, mentions, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, c.ProjectID, c.Target, c.UserID, c.Body, strings.Join(ids, ","),
-		ns(c.CreatedAt)).Scan(&c.ID)
+		chunk.NS(c.CreatedAt)).Scan(&c.ID)
 	if c.Mentions == nil {
 		c.Mentions = []cloudsage.UserID{}
 	}
@@ -304,7 +305,7 @@ func (db *DB) Comments(ctx context.Context, project cloudsage.ProjectID, target 
 		var mentions string
 		var at int64
 		err := rows.Scan(&c.ID, &c.ProjectID, &c.Target, &user, &c.Email, &c.Body, &mentions, &at)
-		c.UserID, c.CreatedAt = cloudsage.UserID(user.Int64), fromNS(at)
+		c.UserID, c.CreatedAt = cloudsage.UserID(user.Int64), chunk.FromNS(at)
 		c.Mentions = []cloudsage.UserID{}
 		for _, f := range strings.Split(mentions, ",") {
 			if n, err := strconv.ParseInt(f, 10, 64); err == nil {
