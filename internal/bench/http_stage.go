@@ -3,9 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -60,31 +57,14 @@ func PostgresURL() string {
 }
 
 func openBenchPostgres(ctx context.Context) (store.Store, func(), error) {
-	url := PostgresURL()
-	admin, err := sql.Open("pgx", url)
+	admin, schema, url, err := freshSchema(ctx, PostgresURL(), "bench")
 	if err != nil {
-		return nil, nil, err
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "bench_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-		admin.Close()
 		return nil, nil, errSkip{fmt.Sprintf("PostgreSQL unreachable (%v)", err)}
 	}
-	drop := func() {
-		if os.Getenv("CLOUDSAGE_BENCH_KEEP") == "" { // keep the schema to look at it after the run
-			admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-		}
-		admin.Close()
-	}
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
+	drop := func() { dropSchema(admin, schema) }
 	// The store's connections are named, so that the CPU of their backends
 	// (and only theirs) is counted as the database's (see backendCPU).
-	st, err := postgres.Open(ctx, url+sep+"search_path="+schema+"&application_name="+schema)
+	st, err := postgres.Open(ctx, url+"&application_name="+schema)
 	if err != nil {
 		drop()
 		return nil, nil, err

@@ -220,30 +220,11 @@ func (r *replica) stop() {
 // rssBytes reads the resident memory of a live process from /proc (0
 // where there is none).
 func rssBytes(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return 0
 	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
-			return kb * 1024
-		}
-	}
-	return 0
-}
-
-// loadAverages is the 1-, 5- and 15-minute load average.
-func loadAverages() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "n/a"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "n/a"
-	}
-	return strings.Join(f[:3], " ")
+	return float64(statusKB(b, "VmRSS:") * 1024)
 }
 
 // router is the client-side round robin: each request goes to the next
@@ -374,7 +355,7 @@ func Load(ctx context.Context, o LoadOptions) (LoadReport, error) {
 	dbURL := ""
 	if o.DatabaseURL != "" {
 		var drop func()
-		if dbURL, drop, err = freshSchema(ctx, o.DatabaseURL); err != nil {
+		if dbURL, drop, err = loadSchema(ctx, o.DatabaseURL); err != nil {
 			return rep, err
 		}
 		defer drop()

@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	crand "crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
@@ -39,29 +38,14 @@ func (w *loadWorld) home(u int) cloudsage.ProjectID {
 	return w.projects[0]
 }
 
-// freshSchema creates a schema in the PostgreSQL database at base and
+// loadSchema creates a schema in the PostgreSQL database at base and
 // returns the URL that uses it and a function dropping it.
-func freshSchema(ctx context.Context, base string) (string, func(), error) {
-	admin, err := sql.Open("pgx", base)
+func loadSchema(ctx context.Context, base string) (string, func(), error) {
+	admin, schema, url, err := freshSchema(ctx, base, "load")
 	if err != nil {
-		return "", nil, err
-	}
-	b := make([]byte, 6)
-	crand.Read(b)
-	schema := "load_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-		admin.Close()
 		return "", nil, fmt.Errorf("PostgreSQL at %s: create schema: %w", redactURL(base), err)
 	}
-	drop := func() {
-		admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-		admin.Close()
-	}
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema, drop, nil
+	return url, func() { dropSchema(admin, schema) }, nil
 }
 
 // redactURL hides a URL's password.

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,7 +19,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cloudsage/cloudsage"
@@ -567,86 +564,27 @@ func (c *cloudSageServer) close() {
 // connections carry an application_name of their own) and adds up their
 // CPU from /proc: a backend seen for the first time counts from its start.
 type pgBackends struct {
-	admin   *sql.DB
-	schema  string
-	app     string
-	mu      sync.Mutex
-	ticks   map[int]time.Duration // pid: CPU last read
-	stop    chan struct{}
-	stopped chan struct{}
-	wal0    string
+	admin  *sql.DB
+	schema string
+	app    string
+	meter  *backendCPU
+	wal0   string
 }
 
 func newPGBackends(ctx context.Context, base string) (*pgBackends, string, error) {
-	admin, err := sql.Open("pgx", base)
+	admin, schema, url, err := freshSchema(ctx, base, "bench_cost")
 	if err != nil {
-		return nil, "", err
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	p := &pgBackends{admin: admin, schema: "bench_cost_" + hex.EncodeToString(b), ticks: map[int]time.Duration{}, stop: make(chan struct{}), stopped: make(chan struct{})}
-	p.app = "cloudsage-" + p.schema
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+p.schema); err != nil {
-		admin.Close()
 		return nil, "", errSkip{fmt.Sprintf("PostgreSQL unreachable (%v)", err)}
 	}
+	p := &pgBackends{admin: admin, schema: schema, app: "cloudsage-" + schema}
 	admin.QueryRowContext(ctx, `SELECT pg_current_wal_lsn()::text`).Scan(&p.wal0)
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	go p.follow()
-	return p, base + sep + "search_path=" + p.schema + "&application_name=" + p.app, nil
+	p.meter = &backendCPU{admin: admin, app: p.app}
+	p.meter.start(ctx)
+	return p, url + "&application_name=" + p.app, nil
 }
 
-// follow reads the backends' CPU four times a second, so that one that
-// exits loses at most a quarter of a second of its CPU.
-func (p *pgBackends) follow() {
-	defer close(p.stopped)
-	t := time.NewTicker(250 * time.Millisecond)
-	defer t.Stop()
-	for {
-		p.read()
-		select {
-		case <-p.stop:
-			return
-		case <-t.C:
-		}
-	}
-}
-
-func (p *pgBackends) read() {
-	rows, err := p.admin.Query(`SELECT pid FROM pg_stat_activity WHERE application_name = $1`, p.app)
-	if err != nil {
-		return
-	}
-	var pids []int
-	for rows.Next() {
-		var pid int
-		if rows.Scan(&pid) == nil {
-			pids = append(pids, pid)
-		}
-	}
-	rows.Close()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, pid := range pids {
-		if t, ok := pidCPU(pid); ok {
-			p.ticks[pid] = max(p.ticks[pid], t)
-		}
-	}
-}
-
-func (p *pgBackends) cpu() time.Duration {
-	p.read()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var sum time.Duration
-	for _, t := range p.ticks {
-		sum += t
-	}
-	return sum
-}
+// cpu is the CPU time of the backends serving the server so far.
+func (p *pgBackends) cpu() time.Duration { return p.meter.sofar(context.Background()) }
 
 // relationBytes is the size of the schema's tables with their indexes and
 // TOAST; the WAL the server wrote meanwhile (for every database on it) is
@@ -667,12 +605,8 @@ func (p *pgBackends) relationBytes() (int64, string, error) {
 }
 
 func (p *pgBackends) close() {
-	close(p.stop)
-	<-p.stopped
-	if os.Getenv("CLOUDSAGE_BENCH_KEEP") == "" {
-		p.admin.Exec(`DROP SCHEMA ` + p.schema + ` CASCADE`)
-	}
-	p.admin.Close()
+	p.meter.used(context.Background())
+	dropSchema(p.admin, p.schema)
 }
 
 // --- VictoriaLogs as a server process ---

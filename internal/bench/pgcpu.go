@@ -2,7 +2,11 @@ package bench
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
+	"os"
+	"strings"
 	"sync"
 	"time"
 )
@@ -71,6 +75,11 @@ func (m *backendCPU) record(s map[int]time.Duration) {
 func (m *backendCPU) used(ctx context.Context) time.Duration {
 	close(m.stop)
 	<-m.done
+	return m.sofar(ctx)
+}
+
+// sofar returns the backends' CPU time since start, sampling them once more.
+func (m *backendCPU) sofar(ctx context.Context) time.Duration {
 	m.record(m.sample(ctx))
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -79,4 +88,35 @@ func (m *backendCPU) used(ctx context.Context) time.Duration {
 		d += c - m.base[pid]
 	}
 	return d
+}
+
+// freshSchema creates a schema named prefix_<random hex> on the PostgreSQL
+// at base for one bench run, and returns an admin connection to it, the
+// schema's name and base with search_path set to it. dropSchema removes it.
+func freshSchema(ctx context.Context, base, prefix string) (admin *sql.DB, schema, url string, err error) {
+	admin, err = sql.Open("pgx", base)
+	if err != nil {
+		return nil, "", "", err
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema = prefix + "_" + hex.EncodeToString(b)
+	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+		admin.Close()
+		return nil, "", "", err
+	}
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return admin, schema, base + sep + "search_path=" + schema, nil
+}
+
+// dropSchema drops a freshSchema and closes its admin connection, unless
+// $CLOUDSAGE_BENCH_KEEP asks to keep it to look at after the run.
+func dropSchema(admin *sql.DB, schema string) {
+	if os.Getenv("CLOUDSAGE_BENCH_KEEP") == "" {
+		admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+	}
+	admin.Close()
 }

@@ -36,3 +36,13 @@ func newJar() *cookiejar.Jar {
 	j, _ := cookiejar.New(nil)
 	return j
 }
+
+// loadAverages is the 1-, 5- and 15-minute load average ("n/a" where
+// unknown).
+func loadAverages() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "n/a"
+}

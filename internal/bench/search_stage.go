@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -260,15 +259,9 @@ func (t *timedSearch) reset() []time.Duration {
 	return lat
 }
 
-// loadAverage is the machine's 1-minute load average ("?" where unknown):
-// wall-clock latencies on a shared machine are read against it.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
-		return f[0]
-	}
-	return "?"
-}
+// loadAverage is the machine's 1-minute load average ("n/a" where
+// unknown): wall-clock latencies on a shared machine are read against it.
+func loadAverage() string { return strings.Fields(loadAverages())[0] }
 
 // searchPage is a page of GET /api/projects/:id/logs.
 type searchPage struct {
