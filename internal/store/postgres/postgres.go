@@ -182,6 +182,11 @@ func (dialect) DeleteChunks(ctx context.Context, tx *sql.Tx, ids, maxTimes []int
 	return err
 }
 
+func (dialect) MoveChunks(ctx context.Context, tx *sql.Tx, run int64, ids, maxTimes []int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE event_chunks SET run = $1 WHERE id = ANY($2) AND max_time = ANY($3)`, run, ids, maxTimes)
+	return err
+}
+
 func (dialect) UpdateChunk(ctx context.Context, tx *sql.Tx, c *chunk.Chunk) error {
 	_, err := tx.ExecContext(ctx, `UPDATE event_chunks SET min_time = $2, max_time = $3, n = $4, levels = $5, data = $6, tokens = $7 WHERE id = $1`,
 		c.ID, c.MinTime, c.MaxTime, c.N, c.Levels, c.Data, c.Tokens)

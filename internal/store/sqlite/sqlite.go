@@ -250,6 +250,11 @@ func (*dialect) DeleteChunks(ctx context.Context, tx *sql.Tx, ids, _ []int64) er
 	return err
 }
 
+func (*dialect) MoveChunks(ctx context.Context, tx *sql.Tx, run int64, ids, _ []int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE event_chunks SET run = $1 WHERE id IN (`+idList(ids)+`)`, run)
+	return err
+}
+
 func idList(ids []int64) string {
 	b := make([]byte, 0, len(ids)*8)
 	for i, id := range ids {

@@ -3,8 +3,10 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -177,5 +179,61 @@ func TestWALTruncatedWhenCheckpointed(t *testing.T) {
 	var n int
 	if err := db.R.QueryRowContext(ctx, `SELECT count(*) FROM walfill`).Scan(&n); err != nil || n != 3*sqlite.WALTruncateAbove/(1<<20) {
 		t.Errorf("after truncation: %d rows, %v", n, err)
+	}
+}
+
+// TestCompactionMovesDisjointChunks ingests batches in time order: their
+// full chunks overlap no other, so compaction moves them into its runs as
+// they are (a batch's chunk, with its batch id, in a compaction run)
+// instead of decoding and re-encoding them; their events read the same.
+func TestCompactionMovesDisjointChunks(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "cloudsage.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	u, err := db.CreateUser(ctx, store.User{Email: "a@example.com", PasswordHash: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := db.CreateProject(ctx, u.ID, store.Project{Name: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	const batches, per = 8, 1024
+	for b := range batches {
+		evs := make([]cloudsage.Event, per)
+		for i := range evs {
+			evs[i] = cloudsage.Event{Time: t0.Add(time.Duration(b*per+i) * time.Second), Message: fmt.Sprintf("line %d of batch %d", i, b)}
+		}
+		if _, err := db.Ingest(ctx, p.ID, -1, func(store.State) (store.Write, error) { return store.Write{Events: evs}, nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, err := db.SearchEvents(ctx, store.EventQuery{Project: p.ID, Limit: batches * per})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CompactEvents(ctx, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	var moved, all int
+	if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE batch_id <> 0 AND run <> 0), COUNT(*) FROM event_chunks`).Scan(&moved, &all); err != nil {
+		t.Fatal(err)
+	}
+	if runs, _, err := db.EventRuns(ctx, p.ID); err != nil || runs >= batches {
+		t.Errorf("EventRuns = %d, %v: want fewer runs than %d batches", runs, err, batches)
+	}
+	if moved != all || all != batches {
+		t.Errorf("%d of %d chunks moved as they are, want all %d", moved, all, batches)
+	}
+	after, err := db.SearchEvents(ctx, store.EventQuery{Project: p.ID, Limit: batches * per})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(before, after) {
+		t.Errorf("events differ after compaction")
 	}
 }

@@ -41,6 +41,9 @@ type Dialect interface {
 	// DeleteChunks removes chunks and their index entries; maxTimes are
 	// their max_time (PostgreSQL looks in those days' partitions only).
 	DeleteChunks(ctx context.Context, tx *sql.Tx, ids, maxTimes []int64) error
+	// MoveChunks puts chunks (with their max_time, as for DeleteChunks)
+	// into compaction run run, leaving their events and index as they are.
+	MoveChunks(ctx context.Context, tx *sql.Tx, run int64, ids, maxTimes []int64) error
 	// UpdateChunk rewrites a chunk's events and index tokens in place.
 	UpdateChunk(ctx context.Context, tx *sql.Tx, c *chunk.Chunk) error
 	// Translate turns a driver error into a store error where it can.

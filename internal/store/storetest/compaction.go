@@ -108,6 +108,57 @@ func testCompaction(t *testing.T, s store.Store) {
 	}
 }
 
+// testCompactionInOrder is testCompaction with batches that arrive mostly
+// in time order, as a live shipper sends them: each batch spans its own
+// stretch of time, one pair arrives swapped and one late batch spans them
+// all. Compaction moves the chunks that overlap no other (keeping them as
+// they are) and merges the rest; every search reads the reference.
+func testCompactionInOrder(t *testing.T, s store.Store) {
+	c, ok := s.(compacter)
+	if !ok {
+		t.Skip("the store does not compact")
+	}
+	ctx := context.Background()
+	ann := user(t, s, "ann@example.com")
+	p := must(s.CreateProject(ctx, ann.ID, store.Project{Name: "a"}))(t)
+	sizes := make([]int, 20)
+	for i := range sizes {
+		sizes[i] = []int{2100, 80, 1100, 300, 1500, 40}[i%6]
+	}
+	batches := chunkBatches(sizes...)
+	for b := range batches {
+		slot := b
+		switch b {
+		case 9, 10:
+			slot = 19 - b // 9 and 10 arrive swapped
+		}
+		for i := range batches[b] {
+			e := &batches[b][i].ev
+			off := e.Time.Sub(t0)
+			if b == 13 {
+				e.Time = t0.Add(off * 20 / 12) // late: over the whole range
+			} else {
+				e.Time = t0.Add(time.Duration(slot)*250*time.Second + off/12)
+			}
+		}
+	}
+	ref := ingestBatches(t, s, p.ID, batches)
+	noErr(t, c.CompactEvents(ctx, p.ID))
+	runs, chunks, err := c.EventRuns(ctx, p.ID)
+	noErr(t, err)
+	if runs > 12 || runs >= len(sizes)/2 {
+		t.Errorf("after compaction: %d runs (%d chunks) of %d batches, want a few", runs, chunks, len(sizes))
+	}
+	for _, q := range compactionQueries {
+		want := refIDs(ref, q)
+		q.Project = p.ID
+		for _, limit := range []int{1000, 97} {
+			q.Limit = limit
+			checkPages(t, fmt.Sprintf("after compaction, %+v", q), want, pages(t, s, q, 10000))
+		}
+	}
+}
+
 // checkPages compares the "n" fields of got with want and checks that
 // got is strictly newest first with no id twice.
 func checkPages(t *testing.T, what string, want []string, got []store.Event) {

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SearchTies", testSearchTies},
 		{"RetentionChunks", testRetentionChunks},
 		{"Compaction", testCompaction},
+		{"CompactionInOrder", testCompactionInOrder},
 		{"PagingWhileIngesting", testPagingWhileIngesting},
 		{"Reports", testReports},
 		{"Actions", testActions},
