@@ -38,8 +38,12 @@ import (
 // page.
 
 const (
-	// compactFanIn is how many runs of one tier a job merges.
-	compactFanIn = 4
+	// compactFanIn is how many runs of one tier a job merges. With 8
+	// instead of 4 an event is rewritten half as often (log8 instead of
+	// log4 of the runs: at 200k bench lines in 10k-line batches, server
+	// CPU until idle 3.0-3.4 s -> 2.3 s), for up to 7 runs per tier
+	// instead of 3 that a page may read a chunk of.
+	compactFanIn = 8
 	// compactStepChunks is how many input chunks one step's transaction
 	// moves: bounded work (about 30 k events) whatever the runs' sizes.
 	compactStepChunks = 32
@@ -54,8 +58,8 @@ type runInfo struct {
 }
 
 // runTier is the size tier of a run of n events: tiers grow by a factor
-// of 4 from one chunk.
-func runTier(n int64) int { return bits.Len64(uint64(n/chunk.MaxEvents)) / 2 }
+// of 8 (compactFanIn) from one chunk.
+func runTier(n int64) int { return bits.Len64(uint64(n/chunk.MaxEvents)) / 3 }
 
 // compactJob is a planned merge: the input runs and the output run's key.
 type compactJob struct {
