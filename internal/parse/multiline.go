@@ -173,7 +173,7 @@ func isExceptionLine(s string) bool {
 		return true
 	}
 	i := 0
-	for i < len(s) && i < 200 && (isAlnum(s[i]) || s[i] == '_' || s[i] == '.' || s[i] == '$') {
+	for i < len(s) && i < 200 && exceptionNameByte[s[i]] {
 		i++
 	}
 	if i < 5 || i < len(s) && s[i] != ':' {
@@ -183,6 +183,16 @@ func isExceptionLine(s string) bool {
 	return strings.HasSuffix(name, "Exception") || strings.HasSuffix(name, "Error") ||
 		strings.HasSuffix(name, "Throwable")
 }
+
+// exceptionNameByte marks the bytes of a qualified class name: letters,
+// digits, '_', '.', '$' (a table: every line that starts no trace runs
+// through this test).
+var exceptionNameByte = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = isAlnum(byte(c)) || c == '_' || c == '.' || c == '$'
+	}
+	return t
+}()
 
 // isGoFrame reports whether s is a function line of a goroutine dump:
 // "main.main()", "net/http.(*conn).serve(0xc000126000, {0x6a0f68, 0xc0000a4000})".

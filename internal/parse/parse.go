@@ -299,12 +299,14 @@ func scanLine(line string) (needs, ascii bool) {
 	ascii = true
 	i := 0
 	for ; i+8 <= len(line); i += 8 {
-		w := uint64(line[i]) | uint64(line[i+1])<<8 | uint64(line[i+2])<<16 | uint64(line[i+3])<<24 |
-			uint64(line[i+4])<<32 | uint64(line[i+5])<<40 | uint64(line[i+6])<<48 | uint64(line[i+7])<<56
-		ctl := (w - 0x20*lo) &^ w & hi // some byte < 0x20 (or a false alarm near high bytes)
-		x := w ^ 0x7f*lo
-		del := (x - lo) &^ x & hi // some byte == 0x7f
-		if w&hi == 0 && ctl == 0 && del == 0 {
+		b := line[i : i+8] // one bounds check; the loads below combine into one
+		w := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+		// Every byte is in 0x20..0x7e when no byte has its high bit set (w),
+		// none borrows when 0x20 is taken from it (a byte < 0x20 does), and
+		// none reaches 0x80 when 1 is added (0x7f does). A borrow or carry
+		// only comes from a byte that is flagged itself.
+		if (w|(w-0x20*lo)|(w+lo))&hi == 0 {
 			continue
 		}
 		for k := i; k < i+8; k++ {

@@ -62,11 +62,10 @@ type Pattern struct {
 	firstSec   int64
 	lastSec    int64
 	sampleNext int // next sample slot to overwrite (1 or 2)
-	// events of the format counted last, not yet added to Formats: every
-	// way to a Pattern from outside (Series.Pattern, Patterns, snapshots)
-	// adds them first
-	runFormat string
-	runCount  uint64
+	// events per format not yet added to Formats, for the formats admitted
+	// to it (see countFormat): every way to a Pattern from outside
+	// (Series.Pattern, Patterns, snapshots) adds them first
+	runs [maxFormats]formatRun
 	// the latest sample's fields, not yet in Fields: sampling copies them
 	// into one reused buffer, and settle builds the map only when a reader
 	// asks (a report, a snapshot), not at every sample
@@ -97,13 +96,54 @@ func (p *Pattern) settle() {
 	p.pend, p.pendBuf, p.pendSet = nil, nil, false
 }
 
-// flushFormats adds the pending run of one format to Formats and ends the
-// run (the next event counts through the map again).
+// maxFormats is the number of formats a pattern counts; events of further
+// formats are not counted.
+const maxFormats = 4
+
+// formatRun is one format's events not yet added to Formats.
+type formatRun struct {
+	f string
+	n uint64
+}
+
+// flushFormats adds the pending counts to Formats and empties them.
 func (p *Pattern) flushFormats() {
-	if p.runCount > 0 {
-		p.Formats[p.runFormat] += p.runCount
+	for i := range p.runs {
+		if r := &p.runs[i]; r.f != "" {
+			p.Formats[r.f] += r.n
+			*r = formatRun{}
+		}
 	}
-	p.runFormat, p.runCount = "", 0
+}
+
+// countFormat counts one event of format f (not ""). A pattern's lines
+// often alternate between two or three formats: counting them in a few
+// slots saves a map update per event. A format gets a slot when it is
+// admitted to Formats (the key is added then, its count at the flush).
+func (p *Pattern) countFormat(f string) {
+	for i := range p.runs {
+		r := &p.runs[i]
+		if r.f == f {
+			r.n++
+			return
+		}
+		if r.f == "" {
+			if _, ok := p.Formats[f]; ok || len(p.Formats) < maxFormats {
+				if p.Formats == nil {
+					p.Formats = make(map[string]uint64, 1)
+				}
+				p.Formats[f] += 0
+				*r = formatRun{f, 1}
+			}
+			return
+		}
+	}
+	// every slot taken by another format: only when Formats holds more
+	// than maxFormats (a snapshot of an older rule)
+	p.flushFormats()
+	if _, ok := p.Formats[f]; ok {
+		p.Formats[f]++
+	}
 }
 
 // HostCount is a host and how many of a pattern's events came from it.
@@ -147,18 +187,7 @@ func (p *Pattern) add(ev *cloudsage.Event, sec int64) {
 		p.countHost(ev.Host)
 	}
 	if f := ev.Format; f != "" {
-		if f == p.runFormat {
-			p.runCount++ // most patterns keep one format: no map update per event
-		} else {
-			p.flushFormats()
-			if len(p.Formats) < 4 || p.Formats[f] > 0 {
-				if p.Formats == nil {
-					p.Formats = make(map[string]uint64, 1)
-				}
-				p.Formats[f]++
-				p.runFormat = f
-			}
-		}
+		p.countFormat(f)
 	}
 	// Samples refresh every few minutes; error lines are preferred (they
 	// make better evidence, and their fields name the failing route or
