@@ -51,6 +51,9 @@ type routeKeys struct {
 type routeEntry struct {
 	route string
 	keys  []builtKey
+	// self: a raw route equal to route normalised to route itself, so a
+	// raw route found as a key here needs no normalising (see key)
+	self bool
 }
 
 // builtKey is a key built for a route: method and status (a class for
@@ -92,17 +95,25 @@ func (k *routeKeys) key(ev *cloudsage.Event) (string, bool) {
 	if raw == "" {
 		return "", false
 	}
-	k.buf = appendRoute(k.buf[:0], raw)
-	if len(k.buf) == 0 {
-		return "", false
-	}
-	r, ok := k.routes[string(k.buf)]
-	if !ok {
-		if len(k.routes) >= maxRoutes {
-			r = &k.other
-		} else {
-			r = &routeEntry{route: string(k.buf)}
-			k.routes[r.route] = r
+	// Most raw routes are their own normalised form: one lookup of the raw
+	// route finds them, without normalising it again.
+	r, ok := k.routes[raw]
+	if !ok || !r.self {
+		k.buf = appendRoute(k.buf[:0], raw)
+		if len(k.buf) == 0 {
+			return "", false
+		}
+		r, ok = k.routes[string(k.buf)]
+		if !ok {
+			if len(k.routes) >= maxRoutes {
+				r = &k.other
+			} else {
+				r = &routeEntry{route: string(k.buf)}
+				k.routes[r.route] = r
+			}
+		}
+		if r != &k.other && r.route == raw {
+			r.self = true
 		}
 	}
 	status := st

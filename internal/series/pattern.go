@@ -20,14 +20,20 @@ const (
 	sampleEvery  = 5 // minutes between refreshes of a pattern's latest samples
 )
 
-// sampleFields are the event fields a pattern remembers from its latest
-// sample, for the advisor's evidence (a route, a status, a host, ...).
-var sampleFields = map[string]bool{
-	"route": true, "path": true, "url": true, "uri": true, "request": true, "method": true,
-	"status": true, "host": true, "hostname": true, "upstream": true, "component": true,
-	"logger": true, "service": true, "db": true, "database": true, "queue": true, "topic": true,
-	"remote_addr": true, "client_ip": true, "ip": true, "user": true, "error": true, "err": true,
-	"exception": true, "job": true, "task": true, "pod": true, "container": true,
+// sampleFieldName reports whether a field (its name lower-cased) is one a
+// pattern remembers from its latest sample, for the advisor's evidence (a
+// route, a status, a host, ...). A switch: a few comparisons, no hashing,
+// for every field of every sample.
+func sampleFieldName(k string) bool {
+	switch k {
+	case "route", "path", "url", "uri", "request", "method",
+		"status", "host", "hostname", "upstream", "component",
+		"logger", "service", "db", "database", "queue", "topic",
+		"remote_addr", "client_ip", "ip", "user", "error", "err",
+		"exception", "job", "task", "pod", "container":
+		return true
+	}
+	return false
 }
 
 type slot struct {
@@ -272,16 +278,17 @@ func (p *Pattern) sample(ev *cloudsage.Event, mi int64, isErr bool) {
 	p.addField(n0, "service", ev.Service)
 	p.addField(n0, "host", ev.Host)
 	if len(ev.Fields) > 0 {
-		var kb [maxFields]string // most events: no allocation for the keys
-		keys := kb[:0]
-		for k := range ev.Fields {
+		// the pairs, not the keys: no second lookup of each value
+		var kb [maxFields]fieldKV // most events: no allocation for the pairs
+		kvs := kb[:0]
+		for k, v := range ev.Fields {
 			if sampleField(k) {
-				keys = append(keys, k)
+				kvs = append(kvs, fieldKV{k, v})
 			}
 		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			p.addField(n0, k, ev.Fields[k])
+		slices.SortFunc(kvs, func(a, b fieldKV) int { return strings.Compare(a.k, b.k) })
+		for _, f := range kvs {
+			p.addField(n0, f.k, f.v)
 		}
 	}
 	if ev.Signals.Status != 0 && p.pendIndex(n0, "status") < 0 && len(p.pend)-n0 < maxFields {
@@ -305,6 +312,9 @@ func (p *Pattern) sample(ev *cloudsage.Event, mi int64, isErr bool) {
 	}
 	p.pendSet = true
 }
+
+// fieldKV is one field of an event being sampled.
+type fieldKV struct{ k, v string }
 
 // addField adds k=v (v cut to 200 bytes) to the pending sample fields from
 // index from on, replacing the value of k when it is there. Empty values
@@ -346,19 +356,19 @@ func (p *Pattern) pendIndex(from int, k string) int {
 func sampleField(k string) bool {
 	var buf [16]byte
 	if len(k) > len(buf) {
-		return sampleFields[strings.ToLower(k)]
+		return sampleFieldName(strings.ToLower(k))
 	}
 	for i := 0; i < len(k); i++ {
 		c := k[i]
 		if c >= 0x80 {
-			return sampleFields[strings.ToLower(k)] // Unicode case rules
+			return sampleFieldName(strings.ToLower(k)) // Unicode case rules
 		}
 		if c >= 'A' && c <= 'Z' {
 			c += 'a' - 'A'
 		}
 		buf[i] = c
 	}
-	return sampleFields[string(buf[:len(k)])]
+	return sampleFieldName(string(buf[:len(k)]))
 }
 
 // truncate cuts s to at most n bytes on a rune boundary.
