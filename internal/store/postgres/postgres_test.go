@@ -7,6 +7,7 @@ import (
 
 	"github.com/cloudsage/cloudsage/internal/store"
 	"github.com/cloudsage/cloudsage/internal/store/postgres"
+	"github.com/cloudsage/cloudsage/internal/store/sqlstore"
 	"github.com/cloudsage/cloudsage/internal/store/storetest"
 )
 
@@ -42,5 +43,17 @@ func TestConvertsSchema1Events(t *testing.T) {
 		}
 		t.Cleanup(func() { s.Close() })
 		return s
+	})
+}
+
+func TestTokenReplicas(t *testing.T) {
+	url := storetest.PostgresSchema(t)
+	storetest.TokenReplicas(t, func(t *testing.T) *sqlstore.DB {
+		db, err := postgres.Open(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
 	})
 }

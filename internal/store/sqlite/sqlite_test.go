@@ -13,6 +13,7 @@ import (
 	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/store"
 	"github.com/cloudsage/cloudsage/internal/store/sqlite"
+	"github.com/cloudsage/cloudsage/internal/store/sqlstore"
 	"github.com/cloudsage/cloudsage/internal/store/storetest"
 )
 
@@ -236,4 +237,16 @@ func TestCompactionMovesDisjointChunks(t *testing.T) {
 	if !reflect.DeepEqual(before, after) {
 		t.Errorf("events differ after compaction")
 	}
+}
+
+func TestTokenReplicas(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cloudsage.db")
+	storetest.TokenReplicas(t, func(t *testing.T) *sqlstore.DB {
+		db, err := sqlite.Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	})
 }

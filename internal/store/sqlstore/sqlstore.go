@@ -63,6 +63,7 @@ type DB struct {
 	hostFrom   atomic.Int64 // hostKeysFrom, once read
 	compact    *compactor   // the background compactor, once started
 	holds      holdLog      // write transactions' hold times
+	tokens     tokenState   // recent token uses and the token cache
 }
 
 var _ store.Store = (*DB)(nil)
@@ -81,6 +82,7 @@ func New(w, r *sql.DB, d Dialect) *DB {
 	if r != w {
 		db.closers = append(db.closers, r.Close)
 	}
+	db.startTokenFlusher()
 	return db
 }
 
@@ -408,7 +410,7 @@ func (db *DB) execOne(ctx context.Context, what, missing, query string, args ...
 
 // DeleteProject removes a project and everything in it.
 func (db *DB) DeleteProject(ctx context.Context, id cloudsage.ProjectID) error {
-	return db.tx(ctx, "delete project", func(tx *sql.Tx) error {
+	err := db.tx(ctx, "delete project", func(tx *sql.Tx) error {
 		if _, err := db.deleteChunks(ctx, tx, id, time.Time{}); err != nil {
 			return err
 		}
@@ -421,86 +423,10 @@ func (db *DB) DeleteProject(ctx context.Context, id cloudsage.ProjectID) error {
 		}
 		return nil
 	})
-}
-
-// CreateToken stores t (whose Hash is already computed). No scopes is the
-// default, ingest; t.Role is set from the scopes.
-func (db *DB) CreateToken(ctx context.Context, t store.Token) (store.Token, error) {
-	names := make([]string, len(t.Scopes))
-	for i, sc := range t.Scopes {
-		names[i] = string(sc)
+	if err == nil {
+		db.tokens.forget(0) // its tokens went with it
 	}
-	scopes, err := store.ParseScopes(names)
-	if err != nil {
-		return t, err
-	}
-	t.Scopes, t.Role = scopes, store.RoleOfScopes(scopes)
-	t.CreatedAt = db.Now().UTC()
-	var by, byToken any
-	if t.CreatedBy != 0 {
-		by = t.CreatedBy
-	}
-	if t.CreatedByToken != 0 {
-		byToken = t.CreatedByToken
-	}
-	err = db.W.QueryRowContext(ctx, `INSERT INTO api_tokens (project_id, name, prefix, hash, role, scopes, created_by, created_by_token, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`, t.ProjectID, t.Name, t.Prefix, t.Hash, t.Role,
-		store.JoinScopes(t.Scopes), by, byToken, chunk.NS(t.CreatedAt), nullNS(t.ExpiresAt)).Scan(&t.ID)
-	return t, db.wrap(err, "create token")
-}
-
-const tokenCols = `t.id, t.project_id, t.name, t.prefix, t.hash, t.scopes, t.created_by, COALESCE(u.email, ''),
-	t.created_by_token, t.created_at, t.expires_at, t.last_used_at, t.last_ip`
-
-const tokenFrom = ` FROM api_tokens t LEFT JOIN users u ON u.id = t.created_by`
-
-func scanToken(row interface{ Scan(...any) error }) (store.Token, error) {
-	var t store.Token
-	var by, byToken, expires, last sql.NullInt64
-	var created int64
-	var scopes string
-	err := row.Scan(&t.ID, &t.ProjectID, &t.Name, &t.Prefix, &t.Hash, &scopes, &by, &t.CreatedByEmail,
-		&byToken, &created, &expires, &last, &t.LastIP)
-	t.Scopes = store.SplitScopes(scopes)
-	t.Role = store.RoleOfScopes(t.Scopes)
-	t.CreatedBy = cloudsage.UserID(by.Int64)
-	t.CreatedByToken = store.TokenID(byToken.Int64)
-	t.CreatedAt = chunk.FromNS(created)
-	t.ExpiresAt = fromNullNS(expires)
-	t.LastUsedAt = fromNullNS(last)
-	return t, err
-}
-
-// Tokens lists a project's tokens.
-func (db *DB) Tokens(ctx context.Context, project cloudsage.ProjectID) ([]store.Token, error) {
-	return queryAll(ctx, db, "tokens", func(rows *sql.Rows) (store.Token, error) { return scanToken(rows) },
-		`SELECT `+tokenCols+tokenFrom+` WHERE t.project_id = $1 ORDER BY t.id`, project)
-}
-
-// DeleteToken revokes a token of project.
-func (db *DB) DeleteToken(ctx context.Context, project cloudsage.ProjectID, id store.TokenID) error {
-	return db.execOne(ctx, "delete token", "token not found",
-		`DELETE FROM api_tokens WHERE project_id = $1 AND id = $2`, project, id)
-}
-
-// TokenByHash finds a token by the hash of its secret and records its use
-// (at most once a minute from the same address, to keep reads cheap). An
-// expired token is returned as it is, its use not recorded.
-func (db *DB) TokenByHash(ctx context.Context, hash string, now time.Time, ip string) (store.Token, error) {
-	t, err := scanToken(db.R.QueryRowContext(ctx, `SELECT `+tokenCols+tokenFrom+` WHERE t.hash = $1`, hash))
-	if err != nil {
-		return t, db.wrap(err, "token")
-	}
-	if t.Expired(now) {
-		return t, nil
-	}
-	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute || t.LastIP != ip {
-		if _, err := db.W.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $2, last_ip = $3 WHERE id = $1`, t.ID, chunk.NS(now), ip); err != nil {
-			return t, db.wrap(err, "touch token")
-		}
-		t.LastUsedAt, t.LastIP = &now, ip
-	}
-	return t, nil
+	return err
 }
 
 // AddActivity appends an entry to a project's activity. A nil or empty
