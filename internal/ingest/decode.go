@@ -33,6 +33,10 @@ type Limits struct {
 	// KeepInvalidNDJSON keeps a broken NDJSON line as text flagged with
 	// InvalidJSONField (the project's setting) instead of rejecting it.
 	KeepInvalidNDJSON bool
+	// SizeHint is the body's size when known (an HTTP request's
+	// Content-Length): an uncompressed body is read into one buffer of
+	// that size instead of one that doubles as it fills.
+	SizeHint int64
 }
 
 // InvalidJSONField is the field, "true", of an event stored from a broken
@@ -101,7 +105,11 @@ func Decode(r io.Reader, contentType, contentEncoding string, lim Limits) (Body,
 	default:
 		return body, cloudsage.Errorf(cloudsage.Invalid, "unsupported Content-Encoding %q (use gzip or none)", enc)
 	}
-	data, err := readAll(r, lim.MaxBytes)
+	hint := lim.SizeHint
+	if _, ok := r.(*gzip.Reader); ok {
+		hint = 0 // the size on the wire, not the body's
+	}
+	data, err := readAll(r, lim.MaxBytes, hint)
 	if err != nil {
 		return body, err
 	}
@@ -145,8 +153,11 @@ func bytesString(data []byte) string {
 }
 
 // readAll reads r up to max bytes, failing with TooLarge beyond.
-func readAll(r io.Reader, max int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, max+1))
+// hint, when positive, is the size to expect.
+func readAll(r io.Reader, max, hint int64) ([]byte, error) {
+	// At most 8 MiB up front: a client that announces a large body and
+	// sends nothing makes the server hold no more than that.
+	data, err := readSized(io.LimitReader(r, max+1), min(hint, max, 8<<20)+1)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		switch {
@@ -161,6 +172,28 @@ func readAll(r io.Reader, max int64) ([]byte, error) {
 		return nil, tooLarge(max)
 	}
 	return data, nil
+}
+
+// readSized is io.ReadAll into a buffer of size bytes at first (one more
+// than the expected size, so that the end is read without growing it).
+func readSized(r io.Reader, size int64) ([]byte, error) {
+	if size <= 1 {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, size)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // more than announced: grow
+		}
+	}
 }
 
 func tooLarge(max int64) error {
@@ -348,7 +381,7 @@ func decodeMultipart(b *Body, data []byte, boundary string, lim Limits) error {
 			if err != nil {
 				return &cloudsage.Error{Kind: cloudsage.Invalid, Message: fmt.Sprintf("file %q is not valid gzip", part.FileName()), Err: err}
 			}
-			raw, err = readAll(zr, lim.MaxBytes)
+			raw, err = readAll(zr, lim.MaxBytes, 0)
 			if err != nil {
 				return err
 			}

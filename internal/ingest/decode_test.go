@@ -227,3 +227,19 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 }
+
+// TestSizeHint reads a body whatever its announced size: exact, smaller
+// or larger than the body, and over the limit.
+func TestSizeHint(t *testing.T) {
+	text := strings.Repeat("GET /a 200 ok\n", 1000)
+	for _, hint := range []int64{-1, 0, 1, int64(len(text)) - 1, int64(len(text)), int64(len(text)) + 1, 1 << 40} {
+		b, err := Decode(strings.NewReader(text), "text/plain", "", Limits{MaxBytes: 1 << 20, MaxLineBytes: 1 << 10, SizeHint: hint})
+		if err != nil || b.Bytes != int64(len(text)) || len(b.Lines) != 1000 {
+			t.Errorf("hint %d: %d bytes, %d lines, %v; want %d bytes, 1000 lines", hint, b.Bytes, len(b.Lines), err, len(text))
+		}
+	}
+	_, err := Decode(strings.NewReader(text), "text/plain", "", Limits{MaxBytes: 100, MaxLineBytes: 1 << 10, SizeHint: int64(len(text))})
+	if cloudsage.KindOf(err) != cloudsage.TooLarge {
+		t.Errorf("over the limit with a hint: %v, want TooLarge", err)
+	}
+}

@@ -65,7 +65,7 @@ func (s *Server) ingestPost(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
-	dec, err := ingest.Decode(body, r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding"), s.ingestLimits(pr))
+	dec, err := ingest.Decode(body, r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding"), s.ingestLimits(pr, r))
 	if err != nil {
 		s.metrics.IngestRequests.WithLabelValues(proto, "rejected").Inc()
 		return err
@@ -95,8 +95,9 @@ func (s *Server) ingestPost(w http.ResponseWriter, r *http.Request) error {
 }
 
 // ingestLimits are the decoding limits of a body for project pr.
-func (s *Server) ingestLimits(pr store.Project) ingest.Limits {
-	return ingest.Limits{MaxBytes: s.cfg.MaxBodyBytes, MaxLineBytes: s.cfg.MaxLineBytes, KeepInvalidNDJSON: pr.Settings.KeepInvalidNDJSON}
+func (s *Server) ingestLimits(pr store.Project, r *http.Request) ingest.Limits {
+	return ingest.Limits{MaxBytes: s.cfg.MaxBodyBytes, MaxLineBytes: s.cfg.MaxLineBytes, KeepInvalidNDJSON: pr.Settings.KeepInvalidNDJSON,
+		SizeHint: r.ContentLength}
 }
 
 // idempotencyKey reads the Idempotency-Key header: 1 to 255 printable
@@ -188,7 +189,7 @@ func (s *Server) ingestByToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
-	dec, err := ingest.Decode(body, r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding"), s.ingestLimits(pr))
+	dec, err := ingest.Decode(body, r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding"), s.ingestLimits(pr, r))
 	if err != nil {
 		s.metrics.IngestRequests.WithLabelValues(proto, "rejected").Inc()
 		return err

@@ -59,7 +59,7 @@ func (s *Server) pageIngestPost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	lim := s.ingestLimits(pr)
+	lim := s.ingestLimits(pr, r)
 	var dec ingest.Body
 	ct := r.Header.Get("Content-Type")
 	if strings.HasPrefix(ct, "multipart/") {
@@ -69,6 +69,7 @@ func (s *Server) pageIngestPost(w http.ResponseWriter, r *http.Request) error {
 		if err := r.ParseForm(); err != nil {
 			return s.ingestFailed(w, r, pr, u, formError(err))
 		}
+		lim.SizeHint = 0 // the form's size, not the text's
 		dec, err = ingest.Decode(strings.NewReader(r.PostForm.Get("logs")), "text/plain", "", lim)
 		dec.Source = "paste"
 	}

@@ -139,12 +139,8 @@ func (db *DB) compactStep(ctx context.Context, job *compactJob) (bool, error) {
 			}
 			return err
 		}
-		keys := make([]string, len(job.inputs))
-		for i, k := range job.inputs {
-			keys[i] = strconv.FormatInt(k, 10)
-		}
-		pick := `SELECT id, min_time, max_time, n FROM event_chunks WHERE project_id = $1 AND ` + runKey + ` IN (` + strings.Join(keys, ",") +
-			`) ORDER BY min_time, id LIMIT ` + strconv.Itoa(compactStepChunks)
+		pick := `SELECT id, min_time, max_time, n FROM event_chunks WHERE project_id = $1 AND ` + inRuns(job.inputs) +
+			` ORDER BY min_time, id LIMIT ` + strconv.Itoa(compactStepChunks)
 		if db.D.Name() == "postgres" {
 			pick += ` FOR UPDATE`
 		}
@@ -222,6 +218,30 @@ func (db *DB) compactStep(ctx context.Context, job *compactJob) (bool, error) {
 	}
 	db.cache.Drop(rebuilt) // a moved chunk's events and ids are unchanged
 	return len(done) > 0, nil
+}
+
+// inRuns is the SQL condition that a chunk belongs to one of the runs
+// keys. Batch runs (keys not below 0) are matched on batch_id before run is
+// read: on SQLite run sits after the chunk's data in the row, and reading
+// it walks the data's overflow pages, which a job merging batches then
+// does only for its own chunks instead of all the project's.
+func inRuns(keys []int64) string {
+	var batches, runs []string
+	for _, k := range keys {
+		if k >= 0 { // a batch's own run (run = 0)
+			batches = append(batches, strconv.FormatInt(k, 10))
+		} else {
+			runs = append(runs, strconv.FormatInt(k, 10))
+		}
+	}
+	var conds []string
+	if len(batches) > 0 {
+		conds = append(conds, `batch_id IN (`+strings.Join(batches, ",")+`) AND run = 0`)
+	}
+	if len(runs) > 0 {
+		conds = append(conds, `run IN (`+strings.Join(runs, ",")+`)`)
+	}
+	return `(` + strings.Join(conds, ` OR `) + `)`
 }
 
 // pickedChunk is a chunk a compaction step takes, without its data.
