@@ -28,7 +28,8 @@ func (p *Parser) startTrace(s string) {
 	p.first = p.pend.Message
 	t := trimBlankLeft(s)
 	switch {
-	case strings.HasPrefix(t, "Traceback (most recent call last)"):
+	// (a first-byte test before each long prefix: most lines start none)
+	case t[0] == 'T' && strings.HasPrefix(t, "Traceback (most recent call last)"):
 		p.trace = tracePython
 	case strings.HasPrefix(p.pend.Message, "panic: ") || strings.HasPrefix(p.pend.Message, "fatal error: ") ||
 		strings.HasPrefix(t, "goroutine ") && strings.HasSuffix(t, "]:"):
@@ -92,13 +93,14 @@ func (p *Parser) continues(s string) bool {
 		return false
 	}
 	switch {
-	case strings.HasPrefix(s, "Caused by: "):
+	// (a first-byte test before each prefix: most lines start none)
+	case c == 'C' && strings.HasPrefix(s, "Caused by: "):
 		p.setTrace(traceJava)
 		return true
-	case strings.HasPrefix(s, "Traceback (most recent call last)"):
+	case c == 'T' && strings.HasPrefix(s, "Traceback (most recent call last)"):
 		p.setTrace(tracePython)
 		return true
-	case strings.HasPrefix(s, "goroutine ") && strings.HasSuffix(s, "]:") &&
+	case c == 'g' && strings.HasPrefix(s, "goroutine ") && strings.HasSuffix(s, "]:") &&
 		(strings.HasPrefix(p.pend.Message, "panic: ") || strings.HasPrefix(p.pend.Message, "fatal error: ")):
 		p.trace = traceGo
 		return true

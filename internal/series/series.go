@@ -227,6 +227,21 @@ type Series struct {
 	last     int64
 	lastNano int64    // the latest event's time exactly
 	lastPat  *Pattern // the pattern of the previous event, to skip the map for runs of one pattern
+	// recent patterns, direct-mapped by their ID's last bytes: a stream
+	// interleaves a few dozen patterns, and finding one here costs a
+	// comparison where the map hashes the ID
+	recent [recentPatterns]*Pattern
+}
+
+const recentPatterns = 256
+
+// recentSlot returns the slot of id in Series.recent.
+func recentSlot(id cloudsage.PatternID) int {
+	n := len(id)
+	if n < 2 {
+		return n
+	}
+	return int((uint(id[n-1]) ^ uint(id[n-2])<<4 ^ uint(n)) % recentPatterns)
 }
 
 // New returns an empty Series.
@@ -294,14 +309,19 @@ func (s *Series) Add(ev *cloudsage.Event) bool {
 			p.add(ev, sec)
 			return true
 		}
-		p := s.patterns[ev.Pattern]
-		if p == nil {
-			if len(s.patterns) >= s.cfg.MaxPatterns {
-				s.stats.Untracked++
-				return true
+		slot := recentSlot(ev.Pattern)
+		p := s.recent[slot]
+		if p == nil || p.ID != ev.Pattern {
+			p = s.patterns[ev.Pattern]
+			if p == nil {
+				if len(s.patterns) >= s.cfg.MaxPatterns {
+					s.stats.Untracked++
+					return true
+				}
+				p = newPattern(ev.Pattern)
+				s.patterns[ev.Pattern] = p
 			}
-			p = newPattern(ev.Pattern)
-			s.patterns[ev.Pattern] = p
+			s.recent[slot] = p
 		}
 		s.lastPat = p
 		p.add(ev, sec)
