@@ -50,7 +50,10 @@ type LoadOptions struct {
 	Kill       bool // kill -9 the last replica half way through
 	Timeout    time.Duration
 	Seed       uint64
-	Progress   io.Writer
+	// DebugPort, when set, serves replica n's Go profiler on
+	// 127.0.0.1:DebugPort+n (serve --debug-addr), to profile it mid-run.
+	DebugPort int
+	Progress  io.Writer
 }
 
 // Latency sums up one kind of request.
@@ -171,7 +174,10 @@ func startReplica(o LoadOptions, dir string, n int, dbURL string) (*replica, err
 	cmd := o.Command()
 	cmd.Env = append(cmd.Environ(), "CLOUDSAGE_ADDR=127.0.0.1:0", "CLOUDSAGE_DATA_DIR="+data, "CLOUDSAGE_DATABASE_URL="+dbURL,
 		"CLOUDSAGE_REDIS_URL="+o.RedisURL, "CLOUDSAGE_RATE_LIMIT=100000000", "CLOUDSAGE_SHIP_LINES_PER_SECOND=0",
-		"CLOUDSAGE_SHIP_BYTES_PER_SECOND=0", "CLOUDSAGE_LOG_LEVEL=warn", "CLOUDSAGE_DEMO=false")
+		"CLOUDSAGE_SHIP_BYTES_PER_SECOND=0", "CLOUDSAGE_LOG_LEVEL=warn", "CLOUDSAGE_DEMO=false", "CLOUDSAGE_DEBUG_ADDR=")
+	if o.DebugPort > 0 {
+		cmd.Env = append(cmd.Env, fmt.Sprintf("CLOUDSAGE_DEBUG_ADDR=127.0.0.1:%d", o.DebugPort+n))
+	}
 	r := &replica{log: filepath.Join(dir, fmt.Sprintf("replica%d.log", n)), dead: make(chan struct{})}
 	logf, err := os.Create(r.log)
 	if err != nil {
@@ -389,6 +395,9 @@ func Load(ctx context.Context, o LoadOptions) (LoadReport, error) {
 		}
 		reps = append(reps, r)
 		progress("replica %d: %s (pid %d)", i, r.url, r.cmd.Process.Pid)
+		if o.DebugPort > 0 {
+			progress("replica %d: profiler on http://127.0.0.1:%d/debug/pprof/", i, o.DebugPort+i)
+		}
 	}
 	lr := &loadRun{o: o, rt: &router{reps: reps}, world: world, killed: len(reps) - 1}
 

@@ -69,6 +69,7 @@ func runLoad(ctx context.Context, args []string, stdio Stdio) error {
 	fs.BoolVar(&o.Kill, "kill", true, "kill -9 the last replica half way through")
 	fs.DurationVar(&o.Timeout, "timeout", 30*time.Second, "per request")
 	fs.Uint64Var(&o.Seed, "seed", 1, "seed of the generated lines")
+	fs.IntVar(&o.DebugPort, "debug-port", 0, "serve replica n's Go profiler on 127.0.0.1:(this port + n) for go tool pprof; 0: off")
 	asJSON := fs.Bool("json", false, "print the report as JSON (progress goes to stderr)")
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"time"
@@ -136,6 +137,17 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
+	if cfg.DebugAddr != "" {
+		dl, err := net.Listen("tcp", cfg.DebugAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("debug listen: %w", err)
+		}
+		log.Info("profiler listening", "addr", dl.Addr().String())
+		ds := &http.Server{Handler: debugMux(), ReadHeaderTimeout: 10 * time.Second}
+		g.Go(func() error { ds.Serve(dl); return nil })
+		g.Go(func() error { <-gctx.Done(); return ds.Close() })
+	}
 	if sl != nil {
 		g.Go(func() error { return sl.Serve(gctx) })
 	}
@@ -157,6 +169,18 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 	err = g.Wait()
 	log.Info("stopped")
 	return err
+}
+
+// debugMux serves the Go profiler on its own listener (--debug-addr), never
+// on the public one.
+func debugMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 // openRedis connects to the configured Redis (nil when none). Its keys are

@@ -50,6 +50,11 @@ type Config struct {
 	CORSOrigins  []string      // origins allowed to call the API cross-site; empty: CORS off
 	TrustProxy   bool          // trust X-Forwarded-Proto/For from a reverse proxy
 	Demo         bool          // create a demo user and project with sample logs
+	DebugAddr    string        // listen address of net/http/pprof (profiling a running replica); empty: off
+	// Batches a replica stores at once (0: two per core) and how many may
+	// wait for a turn (0: 64 per slot) before shippers get 429.
+	IngestConcurrency int
+	IngestQueue       int
 
 	// Log shippers (OTLP, Loki push, Elasticsearch _bulk, syslog).
 	ShipLinesPerSecond int    // shipper budget per project: lines a second (0: unlimited)
@@ -176,6 +181,9 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	}
 	boolean("CLOUDSAGE_TRUST_PROXY", &c.TrustProxy)
 	boolean("CLOUDSAGE_DEMO", &c.Demo)
+	str("CLOUDSAGE_DEBUG_ADDR", &c.DebugAddr)
+	num("CLOUDSAGE_INGEST_CONCURRENCY", func(n int64) { c.IngestConcurrency = int(n) })
+	num("CLOUDSAGE_INGEST_QUEUE", func(n int64) { c.IngestQueue = int(n) })
 	num("CLOUDSAGE_SHIP_LINES_PER_SECOND", func(n int64) { c.ShipLinesPerSecond = int(n) })
 	num("CLOUDSAGE_SHIP_BYTES_PER_SECOND", func(n int64) { c.ShipBytesPerSecond = n })
 	str("CLOUDSAGE_SYSLOG_TCP", &c.SyslogTCP)
@@ -259,6 +267,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var(listFlag{&c.CORSOrigins}, "cors-origins", "comma-separated origins allowed cross-site; empty disables CORS (CLOUDSAGE_CORS_ORIGINS)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "trust X-Forwarded-Proto/-For from a reverse proxy (CLOUDSAGE_TRUST_PROXY)")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "create a demo user and project with sample logs (CLOUDSAGE_DEMO)")
+	fs.IntVar(&c.IngestConcurrency, "ingest-concurrency", c.IngestConcurrency, "batches this server stores at once; 0 is two per core (CLOUDSAGE_INGEST_CONCURRENCY)")
+	fs.IntVar(&c.IngestQueue, "ingest-queue", c.IngestQueue, "batches that may wait for a turn before shippers get 429 and Retry-After; 0 is 64 per concurrent batch (CLOUDSAGE_INGEST_QUEUE)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "listen address of the Go profiler (/debug/pprof/), e.g. 127.0.0.1:6060; keep it private; empty is off (CLOUDSAGE_DEBUG_ADDR)")
 	fs.IntVar(&c.ShipLinesPerSecond, "ship-lines-per-second", c.ShipLinesPerSecond, "log-shipper budget per project, lines a second; 0 is unlimited (CLOUDSAGE_SHIP_LINES_PER_SECOND)")
 	fs.Int64Var(&c.ShipBytesPerSecond, "ship-bytes-per-second", c.ShipBytesPerSecond, "log-shipper budget per project, bytes a second; 0 is unlimited (CLOUDSAGE_SHIP_BYTES_PER_SECOND)")
 	fs.StringVar(&c.SyslogTCP, "syslog-tcp", c.SyslogTCP, "syslog TCP listen address, e.g. :6514; empty is off (CLOUDSAGE_SYSLOG_TCP)")
@@ -334,10 +345,13 @@ func (c Config) Validate() error {
 	if c.ShipLinesPerSecond < 0 || c.ShipBytesPerSecond < 0 {
 		errs = append(errs, errors.New("ship-lines-per-second and ship-bytes-per-second must be 0 (unlimited) or more"))
 	}
-	for name, a := range map[string]string{"syslog-tcp": c.SyslogTCP, "syslog-udp": c.SyslogUDP} {
+	for name, a := range map[string]string{"syslog-tcp": c.SyslogTCP, "syslog-udp": c.SyslogUDP, "debug-addr": c.DebugAddr} {
 		if _, _, err := net.SplitHostPort(a); a != "" && err != nil {
 			errs = append(errs, fmt.Errorf("%s %q: want host:port", name, a))
 		}
+	}
+	if c.IngestConcurrency < 0 || c.IngestQueue < 0 {
+		errs = append(errs, errors.New("ingest-concurrency and ingest-queue must be 0 (the default) or more"))
 	}
 	if c.SyslogProject < 0 {
 		errs = append(errs, errors.New("syslog-project must be a project id"))
@@ -377,6 +391,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("rate_limit", c.RateLimit), slog.Int64("max_body_bytes", c.MaxBodyBytes),
 		slog.Int("max_line_bytes", c.MaxLineBytes), slog.Duration("session_ttl", c.SessionTTL),
 		slog.Any("cors_origins", c.CORSOrigins), slog.Bool("trust_proxy", c.TrustProxy), slog.Bool("demo", c.Demo),
+		slog.String("debug_addr", c.DebugAddr), slog.Int("ingest_concurrency", c.IngestConcurrency), slog.Int("ingest_queue", c.IngestQueue),
 		slog.Int("ship_lines_per_second", c.ShipLinesPerSecond), slog.Int64("ship_bytes_per_second", c.ShipBytesPerSecond),
 		slog.String("syslog_tcp", c.SyslogTCP), slog.String("syslog_udp", c.SyslogUDP), slog.Int64("syslog_project", c.SyslogProject),
 		slog.String("base_url", c.BaseURL), slog.Bool("webhook_deny_private", c.WebhookDenyPrivate),

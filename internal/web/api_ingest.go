@@ -122,6 +122,14 @@ func idempotencyKey(r *http.Request) (string, error) {
 // ingest metrics of protocol proto (duration since start) and tells the
 // open pages.
 func (s *Server) storeBatch(ctx context.Context, pr store.Project, dec ingest.Body, proto string, start time.Time) (ingest.Result, error) {
+	release, err := s.gate.enter(ctx)
+	if err != nil {
+		if cloudsage.KindOf(err) == cloudsage.RateLimited {
+			s.metrics.RateLimited.Inc()
+		}
+		return ingest.Result{}, err
+	}
+	defer release()
 	if err := s.checkIngestLimit(ctx, pr.ID, dec.Accepted()); err != nil {
 		return ingest.Result{}, err
 	}

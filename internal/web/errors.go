@@ -51,6 +51,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.As(err, &ce) && k != cloudsage.Internal {
 		body.Detail = ce.Detail
 	}
+	if w.Header().Get("Retry-After") == "" {
+		retryAfter(w, err)
+	}
 	writeJSON(w, code, body)
 }
 

@@ -58,7 +58,8 @@ type Server struct {
 	ingest      *ingest.Service
 	metrics     *metrics.Metrics
 	limiter     Limiter
-	shipBudget  ShipBudget // lines and bytes a second per project, for the shipper endpoints
+	shipBudget  ShipBudget  // lines and bytes a second per project, for the shipper endpoints
+	gate        *ingestGate // batches stored at once on this replica
 	redis       *cluster.Redis
 	hub         *cluster.Hub // live updates across replicas (nil without Redis)
 	heartbeat   time.Duration
@@ -93,7 +94,7 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{cfg: o.Config, store: o.Store, ingest: o.Ingest, metrics: o.Metrics, limiter: o.Limiter,
 		log: o.Logger, now: o.Now, password: o.Password, notify: o.Notify, pdf: pdfreport.New(),
-		redis: o.Redis, heartbeat: o.StreamHeartbeat}
+		redis: o.Redis, heartbeat: o.StreamHeartbeat, gate: newIngestGate(o.Config.IngestConcurrency, o.Config.IngestQueue)}
 	s.narrator = narrate.New(narrate.Config{URL: o.Config.LLMURL, Model: o.Config.LLMModel, APIKey: o.Config.LLMAPIKey.Reveal(),
 		Timeout: o.Config.LLMTimeout}, o.Logger)
 	if s.metrics == nil {
