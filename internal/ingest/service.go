@@ -104,6 +104,11 @@ type Service struct {
 
 	notifier Notifier // nil: no notifications
 
+	reports *reportCache
+	// trust says whether cached reports may be used (ok) and since when
+	// (entries filled before are not): set by CacheReports.
+	trust func() (ok bool, since time.Time)
+
 	mu       sync.Mutex
 	projects map[cloudsage.ProjectID]*project
 }
@@ -132,8 +137,16 @@ func NewService(s Store, newA NewAnalyzer, now func() time.Time, log *slog.Logge
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: s, newA: newA, now: now, log: log, projects: map[cloudsage.ProjectID]*project{}}
+	return &Service{store: s, newA: newA, now: now, log: log, projects: map[cloudsage.ProjectID]*project{}, reports: newReportCache(reportCacheBytes)}
 }
+
+// CacheReports lets Report serve projects' latest reports from memory
+// while trust says so: always when this process is the store's only writer
+// (SQLite); with replicas, while the feed that carries other replicas'
+// batches to Invalidate is up, and only entries filled after it last came
+// up (drops may have been lost while it was down). Without it every Report
+// reads the store.
+func (s *Service) CacheReports(trust func() (ok bool, since time.Time)) { s.trust = trust }
 
 func (s *Service) project(id cloudsage.ProjectID) *project {
 	s.mu.Lock()
@@ -151,12 +164,14 @@ func (s *Service) Forget(id cloudsage.ProjectID) {
 	s.mu.Lock()
 	delete(s.projects, id)
 	s.mu.Unlock()
+	s.reports.drop(id)
 }
 
 // Invalidate drops what this replica holds of a project — its engine and
 // cached reports — before their next use, because another replica moved
 // the project on.
 func (s *Service) Invalidate(id cloudsage.ProjectID) {
+	s.reports.drop(id)
 	s.mu.Lock()
 	p := s.projects[id]
 	s.mu.Unlock()
@@ -370,6 +385,7 @@ func (s *Service) attempt(ctx context.Context, pr store.Project, p *project, bod
 		Report:   &store.Report{At: at, Horizon: 24, Score: an.Score, Label: an.Label, Body: an.Body},
 		Keep:     keep,
 	})
+	s.reports.drop(pr.ID) // even on an error: the commit may have happened
 	if err != nil {
 		return Result{}, err
 	}
@@ -534,7 +550,7 @@ func batchPatterns(evs []cloudsage.Event, templates map[cloudsage.PatternID]stri
 // time of the stored latest report: 24 h is the stored one; other horizons
 // are computed from the in-memory engine and cached until the next ingest.
 func (s *Service) Report(ctx context.Context, pr store.Project, horizonHours int) ([]byte, store.Report, error) {
-	latest, err := s.store.LatestReport(ctx, pr.ID)
+	latest, err := s.latest(ctx, pr.ID)
 	if err != nil || horizonHours == latest.Horizon {
 		return latest.Body, latest, err
 	}
@@ -566,6 +582,28 @@ func (s *Service) Report(ctx context.Context, pr store.Project, horizonHours int
 	p.cache[horizonHours] = an.Body
 	latest.Horizon, latest.Score, latest.Label = horizonHours, an.Score, an.Label
 	return an.Body, latest, nil
+}
+
+// latest is the project's latest stored report, from the cache when it
+// may be used (CacheReports).
+func (s *Service) latest(ctx context.Context, id cloudsage.ProjectID) (store.Report, error) {
+	if s.trust == nil {
+		return s.store.LatestReport(ctx, id)
+	}
+	ok, since := s.trust()
+	if !ok {
+		return s.store.LatestReport(ctx, id)
+	}
+	now := time.Now()
+	rep, hit, gen := s.reports.get(id, since, now)
+	if hit {
+		return rep, nil
+	}
+	rep, err := s.store.LatestReport(ctx, id)
+	if err == nil {
+		s.reports.put(id, gen, rep, now)
+	}
+	return rep, err
 }
 
 // selfTimedProbe is how many of a body's events selfTimed reads.

@@ -304,3 +304,61 @@ func TestReplicas(t *testing.T) {
 		t.Errorf("after Redis returned, no batch from A reached a stream on B (ingest answers %v)", codes)
 	}
 }
+
+// TestReplicasForecastCache: replica B keeps a project's latest report in
+// memory between reads; a batch stored on A reaches B's readers all the
+// same (the Redis fan-out drops B's copy), and so does one stored on B.
+func TestReplicasForecastCache(t *testing.T) {
+	rs := testenv.StartRedis(t)
+	dsn := storetest.PostgresSchema(t)
+	open := func() store.Store {
+		st, err := postgres.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	a := startReplica(t, open(), rs.URL, nil)
+	b := startReplica(t, open(), rs.URL, nil)
+	ann := a.user("ann")
+	p := ann.project("shop")
+	annB := ann.on(b)
+	events := func(c *client) float64 {
+		t.Helper()
+		r := c.get("/api/forecast/" + p)
+		want(t, "forecast", r, 200)
+		n, _ := r.json(t)["events"].(float64)
+		return n
+	}
+	wantEvents := func(c *client, n float64, what string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		got := events(c)
+		for got != n && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+			got = events(c)
+		}
+		if got != n {
+			t.Fatalf("%s: forecast on %s counts %v events, want %v", what, c.e.url, got, n)
+		}
+	}
+	want(t, "ingest on A", ann.text("/api/ingest/"+p, sampleLogs(30, "cachemark0")), 200)
+	wantEvents(annB, 30, "first batch")
+	wantEvents(annB, 30, "read again (from B's cache)")
+	// The Redis subscription is asynchronous: once B has seen a batch from
+	// A through it, every later one reaches B's cache too.
+	want(t, "ingest on A", ann.text("/api/ingest/"+p, sampleLogs(20, "cachemark1")), 200)
+	wantEvents(annB, 50, "a batch stored on A")
+	for i, n := range []int{7, 5, 3} {
+		want(t, "ingest on A", ann.text("/api/ingest/"+p, sampleLogs(n, fmt.Sprint("cachemark", 2+i))), 200)
+		total := float64(50 + []int{7, 12, 15}[i])
+		// No sleep-and-hope: B's answer must move within the fan-out's delay.
+		wantEvents(annB, total, "a batch stored on A")
+	}
+	want(t, "ingest on B", annB.text("/api/ingest/"+p, sampleLogs(4, "cachemarkB")), 200)
+	if n := events(annB); n != 69 {
+		t.Errorf("right after a batch stored on B, B's forecast counts %v events, want 69", n)
+	}
+	wantEvents(ann, 69, "a batch stored on B, read on A")
+}

@@ -159,6 +159,12 @@ func New(o Options) (*Server, error) {
 		s.hub = cluster.NewHub(s.redis, broker, s.remoteEvent, s.log)
 		s.pages.hub = s.hub
 	}
+	switch r := s.redis; {
+	case s.store.Dialect() == "sqlite": // this process is the only writer
+		s.ingest.CacheReports(func() (bool, time.Time) { return true, time.Time{} })
+	case r != nil: // other replicas' batches arrive through the hub (remoteEvent)
+		s.ingest.CacheReports(func() (bool, time.Time) { st := r.Status(); return st.Status == "ok", st.Since })
+	}
 	return s, nil
 }
 
