@@ -38,7 +38,13 @@ func (s *Server) forecastShow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// The report and the actions' statuses are read at once.
+	var statuses []store.ActionStatus
+	var serr error
+	done := make(chan struct{})
+	go func() { defer close(done); statuses, serr = s.store.ActionStatuses(r.Context(), pr.ID) }()
 	body, rep, err := s.ingest.Report(r.Context(), pr, h)
+	<-done
 	if store.IsNotFound(err) {
 		writeJSON(w, http.StatusOK, map[string]any{
 			"project_id": pr.ID, "events": 0, "message": "no logs yet: send some to POST /api/ingest/{id}",
@@ -50,9 +56,8 @@ func (s *Server) forecastShow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	statuses, err := s.store.ActionStatuses(r.Context(), pr.ID)
-	if err != nil {
-		return err
+	if serr != nil {
+		return serr
 	}
 	out, err := filterActions(body, statuses, s.now())
 	if err != nil {

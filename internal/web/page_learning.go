@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/advisor"
 	"github.com/cloudsage/cloudsage/internal/auth"
@@ -93,17 +95,20 @@ func (s *Server) pageOverrideDelete(w http.ResponseWriter, r *http.Request) erro
 // the incidents remembered.
 func (s *Server) learningView(ctx context.Context, pr store.Project, rep *ui.Report) (ui.LearningView, error) {
 	var v ui.LearningView
-	l, err := s.learned(ctx, pr)
-	if err != nil {
+	// Three independent reads, at once.
+	var l learning
+	var acc accuracy
+	var incs []store.Incident
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { l, err = s.learned(gctx, pr); return err })
+	g.Go(func() (err error) { acc, err = s.accuracy(gctx, pr.ID); return err })
+	g.Go(func() (err error) { incs, err = s.store.Incidents(gctx, pr.ID, 10); return err })
+	if err := g.Wait(); err != nil {
 		return v, err
 	}
 	v.FeedbackEvents = len(l.Feedback)
 	for _, c := range l.Changes {
 		v.Changes = append(v.Changes, c.Text)
-	}
-	acc, err := s.accuracy(ctx, pr.ID)
-	if err != nil {
-		return v, err
 	}
 	v.Accuracy = accuracyView(acc)
 	if rep != nil {
@@ -111,10 +116,6 @@ func (s *Server) learningView(ctx context.Context, pr store.Project, rep *ui.Rep
 			p := advisor.PastIncident{OpenedAt: m.OpenedAt, Title: m.Title, RootCause: m.RootCause, Fix: m.Fix, Similarity: m.Similarity}
 			v.Similar = append(v.Similar, ui.SimilarView{Text: p.Text()})
 		}
-	}
-	incs, err := s.store.Incidents(ctx, pr.ID, 10)
-	if err != nil {
-		return v, err
 	}
 	for _, inc := range incs {
 		moved := strings.Join(inc.Signature.Factors, ", ")

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/auth"
 	"github.com/cloudsage/cloudsage/internal/store"
@@ -16,39 +18,55 @@ import (
 // ingest service's cache).
 func (s *Server) projectPage(ctx context.Context, pr store.Project, u store.User, horizon int) (ui.ProjectPage, error) {
 	now := s.now()
+	// The store's reads run at once, in two rounds (the risk history's
+	// window depends on the report; the panels on the page), so the page
+	// waits for a few round trips rather than for a dozen in a row.
 	var rep *ui.Report
-	body, _, err := s.ingest.Report(ctx, pr, horizon)
-	switch {
-	case store.IsNotFound(err):
-	case err != nil:
-		return ui.ProjectPage{}, err
-	default:
-		r, err := ui.DecodeReport(body)
-		if err != nil {
-			return ui.ProjectPage{}, err
+	var statuses []store.ActionStatus
+	var hist []store.RiskPoint
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		body, _, err := s.ingest.Report(gctx, pr, horizon)
+		switch {
+		case store.IsNotFound(err):
+		case err != nil:
+			return err
+		default:
+			r, err := ui.DecodeReport(body)
+			if err != nil {
+				return err
+			}
+			rep = &r
 		}
-		rep = &r
-	}
-	statuses, err := s.store.ActionStatuses(ctx, pr.ID)
-	if err != nil {
-		return ui.ProjectPage{}, err
-	}
-	end := now
-	if rep != nil && ui.Stale(rep.At, now) {
-		end = rep.At // old logs: their own 30 days (risk history is at event time)
-	}
-	hist, err := s.store.RiskHistory(ctx, pr.ID, end.Add(-30*24*time.Hour), time.Time{})
-	if err != nil {
+		end := now
+		if rep != nil && ui.Stale(rep.At, now) {
+			end = rep.At // old logs: their own 30 days (risk history is at event time)
+		}
+		hist, err = s.store.RiskHistory(gctx, pr.ID, end.Add(-30*24*time.Hour), time.Time{})
+		return err
+	})
+	g.Go(func() error {
+		var err error
+		statuses, err = s.store.ActionStatuses(gctx, pr.ID)
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		return ui.ProjectPage{}, err
 	}
 	pg := ui.NewProjectPage(pr, rep, statuses, hist, now)
 	pg.User = u.Email
-	if err := s.teamPanel(ctx, pr, &pg); err != nil {
+	g, gctx = errgroup.WithContext(ctx)
+	g.Go(func() error { return s.teamPanel(gctx, pr, &pg) }) // pg.Team and the actions' comments
+	var learning ui.LearningView
+	g.Go(func() error {
+		var err error
+		learning, err = s.learningView(gctx, pr, rep)
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		return ui.ProjectPage{}, err
 	}
-	if pg.Learning, err = s.learningView(ctx, pr, rep); err != nil {
-		return ui.ProjectPage{}, err
-	}
+	pg.Learning = learning
 	return pg, nil
 }
 

@@ -94,11 +94,25 @@ func (s *Server) pageUser(r *http.Request) (auth.Principal, store.User, error) {
 // pageProject returns the project named by the path for a logged-in user
 // with at least role min, and the user.
 func (s *Server) pageProject(r *http.Request, min store.Role) (store.Project, store.User, error) {
-	_, u, err := s.pageUser(r)
+	p, err := s.user(r)
 	if err != nil {
+		_, u, err := s.pageUser(r) // its error
 		return store.Project{}, u, err
 	}
+	// The session is read once, and the user and the project at once.
+	r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+	var u store.User
+	var uerr error
+	done := make(chan struct{})
+	go func() { defer close(done); u, uerr = s.store.UserByID(r.Context(), p.UserID) }()
 	pr, _, err := s.access(r, min)
+	<-done
+	if store.IsNotFound(uerr) {
+		return store.Project{}, u, cloudsage.Errorf(cloudsage.Unauthorized, "log in again")
+	}
+	if uerr != nil {
+		return store.Project{}, u, uerr
+	}
 	return pr, u, err
 }
 
