@@ -5,8 +5,8 @@
 // in rows and asks the database's index for candidate chunks.
 //
 // Events are stored in chunks: up to MaxEvents events of one batch per
-// row, in a compact encoding compressed with S2 (zstd in the first
-// format), with the chunk's time range and level bitmap beside it and one
+// row, in a columnar encoding compressed with zstd (codec.go, columns.go;
+// S2 and row encodings before, still read), with the chunk's time range and level bitmap beside it and one
 // index document holding the chunk's distinct search tokens (plus a key
 // token per service, host and pattern). A search asks the index for
 // candidate chunks, newest first, and filters their decoded events exactly
@@ -15,7 +15,7 @@
 //
 // An event's id is its chunk's id shifted left by IDShift plus the event's
 // ordinal in the chunk, so ids grow with insertion. A chunk written by
-// compaction or rewritten by retention (version 2) holds events of other
+// compaction or rewritten by retention (stored ids) holds events of other
 // chunks and batches: it stores each event's id and batch id, so events
 // keep them (and a cursor stays valid) whatever chunk they move to.
 package chunk
@@ -38,10 +38,14 @@ const IDShift = 12
 
 // Chunk encodings: version 1 numbers events by ordinal in the chunk (ids
 // follow from the chunk id) and takes the batch from the chunk's row;
-// version 2 stores each event's id and batch id (as deltas).
+// version 2 stores each event's id and batch id (as deltas). Both store
+// an event after another, and are only read now: version 3 (columns.go)
+// stores each field of the events apart, which compresses better, and
+// says which of the two numberings it uses.
 const (
 	version1 = 1
 	version2 = 2
+	version3 = 3
 )
 
 // BatchID identifies a stored ingest batch.
