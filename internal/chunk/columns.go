@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"sync"
 
 	"github.com/cloudsage/cloudsage"
 )
@@ -47,6 +48,7 @@ type columns struct {
 	sig                    []cloudsage.Signals
 	order                  []int32 // events in pattern order
 	fieldStart             []int32 // per event: its first field in keys/values
+	fo                     []int32 // fields in the order their values are written
 }
 
 func (c *columns) reset() {
@@ -95,7 +97,7 @@ func patternOrder(order []int32, pat []uint32, nt int) []int32 {
 	for i := 1; i < len(counts); i++ {
 		counts[i] += counts[i-1]
 	}
-	order = append(order[:0], make([]int32, len(pat))...)
+	order = resize(order, len(pat))
 	for i, p := range pat {
 		order[counts[p]] = int32(i)
 		counts[p]++
@@ -105,7 +107,7 @@ func patternOrder(order []int32, pat []uint32, nt int) []int32 {
 
 // fieldOrder returns the fields (indexes into keys) ordered by name ref,
 // the events' fields taken in the given event order.
-func fieldOrder(keys []uint32, start []int32, nfields []uint32, events []int32, nt int) []int32 {
+func fieldOrder(out []int32, keys []uint32, start []int32, nfields []uint32, events []int32, nt int) []int32 {
 	counts := make([]int32, nt+1)
 	for _, k := range keys {
 		counts[k+1]++
@@ -113,7 +115,7 @@ func fieldOrder(keys []uint32, start []int32, nfields []uint32, events []int32, 
 	for i := 1; i < len(counts); i++ {
 		counts[i] += counts[i-1]
 	}
-	out := make([]int32, len(keys))
+	out = resize(out, len(keys))
 	for _, ev := range events {
 		for f := start[ev]; f < start[ev]+int32(nfields[ev]); f++ {
 			k := keys[f]
@@ -174,7 +176,8 @@ func (c *columns) encode(b []byte, table []string, ids []storedID) []byte {
 		c.fieldStart = append(c.fieldStart, f)
 		f += int32(k)
 	}
-	fo := fieldOrder(c.keys, c.fieldStart, c.nfields, c.order, len(table))
+	c.fo = fieldOrder(c.fo, c.keys, c.fieldStart, c.nfields, c.order, len(table))
+	fo := c.fo
 	b = appendStrings(b, len(fo), func(i int) string { return c.values[fo[i]] })
 	return appendSignalColumns(b, c.sig)
 }
@@ -253,36 +256,49 @@ var signalFloats = []struct {
 	{sigCPU, func(s *cloudsage.Signals) *float64 { return &s.CPUPct }},
 }
 
-// strs reads n strings written by appendStrings.
-func (r *chunkReader) strs(n int) []string {
+// strs reads n strings written by appendStrings into out (reused), with
+// lens as scratch.
+func (r *chunkReader) strs(out []string, lens *[]uint64, n int) []string {
 	if r.err != nil {
-		return nil
+		return out[:0]
 	}
 	if n > len(r.s)-r.off {
 		r.err = ErrCorrupt
-		return nil
+		return out[:0]
 	}
-	out := make([]string, n)
-	lens := make([]uint64, n)
+	out = resize(out, n)
+	ls := resize(*lens, n)
+	*lens = ls
 	var total uint64
-	for i := range lens {
-		lens[i] = r.uvarint()
-		total += lens[i]
+	for i := range ls {
+		ls[i] = r.uvarint()
+		total += ls[i]
 		if r.err != nil || total > uint64(len(r.s)-r.off) {
 			r.err = ErrCorrupt
-			return nil
+			return out[:0]
 		}
 	}
-	for i, l := range lens {
+	for i, l := range ls {
 		out[i] = r.s[r.off : r.off+int(l)]
 		r.off += int(l)
 	}
 	return out
 }
 
-// refs reads n refs into a table of nt entries.
-func (r *chunkReader) refs(n int, nt uint64) []uint32 {
-	out := make([]uint32, n)
+// resize returns s with length n and zero values, reusing its array when
+// it is large enough.
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+// refs reads n refs into a table of nt entries, into out (reused).
+func (r *chunkReader) refs(out []uint32, n int, nt uint64) []uint32 {
+	out = resize(out, n)
 	for i := range out {
 		v := r.uvarint()
 		if r.err == nil && v >= nt {
@@ -303,54 +319,72 @@ func (r *chunkReader) bytes(n int) string {
 	return r.s[r.off-n : r.off]
 }
 
+// columnDecoder holds the columns of a chunk being decoded; its slices are
+// reused (pooled). Events copy what they keep out of them: strings point
+// into the decompressed chunk, never into these slices.
+type columnDecoder struct {
+	ids, batches, times                 []int64
+	svc, host, pat, format, nfields     []uint32
+	keys                                []uint32
+	order, start, fo                    []int32
+	lens                                []uint64
+	col, msgs, pres, sufs, raws, values []string
+	masks                               []uint64
+	sig                                 []cloudsage.Signals
+}
+
+var columnDecoders = sync.Pool{New: func() any { return new(columnDecoder) }}
+
 // decodeColumns decodes a version-3 chunk; see decodeRows for keep.
 func decodeColumns(chunk int64, batch BatchID, s string, keep func(*Event) bool) ([]Event, error) {
+	d := columnDecoders.Get().(*columnDecoder)
+	defer columnDecoders.Put(d)
 	r := &chunkReader{s: s}
 	r.byte() // version3
 	numbering := r.byte()
-	n := r.uvarint()
+	n64 := r.uvarint()
 	nt := r.uvarint()
-	if r.err != nil || numbering > numberStored || n > MaxEvents*4 || (numbering == numberByPosition && n > 1<<IDShift) || nt > uint64(len(s)) {
+	if r.err != nil || numbering > numberStored || n64 > MaxEvents*4 || (numbering == numberByPosition && n64 > 1<<IDShift) || nt > uint64(len(s)) {
 		return nil, fmt.Errorf("%w: bad header", ErrCorrupt)
 	}
-	table := r.strs(int(nt))
-	var ids, batches []int64
+	n := int(n64)
+	table := r.strs(nil, &d.lens, int(nt))
 	if numbering == numberStored {
-		ids, batches = make([]int64, n), make([]int64, n)
+		d.ids, d.batches = resize(d.ids, n), resize(d.batches, n)
 		var id, b int64
-		for i := range ids {
+		for i := range d.ids {
 			id += r.varint()
-			ids[i] = id
+			d.ids[i] = id
 		}
-		for i := range batches {
+		for i := range d.batches {
 			b += r.varint()
-			batches[i] = b
+			d.batches[i] = b
 		}
 	}
-	times := make([]int64, n)
+	d.times = resize(d.times, n)
 	var t int64
-	for i := range times {
+	for i := range d.times {
 		t += r.varint()
-		times[i] = t
+		d.times[i] = t
 	}
-	levels, flags := r.bytes(int(n)), r.bytes(int(n))
-	svc, host, pat, format := r.refs(int(n), nt), r.refs(int(n), nt), r.refs(int(n), nt), r.refs(int(n), nt)
-	nfields := make([]uint32, n)
+	levels, flags := r.bytes(n), r.bytes(n)
+	d.svc, d.host, d.pat, d.format = r.refs(d.svc, n, nt), r.refs(d.host, n, nt), r.refs(d.pat, n, nt), r.refs(d.format, n, nt)
+	d.nfields = resize(d.nfields, n)
 	var nf uint64
-	for i := range nfields {
+	for i := range d.nfields {
 		v := r.uvarint()
 		nf += v
 		if r.err != nil || nf > uint64(len(s)) {
 			return nil, ErrCorrupt
 		}
-		nfields[i] = uint32(v)
+		d.nfields[i] = uint32(v)
 	}
-	keys := r.refs(int(nf), nt)
+	d.keys = r.refs(d.keys, int(nf), nt)
 	if r.err != nil {
 		return nil, r.err
 	}
 	var around, own int
-	for i := range flags {
+	for i := range len(flags) {
 		switch flags[i] >> 1 {
 		case rawAround:
 			around++
@@ -361,38 +395,43 @@ func decodeColumns(chunk int64, batch BatchID, s string, keep func(*Event) bool)
 			return nil, fmt.Errorf("%w: bad flags", ErrCorrupt)
 		}
 	}
-	order := patternOrder(nil, pat, int(nt))
+	d.order = patternOrder(d.order, d.pat, int(nt))
 	// Each text column back in event order.
-	msgs := make([]string, n)
-	for i, v := range r.strs(int(n)) {
-		msgs[order[i]] = v
+	d.col = r.strs(d.col, &d.lens, n)
+	d.msgs = resize(d.msgs, n)
+	for i, v := range d.col {
+		d.msgs[d.order[i]] = v
 	}
-	pres, sufs, raws := make([]string, n), make([]string, n), make([]string, n)
+	d.pres, d.sufs, d.raws = resize(d.pres, n), resize(d.sufs, n), resize(d.raws, n)
 	scatter := func(kind byte, dst []string, vals []string) {
 		j := 0
-		for _, i := range order {
+		for _, i := range d.order {
 			if flags[i]>>1 == kind && j < len(vals) {
 				dst[i] = vals[j]
 				j++
 			}
 		}
 	}
-	scatter(rawAround, pres, r.strs(around))
-	scatter(rawAround, sufs, r.strs(around))
-	scatter(rawOwn, raws, r.strs(own))
-	start := make([]int32, n)
+	d.col = r.strs(d.col, &d.lens, around)
+	scatter(rawAround, d.pres, d.col)
+	d.col = r.strs(d.col, &d.lens, around)
+	scatter(rawAround, d.sufs, d.col)
+	d.col = r.strs(d.col, &d.lens, own)
+	scatter(rawOwn, d.raws, d.col)
+	d.start = resize(d.start, n)
 	var f int32
-	for i, k := range nfields {
-		start[i] = f
+	for i, k := range d.nfields {
+		d.start[i] = f
 		f += int32(k)
 	}
-	values := make([]string, nf)
-	fo := fieldOrder(keys, start, nfields, order, int(nt))
-	for i, v := range r.strs(int(nf)) {
-		values[fo[i]] = v
+	d.values = resize(d.values, int(nf))
+	d.fo = fieldOrder(d.fo, d.keys, d.start, d.nfields, d.order, int(nt))
+	d.col = r.strs(d.col, &d.lens, int(nf))
+	for i, v := range d.col {
+		d.values[d.fo[i]] = v
 	}
-	sig := make([]cloudsage.Signals, n)
-	masks := make([]uint64, n)
+	d.sig, d.masks = resize(d.sig, n), resize(d.masks, n)
+	sig, masks := d.sig, d.masks
 	for i := range masks {
 		masks[i] = r.uvarint()
 	}
@@ -420,28 +459,28 @@ func decodeColumns(chunk int64, batch BatchID, s string, keep func(*Event) bool)
 	}
 	scratch := map[string]string{}
 	e := new(Event)
-	for i := range int(n) {
+	for i := range n {
 		*e = Event{}
 		if numbering == numberStored {
-			e.ID, e.BatchID = ids[i], BatchID(batches[i])
+			e.ID, e.BatchID = d.ids[i], BatchID(d.batches[i])
 		} else {
 			e.ID, e.BatchID = chunk<<IDShift|int64(i), batch
 		}
-		e.Time = FromNS(times[i])
+		e.Time = FromNS(d.times[i])
 		e.Level = cloudsage.Level(int8(levels[i]))
 		e.TimeGuessed = flags[i]&1 != 0
-		e.Service, e.Host, e.Pattern, e.Format = table[svc[i]], table[host[i]], cloudsage.PatternID(table[pat[i]]), table[format[i]]
-		e.Message = msgs[i]
+		e.Service, e.Host, e.Pattern, e.Format = table[d.svc[i]], table[d.host[i]], cloudsage.PatternID(table[d.pat[i]]), table[d.format[i]]
+		e.Message = d.msgs[i]
 		switch flags[i] >> 1 {
 		case rawSame:
 			e.Raw = e.Message
 		case rawOwn:
-			e.Raw = raws[i]
+			e.Raw = d.raws[i]
 		}
-		if nfields[i] > 0 {
+		if d.nfields[i] > 0 {
 			clear(scratch)
-			for f := start[i]; f < start[i]+int32(nfields[i]); f++ {
-				scratch[table[keys[f]]] = values[f]
+			for f := d.start[i]; f < d.start[i]+int32(d.nfields[i]); f++ {
+				scratch[table[d.keys[f]]] = d.values[f]
 			}
 			e.Fields = scratch
 		}
@@ -453,7 +492,7 @@ func decodeColumns(chunk int64, batch BatchID, s string, keep func(*Event) bool)
 			continue
 		}
 		if flags[i]>>1 == rawAround {
-			e.Raw = pres[i] + e.Message + sufs[i]
+			e.Raw = d.pres[i] + e.Message + d.sufs[i]
 		}
 		if e.Fields != nil {
 			e.Fields = maps.Clone(scratch)
