@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/cloudsage/cloudsage"
-	"github.com/cloudsage/cloudsage/internal/engine"
-	"github.com/cloudsage/cloudsage/internal/narrate"
 	"github.com/cloudsage/cloudsage/internal/store"
 )
 
@@ -59,18 +57,33 @@ func (s *Server) forecastShow(w http.ResponseWriter, r *http.Request) error {
 	if serr != nil {
 		return serr
 	}
-	out, err := filterActions(body, statuses, s.now())
+	doc, err := s.docs.get(newDocKey(pr.ID, rep.CreatedAt, rep.At, h), body)
 	if err != nil {
 		return err
 	}
+	hidden := map[string]bool{}
+	now := s.now()
+	for _, a := range statuses {
+		if a.Hidden(now) {
+			hidden[a.ActionID] = true
+		}
+	}
+	out := make(map[string]json.RawMessage, len(doc.fields)+5)
+	for k, v := range doc.fields {
+		out[k] = v
+	}
+	kept := []json.RawMessage{}
+	for i, a := range doc.actions {
+		if !hidden[doc.ids[i]] {
+			kept = append(kept, a)
+		}
+	}
+	out["actions"], _ = json.Marshal(kept)
+	out["hidden_actions"], _ = json.Marshal(len(doc.actions) - len(kept))
 	out["project_id"], _ = json.Marshal(pr.ID)
 	out["computed_at"], _ = json.Marshal(rep.CreatedAt)
-	var full engine.Report
-	if err := json.Unmarshal(body, &full); err != nil {
-		return err
-	}
 	key := fmt.Sprintf("%d/%d/%d", pr.ID, rep.CreatedAt.UnixNano(), h)
-	out["narrative"], _ = json.Marshal(s.narrator.Narrate(r.Context(), key, narrate.FindingsOf(full)))
+	out["narrative"], _ = json.Marshal(s.narrator.Narrate(r.Context(), key, doc.findings))
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -53,6 +53,7 @@ type Options struct {
 // Server serves the API. Create it with New.
 type Server struct {
 	calls       forecastCalls // what kept forecasts said, for their accuracy
+	docs        forecastDocs  // stored reports decoded for GET /api/forecast
 	cfg         config.Config
 	store       store.Store
 	ingest      *ingest.Service
