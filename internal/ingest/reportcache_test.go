@@ -74,6 +74,9 @@ func TestServiceReportCache(t *testing.T) {
 	}
 	read(25, "before the other replica's batch is announced (cached)")
 	svc.Invalidate(p.ID)
+	if pj := svc.project(p.ID); pj.a != nil || pj.stale.Load() {
+		t.Error("Invalidate kept the stale engine in memory")
+	}
 	read(32, "after Invalidate")
 
 	// Untrusted (the invalidation feed is down): the store is read each time.

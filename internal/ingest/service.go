@@ -177,6 +177,16 @@ func (s *Service) Invalidate(id cloudsage.ProjectID) {
 	s.mu.Unlock()
 	if p != nil {
 		p.stale.Store(true)
+		// Free the engine now unless a batch or a report holds it (they
+		// drop it themselves): with replicas behind a round-robin balancer
+		// most engines go stale at once, and waiting for the project's
+		// next batch here would keep them all in memory for nothing.
+		if p.mu.TryLock() {
+			if p.stale.Swap(false) {
+				p.a, p.known, p.cache = nil, nil, nil
+			}
+			p.mu.Unlock()
+		}
 	}
 }
 
