@@ -650,16 +650,18 @@ func oomHints(m string) (mem, oom bool) {
 	return mem, oom
 }
 
-// oomAt adds to mem and oom what the 'm' or 'M' at m[i] starts or ends.
+// oomAt adds to mem and oom what the 'm' or 'M' at m[i] is the second
+// letter of ("emory", "EMORY") or ends ("oom", "OOM"), byte by byte: it
+// runs at every 'm' of every message.
 func oomAt(m string, i int, mem, oom bool) (bool, bool) {
-	word, short := "emory", "oom"
+	e, o, r, y := byte('e'), byte('o'), byte('r'), byte('y')
 	if m[i] == 'M' {
-		word, short = "EMORY", "OOM"
+		e, o, r, y = 'E', 'O', 'R', 'Y'
 	}
-	if i >= 1 && strings.HasPrefix(m[i-1:], word) {
+	if i >= 1 && i+3 < len(m) && m[i-1] == e && m[i+1] == o && m[i+2] == r && m[i+3] == y {
 		mem = true
 	}
-	if i >= 2 && m[i-2:i+1] == short {
+	if i >= 2 && m[i-2] == o && m[i-1] == o {
 		oom = true
 	}
 	return mem, oom
