@@ -39,7 +39,13 @@ type Result struct {
 	CPUSeconds float64 `json:"cpu_seconds,omitempty"`
 	// LinesPerCPUSec is Lines / CPUSeconds (0 when CPUSeconds is).
 	LinesPerCPUSec float64 `json:"lines_per_cpu_sec,omitempty"`
-	Note           string  `json:"note,omitempty"`
+	// ServerCPUSeconds is, for the HTTP and shipper stages, the CPU of the
+	// timed part alone: this process (server and light client) and the
+	// database's backends. Their lines per CPU-second compare on it.
+	ServerCPUSeconds float64 `json:"server_cpu_seconds,omitempty"`
+	// LinesPerServerCPUSec is Lines / ServerCPUSeconds (0 when that is).
+	LinesPerServerCPUSec float64 `json:"lines_per_server_cpu_sec,omitempty"`
+	Note                 string  `json:"note,omitempty"`
 	// OverBudget says which budget the stage missed (empty: none or no
 	// budget); "cloudsage bench --budget" fails when a stage has one.
 	OverBudget string `json:"over_budget,omitempty"`

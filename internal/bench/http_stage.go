@@ -209,7 +209,7 @@ func httpStage(open func(context.Context) (store.Store, func(), error)) func(con
 			}
 			return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
 		}
-		return Result{Lines: n, Seconds: secs,
+		return Result{Lines: n, Seconds: secs, ServerCPUSeconds: (cpu + dbc).Seconds(), LinesPerServerCPUSec: perCPU(n, cpu+dbc),
 			Note: fmt.Sprintf("%d requests of %d lines; GET /api/forecast p50 %.1f ms, p99 %.1f ms over %d reads; final score %.0f (%s); store %s; %s; %s; %s",
 				len(bodies), HTTPBatch, q(0.5), q(0.99), len(lat), rep.Risk.Score, rep.Risk.Label, st.Dialect(), cpuNote(n, cpu, dbc), holdNote(holds), search)}, nil
 	}
@@ -239,6 +239,14 @@ func holdNote(ds []time.Duration) string {
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	return fmt.Sprintf("ingest write transaction held %.1f ms p50, %.1f ms p99, %.1f ms max, %.2f s in all over %d batches",
 		ms(ds[len(ds)/2]), ms(ds[min(len(ds)-1, len(ds)*99/100)]), ms(ds[len(ds)-1]), sum.Seconds(), len(ds))
+}
+
+// perCPU is lines per second of cpu (0 when cpu is).
+func perCPU(lines int, cpu time.Duration) float64 {
+	if cpu <= 0 {
+		return 0
+	}
+	return float64(lines) / cpu.Seconds()
 }
 
 // cpuNote reports the server's CPU per line: this process (the server, plus

@@ -124,7 +124,7 @@ func shipStage(name string) func(context.Context, *Corpus) (Result, error) {
 		if blank := blankLines(c.Raw); stored < n-blank || stored > n {
 			return Result{}, fmt.Errorf("%s: %d lines sent (%d blank), %d stored", name, n, blank, stored)
 		}
-		return Result{Lines: n, Seconds: secs, Note: fmt.Sprintf("%d requests of %d lines; %s", len(bodies), HTTPBatch, cpuNote(n, cpu, 0))}, nil
+		return Result{Lines: n, Seconds: secs, ServerCPUSeconds: cpu.Seconds(), LinesPerServerCPUSec: perCPU(n, cpu), Note: fmt.Sprintf("%d requests of %d lines; %s", len(bodies), HTTPBatch, cpuNote(n, cpu, 0))}, nil
 	}
 }
 
@@ -290,5 +290,5 @@ func syslogRun(ctx context.Context, st store.Store, srv *web.Server, project clo
 	if got, err := storedLines(ctx, st, project); err != nil || got < n-blank || got > n {
 		return Result{}, fmt.Errorf("syslog: %d lines sent (%d blank), %d stored (%v)", n, blank, got, err)
 	}
-	return Result{Lines: n, Seconds: secs, Note: "one TCP connection, octet-counted RFC 5424; " + cpuNote(n, cpu, 0)}, nil
+	return Result{Lines: n, Seconds: secs, ServerCPUSeconds: cpu.Seconds(), LinesPerServerCPUSec: perCPU(n, cpu), Note: "one TCP connection, octet-counted RFC 5424; " + cpuNote(n, cpu, 0)}, nil
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,7 +17,7 @@ import (
 	"github.com/cloudsage/cloudsage/internal/bench"
 )
 
-const benchUsage = `[--json] [--lines N] [--data DIR] [--stages a,b] [--budget] [--peer victoria-logs[=PATH]]   (or: bench soak --help, bench load --help)
+const benchUsage = `[--json] [--lines N] [--data DIR] [--stages a,b] [--rounds N] [--budget] [--peer victoria-logs[=PATH]]   (or: bench soak --help, bench load --help)
 
 Measures lines/s and memory of the engine's stages on one corpus: the
 Loghub-2k lines of DIR (when present) mixed with generated mixed-format
@@ -34,18 +35,26 @@ CPU-second, bytes on disk, first-100-hits search latency and peak memory
 side by side with ratios. Without a peer binary it says the peer was not
 measured. --stages runs stages as well; without it only the comparison.
 
+--rounds N runs the stages N times in turn (a loaded machine varies from
+minute to minute): the table shows each stage's median round, and each
+shipper stage is compared with http-sqlite of the same round on server
+lines per CPU-second, the median of the rounds' ratios printed with all
+of them.
+
 stages:
 %s
 flags:`
 
 type benchReport struct {
-	Corpus      string             `json:"corpus"`
-	Lines       int                `json:"lines"`
-	GOMAXPROCS  int                `json:"gomaxprocs"`
-	Stages      []bench.Result     `json:"stages"`
-	Ratios      map[string]float64 `json:"ratios,omitempty"`
-	MaxRSSBytes uint64             `json:"max_rss_bytes"`
-	Cost        *bench.PeerReport  `json:"cost,omitempty"`
+	Corpus      string               `json:"corpus"`
+	Lines       int                  `json:"lines"`
+	GOMAXPROCS  int                  `json:"gomaxprocs"`
+	Stages      []bench.Result       `json:"stages"`
+	Ratios      map[string]float64   `json:"ratios,omitempty"` // the median of the rounds'
+	Rounds      int                  `json:"rounds"`
+	RoundRatios map[string][]float64 `json:"round_ratios,omitempty"` // each round's, sorted
+	MaxRSSBytes uint64               `json:"max_rss_bytes"`
+	Cost        *bench.PeerReport    `json:"cost,omitempty"`
 }
 
 // runBench implements "cloudsage bench" (and "cloudsage bench soak", "cloudsage bench load").
@@ -66,6 +75,7 @@ func runBench(ctx context.Context, args []string, stdio Stdio) error {
 	data := fs.String("data", filepath.Join("..", "shared", "datasets", "loghub"), "Loghub-2k `folder` to take real lines from (skipped when absent)")
 	only := fs.String("stages", "", "comma-separated `stages` to run (default all)")
 	procs := fs.Int("procs", 1, "GOMAXPROCS while measuring")
+	rounds := fs.Int("rounds", 1, "run the stages `N` times in turn; report each stage's median round and the median ratios")
 	seed := fs.Uint64("seed", 1, "seed of the generated lines")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the stages (not the corpus set-up) to `file`, for go tool pprof")
 	budget := fs.Bool("budget", false, "exit non-zero when a stage misses its budget (the search stages: p99 < 100 ms a page)")
@@ -76,6 +86,9 @@ func runBench(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	if *lines <= 0 {
 		return usageError{"--lines must be positive"}
+	}
+	if *rounds <= 0 {
+		return usageError{"--rounds must be positive"}
 	}
 	var names []string
 	if *only != "" {
@@ -123,19 +136,30 @@ func runBench(ctx context.Context, args []string, stdio Stdio) error {
 		}
 		defer stop()
 	}
-	var results []bench.Result
+	var byRound [][]bench.Result
 	if peerOpts == nil || len(names) > 0 {
 		prev := runtime.GOMAXPROCS(*procs)
-		var err error
-		results, err = bench.Run(ctx, corpus, names)
-		runtime.GOMAXPROCS(prev)
-		if err != nil {
-			return err
+		for r := range *rounds {
+			if *rounds > 1 {
+				fmt.Fprintf(stdio.Err, "round %d of %d\n", r+1, *rounds)
+			}
+			res, err := bench.Run(ctx, corpus, names)
+			if err != nil {
+				runtime.GOMAXPROCS(prev)
+				return err
+			}
+			byRound = append(byRound, res)
 		}
+		runtime.GOMAXPROCS(prev)
 	}
+	results := medianRounds(byRound)
+	med, each := roundRatios(byRound)
 	rep := benchReport{
 		Corpus: corpus.Sources, Lines: corpus.Len(), GOMAXPROCS: *procs,
-		Stages: results, Ratios: ratios(results), MaxRSSBytes: bench.MaxRSSBytes(),
+		Stages: results, Ratios: med, Rounds: len(byRound), MaxRSSBytes: bench.MaxRSSBytes(),
+	}
+	if len(byRound) > 1 {
+		rep.RoundRatios = each
 	}
 	if peerOpts != nil {
 		cost, err := bench.ComparePeer(ctx, corpus, *peerOpts)
@@ -186,6 +210,20 @@ func runBench(ctx context.Context, args []string, stdio Stdio) error {
 				k[0], k[1], v, a.Patterns, b.Patterns, a.Lines, b.Lines)
 		}
 	}
+	for _, k := range shipPairs {
+		key := k[0] + "/" + k[1]
+		if v, ok := rep.Ratios[key]; ok {
+			fmt.Fprintf(stdio.Out, "%s vs %s: %.2fx the server lines per CPU-second", k[0], k[1], v)
+			if rs := each[key]; len(rs) > 1 {
+				fmt.Fprintf(stdio.Out, " (median of %d rounds:", len(rs))
+				for _, r := range rs {
+					fmt.Fprintf(stdio.Out, " %.2f", r)
+				}
+				fmt.Fprint(stdio.Out, ")")
+			}
+			fmt.Fprintln(stdio.Out)
+		}
+	}
 	if len(results) > 0 {
 		fmt.Fprintf(stdio.Out, "max RSS %.1f MiB\n", float64(rep.MaxRSSBytes)/(1<<20))
 	}
@@ -232,20 +270,84 @@ func startCPUProfile(path string) (func(), error) {
 	}, nil
 }
 
-// ratios compares lines/s of stages measured in the same run.
+// shipPairs are the shipper stages and what they compare with: server
+// lines per CPU-second, the same round.
+var shipPairs = [][2]string{{"ship-otlp", "http-sqlite"}, {"ship-loki", "http-sqlite"}, {"ship-esbulk", "http-sqlite"}, {"ship-syslog", "http-sqlite"}}
+
+// ratios compares stages measured in the same round: mining on lines/s,
+// the shipper stages on server lines per CPU-second (lines/s where a stage
+// has no CPU figure).
 func ratios(rs []bench.Result) map[string]float64 {
 	by := make(map[string]bench.Result)
 	for _, r := range rs {
 		by[r.Stage] = r
 	}
 	out := make(map[string]float64)
-	for _, p := range [][2]string{{"mine", "drain"}, {"mine-raw", "drain-raw"},
-		{"ship-otlp", "http-sqlite"}, {"ship-loki", "http-sqlite"}, {"ship-esbulk", "http-sqlite"}, {"ship-syslog", "http-sqlite"}} {
+	for _, p := range append([][2]string{{"mine", "drain"}, {"mine-raw", "drain-raw"}}, shipPairs...) {
 		a, okA := by[p[0]]
 		b, okB := by[p[1]]
-		if okA && okB && b.LinesPerSec > 0 {
+		switch {
+		case !okA || !okB:
+		case a.LinesPerServerCPUSec > 0 && b.LinesPerServerCPUSec > 0:
+			out[p[0]+"/"+p[1]] = a.LinesPerServerCPUSec / b.LinesPerServerCPUSec
+		case b.LinesPerSec > 0:
 			out[p[0]+"/"+p[1]] = a.LinesPerSec / b.LinesPerSec
 		}
+	}
+	return out
+}
+
+// roundRatios is the median over rounds of each ratio, and each round's
+// ratios sorted.
+func roundRatios(rounds [][]bench.Result) (map[string]float64, map[string][]float64) {
+	each := map[string][]float64{}
+	for _, rs := range rounds {
+		for k, v := range ratios(rs) {
+			each[k] = append(each[k], v)
+		}
+	}
+	med := map[string]float64{}
+	for k, vs := range each {
+		slices.Sort(vs)
+		med[k] = median(vs)
+	}
+	return med, each
+}
+
+// median of sorted vs: the mean of the middle two for an even count.
+func median(vs []float64) float64 {
+	n := len(vs)
+	if n%2 == 1 {
+		return vs[n/2]
+	}
+	return (vs[n/2-1] + vs[n/2]) / 2
+}
+
+// medianRounds picks, for each stage, its median round by server lines per
+// CPU-second (else lines per CPU-second, else lines/s), in stage order.
+func medianRounds(rounds [][]bench.Result) []bench.Result {
+	if len(rounds) == 0 {
+		return nil
+	}
+	out := make([]bench.Result, len(rounds[0]))
+	for i := range out {
+		var rs []bench.Result
+		for _, round := range rounds {
+			if i < len(round) {
+				rs = append(rs, round[i])
+			}
+		}
+		speed := func(r bench.Result) float64 {
+			switch {
+			case r.LinesPerServerCPUSec > 0:
+				return r.LinesPerServerCPUSec
+			case r.LinesPerCPUSec > 0:
+				return r.LinesPerCPUSec
+			}
+			return r.LinesPerSec
+		}
+		slices.SortFunc(rs, func(a, b bench.Result) int { return cmp.Compare(speed(a), speed(b)) })
+		out[i] = rs[len(rs)/2]
 	}
 	return out
 }
