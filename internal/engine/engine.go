@@ -226,6 +226,25 @@ func (e *Engine) AddStructured(recs []parse.Structured) []cloudsage.Event {
 	return out
 }
 
+// AddDocuments turns JSON documents a log shipper wrapped around log
+// lines (Elasticsearch _bulk) into events, one a document
+// (parse.Parser.PushDocument: a message with a header of its own is read
+// as that line), and returns them with Pattern set, like AddLines.
+func (e *Engine) AddDocuments(docs []string) []cloudsage.Event {
+	out := make([]cloudsage.Event, 0, len(docs))
+	for _, d := range docs {
+		n := len(out)
+		out = e.parser.PushDocument(out, d)
+		for j := n; j < len(out); j++ {
+			e.ingest(&out[j])
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
 // Flush completes a pending multi-line event and returns it (with Pattern
 // set), if there was one.
 func (e *Engine) Flush() []cloudsage.Event {

@@ -51,12 +51,17 @@ type Body struct {
 	Lines []string
 	// Records are log records a shipper sent already taken apart (OTLP,
 	// Loki, syslog): they reach the engine as they are, after Lines.
-	Records  []parse.Structured
-	Source   string // text, ndjson, json, multipart
-	Bytes    int64  // decoded size
-	Received int    // lines or items seen (blank lines are not counted)
-	Rejected int
-	Reasons  []string // the first MaxReasons rejection reasons
+	Records []parse.Structured
+	// Documents says Lines are JSON documents a shipper wrapped around log
+	// lines (Elasticsearch _bulk): each is one event, and a message that
+	// is a log line with a header of its own is read as that line
+	// (parse.Parser.PushDocument).
+	Documents bool
+	Source    string // text, ndjson, json, multipart
+	Bytes     int64  // decoded size
+	Received  int    // lines or items seen (blank lines are not counted)
+	Rejected  int
+	Reasons   []string // the first MaxReasons rejection reasons
 	// Repaired counts the lines kept with invalid UTF-8 or NUL bytes
 	// replaced by U+FFFD (visible in the stored line, never dropped silently).
 	Repaired int

@@ -20,16 +20,27 @@ type StructuredAdder interface {
 	AddStructured(recs []parse.Structured) []cloudsage.Event
 }
 
+// DocumentAdder is an Analyzer that reads JSON documents a shipper
+// wrapped around log lines one event each (engine.Engine): see
+// Body.Documents. Analyzers without it read them as lines.
+type DocumentAdder interface {
+	AddDocuments(docs []string) []cloudsage.Event
+}
+
 // Accepted is how many lines and records b carries.
 func (b *Body) Accepted() int { return len(b.Lines) + len(b.Records) }
 
 // addBody hands b's lines, then its records, to a and returns the events
 // they complete (not flushed).
 func addBody(a Analyzer, b *Body) []cloudsage.Event {
-	if len(b.Records) == 0 {
-		return a.AddLines(b.Lines)
+	add := a.AddLines
+	if da, ok := a.(DocumentAdder); ok && b.Documents {
+		add = da.AddDocuments
 	}
-	evs := a.AddLines(b.Lines)
+	if len(b.Records) == 0 {
+		return add(b.Lines)
+	}
+	evs := add(b.Lines)
 	if sa, ok := a.(StructuredAdder); ok {
 		return append(evs, sa.AddStructured(b.Records)...)
 	}

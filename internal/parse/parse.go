@@ -149,6 +149,13 @@ func (p *Parser) ref() refTime {
 // parseLine detects the format of one clean, non-blank line and parses it
 // into ev (the pending event: parsing in place saves copying an Event).
 func (p *Parser) parseLine(ev *cloudsage.Event, s, raw string) {
+	p.detect(ev, s, raw)
+	p.finish(ev, &p.st)
+}
+
+// detect reads one clean, non-blank line into ev and p.st by its format,
+// without what finish adds.
+func (p *Parser) detect(ev *cloudsage.Event, s, raw string) {
 	// ev and st live in the Parser so that handing their addresses to the
 	// format parsers does not move them to the heap.
 	st := &p.st
@@ -182,7 +189,6 @@ func (p *Parser) parseLine(ev *cloudsage.Event, s, raw string) {
 			ev.Format = FormatApp
 		}
 	}
-	p.finish(ev, st)
 }
 
 // lineState carries what a format parser learnt besides the Event fields.

@@ -16,7 +16,10 @@ import (
 // of it the event the parser makes of its JSON line (JSONLine) without
 // writing that line and reading it back: the same time, level, service,
 // host, message, fields, signals and format. Only Raw differs: it is the
-// message as the shipper sent it, not the JSON line.
+// message as the shipper sent it, not the JSON line. A record whose
+// message is a log line with a header of its own (HasHeader: a forwarded
+// file line) is that line's event instead, the record filling what the
+// line lacks (see readHeaded).
 type Structured struct {
 	Time    time.Time // zero: none (the event takes the previous one's, as a line without a timestamp)
 	Level   string    // a level name the parser reads ("info", "error", ...), or ""
@@ -31,6 +34,21 @@ type Structured struct {
 // never is). The parser's time memory moves on as with a line.
 func (p *Parser) PushStructured(dst []cloudsage.Event, r *Structured) []cloudsage.Event {
 	dst = p.Flush(dst)
+	if headedCandidate(r.Message) {
+		// a forwarded log line with its own header: read as that line
+		env := envelope{service: r.Service, host: r.Host, fields: r.Fields, sigs: true}
+		if y := r.Time.UTC().Year(); !r.Time.IsZero() && y >= 1970 && y <= 2999 {
+			env.time = r.Time.UTC()
+		}
+		if r.Level != "" {
+			env.level, env.hasLevel = levelValue(r.Level)
+		}
+		dst = append(dst, cloudsage.Event{})
+		if p.readHeaded(&dst[len(dst)-1], r.Message, &env) {
+			return dst
+		}
+		dst = dst[:len(dst)-1]
+	}
 	if !r.direct() {
 		// The rare records read differently from their line (no message,
 		// bytes JSON cannot carry, a line the parser would cut): read the

@@ -5,7 +5,9 @@
 // the parser makes of the record's JSON line (Line), whose keys are the
 // highest-priority names the JSON parser knows, so a record's own
 // attributes never override its time, level, message, service or host;
-// but no line is written and read back.
+// but no line is written and read back. A message that is itself a log
+// line with a header of its own (a forwarded file line) is read as that
+// line, as /api/ingest reads it (parse.HasHeader).
 package shipper
 
 import (

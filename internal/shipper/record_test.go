@@ -1,13 +1,14 @@
 package shipper
 
 import (
+	"cmp"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/go-cmp/cmp"
+	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/cloudsage/cloudsage"
@@ -37,7 +38,7 @@ func TestSeverityLevel(t *testing.T) {
 		got[s] = SeverityLevel(s)
 	}
 	want := map[string]string{"ERR": "error", "Warning": "warn", "crit": "fatal", "E": "error", "notice": "info", "DEBUG": "debug", "bogus": "", "": ""}
-	if d := cmp.Diff(want, got); d != "" {
+	if d := gocmp.Diff(want, got); d != "" {
 		t.Errorf("SeverityLevel (-want +got):\n%s", d)
 	}
 }
@@ -87,6 +88,11 @@ func structuredCases() []Record {
 		{Time: t0, Level: "info", Message: "fatal error: all goroutines are asleep"},
 		{Time: t0, Message: "{\"level\":\"error\",\"msg\":\"a JSON line as the message\"}"},
 		{Time: t0, Service: "svc", Message: "127.0.0.1 - - [04/Mar/2026:05:06:07 +0000] \"GET / HTTP/1.1\" 500 12"},
+		// file lines forwarded as they are: read as the lines
+		{Time: t0, Level: "info", Service: "app", Host: "bench", Message: "081109 203615 148 WARN dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_3886 terminating", Fields: map[string]string{"facility": "user", "status": "503"}},
+		{Level: "info", Host: "h", Message: "ERROR: disk full on /var"},
+		{Host: "web-2", Message: "<34>1 2026-03-04T05:06:10Z mymachine su - ID47 - 'su root' failed\n"},
+		{Time: t0, Service: "svc", Message: "ts=2026-03-04T05:06:11Z level=debug msg=\"cache warm\" took=12ms"},
 	}
 }
 
@@ -100,7 +106,9 @@ func manyFields(n int) map[string]string {
 
 // checkStructured: the events PushStructured makes of recs equal those the
 // parser makes of their JSON lines, all but Raw, which is the message the
-// shipper sent (the line when the record was read from it).
+// shipper sent (the line when the record was read from it). A record whose
+// message is a log line with a header of its own (parse.HasHeader) is
+// that line's event instead (checkHeaded).
 func checkStructured(t *testing.T, recs []Record) {
 	t.Helper()
 	def := time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)
@@ -108,23 +116,82 @@ func checkStructured(t *testing.T, recs []Record) {
 	lp.SetDefaultTime(def)
 	sp.SetDefaultTime(def)
 	var want, got []cloudsage.Event
+	var plain []int // the records compared with their JSON lines
 	for i := range recs {
-		want = lp.Push(want, recs[i].Line())
+		n := len(got)
 		got = sp.PushStructured(got, recs[i].Structured())
+		if len(got) != n+1 {
+			t.Fatalf("record %d made %d events", i, len(got)-n)
+		}
+		if parse.HasHeader(recs[i].Message) {
+			g := got[n]
+			checkHeaded(t, i, &recs[i], g, def)
+			got = got[:n]
+			if !g.TimeGuessed {
+				// the parser's time memory moved on to the record's time
+				lp.Push(nil, `{"time":"`+g.Time.Format(time.RFC3339Nano)+`","msg":"-"}`)
+			}
+			continue
+		}
+		want = lp.Flush(lp.Push(want, recs[i].Line()))
+		plain = append(plain, i)
 	}
-	want, got = lp.Flush(want), sp.Flush(got)
 	if len(got) != len(want) {
 		t.Fatalf("%d events from records, %d from their lines", len(got), len(want))
 	}
-	for i := range want {
-		w, g := want[i], got[i]
+	for k := range want {
+		i, w, g := plain[k], want[k], got[k]
 		if g.Raw != recs[i].Message && g.Raw != w.Raw {
 			t.Errorf("record %d: Raw %.80q, want the message %.80q or the line", i, g.Raw, recs[i].Message)
 		}
 		w.Raw, g.Raw = "", ""
-		if d := cmp.Diff(w, g, cmpopts.EquateEmpty()); d != "" {
+		if d := gocmp.Diff(w, g, cmpopts.EquateEmpty()); d != "" {
 			t.Errorf("record %d (%.60q): event differs from its line's (-line +record):\n%s", i, recs[i].Message, d)
 		}
+	}
+}
+
+// checkHeaded: a record whose message is a log line with a header of its
+// own gives that line's event (what /api/ingest makes of it), the record
+// filling what the line lacks: its service and host when the line names
+// none, its level and time when the line has none, its fields beside the
+// line's.
+func checkHeaded(t *testing.T, i int, r *Record, g cloudsage.Event, def time.Time) {
+	t.Helper()
+	p := parse.New()
+	p.SetDefaultTime(def)
+	evs := p.Flush(p.Push(nil, r.Message))
+	if len(evs) != 1 {
+		t.Fatalf("record %d: its message alone made %d events", i, len(evs))
+	}
+	w := evs[0]
+	if g.Message != w.Message || g.Format != w.Format || g.Raw != strings.TrimRight(r.Message, "\r\n") {
+		t.Errorf("record %d (%.60q): message %q format %s raw %.60q, want the line's %q %s and the message as raw", i, r.Message, g.Message, g.Format, g.Raw, w.Message, w.Format)
+	}
+	if !w.TimeGuessed && !g.Time.Equal(w.Time) {
+		t.Errorf("record %d: time %v, want the line's %v", i, g.Time, w.Time)
+	}
+	if r.Level == "" && g.Level != w.Level {
+		t.Errorf("record %d: level %v, want the line's %v", i, g.Level, w.Level)
+	}
+	if want := cmp.Or(w.Service, r.Service); g.Service != want {
+		t.Errorf("record %d: service %q, want %q", i, g.Service, want)
+	}
+	if want := cmp.Or(w.Host, r.Host); g.Host != want {
+		t.Errorf("record %d: host %q, want %q", i, g.Host, want)
+	}
+	for k, v := range w.Fields {
+		if g.Fields[k] != v {
+			t.Errorf("record %d: field %s = %q, want the line's %q", i, k, g.Fields[k], v)
+		}
+	}
+	for k := range r.Fields {
+		if _, ok := g.Fields[k]; !ok && k != "" && len(g.Fields) < 128 && utf8.ValidString(k) && !strings.ContainsAny(k, "\x00\x7f") {
+			t.Errorf("record %d: the record's field %q is missing", i, k)
+		}
+	}
+	if w.Signals.Status != 0 && g.Signals.Status != w.Signals.Status {
+		t.Errorf("record %d: status %d, want the line's %d", i, g.Signals.Status, w.Signals.Status)
 	}
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"compress/flate"
 	"compress/gzip"
 	"context"
@@ -114,7 +115,9 @@ func (s *Server) ProjectForToken(ctx context.Context, token, ip string) (store.P
 func (s *Server) shipBody(w http.ResponseWriter, r *http.Request) ([]byte, string, error) {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	var rd io.Reader = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
-	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
+	identity := enc == "" || enc == "identity"
+	switch enc {
 	case "", "identity":
 	case "gzip", "x-gzip":
 		zr, err := gzip.NewReader(rd)
@@ -137,7 +140,14 @@ func (s *Server) shipBody(w http.ResponseWriter, r *http.Request) ([]byte, strin
 	default:
 		return nil, mt, unsupportedMedia{"unsupported Content-Encoding " + strconv.Quote(enc) + " (use gzip, deflate, zstd or none)"}
 	}
-	data, err := io.ReadAll(io.LimitReader(rd, s.cfg.MaxBodyBytes+1))
+	// An uncompressed body of known length is read into one buffer of its
+	// size, not copied again each time a growing buffer fills up.
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 && identity {
+		buf.Grow(int(min(n, s.cfg.MaxBodyBytes)) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(rd, s.cfg.MaxBodyBytes+1))
+	data := buf.Bytes()
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe) || int64(len(data)) > s.cfg.MaxBodyBytes:

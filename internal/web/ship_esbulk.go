@@ -89,7 +89,7 @@ func (s *Server) esBulk(w http.ResponseWriter, r *http.Request) {
 		s.esFail(w, http.StatusBadRequest, "illegal_argument_exception", err.Error())
 		return
 	}
-	body := ingest.Body{Lines: req.Lines, Source: proto, Bytes: req.Bytes, Received: len(req.Items), Rejected: req.Errors()}
+	body := ingest.Body{Lines: req.Lines, Documents: true, Source: proto, Bytes: req.Bytes, Received: len(req.Items), Rejected: req.Errors()}
 	for _, it := range req.Items {
 		if it.Status >= 300 && len(body.Reasons) < ingest.MaxReasons {
 			body.Reasons = append(body.Reasons, it.Reason)
