@@ -25,7 +25,9 @@ type Record struct {
 	Service string
 	Host    string
 	Message string
-	Fields  map[string]string // attributes, labels, structured data; flattened keys
+	// Fields are the attributes, labels, structured data; flattened keys.
+	// Read-only once decoded: records of one payload may share a map.
+	Fields map[string]string
 }
 
 // Empty reports whether r carries nothing to store.
