@@ -51,7 +51,7 @@ type Config struct {
 	TrustProxy   bool          // trust X-Forwarded-Proto/For from a reverse proxy
 	Demo         bool          // create a demo user and project with sample logs
 	DebugAddr    string        // listen address of net/http/pprof (profiling a running replica); empty: off
-	// Batches a replica stores at once (0: two per core) and how many may
+	// Batches a replica stores at once (0: four per core, at most 8) and how many may
 	// wait for a turn (0: 64 per slot) before shippers get 429.
 	IngestConcurrency int
 	IngestQueue       int
@@ -267,7 +267,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var(listFlag{&c.CORSOrigins}, "cors-origins", "comma-separated origins allowed cross-site; empty disables CORS (CLOUDSAGE_CORS_ORIGINS)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "trust X-Forwarded-Proto/-For from a reverse proxy (CLOUDSAGE_TRUST_PROXY)")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "create a demo user and project with sample logs (CLOUDSAGE_DEMO)")
-	fs.IntVar(&c.IngestConcurrency, "ingest-concurrency", c.IngestConcurrency, "batches this server stores at once; 0 is two per core (CLOUDSAGE_INGEST_CONCURRENCY)")
+	fs.IntVar(&c.IngestConcurrency, "ingest-concurrency", c.IngestConcurrency, "batches this server stores at once; 0 is four per core, at most 8 (CLOUDSAGE_INGEST_CONCURRENCY)")
 	fs.IntVar(&c.IngestQueue, "ingest-queue", c.IngestQueue, "batches that may wait for a turn before shippers get 429 and Retry-After; 0 is 64 per concurrent batch (CLOUDSAGE_INGEST_QUEUE)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "listen address of the Go profiler (/debug/pprof/), e.g. 127.0.0.1:6060; keep it private; empty is off (CLOUDSAGE_DEBUG_ADDR)")
 	fs.IntVar(&c.ShipLinesPerSecond, "ship-lines-per-second", c.ShipLinesPerSecond, "log-shipper budget per project, lines a second; 0 is unlimited (CLOUDSAGE_SHIP_LINES_PER_SECOND)")

@@ -21,18 +21,22 @@ type ingestGate struct {
 	maxWaiting int64
 }
 
-// newIngestGate admits n batches at once (0: two per core, so one can
-// wait on the database while another analyses) with up to maxWaiting
-// queued (0: 64 per slot).
+// newIngestGate admits n batches at once (0: four per core, so some wait
+// on the database while others analyse, but at most 8: half of a
+// PostgreSQL replica's 16 connections stay for the reads) with up to
+// maxWaiting queued (0: 64 per slot).
 func newIngestGate(n, maxWaiting int) *ingestGate {
 	if n <= 0 {
-		n = 2 * runtime.GOMAXPROCS(0)
+		n = min(4*runtime.GOMAXPROCS(0), defaultIngestSlots)
 	}
 	if maxWaiting <= 0 {
 		maxWaiting = 64 * n
 	}
 	return &ingestGate{slots: make(chan struct{}, n), maxWaiting: int64(maxWaiting)}
 }
+
+// defaultIngestSlots caps the default bound.
+const defaultIngestSlots = 8
 
 // errIngestBusy is the answer when the queue is full.
 var errIngestBusy = &cloudsage.Error{Kind: cloudsage.RateLimited, Message: "this server is storing as many batches as it can: retry in a second",
