@@ -57,3 +57,13 @@ func TestTokenReplicas(t *testing.T) {
 		return db
 	})
 }
+
+// Open leaves warmed connections idle, so the first searches after
+// start-up do not open (and warm) their own.
+func TestOpenLeavesWarmConnections(t *testing.T) {
+	s := open(t).(*sqlstore.DB)
+	// Open, not idle: the compactor may hold one already.
+	if n := s.R.Stats().OpenConnections; n < 4 {
+		t.Fatalf("%d connections after Open, want at least 4", n)
+	}
+}
