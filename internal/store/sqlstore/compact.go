@@ -71,12 +71,12 @@ type compactJob struct {
 // planCompaction returns the next merge of p's runs, or nil when no tier
 // holds compactFanIn runs.
 func (db *DB) planCompaction(ctx context.Context, p cloudsage.ProjectID) (*compactJob, error) {
-	// On SQLite the writer reads it: run sits after data in the row
-	// (schema 0008 added it), so reading it walks every chunk's overflow
-	// pages, and a reader's page cache is dropped whenever a commit came
-	// in since its last read, so each plan read the whole table again
-	// (14% of the server's CPU during ingest). The writer's cache keeps
-	// the pages.
+	// On SQLite the writer reads it: a reader's page cache is dropped
+	// whenever a commit came in since its last read, and the writer's
+	// keeps the pages. The read stays on the index event_chunks_runs
+	// (SQLite schema 0014): run sits after data in the row (0008 added
+	// it), and reading it from the table walked every chunk's overflow
+	// pages (14% of the server's CPU during ingest).
 	q := db.R
 	if db.D.Name() == "sqlite" {
 		q = db.W
@@ -221,10 +221,10 @@ func (db *DB) compactStep(ctx context.Context, job *compactJob) (bool, error) {
 }
 
 // inRuns is the SQL condition that a chunk belongs to one of the runs
-// keys. Batch runs (keys not below 0) are matched on batch_id before run is
-// read: on SQLite run sits after the chunk's data in the row, and reading
-// it walks the data's overflow pages, which a job merging batches then
-// does only for its own chunks instead of all the project's.
+// keys: batch runs (keys not below 0) on batch_id with run = 0, merged
+// runs on run. On SQLite a step's pick reads only the index
+// event_chunks_runs (schema 0014), not the rows, whose run sits after
+// the chunk's data.
 func inRuns(keys []int64) string {
 	var batches, runs []string
 	for _, k := range keys {
