@@ -36,6 +36,14 @@ func Migrations() ([]store.Migration, error) { return store.Migrations(migration
 
 func dsn(path string, writer bool) string {
 	q := url.Values{}
+	if writer {
+		// Incremental auto-vacuum lets the checkpointer hand the pages that
+		// compaction frees back to the file system. It only takes effect on
+		// a new, empty file (the writer opens first and creates it), so it
+		// comes before journal_mode, which writes the header; an existing
+		// database keeps its mode (changing it would need a full VACUUM).
+		q.Add("_pragma", "auto_vacuum(INCREMENTAL)")
+	}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
@@ -105,10 +113,19 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	var autoVacuum int
+	if err := r.QueryRowContext(ctx, `PRAGMA auto_vacuum`).Scan(&autoVacuum); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	vacuum := w
+	if autoVacuum != 2 { // 2: incremental
+		vacuum = nil
+	}
 	db.StartCompactor()
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
-	go checkpoint(ctx, r, path+"-wal", done)
+	go checkpoint(ctx, r, vacuum, path+"-wal", done)
 	db.OnClose(func() error {
 		cancel()
 		<-done
@@ -130,15 +147,33 @@ const CheckpointEvery = 2 * time.Second
 // (145 MB after 4 M lines) though nothing in it was needed any more.
 const WALTruncateAbove = 4 << 20
 
+// VacuumAbove is the number of free pages above which the checkpointer
+// gives free pages back to the file system (incremental auto-vacuum), and
+// VacuumStep how many pages one vacuum transaction moves at most, so that
+// it never holds the writer connection for long.
+const (
+	VacuumAbove = 64
+	VacuumStep  = 256
+)
+
 // checkpoint runs passive WAL checkpoints off the write path: they copy
 // committed pages into the database file without blocking the writer.
 // When one has copied everything and the WAL file is large, it is
 // truncated, without waiting: a reader or writer in the way makes the
 // truncation give up until the next tick.
-func checkpoint(ctx context.Context, r *sql.DB, walPath string, done chan<- struct{}) {
+//
+// With w (the writer pool, nil for a database without incremental
+// auto-vacuum), once nothing has been written for a tick and the file has
+// more than VacuumAbove free pages (compaction's deleted chunks), it
+// vacuums them away in steps of VacuumStep pages, each its own short
+// transaction, and truncates the WAL those steps wrote once it is copied.
+// Under steady ingest the free pages are reused instead.
+func checkpoint(ctx context.Context, r, w *sql.DB, walPath string, done chan<- struct{}) {
 	defer close(done)
 	t := time.NewTicker(CheckpointEvery)
 	defer t.Stop()
+	lastLog := int64(-1)
+	vacuumed := false // WAL written by a vacuum, not truncated yet
 	for {
 		select {
 		case <-ctx.Done():
@@ -147,29 +182,60 @@ func checkpoint(ctx context.Context, r *sql.DB, walPath string, done chan<- stru
 			var busy, log, copied int64
 			err := r.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &copied)
 			if err != nil || busy != 0 || log != copied {
+				lastLog = -1
 				continue
 			}
-			if st, err := os.Stat(walPath); err == nil && st.Size() > WALTruncateAbove {
-				truncateWAL(ctx, r)
+			idle := log == lastLog
+			lastLog = log
+			if st, err := os.Stat(walPath); err == nil && (st.Size() > WALTruncateAbove || vacuumed && st.Size() > 0) {
+				if truncateWAL(ctx, r) {
+					vacuumed = false
+					lastLog = -1
+				}
+				continue
+			}
+			if w != nil && idle && vacuumFree(ctx, r, w) {
+				vacuumed = true
+				lastLog = -1
 			}
 		}
 	}
 }
 
+// vacuumFree runs incremental vacuum steps on the writer while the file
+// has more than VacuumAbove free pages; it reports whether it wrote any.
+func vacuumFree(ctx context.Context, r, w *sql.DB) bool {
+	wrote := false
+	for ctx.Err() == nil {
+		var free int64
+		if err := r.QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&free); err != nil || free <= VacuumAbove {
+			break
+		}
+		if _, err := w.ExecContext(ctx, fmt.Sprintf(`PRAGMA incremental_vacuum(%d)`, VacuumStep)); err != nil {
+			break
+		}
+		wrote = true
+	}
+	return wrote
+}
+
 // truncateWAL checkpoints in TRUNCATE mode on a connection that does not
 // wait on locks: a pending TRUNCATE checkpoint holds new writers back
-// while it waits for readers, so it must not wait.
-func truncateWAL(ctx context.Context, r *sql.DB) {
+// while it waits for readers, so it must not wait. It reports whether the
+// checkpoint completed.
+func truncateWAL(ctx context.Context, r *sql.DB) bool {
 	conn, err := r.Conn(ctx)
 	if err != nil {
-		return
+		return false
 	}
 	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, `PRAGMA busy_timeout = 0`); err != nil {
-		return
+		return false
 	}
-	conn.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	var busy, log, copied int64
+	err = conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &log, &copied)
 	conn.ExecContext(ctx, `PRAGMA busy_timeout = 10000`)
+	return err == nil && busy == 0
 }
 
 type dialect struct{}

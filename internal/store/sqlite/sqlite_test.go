@@ -250,3 +250,103 @@ func TestTokenReplicas(t *testing.T) {
 		return db
 	})
 }
+
+func pragma(t *testing.T, db *sql.DB, name string) int64 {
+	t.Helper()
+	var v int64
+	if err := db.QueryRow(`PRAGMA ` + name).Scan(&v); err != nil {
+		t.Fatalf("PRAGMA %s: %v", name, err)
+	}
+	return v
+}
+
+// TestIncrementalVacuumShrinksFile: a new database has incremental
+// auto-vacuum, and once writes stop, the checkpointer gives the pages a
+// delete freed back to the file system, WAL included.
+func TestIncrementalVacuumShrinksFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cloudsage.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if v := pragma(t, db.R, "auto_vacuum"); v != 2 {
+		t.Fatalf("auto_vacuum = %d on a new database, want 2 (incremental)", v)
+	}
+	if _, err := db.W.ExecContext(ctx, `CREATE TABLE fill (b BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := db.W.ExecContext(ctx, `INSERT INTO fill VALUES (randomblob(1048576))`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.W.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := st.Size()
+	if _, err := db.W.ExecContext(ctx, `DELETE FROM fill`); err != nil {
+		t.Fatal(err)
+	}
+	if free := pragma(t, db.R, "freelist_count"); free <= sqlite.VacuumAbove {
+		t.Fatalf("freelist_count %d after the delete, want more than %d", free, sqlite.VacuumAbove)
+	}
+	size := func(p string) int64 {
+		st, err := os.Stat(p)
+		if err != nil {
+			return 0
+		}
+		return st.Size()
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		free := pragma(t, db.R, "freelist_count")
+		if free <= sqlite.VacuumAbove && size(path) < full-2<<20 && size(path+"-wal") == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a minute later: freelist_count %d, file %d bytes (%d full), WAL %d bytes", free, size(path), full, size(path+"-wal"))
+		}
+	}
+	if _, err := db.W.ExecContext(ctx, `INSERT INTO fill VALUES (randomblob(100000))`); err != nil {
+		t.Fatalf("write after the vacuum: %v", err)
+	}
+	var ok string
+	if err := db.R.QueryRow(`PRAGMA integrity_check`).Scan(&ok); err != nil || ok != "ok" {
+		t.Errorf("integrity_check = %q, %v", ok, err)
+	}
+}
+
+// TestExistingDatabaseKeepsAutoVacuumMode: a database created without
+// auto-vacuum opens, works and is not converted (that would need a full
+// VACUUM).
+func TestExistingDatabaseKeepsAutoVacuumMode(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cloudsage.db")
+	old, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(`CREATE TABLE before (x)`); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if v := pragma(t, db.R, "auto_vacuum"); v != 0 {
+		t.Errorf("auto_vacuum = %d on an existing database, want 0 (kept)", v)
+	}
+	if _, err := db.CreateUser(ctx, store.User{Email: "a@example.com", PasswordHash: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UserByEmail(ctx, "a@example.com"); err != nil {
+		t.Error(err)
+	}
+}
