@@ -131,32 +131,9 @@ func httpStage(open func(context.Context) (store.Store, func(), error)) func(con
 		for off := 0; off < len(c.Raw); off += HTTPBatch {
 			bodies = append(bodies, []byte(strings.Join(c.Raw[off:min(off+HTTPBatch, len(c.Raw))], "\n")))
 		}
-		// Forecast reads while ingesting.
-		stop := make(chan struct{})
-		var lat []time.Duration
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rc := &http.Client{Jar: jar, Timeout: time.Minute}
-			for {
-				select {
-				case <-stop:
-					return
-				case <-time.After(20 * time.Millisecond):
-				}
-				t0 := time.Now()
-				res, err := rc.Get(fmt.Sprintf("%s/api/forecast/%d", base, p.ID))
-				if err != nil {
-					continue
-				}
-				io.Copy(io.Discard, res.Body)
-				res.Body.Close()
-				if res.StatusCode == 200 {
-					lat = append(lat, time.Since(t0))
-				}
-			}
-		}()
+		// Forecast reads while ingesting (the ship stages make the same
+		// reads, so their ratios to this stage compare like with like).
+		stopReads := forecastReads(base, jar, p.ID)
 		stopProfile, err := profileFromEnv()
 		if err != nil {
 			return Result{}, err
@@ -184,8 +161,7 @@ func httpStage(open func(context.Context) (store.Store, func(), error)) func(con
 			}
 			out, err := post(fmt.Sprintf("/api/ingest/%d", p.ID), "text/plain", body)
 			if err != nil {
-				close(stop)
-				wg.Wait()
+				stopReads()
 				return Result{}, fmt.Errorf("batch %d: %w", i, err)
 			}
 			json.Unmarshal(out, &rep)
@@ -198,20 +174,13 @@ func httpStage(open func(context.Context) (store.Store, func(), error)) func(con
 			dbc = dbm.used(ctx)
 		}
 		holds := writeHolds(st)[holds0:]
-		close(stop)
-		wg.Wait()
+		lat := stopReads()
 		pprof.StopCPUProfile()
 		search := searchLatency(cl, base, p.ID, c.Content)
-		slices.Sort(lat)
-		q := func(p float64) float64 {
-			if len(lat) == 0 {
-				return 0
-			}
-			return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
-		}
+		f50, f99 := quantiles(lat)
 		return Result{Lines: n, Seconds: secs, ServerCPUSeconds: (cpu + dbc).Seconds(), LinesPerServerCPUSec: perCPU(n, cpu+dbc),
 			Note: fmt.Sprintf("%d requests of %d lines; GET /api/forecast p50 %.1f ms, p99 %.1f ms over %d reads; final score %.0f (%s); store %s; %s; %s; %s",
-				len(bodies), HTTPBatch, q(0.5), q(0.99), len(lat), rep.Risk.Score, rep.Risk.Label, st.Dialect(), cpuNote(n, cpu, dbc), holdNote(holds), search)}, nil
+				len(bodies), HTTPBatch, f50, f99, len(lat), rep.Risk.Score, rep.Risk.Label, st.Dialect(), cpuNote(n, cpu, dbc), holdNote(holds), search)}, nil
 	}
 }
 
@@ -327,4 +296,40 @@ func searchLatency(cl *http.Client, base string, project int64, lines []string) 
 		parts = append(parts, fmt.Sprintf("%q %.1f ms (%d shown)", w, float64(ds[2].Microseconds())/1000, found))
 	}
 	return "search " + strings.Join(parts, ", ")
+}
+
+// forecastReads reads the project's forecast every 20 ms, as a dashboard
+// open during ingest would, until the returned stop is called; stop
+// returns the latencies of the answered reads.
+func forecastReads(base string, jar http.CookieJar, project int64) (stop func() []time.Duration) {
+	done := make(chan struct{})
+	var lat []time.Duration
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		rc := &http.Client{Jar: jar, Timeout: time.Minute}
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			t0 := time.Now()
+			res, err := rc.Get(fmt.Sprintf("%s/api/forecast/%d", base, project))
+			if err != nil {
+				continue
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				lat = append(lat, time.Since(t0))
+			}
+		}
+	}()
+	var once sync.Once
+	return func() []time.Duration {
+		once.Do(func() { close(done); wg.Wait() })
+		return lat
+	}
 }

@@ -64,7 +64,7 @@ func shipStage(name string) func(context.Context, *Corpus) (Result, error) {
 			return Result{}, err
 		}
 		defer closeServer()
-		project, token, err := benchToken(base)
+		project, token, jar, err := benchToken(base)
 		if err != nil {
 			return Result{}, err
 		}
@@ -72,8 +72,11 @@ func shipStage(name string) func(context.Context, *Corpus) (Result, error) {
 		for off := 0; off < len(c.Raw); off += HTTPBatch {
 			batches = append(batches, c.Raw[off:min(off+HTTPBatch, len(c.Raw))])
 		}
+		// The same forecast reads as http-sqlite's while ingesting, so
+		// the ratios to it compare the same work.
+		reads := func() func() []time.Duration { return forecastReads(base, jar, int64(project)) }
 		if name == "ship-syslog" {
-			return syslogRun(ctx, st, srv, project, batches)
+			return syslogRun(ctx, st, srv, project, batches, reads)
 		}
 		var path, ctype string
 		var build func([]string) []byte
@@ -95,6 +98,8 @@ func shipStage(name string) func(context.Context, *Corpus) (Result, error) {
 			return Result{}, err
 		}
 		defer stopProfile()
+		stopReads := reads()
+		defer stopReads()
 		cpu0 := processCPU()
 		start := time.Now()
 		n := 0
@@ -117,6 +122,7 @@ func shipStage(name string) func(context.Context, *Corpus) (Result, error) {
 			n += len(batches[i])
 		}
 		secs, cpu := time.Since(start).Seconds(), processCPU()-cpu0
+		lat := stopReads()
 		stored, err := storedLines(ctx, st, project)
 		if err != nil {
 			return Result{}, err
@@ -124,12 +130,13 @@ func shipStage(name string) func(context.Context, *Corpus) (Result, error) {
 		if blank := blankLines(c.Raw); stored < n-blank || stored > n {
 			return Result{}, fmt.Errorf("%s: %d lines sent (%d blank), %d stored", name, n, blank, stored)
 		}
-		return Result{Lines: n, Seconds: secs, ServerCPUSeconds: cpu.Seconds(), LinesPerServerCPUSec: perCPU(n, cpu), Note: fmt.Sprintf("%d requests of %d lines; %s", len(bodies), HTTPBatch, cpuNote(n, cpu, 0))}, nil
+		return Result{Lines: n, Seconds: secs, ServerCPUSeconds: cpu.Seconds(), LinesPerServerCPUSec: perCPU(n, cpu), Note: fmt.Sprintf("%d requests of %d lines; %s; %s", len(bodies), HTTPBatch, readsNote(lat), cpuNote(n, cpu, 0))}, nil
 	}
 }
 
-// benchToken registers a user, creates a project and an API token for it.
-func benchToken(base string) (cloudsage.ProjectID, string, error) {
+// benchToken registers a user, creates a project and an API token for it;
+// the jar holds the user's session.
+func benchToken(base string) (cloudsage.ProjectID, string, http.CookieJar, error) {
 	jar, _ := cookiejar.New(nil)
 	cl := &http.Client{Jar: jar, Timeout: time.Minute}
 	post := func(path, body string, v any) error {
@@ -147,15 +154,15 @@ func benchToken(base string) (cloudsage.ProjectID, string, error) {
 	var u, p struct{ ID int64 }
 	var t struct{ Token string }
 	if err := post("/api/auth/register", `{"email":"bench@example.com","password":"a long bench password"}`, &u); err != nil {
-		return 0, "", err
+		return 0, "", nil, err
 	}
 	if err := post("/api/projects", `{"name":"bench"}`, &p); err != nil {
-		return 0, "", err
+		return 0, "", nil, err
 	}
 	if err := post(fmt.Sprintf("/api/projects/%d/tokens", p.ID), `{"name":"bench"}`, &t); err != nil {
-		return 0, "", err
+		return 0, "", nil, err
 	}
-	return cloudsage.ProjectID(p.ID), t.Token, nil
+	return cloudsage.ProjectID(p.ID), t.Token, jar, nil
 }
 
 // storedLines is how many lines the project's batches accepted.
@@ -228,7 +235,7 @@ func bulkBody(lines []string) []byte {
 // listener and waits until all are stored: the listener's deliver func
 // counts the stored records and says when the last one is in, so waiting
 // costs no CPU that the figure would charge to syslog.
-func syslogRun(ctx context.Context, st store.Store, srv *web.Server, project cloudsage.ProjectID, batches [][]string) (Result, error) {
+func syslogRun(ctx context.Context, st store.Store, srv *web.Server, project cloudsage.ProjectID, batches [][]string, reads func() func() []time.Duration) (Result, error) {
 	pr, err := st.ProjectByID(ctx, project)
 	if err != nil {
 		return Result{}, err
@@ -269,6 +276,8 @@ func syslogRun(ctx context.Context, st store.Store, srv *web.Server, project clo
 		return Result{}, err
 	}
 	defer stopProfile()
+	stopReads := reads()
+	defer stopReads()
 	cpu0 := processCPU()
 	start := time.Now()
 	conn, err := net.Dial("tcp", sl.TCPAddr().String())
@@ -287,8 +296,15 @@ func syslogRun(ctx context.Context, st store.Store, srv *web.Server, project clo
 		return Result{}, fmt.Errorf("syslog: %d of %d lines stored after 10 minutes", stored.Load(), n)
 	}
 	secs, cpu := time.Since(start).Seconds(), processCPU()-cpu0
+	lat := stopReads()
 	if got, err := storedLines(ctx, st, project); err != nil || got < n-blank || got > n {
 		return Result{}, fmt.Errorf("syslog: %d lines sent (%d blank), %d stored (%v)", n, blank, got, err)
 	}
-	return Result{Lines: n, Seconds: secs, ServerCPUSeconds: cpu.Seconds(), LinesPerServerCPUSec: perCPU(n, cpu), Note: "one TCP connection, octet-counted RFC 5424; " + cpuNote(n, cpu, 0)}, nil
+	return Result{Lines: n, Seconds: secs, ServerCPUSeconds: cpu.Seconds(), LinesPerServerCPUSec: perCPU(n, cpu), Note: "one TCP connection, octet-counted RFC 5424; " + readsNote(lat) + "; " + cpuNote(n, cpu, 0)}, nil
+}
+
+// readsNote sums up the forecast reads made while shipping.
+func readsNote(lat []time.Duration) string {
+	p50, p99 := quantiles(lat)
+	return fmt.Sprintf("GET /api/forecast p50 %.1f ms, p99 %.1f ms over %d reads", p50, p99, len(lat))
 }
