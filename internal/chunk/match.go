@@ -79,7 +79,7 @@ func (m *Matcher) match(e *Event, cursor bool) bool {
 	// Quick reject: a phrase's first token must occur somewhere in the text
 	// (ASCII case folded) before the text is split into tokens.
 	for _, ph := range m.Phrases {
-		if t := ph[0]; isPlain(t) && !containsFold(searchSource(&e.Event), t) && !fieldsContainFold(e.Fields, t) {
+		if t := ph[0]; isPlain(t) && !mayContainFold(searchSource(&e.Event), t) && !fieldsMayContainFold(e.Fields, t) {
 			return false
 		}
 	}
@@ -169,25 +169,36 @@ func fieldValue(e *Event, f string) (string, bool) {
 	return "", false
 }
 
-func fieldsContainFold(fields map[string]string, t string) bool {
+func fieldsMayContainFold(fields map[string]string, t string) bool {
 	for k, v := range fields {
-		if containsFold(k, t) || containsFold(v, t) {
+		if mayContainFold(k, t) || mayContainFold(v, t) {
 			return true
 		}
 	}
 	return false
 }
 
-// containsFold reports whether s contains t, a lowercase [a-z0-9]+ word,
-// ignoring ASCII case.
-func containsFold(s, t string) bool {
+// mayContainFold reports whether s may hold the token t, a lowercase
+// [a-z0-9]+ word: false only when it cannot. It is true when s contains t
+// ignoring ASCII case, and also when s holds one of the two non-ASCII
+// letters whose lowercase is ASCII (U+0130 'İ' lowers to "i" and U+212A,
+// the Kelvin sign, to "k"), since a token of s may then lower to t without
+// t's bytes being in s. Both letters are tested in the same pass.
+func mayContainFold(s, t string) bool {
 	first := t[0]
 	upper := first
 	if first >= 'a' && first <= 'z' {
 		upper = first - ('a' - 'A')
 	}
-	for i := 0; i+len(t) <= len(s); i++ {
-		if c := s[i]; c != first && c != upper {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != first && c != upper {
+			if c >= 0xc4 && lowersToASCII(s, i) {
+				return true
+			}
+			continue
+		}
+		if i+len(t) > len(s) {
 			continue
 		}
 		j := 1
@@ -203,6 +214,17 @@ func containsFold(s, t string) bool {
 		if j == len(t) {
 			return true
 		}
+	}
+	return false
+}
+
+// lowersToASCII reports whether s[i:] starts with U+0130 or U+212A.
+func lowersToASCII(s string, i int) bool {
+	switch s[i] {
+	case 0xc4: // U+0130 is C4 B0
+		return i+1 < len(s) && s[i+1] == 0xb0
+	case 0xe2: // U+212A is E2 84 AA
+		return i+2 < len(s) && s[i+1] == 0x84 && s[i+2] == 0xaa
 	}
 	return false
 }
