@@ -191,20 +191,7 @@ func (e *Engine) AddLine(line string) {
 // AddLines parses lines and returns the events they complete, with Pattern
 // set, so that a server can store them.
 func (e *Engine) AddLines(lines []string) []cloudsage.Event {
-	// Each event takes at least one line: room for one event a line saves
-	// growing a large slice step by step.
-	out := make([]cloudsage.Event, 0, len(lines))
-	for _, l := range lines {
-		n := len(out)
-		out = e.parser.Push(out, l)
-		for i := n; i < len(out); i++ {
-			e.ingest(&out[i])
-		}
-	}
-	if len(out) == 0 {
-		return nil // as before: no events is a nil slice
-	}
-	return out
+	return e.addEach(len(lines), func(dst []cloudsage.Event, i int) []cloudsage.Event { return e.parser.Push(dst, lines[i]) })
 }
 
 // AddStructured turns records a log shipper sent already taken apart into
@@ -212,18 +199,7 @@ func (e *Engine) AddLines(lines []string) []cloudsage.Event {
 // without writing and reading those lines) and returns them with Pattern
 // set, like AddLines.
 func (e *Engine) AddStructured(recs []parse.Structured) []cloudsage.Event {
-	out := make([]cloudsage.Event, 0, len(recs))
-	for i := range recs {
-		n := len(out)
-		out = e.parser.PushStructured(out, &recs[i])
-		for j := n; j < len(out); j++ {
-			e.ingest(&out[j])
-		}
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
+	return e.addEach(len(recs), func(dst []cloudsage.Event, i int) []cloudsage.Event { return e.parser.PushStructured(dst, &recs[i]) })
 }
 
 // AddDocuments turns JSON documents a log shipper wrapped around log
@@ -231,16 +207,24 @@ func (e *Engine) AddStructured(recs []parse.Structured) []cloudsage.Event {
 // (parse.Parser.PushDocument: a message with a header of its own is read
 // as that line), and returns them with Pattern set, like AddLines.
 func (e *Engine) AddDocuments(docs []string) []cloudsage.Event {
-	out := make([]cloudsage.Event, 0, len(docs))
-	for _, d := range docs {
+	return e.addEach(len(docs), func(dst []cloudsage.Event, i int) []cloudsage.Event { return e.parser.PushDocument(dst, docs[i]) })
+}
+
+// addEach pushes inputs 0..n-1 in order (push appends the events input i
+// completes) and ingests each event.
+func (e *Engine) addEach(n int, push func(dst []cloudsage.Event, i int) []cloudsage.Event) []cloudsage.Event {
+	// Each event takes at least one input: room for one event an input
+	// saves growing a large slice step by step.
+	out := make([]cloudsage.Event, 0, n)
+	for in := 0; in < n; in++ {
 		n := len(out)
-		out = e.parser.PushDocument(out, d)
-		for j := n; j < len(out); j++ {
-			e.ingest(&out[j])
+		out = push(out, in)
+		for i := n; i < len(out); i++ {
+			e.ingest(&out[i])
 		}
 	}
 	if len(out) == 0 {
-		return nil
+		return nil // as before: no events is a nil slice
 	}
 	return out
 }
