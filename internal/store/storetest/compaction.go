@@ -69,12 +69,7 @@ func testCompaction(t *testing.T, s store.Store) {
 		q.Project, q.Limit = p.ID, 97
 		during[i] = map[string][]store.Event{"97": pages(t, s, q, 1000)}
 	}
-	noErr(t, c.CompactEvents(ctx, p.ID))
-	runs, chunks, err := c.EventRuns(ctx, p.ID)
-	noErr(t, err)
-	if runs > 12 || runs >= len(sizes)/2 {
-		t.Errorf("after compaction: %d runs (%d chunks) of %d batches, want a few", runs, chunks, len(sizes))
-	}
+	compactToFewRuns(ctx, t, c, p.ID, len(sizes))
 	for i, q := range compactionQueries {
 		want := refIDs(ref, q)
 		q.Project = p.ID
@@ -143,12 +138,7 @@ func testCompactionInOrder(t *testing.T, s store.Store) {
 		}
 	}
 	ref := ingestBatches(t, s, p.ID, batches)
-	noErr(t, c.CompactEvents(ctx, p.ID))
-	runs, chunks, err := c.EventRuns(ctx, p.ID)
-	noErr(t, err)
-	if runs > 12 || runs >= len(sizes)/2 {
-		t.Errorf("after compaction: %d runs (%d chunks) of %d batches, want a few", runs, chunks, len(sizes))
-	}
+	compactToFewRuns(ctx, t, c, p.ID, len(sizes))
 	for _, q := range compactionQueries {
 		want := refIDs(ref, q)
 		q.Project = p.ID
@@ -156,6 +146,18 @@ func testCompactionInOrder(t *testing.T, s store.Store) {
 			q.Limit = limit
 			checkPages(t, fmt.Sprintf("after compaction, %+v", q), want, pages(t, s, q, 10000))
 		}
+	}
+}
+
+// compactToFewRuns compacts the project's events and checks that a few
+// runs are left of its batches.
+func compactToFewRuns(ctx context.Context, t *testing.T, c compacter, project cloudsage.ProjectID, batches int) {
+	t.Helper()
+	noErr(t, c.CompactEvents(ctx, project))
+	runs, chunks, err := c.EventRuns(ctx, project)
+	noErr(t, err)
+	if runs > 12 || runs >= batches/2 {
+		t.Errorf("after compaction: %d runs (%d chunks) of %d batches, want a few", runs, chunks, batches)
 	}
 }
 
