@@ -19,7 +19,13 @@ import (
 
 func open(t *testing.T) store.Store {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "cloudsage.db"))
+	return openAt(t, filepath.Join(t.TempDir(), "cloudsage.db"))
+}
+
+// openAt opens the SQLite store at path, closed when the test ends.
+func openAt(t *testing.T, path string) *sqlstore.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,11 +154,7 @@ func TestHostFilterOnChunksWithoutHostKeys(t *testing.T) {
 func TestWALTruncatedWhenCheckpointed(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "cloudsage.db")
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openAt(t, path)
 	if _, err := db.W.ExecContext(ctx, `CREATE TABLE walfill (b BLOB)`); err != nil {
 		t.Fatal(err)
 	}
@@ -189,11 +191,7 @@ func TestWALTruncatedWhenCheckpointed(t *testing.T) {
 // instead of decoding and re-encoding them; their events read the same.
 func TestCompactionMovesDisjointChunks(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "cloudsage.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openAt(t, filepath.Join(t.TempDir(), "cloudsage.db"))
 	u, err := db.CreateUser(ctx, store.User{Email: "a@example.com", PasswordHash: "x"})
 	if err != nil {
 		t.Fatal(err)
@@ -242,12 +240,7 @@ func TestCompactionMovesDisjointChunks(t *testing.T) {
 func TestTokenReplicas(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cloudsage.db")
 	storetest.TokenReplicas(t, func(t *testing.T) *sqlstore.DB {
-		db, err := sqlite.Open(context.Background(), path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
+		return openAt(t, path)
 	})
 }
 
@@ -266,11 +259,7 @@ func pragma(t *testing.T, db *sql.DB, name string) int64 {
 func TestIncrementalVacuumShrinksFile(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "cloudsage.db")
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openAt(t, path)
 	if v := pragma(t, db.R, "auto_vacuum"); v != 2 {
 		t.Fatalf("auto_vacuum = %d on a new database, want 2 (incremental)", v)
 	}
