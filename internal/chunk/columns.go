@@ -87,16 +87,23 @@ func (c *columns) field(key uint32, v string) {
 	c.values = append(c.values, v)
 }
 
-// patternOrder returns the events ordered by pattern ref (stably), given
-// the refs and how many table entries there are.
-func patternOrder(order []int32, pat []uint32, nt int) []int32 {
+// refStarts is where each ref's entries start in refs ordered by ref
+// (a counting sort's offsets), for nt table entries.
+func refStarts(refs []uint32, nt int) []int32 {
 	counts := make([]int32, nt+1)
-	for _, p := range pat {
-		counts[p+1]++
+	for _, r := range refs {
+		counts[r+1]++
 	}
 	for i := 1; i < len(counts); i++ {
 		counts[i] += counts[i-1]
 	}
+	return counts
+}
+
+// patternOrder returns the events ordered by pattern ref (stably), given
+// the refs and how many table entries there are.
+func patternOrder(order []int32, pat []uint32, nt int) []int32 {
+	counts := refStarts(pat, nt)
 	order = resize(order, len(pat))
 	for i, p := range pat {
 		order[counts[p]] = int32(i)
@@ -108,13 +115,7 @@ func patternOrder(order []int32, pat []uint32, nt int) []int32 {
 // fieldOrder returns the fields (indexes into keys) ordered by name ref,
 // the events' fields taken in the given event order.
 func fieldOrder(out []int32, keys []uint32, start []int32, nfields []uint32, events []int32, nt int) []int32 {
-	counts := make([]int32, nt+1)
-	for _, k := range keys {
-		counts[k+1]++
-	}
-	for i := 1; i < len(counts); i++ {
-		counts[i] += counts[i-1]
-	}
+	counts := refStarts(keys, nt)
 	out = resize(out, len(keys))
 	for _, ev := range events {
 		for f := start[ev]; f < start[ev]+int32(nfields[ev]); f++ {

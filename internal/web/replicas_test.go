@@ -17,7 +17,6 @@ import (
 	"github.com/cloudsage/cloudsage/internal/config"
 	"github.com/cloudsage/cloudsage/internal/ingest"
 	"github.com/cloudsage/cloudsage/internal/store"
-	"github.com/cloudsage/cloudsage/internal/store/postgres"
 	"github.com/cloudsage/cloudsage/internal/store/storetest"
 	"github.com/cloudsage/cloudsage/internal/testenv"
 	"github.com/cloudsage/cloudsage/internal/web"
@@ -150,14 +149,7 @@ func (r *sseReader) report(id float64, d time.Duration) (map[string]any, bool) {
 func TestReplicas(t *testing.T) {
 	rs := testenv.StartRedis(t)
 	dsn := storetest.PostgresSchema(t)
-	open := func() store.Store {
-		st, err := postgres.Open(context.Background(), dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}
+	open := func() store.Store { return openPostgresAt(t, dsn) }
 	limit := func(c *config.Config) { c.RateLimit = 6 }
 	a := startReplica(t, open(), rs.URL, limit)
 	b := startReplica(t, open(), rs.URL, limit)
@@ -311,14 +303,7 @@ func TestReplicas(t *testing.T) {
 func TestReplicasForecastCache(t *testing.T) {
 	rs := testenv.StartRedis(t)
 	dsn := storetest.PostgresSchema(t)
-	open := func() store.Store {
-		st, err := postgres.Open(context.Background(), dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}
+	open := func() store.Store { return openPostgresAt(t, dsn) }
 	a := startReplica(t, open(), rs.URL, nil)
 	b := startReplica(t, open(), rs.URL, nil)
 	ann := a.user("ann")

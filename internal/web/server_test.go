@@ -55,7 +55,13 @@ func openSQLite(t *testing.T) store.Store {
 }
 
 func openPostgres(t *testing.T) store.Store {
-	db, err := postgres.Open(context.Background(), storetest.PostgresSchema(t))
+	return openPostgresAt(t, storetest.PostgresSchema(t))
+}
+
+// openPostgresAt opens the PostgreSQL store at dsn, closed when the test ends.
+func openPostgresAt(t *testing.T, dsn string) store.Store {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -138,6 +138,14 @@ func (db *DB) wrap(err error, what string) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
+// nullID is an id column's value: NULL for the zero id.
+func nullID[T ~int64](id T) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
 func nullNS(t *time.Time) any {
 	if t == nil {
 		return nil
@@ -442,13 +450,7 @@ func (db *DB) AddActivity(ctx context.Context, a store.Activity) (store.Activity
 		return a, cloudsage.Errorf(cloudsage.Invalid, "activity detail must be JSON")
 	}
 	a.At = db.Now().UTC()
-	var user, token any
-	if a.ActorUser != 0 {
-		user = a.ActorUser
-	}
-	if a.ActorToken != 0 {
-		token = a.ActorToken
-	}
+	user, token := nullID(a.ActorUser), nullID(a.ActorToken)
 	err := db.W.QueryRowContext(ctx, `INSERT INTO activity (project_id, actor_user, actor_token, kind, detail, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, a.ProjectID, user, token, a.Kind, string(a.Detail), chunk.NS(a.At)).Scan(&a.ID)
 	return a, db.wrap(err, "add activity")

@@ -175,13 +175,7 @@ func (db *DB) CreateToken(ctx context.Context, t store.Token) (store.Token, erro
 	}
 	t.Scopes, t.Role = scopes, store.RoleOfScopes(scopes)
 	t.CreatedAt = db.Now().UTC()
-	var by, byToken any
-	if t.CreatedBy != 0 {
-		by = t.CreatedBy
-	}
-	if t.CreatedByToken != 0 {
-		byToken = t.CreatedByToken
-	}
+	by, byToken := nullID(t.CreatedBy), nullID(t.CreatedByToken)
 	err = db.W.QueryRowContext(ctx, `INSERT INTO api_tokens (project_id, name, prefix, hash, role, scopes, created_by, created_by_token, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`, t.ProjectID, t.Name, t.Prefix, t.Hash, t.Role,
 		store.JoinScopes(t.Scopes), by, byToken, chunk.NS(t.CreatedAt), nullNS(t.ExpiresAt)).Scan(&t.ID)
