@@ -127,6 +127,16 @@ func (ps *partitions) make(ctx context.Context, days []int64) error {
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(`+lockKey+`)`); err != nil {
 		return err
 	}
+	// A new partition copies the columns' storage and (PostgreSQL 14 on)
+	// compression, the token array's lz4 (schema 0015).
+	like := `INCLUDING DEFAULTS INCLUDING STORAGE`
+	var v14 bool
+	if err := tx.QueryRowContext(ctx, `SELECT current_setting('server_version_num')::int >= 140000`).Scan(&v14); err != nil {
+		return err
+	}
+	if v14 {
+		like += ` INCLUDING COMPRESSION`
+	}
 	for _, d := range days {
 		name := partitionName(d)
 		var exists bool
@@ -143,7 +153,7 @@ func (ps *partitions) make(ctx context.Context, days []int64) error {
 		// The fillfactor leaves room for compaction's HOT updates of run
 		// (migration 0014).
 		for _, q := range []string{
-			fmt.Sprintf(`CREATE TABLE %s (LIKE event_chunks INCLUDING DEFAULTS INCLUDING STORAGE) WITH (fillfactor = 80)`, name),
+			fmt.Sprintf(`CREATE TABLE %s (LIKE event_chunks %s) WITH (fillfactor = 80)`, name, like),
 			fmt.Sprintf(`ALTER TABLE %s ADD CONSTRAINT %s_range CHECK (max_time >= %d AND max_time < %d)`, name, name, lo, hi),
 			fmt.Sprintf(`WITH moved AS (DELETE FROM event_chunks_default WHERE max_time >= %d AND max_time < %d RETURNING *) INSERT INTO %s SELECT * FROM moved`, lo, hi, name),
 			fmt.Sprintf(`ALTER TABLE event_chunks ATTACH PARTITION %s FOR VALUES FROM (%d) TO (%d)`, name, lo, hi),
@@ -315,6 +325,61 @@ func queryInts(ctx context.Context, db interface {
 			return nil, err
 		}
 		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// Vacuum implements sqlstore.Vacuumer: it vacuums the partitions of the
+// days of maxTimes (DEFAULT for a day without one) and the tables every
+// batch updates, skipping any that another session has locked (a
+// partition being dropped, say): the next vacuum takes them. Without
+// indexes, dead rows' space is freed (INDEX_CLEANUP OFF) but their index
+// entries and line pointers stay until a vacuum with indexes.
+func (dialect) Vacuum(ctx context.Context, db *sql.DB, maxTimes []int64, indexes bool) error {
+	tables := []string{"project_state", "notify_state", "patterns"}
+	if len(maxTimes) > 0 {
+		days := map[int64]bool{}
+		for _, t := range maxTimes {
+			days[floorDiv(t, dayNS)] = true
+		}
+		names, err := queryStrings(ctx, db, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+			WHERE i.inhparent = 'event_chunks'::regclass`)
+		if err != nil {
+			return err
+		}
+		have := 0
+		for _, name := range names {
+			if day, ok := partitionDay(name); ok && days[day] {
+				have++
+				tables = append(tables, name)
+			}
+		}
+		if have < len(days) {
+			tables = append(tables, "event_chunks_default")
+		}
+	}
+	opts := `SKIP_LOCKED`
+	if !indexes {
+		opts += `, INDEX_CLEANUP OFF`
+	}
+	_, err := db.ExecContext(ctx, `VACUUM (`+opts+`) `+strings.Join(tables, ", "))
+	return err
+}
+
+// queryStrings runs q and returns its one text column.
+func queryStrings(ctx context.Context, db *sql.DB, q string, args ...any) ([]string, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
 	}
 	return out, rows.Err()
 }
