@@ -27,7 +27,7 @@ import (
 // tree), so a project keeps a few runs per size tier and a page reads a
 // few chunks per tier.
 //
-// A merge job takes compactFanIn runs of one tier and moves their chunks,
+// A merge job takes fanIn(tier) runs of one tier and moves their chunks,
 // the earliest first, compactStepChunks at a time into one output run: one
 // transaction per step deletes the input chunks and inserts the output
 // ones, so an event is never visible twice or not at all, and a crash
@@ -38,12 +38,21 @@ import (
 // page.
 
 const (
-	// compactFanIn is how many runs of one tier a job merges. With 8
-	// instead of 4 an event is rewritten half as often (log8 instead of
-	// log4 of the runs: at 200k bench lines in 10k-line batches, server
-	// CPU until idle 3.0-3.4 s -> 2.3 s), for up to 7 runs per tier
-	// instead of 3 that a page may read a chunk of.
+	// compactFanIn is how many runs of the smallest tier (under
+	// compactFanIn chunks: small batches) a job merges. With 8 instead of
+	// 4 an event is rewritten half as often (log8 instead of log4 of the
+	// runs), for up to 7 runs of the tier that a page may read a chunk of.
 	compactFanIn = 8
+	// compactFanInBig is how many runs of a higher tier a job merges, and
+	// the factor by which those tiers grow. Every merge rewrites each of
+	// its events (decoded, re-encoded, re-indexed), and a run of batches
+	// of ten chunks went through one merge per factor of 8: at 4 M bench
+	// lines (400 batches) every event was rewritten twice, half of the
+	// server's CPU. With 32 it is log32 instead of log8 of the runs (once
+	// at 4 M lines), for up to 31 runs a tier that a page may read one
+	// straddling chunk of: a chunk decode each, where a rewrite costs
+	// every event's encoding and indexing again.
+	compactFanInBig = 32
 	// compactStepChunks is how many input chunks one step's transaction
 	// moves: bounded work (about 30 k events) whatever the runs' sizes.
 	compactStepChunks = 32
@@ -57,9 +66,28 @@ type runInfo struct {
 	events int64
 }
 
-// runTier is the size tier of a run of n events: tiers grow by a factor
-// of 8 (compactFanIn) from one chunk.
-func runTier(n int64) int { return bits.Len64(uint64(n/chunk.MaxEvents)) / 3 }
+// runTier is the size tier of a run of n events: tier 0 under
+// compactFanIn chunks, then tiers growing by a factor of compactFanInBig
+// (tier 1 from compactFanIn chunks, tier 2 from compactFanIn *
+// compactFanInBig, ...).
+func runTier(n int64) int {
+	c := n / chunk.MaxEvents
+	if c < compactFanIn {
+		return 0
+	}
+	return 1 + (bits.Len64(uint64(c/compactFanIn))-1)/tierBits
+}
+
+// tierBits is log2(compactFanInBig).
+var tierBits = bits.Len(compactFanInBig) - 1
+
+// fanIn is how many runs of tier t a job merges.
+func fanIn(t int) int {
+	if t == 0 {
+		return compactFanIn
+	}
+	return compactFanInBig
+}
 
 // compactJob is a planned merge: the input runs and the output run's key.
 type compactJob struct {
@@ -90,7 +118,7 @@ type Vacuumer interface {
 }
 
 // planCompaction returns the next merge of p's runs, or nil when no tier
-// holds compactFanIn runs.
+// holds fanIn(tier) runs.
 func (db *DB) planCompaction(ctx context.Context, p cloudsage.ProjectID) (*compactJob, error) {
 	// On SQLite the writer reads it: a reader's page cache is dropped
 	// whenever a commit came in since its last read, and the writer's
@@ -123,12 +151,12 @@ func (db *DB) planCompaction(ctx context.Context, p cloudsage.ProjectID) (*compa
 	}
 	for _, t := range slices.Sorted(maps.Keys(tiers)) {
 		rs := tiers[t]
-		if len(rs) < compactFanIn {
+		if len(rs) < fanIn(t) {
 			continue
 		}
 		slices.SortFunc(rs, func(a, b runInfo) int { return cmp.Or(cmp.Compare(a.events, b.events), cmp.Compare(a.key, b.key)) })
 		job := &compactJob{project: p, output: -(maxID + 1)}
-		for _, r := range rs[:compactFanIn] {
+		for _, r := range rs[:fanIn(t)] {
 			job.inputs = append(job.inputs, r.key)
 		}
 		return job, nil
