@@ -108,6 +108,17 @@ func Build(p cloudsage.ProjectID, evs []cloudsage.Event) []Chunk {
 // most MaxEvents events that keep each event's id and batch id: what
 // compaction writes when it merges chunks and retention when it cuts one.
 func Rebuild(p cloudsage.ProjectID, evs []Event) []Chunk {
+	ptrs := make([]*Event, len(evs))
+	for i := range evs {
+		ptrs[i] = &evs[i]
+	}
+	return RebuildPtrs(p, ptrs)
+}
+
+// RebuildPtrs is Rebuild of the events evs point to, in that order: a
+// caller that orders events (compaction merging chunks by time) sorts the
+// pointers instead of moving the events.
+func RebuildPtrs(p cloudsage.ProjectID, evs []*Event) []Chunk {
 	return buildParts(len(evs), func(lo, hi int) Chunk {
 		ptrs := make([]*cloudsage.Event, hi-lo)
 		ids := make([]storedID, hi-lo)

@@ -217,8 +217,7 @@ func (db *DB) compactStep(ctx context.Context, job *compactJob) (bool, error) {
 				evs = append(evs, part...)
 				dropIDs, dropTimes = append(dropIDs, c.id), append(dropTimes, c.maxTime)
 			}
-			slices.SortFunc(evs, func(a, b store.Event) int { return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.ID, b.ID)) })
-			out = append(out, chunk.Rebuild(job.project, evs)...)
+			out = append(out, chunk.RebuildPtrs(job.project, byTimeID(evs))...)
 			stretch = stretch[:0]
 			return nil
 		}
@@ -269,6 +268,33 @@ func (db *DB) compactStep(ctx context.Context, job *compactJob) (bool, error) {
 	job.touched = append(job.touched, touched...)
 	db.cache.Drop(rebuilt) // a moved chunk's events and ids are unchanged
 	return len(done) > 0, nil
+}
+
+// byTimeID returns pointers to evs ordered by time, then id. It sorts
+// keys and pointers, not the events: sorting a step's 30 k events
+// themselves moved each a few hundred bytes at a time, 5% of the server's
+// CPU during ingest at 4 M bench lines.
+func byTimeID(evs []store.Event) []*store.Event {
+	// Seconds and nanoseconds order every time.Time as Compare does (Unix
+	// nanoseconds would not, outside the years 1678 to 2262).
+	type key struct {
+		sec, id int64
+		nsec    int
+		e       *store.Event
+	}
+	keys := make([]key, len(evs))
+	for i := range evs {
+		t := evs[i].Time
+		keys[i] = key{t.Unix(), evs[i].ID, t.Nanosecond(), &evs[i]}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.sec, b.sec), cmp.Compare(a.nsec, b.nsec), cmp.Compare(a.id, b.id))
+	})
+	out := make([]*store.Event, len(keys))
+	for i := range keys {
+		out[i] = keys[i].e
+	}
+	return out
 }
 
 // inRuns is the SQL condition that a chunk belongs to one of the runs
