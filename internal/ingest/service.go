@@ -124,6 +124,10 @@ type project struct {
 	settings string                         // JSON of the settings a was built with
 	known    map[cloudsage.PatternID]string // stored patterns and their templates
 	kept     time.Time                      // when a report was last kept in history
+	// in are the analysis' inputs read at learning version inVer
+	// (store.State.Learning): used while the stored version is the same.
+	in       *inputs
+	inVer    int64
 	cache    map[int][]byte
 	cacheVer int64
 	// stale says another replica stored a batch: drop a and the cached
@@ -273,12 +277,8 @@ func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Resu
 			return Result{Batch: b, Events: b.Events, Duplicate: true}, nil
 		}
 	}
-	in, err := s.inputs(ctx, pr.ID)
-	if err != nil {
-		return Result{}, err
-	}
 	for attempt := 1; ; attempt++ {
-		res, err := s.attempt(ctx, pr, p, body, in, dedup)
+		res, err := s.attempt(ctx, pr, p, body, dedup)
 		if err == nil {
 			return res, nil
 		}
@@ -330,7 +330,7 @@ func (s *Service) inputs(ctx context.Context, id cloudsage.ProjectID) (inputs, e
 // first, and appends the batch at the version it was analysed at. On an
 // error the engine has taken the lines though nothing was stored: the
 // caller drops it.
-func (s *Service) attempt(ctx context.Context, pr store.Project, p *project, body Body, in inputs, dedup store.Dedup) (Result, error) {
+func (s *Service) attempt(ctx context.Context, pr store.Project, p *project, body Body, dedup store.Dedup) (Result, error) {
 	known := p.version
 	if p.a == nil {
 		known = -1
@@ -339,6 +339,17 @@ func (s *Service) attempt(ctx context.Context, pr store.Project, p *project, bod
 	if err != nil {
 		return Result{}, err
 	}
+	// The inputs change rarely (feedback, overrides, incidents, a kept
+	// report every HistoryEvery): read them again only when the learning
+	// version moved. Read after it, they are at least that recent.
+	if p.in == nil || p.inVer != st.Learning {
+		in, err := s.inputs(ctx, pr.ID)
+		if err != nil {
+			return Result{}, err
+		}
+		p.in, p.inVer = &in, st.Learning
+	}
+	in := *p.in
 	if st.Changed || p.a == nil {
 		if err := s.load(ctx, pr, p, st); err != nil {
 			return Result{}, err

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cloudsage/cloudsage"
+	"github.com/cloudsage/cloudsage/internal/learn"
 	"github.com/cloudsage/cloudsage/internal/store"
 	"github.com/cloudsage/cloudsage/internal/store/sqlite"
 )
@@ -328,5 +329,48 @@ func TestSelfTimed(t *testing.T) {
 		if got := selfTimed(c.lines); got != c.want {
 			t.Errorf("selfTimed(%q) = %v, want %v", c.lines, got, c.want)
 		}
+	}
+}
+
+// inputCountingStore counts the reads of the analysis' inputs on a real store.
+type inputCountingStore struct {
+	store.Store
+	overrideReads int
+}
+
+func (c *inputCountingStore) Overrides(ctx context.Context, id cloudsage.ProjectID) ([]store.Override, error) {
+	c.overrideReads++
+	return c.Store.Overrides(ctx, id)
+}
+
+// The analysis' inputs are read once and again only after they changed:
+// not at every batch.
+func TestServiceInputsReadWhenChanged(t *testing.T) {
+	ctx := context.Background()
+	db, p := openStore(t)
+	cs := &inputCountingStore{Store: db}
+	now := time.Now().UTC()
+	svc := NewService(cs, NewEngine, func() time.Time { return now }, nil)
+	ingest := func(word string) {
+		t.Helper()
+		if _, err := svc.Ingest(ctx, p, Body{Lines: lines(5, word, now), Received: 5}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The first batch's report is kept (recent scores change): the second
+	// reads the inputs again, the next ones do not.
+	for _, w := range []string{"alpha", "beta", "gamma", "delta"} {
+		ingest(w)
+	}
+	if cs.overrideReads != 2 {
+		t.Errorf("four batches read the overrides %d times, want twice", cs.overrideReads)
+	}
+	if err := db.SetOverride(ctx, p.ID, store.Override{Override: learn.Override{Kind: learn.Mute, Target: "scale_out"}}); err != nil {
+		t.Fatal(err)
+	}
+	ingest("epsilon")
+	ingest("zeta")
+	if cs.overrideReads != 3 {
+		t.Errorf("after an override two more batches read the overrides %d times in all, want 3", cs.overrideReads)
 	}
 }

@@ -403,6 +403,10 @@ type State struct {
 	Changed  bool   // Version differs from the caller's; Snapshot is the stored one
 	Snapshot []byte // valid only when Changed
 	Notify   []byte // the notification rules' memory at Version (nil: none yet)
+	// Learning changes whenever what the analysis learns from does: the
+	// project's action feedback, overrides, incidents or kept forecasts
+	// (LoadState only).
+	Learning int64
 }
 
 // ErrStale is wrapped (in an Unavailable *cloudsage.Error) by Append when
@@ -514,7 +518,8 @@ type Store interface {
 	// d.Since (a read, to skip analysing a retry: Append decides).
 	BatchFor(ctx context.Context, project cloudsage.ProjectID, d Dedup) (Batch, bool, error)
 	// LoadState returns the project's state version, its notification
-	// memory, and its snapshot when the version is not known (-1: always).
+	// memory, its learning version (see State.Learning), and its snapshot
+	// when the version is not known (-1: always).
 	LoadState(ctx context.Context, project cloudsage.ProjectID, known int64) (State, error)
 	Batches(ctx context.Context, project cloudsage.ProjectID, limit int) ([]Batch, error)
 	SearchEvents(ctx context.Context, q EventQuery) (EventPage, error)

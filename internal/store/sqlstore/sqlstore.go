@@ -491,12 +491,13 @@ func (db *DB) Activities(ctx context.Context, q store.ActivityQuery) ([]store.Ac
 }
 
 // LoadState returns a project's state; see store.Store. One statement
-// reads the version and the notification memory, so they agree.
+// reads the version, the notification memory and the learning version, so
+// they agree.
 func (db *DB) LoadState(ctx context.Context, project cloudsage.ProjectID, known int64) (store.State, error) {
 	var st store.State
 	var snap []byte
-	err := db.R.QueryRowContext(ctx, `SELECT s.version, CASE WHEN s.version <> $2 THEN s.snapshot END, n.state
-		FROM project_state s LEFT JOIN notify_state n ON n.project_id = s.project_id WHERE s.project_id = $1`, project, known).Scan(&st.Version, &snap, &st.Notify)
+	err := db.R.QueryRowContext(ctx, `SELECT s.version, CASE WHEN s.version <> $2 THEN s.snapshot END, n.state, s.learning_version
+		FROM project_state s LEFT JOIN notify_state n ON n.project_id = s.project_id WHERE s.project_id = $1`, project, known).Scan(&st.Version, &snap, &st.Notify, &st.Learning)
 	if err != nil {
 		return st, db.wrap(err, "load state")
 	}
