@@ -75,6 +75,9 @@ type ReplicaReport struct {
 	PeakRSSBytes float64 `json:"peak_rss_bytes"` // sampled every second during the run
 	EndRSSBytes  float64 `json:"end_rss_bytes"`  // at the end (before the kill for the killed one)
 	Requests     int     `json:"requests"`       // answered (any status) by this replica
+	// CPUSeconds is the process's user+system CPU during the run (up to
+	// the last one-second sample before the kill for the killed one).
+	CPUSeconds float64 `json:"cpu_seconds"`
 }
 
 // KillReport is what the kill -9 of a replica did.
@@ -140,6 +143,13 @@ type LoadReport struct {
 	LoadAvgStart    string          `json:"load_average_start"`
 	LoadAvgEnd      string          `json:"load_average_end"`
 	LastErrors      []string        `json:"last_errors,omitempty"`
+
+	// CPU over the run: the replicas' and the PostgreSQL backends serving
+	// them (0 with SQLite, which runs in the replica), and both over the
+	// lines ingested — reads included, so it compares runs of one load.
+	ReplicaCPUSeconds  float64 `json:"replica_cpu_seconds"`
+	PostgresCPUSeconds float64 `json:"postgres_cpu_seconds"`
+	CPUMSPerLine       float64 `json:"cpu_ms_per_ingested_line"`
 }
 
 // Pass reports whether every floor passed.
@@ -359,9 +369,10 @@ func Load(ctx context.Context, o LoadOptions) (LoadReport, error) {
 	}
 	defer os.RemoveAll(dir)
 	dbURL := ""
+	var pgCPU *backendCPU
 	if o.DatabaseURL != "" {
 		var drop func()
-		if dbURL, drop, err = loadSchema(ctx, o.DatabaseURL); err != nil {
+		if dbURL, pgCPU, drop, err = loadSchema(ctx, o.DatabaseURL); err != nil {
 			return rep, err
 		}
 		defer drop()
@@ -418,6 +429,14 @@ func Load(ctx context.Context, o LoadOptions) (LoadReport, error) {
 		streams.open.Load(), o.Duration, o.Shippers, o.BatchLines, o.ShipEvery, o.Users, o.UserEvery)
 
 	ingest, page, forecast := lr.newTally(), lr.newTally(), lr.newTally()
+	cpu0, cpu := make([]time.Duration, len(reps)), make([]time.Duration, len(reps))
+	for i, r := range reps {
+		cpu0[i], _ = pidCPU(r.cmd.Process.Pid)
+		cpu[i] = cpu0[i]
+	}
+	if pgCPU != nil {
+		pgCPU.start(ctx)
+	}
 	start := time.Now()
 	var wg sync.WaitGroup
 	attack := func(name string, t *tally, rate vegeta.Rate, tr vegeta.Targeter, workers uint64, onOK func(*vegeta.Result)) {
@@ -459,6 +478,9 @@ func Load(ctx context.Context, o LoadOptions) (LoadReport, error) {
 			v := rssBytes(r.cmd.Process.Pid)
 			peak[i] = max(peak[i], v)
 			endRSS[i] = v
+			if c, ok := pidCPU(r.cmd.Process.Pid); ok {
+				cpu[i] = c
+			}
 		}
 		el := time.Since(start)
 		if held := int(streams.open.Load()); kill == nil && el > 2*time.Second {
@@ -477,6 +499,9 @@ func Load(ctx context.Context, o LoadOptions) (LoadReport, error) {
 	}
 	tick.Stop()
 	rep.Seconds = time.Since(start).Seconds()
+	if pgCPU != nil {
+		rep.PostgresCPUSeconds = pgCPU.used(ctx).Seconds()
+	}
 	rep.StreamsHeld = int(streams.open.Load())
 	rep.StreamsMinHeld = max(minHeld, 0)
 	cancel()
@@ -504,11 +529,16 @@ func Load(ctx context.Context, o LoadOptions) (LoadReport, error) {
 		rep.Kill = kill
 	}
 	for i, r := range reps {
-		rr := ReplicaReport{URL: r.url, PID: r.cmd.Process.Pid, Killed: kill != nil && kill.Replica == i, PeakRSSBytes: peak[i], EndRSSBytes: endRSS[i]}
+		rr := ReplicaReport{URL: r.url, PID: r.cmd.Process.Pid, Killed: kill != nil && kill.Replica == i, PeakRSSBytes: peak[i], EndRSSBytes: endRSS[i],
+			CPUSeconds: (cpu[i] - cpu0[i]).Seconds()}
 		for _, t := range []*tally{ingest, page, forecast} {
 			rr.Requests += t.perRep[i]
 		}
 		rep.Replica = append(rep.Replica, rr)
+		rep.ReplicaCPUSeconds += rr.CPUSeconds
+	}
+	if rep.IngestLines > 0 {
+		rep.CPUMSPerLine = 1000 * (rep.ReplicaCPUSeconds + rep.PostgresCPUSeconds) / float64(rep.IngestLines)
 	}
 
 	// 5. Every acknowledged line, searched for on a surviving replica.

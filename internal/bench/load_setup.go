@@ -39,13 +39,15 @@ func (w *loadWorld) home(u int) cloudsage.ProjectID {
 }
 
 // loadSchema creates a schema in the PostgreSQL database at base and
-// returns the URL that uses it and a function dropping it.
-func loadSchema(ctx context.Context, base string) (string, func(), error) {
+// returns the URL that uses it, a meter of the CPU of the backends serving
+// that URL (its connections are named after the schema) and a function
+// dropping it.
+func loadSchema(ctx context.Context, base string) (string, *backendCPU, func(), error) {
 	admin, schema, url, err := freshSchema(ctx, base, "load")
 	if err != nil {
-		return "", nil, fmt.Errorf("PostgreSQL at %s: create schema: %w", redactURL(base), err)
+		return "", nil, nil, fmt.Errorf("PostgreSQL at %s: create schema: %w", redactURL(base), err)
 	}
-	return url, func() { dropSchema(admin, schema) }, nil
+	return url + "&application_name=" + schema, &backendCPU{admin: admin, app: schema}, func() { dropSchema(admin, schema) }, nil
 }
 
 // redactURL hides a URL's password.

@@ -33,7 +33,8 @@ moves to the other. At the end every acknowledged batch is searched for on
 the surviving replica by its marker.
 
 Prints per store ingest lines/s, p50/p99 of the page and the forecast,
-errors, streams held and memory per replica, and the floors (no errors,
+errors, streams held, memory and CPU-seconds per replica, the PostgreSQL
+backends' CPU-seconds, CPU per ingested line, and the floors (no errors,
 every acknowledged line found, forecast p99 < 50 ms, page p99 < 300 ms,
 every stream held) as pass/fail; exits 1 when a floor fails.
 --store sqlite runs the same with one replica on SQLite (no kill).
@@ -142,8 +143,10 @@ func printLoad(out io.Writer, r bench.LoadReport) {
 		if rr.Killed {
 			k = " (killed; RSS before the kill)"
 		}
-		fmt.Fprintf(out, "replica %d: peak RSS %.0f MiB, end RSS %.0f MiB, %d answers%s\n", i, rr.PeakRSSBytes/(1<<20), rr.EndRSSBytes/(1<<20), rr.Requests, k)
+		fmt.Fprintf(out, "replica %d: peak RSS %.0f MiB, end RSS %.0f MiB, %d answers, %.1f CPU-s%s\n", i, rr.PeakRSSBytes/(1<<20), rr.EndRSSBytes/(1<<20), rr.Requests, rr.CPUSeconds, k)
 	}
+	fmt.Fprintf(out, "CPU over the run: replicas %.1f s, PostgreSQL backends %.1f s; %.3f CPU-ms per ingested line (reads included)\n",
+		r.ReplicaCPUSeconds, r.PostgresCPUSeconds, r.CPUMSPerLine)
 	if k := r.Kill; k != nil {
 		fmt.Fprintf(out, "kill -9 of replica %d at %.0f s: %d requests to it unanswered after the kill (failed over, not errors), %d streams reopened elsewhere\n",
 			k.Replica, k.AtSeconds, k.FailedOver, k.StreamsMoved)
