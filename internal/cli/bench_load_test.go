@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"runtime"
 	"testing"
 	"time"
 
@@ -74,6 +75,12 @@ func TestBenchLoad(t *testing.T) {
 		if r.PeakRSSBytes <= 0 || r.Requests == 0 {
 			t.Errorf("replica %d: peak RSS %.0f, %d answers", i, r.PeakRSSBytes, r.Requests)
 		}
+	}
+	// Serving and storing batches costs CPU in the replicas and in the
+	// PostgreSQL backends: a meter reading 0 measures nothing.
+	if runtime.GOOS == "linux" && (rep.Replica[0].CPUSeconds <= 0 || rep.PostgresCPUSeconds <= 0 || rep.CPUMSPerLine <= 0 ||
+		rep.ReplicaCPUSeconds < rep.Replica[0].CPUSeconds) {
+		t.Errorf("CPU: replicas %.2f s (%+v), PostgreSQL %.2f s, %.4f ms per line", rep.ReplicaCPUSeconds, rep.Replica, rep.PostgresCPUSeconds, rep.CPUMSPerLine)
 	}
 	d := rep.Durability
 	if d.AckedBatches == 0 || d.AckedLines != d.AckedBatches*50 || d.FoundLines != d.AckedLines || d.MissingBatches != 0 || d.Errors != 0 {
