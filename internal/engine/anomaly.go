@@ -28,6 +28,11 @@ type detectors struct {
 	fed    int64     // minutes fed
 	dets   []*anomaly.Detector
 	recent []minuteScores // the last scored minutes, oldest first, at most keep
+	// enc holds each detector's encoding while it is unchanged: detectors
+	// learn once a minute, while a server snapshots the engine at every
+	// batch, and gob-encoding them is most of the snapshot's cost. Nil
+	// when a detector learnt since (or none was encoded or read yet).
+	enc [][]byte
 }
 
 // minuteScores are the factors' scores of one minute, in risk.Names order.
@@ -118,6 +123,7 @@ func (d *detectors) learn(e *Engine, t time.Time) {
 		vals[risk.CPU] = a.CPU.Mean()
 	}
 	m := minuteScores{at: t, scores: make([]float64, len(risk.Names))}
+	d.enc = nil // the detectors move on
 	for i, n := range risk.Names {
 		m.scores[i] = d.dets[i].Update(t, vals[n])
 	}
@@ -135,11 +141,18 @@ func (d *detectors) marshal(b []byte) ([]byte, error) {
 	b = binary.AppendVarint(b, timeUnix(d.next))
 	b = binary.AppendVarint(b, d.fed)
 	b = binary.AppendUvarint(b, uint64(len(d.dets)))
-	for _, det := range d.dets {
-		db, err := det.MarshalBinary()
-		if err != nil {
-			return nil, err
+	if len(d.enc) != len(d.dets) {
+		d.enc = make([][]byte, len(d.dets))
+		for i, det := range d.dets {
+			db, err := det.MarshalBinary()
+			if err != nil {
+				d.enc = nil
+				return nil, err
+			}
+			d.enc[i] = db
 		}
+	}
+	for _, db := range d.enc {
 		b = binary.AppendUvarint(b, uint64(len(db)))
 		b = append(b, db...)
 	}
@@ -172,7 +185,7 @@ func unmarshalDetectors(b []byte, keep int) (*detectors, error) {
 		return nil, bad("detector count")
 	}
 	b = b[n:]
-	d := &detectors{fed: fed, dets: make([]*anomaly.Detector, nd)}
+	d := &detectors{fed: fed, dets: make([]*anomaly.Detector, nd), enc: make([][]byte, nd)}
 	if next != 0 {
 		d.next = time.Unix(next, 0).UTC()
 	}
@@ -185,6 +198,10 @@ func unmarshalDetectors(b []byte, keep int) (*detectors, error) {
 		if err := d.dets[i].UnmarshalBinary(db); err != nil {
 			return nil, fmt.Errorf("anomaly detector %s: %w", risk.Names[i], err)
 		}
+		// What was read encodes the detector as it is: the next snapshot
+		// reuses it until the detector learns (a copy: the snapshot's
+		// buffer is the caller's).
+		d.enc[i] = append([]byte(nil), db...)
 		b = rest
 	}
 	nm, n := binary.Uvarint(b)

@@ -146,6 +146,57 @@ func TestAnomalyDetectorsPersist(t *testing.T) {
 
 func uvarintLen(n int) int { return len(binary.AppendUvarint(nil, uint64(n))) }
 
+// The detectors' encodings kept between snapshots (detectors.enc) always
+// equal encoding them afresh: after a snapshot, after a resume, and after
+// the detectors learnt more minutes.
+func TestAnomalyDetectorsEncodingKept(t *testing.T) {
+	lines := scenarioByName(t, "tls_certificate").generate()
+	fresh := func(e *Engine) []byte {
+		t.Helper()
+		kept := e.det.enc
+		e.det.enc = nil
+		b, err := e.MarshalBinary()
+		e.det.enc = kept
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	snap := func(e *Engine) []byte {
+		t.Helper()
+		b, err := e.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	e := New(DefaultConfig())
+	third := len(lines) / 3
+	reportEvery(e, lines[:third], 500)
+	first := snap(e)
+	if e.det.fed == 0 || len(e.det.enc) == 0 {
+		t.Fatalf("%d minutes fed, %d encodings kept: the test would not test the kept encodings", e.det.fed, len(e.det.enc))
+	}
+	if again := snap(e); !bytes.Equal(again, first) || !bytes.Equal(fresh(e), first) {
+		t.Error("a second snapshot without new minutes differs from the first or from encoding afresh")
+	}
+	resumed := New(DefaultConfig())
+	if err := resumed.UnmarshalBinary(first); err != nil {
+		t.Fatal(err)
+	}
+	if got := snap(resumed); !bytes.Equal(got, fresh(resumed)) || !bytes.Equal(got, first) {
+		t.Error("the snapshot of a resumed engine differs from encoding it afresh or from the snapshot it resumed")
+	}
+	fed := resumed.det.fed
+	reportEvery(resumed, lines[third:2*third], 500)
+	if resumed.det.fed == fed {
+		t.Fatal("no minute learnt after the resume: the test would not test dropping the kept encodings")
+	}
+	if got := snap(resumed); !bytes.Equal(got, fresh(resumed)) {
+		t.Error("after the detectors learnt, the snapshot still carries their old encodings")
+	}
+}
+
 // The detectors' memory does not grow with the history: the snapshot of a
 // week of minutes is no larger than that of two days, give or take the
 // seasonal model's days.
