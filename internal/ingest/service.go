@@ -242,8 +242,9 @@ func evalTime(now, last time.Time) time.Time {
 // error nothing of the batch is stored and the project's engine is reloaded
 // from the store on next use. A body seen for the project in the last
 // store.DedupWindow (the same Idempotency-Key, or the same decoded lines
-// when they carry their own times: see selfTimed) is not analysed or stored
-// again: the result is the first batch's, marked Duplicate.
+// when they carry their own times: see selfTimed) is not stored again (nor
+// analysed, under a key): the result is the first batch's, marked
+// Duplicate.
 //
 // The batch is analysed outside any store transaction, on the engine this
 // replica holds (reloaded first when the stored state moved on), and
@@ -267,8 +268,12 @@ func (s *Service) Ingest(ctx context.Context, pr store.Project, body Body) (Resu
 	if body.Key != "" || bodySelfTimed(&body) {
 		dedup.BodyHash = body.Hash()
 	}
-	if dedup.BodyHash != "" || dedup.Key != "" {
-		// A retry is answered without analysing it; Append checks again.
+	if dedup.Key != "" {
+		// A retry under an Idempotency-Key (a client that sends keys
+		// retries) is answered without analysing it. A self-timed body
+		// without one is looked up by Append alone, under the project's
+		// lock: a read per batch for the rare retry is not worth it, and a
+		// retry analysed in vain only costs this replica a reload.
 		b, dup, err := s.store.BatchFor(ctx, pr.ID, dedup)
 		if err != nil {
 			return Result{}, err
