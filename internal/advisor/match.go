@@ -362,7 +362,7 @@ func (r *Rule) match(v *view, e *env) (string, bool) {
 			}
 		}
 		if hit == "" && r.re != nil && v.mayContainAny(r.reHints, r.hintGram) {
-			if loc := r.re.FindStringIndex(v.lower); loc != nil {
+			if loc := findIndex(r.re, v.lower); loc != nil {
 				hit = v.lower[loc[0]:loc[1]]
 				if len(v.lower) == len(v.joined) {
 					hit = v.joined[loc[0]:loc[1]]
@@ -376,10 +376,10 @@ func (r *Rule) match(v *view, e *env) (string, bool) {
 	}
 	// Also and unless are whole-text regexes: run them last, on the few
 	// patterns the keywords already picked.
-	if r.also != nil && !r.also.MatchString(v.lower) {
+	if r.also != nil && !matches(r.also, v.lower) {
 		return "", false
 	}
-	if r.unless != nil && r.unless.MatchString(v.lower) {
+	if r.unless != nil && matches(r.unless, v.lower) {
 		return "", false
 	}
 	return phrase, true
@@ -536,14 +536,14 @@ func routeOf(v *view) string {
 	if r := fieldOf(v.p, "route", "http.route", "path", "url.path", "http.target", "uri", "request_uri", "endpoint", "url"); r != "" {
 		return normRoute(r)
 	}
-	if m := requestRE.FindStringSubmatch(v.p.Template); m != nil && len(m[1]) > 1 && !strings.HasPrefix(m[1], "/<") {
+	if m := findSubmatch(requestRE, v.p.Template); m != nil && len(m[1]) > 1 && !strings.HasPrefix(m[1], "/<") {
 		return normRoute(m[1])
 	}
 	for _, t := range v.texts {
-		if m := requestRE.FindStringSubmatch(t); m != nil {
+		if m := findSubmatch(requestRE, t); m != nil {
 			return normRoute(m[1])
 		}
-		if m := pathKVRE.FindStringSubmatch(t); m != nil {
+		if m := findSubmatch(pathKVRE, t); m != nil {
 			return normRoute(m[1])
 		}
 	}
@@ -586,9 +586,9 @@ func ipOf(v *view) string {
 			break // the template: addresses there are usually masked
 		}
 		ip := ""
-		if m := fromIPRE.FindStringSubmatch(t); m != nil {
+		if m := findSubmatch(fromIPRE, t); m != nil {
 			ip = m[1]
-		} else if m := ipRE.FindStringSubmatch(t); m != nil && strings.HasPrefix(strings.TrimSpace(t), m[1]) {
+		} else if m := findSubmatch(ipRE, t); m != nil && strings.HasPrefix(strings.TrimSpace(t), m[1]) {
 			ip = m[1]
 		}
 		if ip == "" || (agreed != "" && ip != agreed) {
@@ -626,13 +626,13 @@ func exceptionOf(v *view) string {
 		return ""
 	}
 	for _, t := range v.texts {
-		if m := javaExcRE.FindStringSubmatch(t); m != nil {
+		if m := findSubmatch(javaExcRE, t); m != nil {
 			return clean(m[1], maxParamRunes)
 		}
-		if m := simpleExc.FindStringSubmatch(t); m != nil {
+		if m := findSubmatch(simpleExc, t); m != nil {
 			return clean(m[1], maxParamRunes)
 		}
-		if m := panicRE.FindStringSubmatch(t); m != nil {
+		if m := findSubmatch(panicRE, t); m != nil {
 			return clean("panic: "+m[1], maxParamRunes)
 		}
 	}
@@ -648,7 +648,7 @@ func (ent *Entry) param(name string, v *view) string {
 		}
 		for _, re := range px.res {
 			for _, t := range v.texts {
-				if m := re.FindStringSubmatch(t); m != nil {
+				if m := findSubmatch(re, t); m != nil {
 					if val := clean(m[1], maxParamRunes); val != "" && !strings.ContainsAny(val, "<>") {
 						return val
 					}
