@@ -80,6 +80,16 @@ type ReplicaReport struct {
 	CPUSeconds float64 `json:"cpu_seconds"`
 }
 
+// GeneratorReport is what the load generator (this process: vegeta's
+// workers, the batches' text, the live streams' readers) cost while the
+// run lasted. Every latency is measured by its client goroutines, so their
+// wait for a CPU is part of each figure: SchedP99MS says how large.
+type GeneratorReport struct {
+	CPUSeconds float64 `json:"cpu_seconds"`
+	SchedP50MS float64 `json:"sched_p50_ms"` // the generator's goroutines' wait to run (Go runtime)
+	SchedP99MS float64 `json:"sched_p99_ms"`
+}
+
 // KillReport is what the kill -9 of a replica did.
 type KillReport struct {
 	Replica   int     `json:"replica"`
@@ -137,6 +147,7 @@ type LoadReport struct {
 	StreamReports   int64           `json:"stream_reports"` // `event: report` received over all streams
 	StreamErrors    int             `json:"stream_errors"`
 	Replica         []ReplicaReport `json:"replica"`
+	Generator       GeneratorReport `json:"generator"`
 	Kill            *KillReport     `json:"kill,omitempty"`
 	Durability      Durability      `json:"durability"`
 	Floors          []Floor         `json:"floors"`
@@ -437,6 +448,7 @@ func Load(ctx context.Context, o LoadOptions) (LoadReport, error) {
 	if pgCPU != nil {
 		pgCPU.start(ctx)
 	}
+	genCPU0, sched0 := processCPU(), schedLatencies()
 	start := time.Now()
 	var wg sync.WaitGroup
 	attack := func(name string, t *tally, rate vegeta.Rate, tr vegeta.Targeter, workers uint64, onOK func(*vegeta.Result)) {
@@ -502,6 +514,9 @@ func Load(ctx context.Context, o LoadOptions) (LoadReport, error) {
 	if pgCPU != nil {
 		rep.PostgresCPUSeconds = pgCPU.used(ctx).Seconds()
 	}
+	rep.Generator.CPUSeconds = (processCPU() - genCPU0).Seconds()
+	sched1 := schedLatencies()
+	rep.Generator.SchedP50MS, rep.Generator.SchedP99MS = schedQuantile(sched0, sched1, 0.5)*1000, schedQuantile(sched0, sched1, 0.99)*1000
 	rep.StreamsHeld = int(streams.open.Load())
 	rep.StreamsMinHeld = max(minHeld, 0)
 	cancel()

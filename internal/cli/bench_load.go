@@ -147,6 +147,9 @@ func printLoad(out io.Writer, r bench.LoadReport) {
 	}
 	fmt.Fprintf(out, "CPU over the run: replicas %.1f s, PostgreSQL backends %.1f s; %.3f CPU-ms per ingested line (reads included)\n",
 		r.ReplicaCPUSeconds, r.PostgresCPUSeconds, r.CPUMSPerLine)
+	g := r.Generator
+	fmt.Fprintf(out, "load generator (this process): %.1f CPU-s; its goroutines waited p50 %.2f ms, p99 %.2f ms to run (part of every latency above)\n",
+		g.CPUSeconds, g.SchedP50MS, g.SchedP99MS)
 	if k := r.Kill; k != nil {
 		fmt.Fprintf(out, "kill -9 of replica %d at %.0f s: %d requests to it unanswered after the kill (failed over, not errors), %d streams reopened elsewhere\n",
 			k.Replica, k.AtSeconds, k.FailedOver, k.StreamsMoved)
