@@ -24,6 +24,7 @@ type Hub struct {
 	origin   string // this replica, so it skips its own events coming back
 	channel  string
 	onRemote func(ui.Event)
+	onFlush  func()
 	log      *slog.Logger
 
 	out  chan []byte // published by one goroutine, in order
@@ -35,6 +36,8 @@ type Hub struct {
 type envelope struct {
 	Origin string   `json:"origin"`
 	Event  ui.Event `json:"event"`
+	// Flush, instead of an event: drop every cached read (see Flush).
+	Flush bool `json:"flush,omitempty"`
 }
 
 // pending is how many events may wait to be published; beyond that they
@@ -68,6 +71,32 @@ func (h *Hub) Publish(e ui.Event) {
 	case h.out <- msg:
 	default:
 		h.log.Warn("live updates: publish queue full; an event reaches this replica's pages only", "project_id", e.Project)
+	}
+}
+
+// OnFlush sets the function called when another replica calls Flush. Set
+// it before Run.
+func (h *Hub) OnFlush(f func()) { h.onFlush = f }
+
+// Flush tells the other replicas to drop what they cached of the state
+// that this replica has just changed (a session ended, a member removed),
+// on the live-update channel, in order with the events.
+func (h *Hub) Flush() {
+	if !h.r.Up() {
+		return // the others do not trust their caches while Redis is down
+	}
+	msg, err := json.Marshal(envelope{Origin: h.origin, Flush: true})
+	if err != nil {
+		return
+	}
+	// Rare (a person's change), so worth a short wait for room in the
+	// queue; unsent, the others keep their entries until the cache's TTL.
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	select {
+	case h.out <- msg:
+	case <-t.C:
+		h.log.Error("live updates: publish queue full; a cache flush was not sent to the other replicas")
 	}
 }
 
@@ -140,7 +169,16 @@ func (h *Hub) receiveLoop(ctx context.Context) {
 			continue
 		}
 		var env envelope
-		if json.Unmarshal([]byte(msg.Payload), &env) != nil || env.Origin == h.origin || env.Event.Project <= 0 {
+		if json.Unmarshal([]byte(msg.Payload), &env) != nil || env.Origin == h.origin {
+			continue
+		}
+		if env.Flush {
+			if h.onFlush != nil {
+				h.onFlush()
+			}
+			continue
+		}
+		if env.Event.Project <= 0 {
 			continue
 		}
 		if h.onRemote != nil {

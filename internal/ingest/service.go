@@ -502,11 +502,17 @@ func (s *Service) Learned(ctx context.Context, id cloudsage.ProjectID) ([]learn.
 	if err != nil {
 		return nil, err
 	}
+	return Estimates(as), nil
+}
+
+// Estimates is what a project's action feedback as teaches (Learned, for
+// a caller that has already read the feedback).
+func Estimates(as []store.Feedback) []learn.Estimate {
 	fb := make([]learn.Feedback, len(as))
 	for i, a := range as {
 		fb[i] = learn.Feedback{Key: a.Key, Status: a.Status}
 	}
-	return learn.Estimates(fb, kbPriors()), nil
+	return learn.Estimates(fb, kbPriors())
 }
 
 var kbPriors = sync.OnceValue(func() map[string]learn.Prior { return learn.Priors(advisor.DefaultKB()) })

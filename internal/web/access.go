@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -50,10 +51,7 @@ func (s *Server) principal(r *http.Request) (auth.Principal, error) {
 		return auth.Principal{}, errNoAuth
 	}
 	hash := auth.HashSecret(c.Value)
-	sess, err := s.store.SessionByHash(ctx, hash, s.now())
-	if store.IsNotFound(err) {
-		return auth.Principal{}, cloudsage.Errorf(cloudsage.Unauthorized, "session expired: log in again")
-	}
+	sess, err := s.session(ctx, hash)
 	if err != nil {
 		return auth.Principal{}, err
 	}
@@ -64,9 +62,35 @@ func (s *Server) principal(r *http.Request) (auth.Principal, error) {
 		// At most one write a minute per session: "last seen" is to the minute.
 		if err := s.store.TouchSession(ctx, hash, now, s.clientIP(r), userAgent(r)); err != nil {
 			s.log.Warn("touch session", "error", err)
+		} else {
+			s.reads.touchedAt(hash, now)
 		}
 	}
 	return auth.Principal{UserID: sess.UserID, SessionHash: hash}, nil
+}
+
+// session returns the unexpired session whose secret hashes to hash, from
+// the read cache when it holds it.
+func (s *Server) session(ctx context.Context, hash string) (store.Session, error) {
+	now := s.now()
+	if sess, ok := lookup(s.reads, s.reads.sessions, hash); ok && now.Before(sess.ExpiresAt) {
+		return sess, nil
+	}
+	t := s.reads.begin()
+	sess, err := s.store.SessionByHash(ctx, hash, now)
+	if store.IsNotFound(err) {
+		return sess, cloudsage.Errorf(cloudsage.Unauthorized, "session expired: log in again")
+	}
+	if err != nil {
+		return sess, err
+	}
+	keep(s.reads, t, s.reads.sessions, hash, sess)
+	return sess, nil
+}
+
+// userByID returns a user, from the read cache when it holds them.
+func (s *Server) userByID(ctx context.Context, id cloudsage.UserID) (store.User, error) {
+	return read(s.reads, s.reads.users, id, func() (store.User, error) { return s.store.UserByID(ctx, id) })
 }
 
 // user returns the logged-in user's principal; API tokens are refused.
@@ -114,7 +138,37 @@ func tokenScopeFor(min store.Role) store.Scope {
 	return store.ScopeAdmin
 }
 
+// accessCached is access for handlers that use only the project's
+// identity, role and settings: a user's membership comes from the read
+// cache when it holds it, and the project's ingest counters (score, label,
+// events, last ingest) are left zero, since a cached row would be behind
+// on them after each batch.
+func (s *Server) accessCached(r *http.Request, min store.Role) (store.Project, auth.Principal, error) {
+	return s.accessWith(r, min, tokenScopeFor(min), true)
+}
+
 func (s *Server) accessFor(r *http.Request, min store.Role, scope store.Scope) (store.Project, auth.Principal, error) {
+	return s.accessWith(r, min, scope, false)
+}
+
+// memberProject is the project id as user, a member, sees it, without its
+// ingest counters, from the read cache when it holds it.
+func (s *Server) memberProject(ctx context.Context, id cloudsage.ProjectID, user cloudsage.UserID) (store.Project, error) {
+	k := memberKey{id, user}
+	if pr, ok := lookup(s.reads, s.reads.members, k); ok {
+		return pr, nil
+	}
+	t := s.reads.begin()
+	pr, err := s.store.Project(ctx, id, user)
+	if err != nil {
+		return pr, err
+	}
+	pr.Score, pr.Label, pr.Events, pr.LastIngestAt = 0, "", 0, nil
+	keep(s.reads, t, s.reads.members, k, pr)
+	return pr, nil
+}
+
+func (s *Server) accessWith(r *http.Request, min store.Role, scope store.Scope, cachedRow bool) (store.Project, auth.Principal, error) {
 	p, err := s.principal(r)
 	if err != nil {
 		return store.Project{}, p, err
@@ -130,6 +184,8 @@ func (s *Server) accessFor(r *http.Request, min store.Role, scope store.Scope) (
 		}
 		pr, err = s.store.ProjectByID(r.Context(), id)
 		pr.Role = p.Token.Role
+	} else if cachedRow {
+		pr, err = s.memberProject(r.Context(), id, p.UserID)
 	} else {
 		pr, err = s.store.Project(r.Context(), id, p.UserID)
 	}

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,8 +29,11 @@ func horizonParam(r *http.Request) (int, error) {
 // GET /api/forecast/{id}?horizon=24h|48h|72h: the report computed at the
 // last ingest (risk, factors, forecast, chain, actions), with the actions
 // the project marked done or dismissed — or snoozed until later — left out.
+// On a warm replica it reads nothing from the database: the session, the
+// membership and the action statuses come from the read cache, the report
+// from the ingest service's, and its decoded form from forecastDocs.
 func (s *Server) forecastShow(w http.ResponseWriter, r *http.Request) error {
-	pr, _, err := s.access(r, store.RoleViewer)
+	pr, _, err := s.accessCached(r, store.RoleViewer)
 	if err != nil {
 		return err
 	}
@@ -36,13 +41,19 @@ func (s *Server) forecastShow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// The report and the actions' statuses are read at once.
-	var statuses []store.ActionStatus
+	// The report and the actions' statuses are read at once (when either
+	// has to come from the database).
 	var serr error
-	done := make(chan struct{})
-	go func() { defer close(done); statuses, serr = s.store.ActionStatuses(r.Context(), pr.ID) }()
+	statuses, cachedStatuses := lookup(s.reads, s.reads.statuses, pr.ID)
+	var done chan struct{}
+	if !cachedStatuses {
+		done = make(chan struct{})
+		go func() { defer close(done); statuses, serr = s.actionStatuses(r.Context(), pr.ID) }()
+	}
 	body, rep, err := s.ingest.Report(r.Context(), pr, h)
-	<-done
+	if done != nil {
+		<-done
+	}
 	if store.IsNotFound(err) {
 		writeJSON(w, http.StatusOK, map[string]any{
 			"project_id": pr.ID, "events": 0, "message": "no logs yet: send some to POST /api/ingest/{id}",
@@ -61,31 +72,87 @@ func (s *Server) forecastShow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	hidden := map[string]bool{}
 	now := s.now()
+	var hidden map[string]bool
 	for _, a := range statuses {
 		if a.Hidden(now) {
+			if hidden == nil {
+				hidden = map[string]bool{}
+			}
 			hidden[a.ActionID] = true
 		}
 	}
-	out := make(map[string]json.RawMessage, len(doc.fields)+5)
-	for k, v := range doc.fields {
-		out[k] = v
-	}
-	kept := []json.RawMessage{}
+	// The answer is the stored report's own (valid, compact) JSON put
+	// together with the per-request fields, keys in order as
+	// encoding/json writes a map, without re-encoding the report.
+	var kept []json.RawMessage
 	for i, a := range doc.actions {
 		if !hidden[doc.ids[i]] {
 			kept = append(kept, a)
 		}
 	}
-	out["actions"], _ = json.Marshal(kept)
-	out["hidden_actions"], _ = json.Marshal(len(doc.actions) - len(kept))
-	out["project_id"], _ = json.Marshal(pr.ID)
-	out["computed_at"], _ = json.Marshal(rep.CreatedAt)
-	key := fmt.Sprintf("%d/%d/%d", pr.ID, rep.CreatedAt.UnixNano(), h)
-	out["narrative"], _ = json.Marshal(s.narrator.Narrate(r.Context(), key, doc.findings))
-	writeJSON(w, http.StatusOK, out)
+	narrative := doc.narrative
+	if s.narrator.On() {
+		key := fmt.Sprintf("%d/%d/%d", pr.ID, rep.CreatedAt.UnixNano(), h)
+		narrative, _ = json.Marshal(s.narrator.Narrate(r.Context(), key, doc.findings))
+	}
+	extra := map[string][]byte{"actions": joinJSON(kept), "hidden_actions": strconv.AppendInt(nil, int64(len(doc.actions)-len(kept)), 10),
+		"project_id": strconv.AppendInt(nil, int64(pr.ID), 10), "narrative": narrative}
+	extra["computed_at"], _ = json.Marshal(rep.CreatedAt)
+	b := make([]byte, 0, doc.size+256+len(narrative))
+	b = append(b, '{')
+	first := true
+	field := func(k string, v []byte) {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = strconv.AppendQuote(b, k)
+		b = append(b, ':')
+		b = append(b, v...)
+	}
+	i := 0
+	for _, k := range doc.keys {
+		for ; i < len(extraKeys) && extraKeys[i] < k; i++ {
+			field(extraKeys[i], extra[extraKeys[i]])
+		}
+		if i < len(extraKeys) && extraKeys[i] == k { // the request's value replaces the report's
+			field(k, extra[k])
+			i++
+			continue
+		}
+		field(k, doc.fields[k])
+	}
+	for ; i < len(extraKeys); i++ {
+		field(extraKeys[i], extra[extraKeys[i]])
+	}
+	b = append(b, '}', '\n')
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
 	return nil
+}
+
+// extraKeys are the fields forecastShow adds to a report, sorted.
+var extraKeys = []string{"actions", "computed_at", "hidden_actions", "narrative", "project_id"}
+
+// joinJSON is the JSON array of vs.
+func joinJSON(vs []json.RawMessage) []byte {
+	b := []byte{'['}
+	for i, v := range vs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, v...)
+	}
+	return append(b, ']')
+}
+
+// actionStatuses returns the project's action statuses (shared: read
+// only), from the read cache when it holds them.
+func (s *Server) actionStatuses(ctx context.Context, id cloudsage.ProjectID) ([]store.ActionStatus, error) {
+	return read(s.reads, s.reads.statuses, id, func() ([]store.ActionStatus, error) { return s.store.ActionStatuses(ctx, id) })
 }
 
 // filterActions drops hidden actions from a report's JSON.

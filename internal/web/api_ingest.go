@@ -44,6 +44,7 @@ type riskSummary struct {
 func (s *Server) ingestPost(w http.ResponseWriter, r *http.Request) error {
 	start := time.Now()
 	const proto = "http"
+	markIngest(r)
 	pr, p, err := s.accessIngest(r)
 	if err != nil {
 		return err

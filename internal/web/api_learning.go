@@ -9,6 +9,7 @@ import (
 	"github.com/cloudsage/cloudsage"
 	"github.com/cloudsage/cloudsage/internal/advisor"
 	"github.com/cloudsage/cloudsage/internal/auth"
+	"github.com/cloudsage/cloudsage/internal/ingest"
 	"github.com/cloudsage/cloudsage/internal/learn"
 	"github.com/cloudsage/cloudsage/internal/risk"
 	"github.com/cloudsage/cloudsage/internal/store"
@@ -29,23 +30,25 @@ type learning struct {
 func (s *Server) learned(ctx context.Context, pr store.Project) (learning, error) {
 	var l learning
 	var err error
-	if l.Types, err = s.ingest.Learned(ctx, pr.ID); err != nil {
+	// Feedback and overrides change only through the API: read through
+	// the read cache (shared slices, read only).
+	if l.Feedback, err = read(s.reads, s.reads.feedback, pr.ID, func() ([]store.Feedback, error) { return s.store.ActionFeedback(ctx, pr.ID) }); err != nil {
 		return l, err
 	}
-	if l.Feedback, err = s.store.ActionFeedback(ctx, pr.ID); err != nil {
-		return l, err
-	}
-	if l.Overrides, err = s.store.Overrides(ctx, pr.ID); err != nil {
+	l.Types = ingest.Estimates(l.Feedback)
+	if l.Overrides, err = read(s.reads, s.reads.override, pr.ID, func() ([]store.Override, error) { return s.store.Overrides(ctx, pr.ID) }); err != nil {
 		return l, err
 	}
 	for _, e := range l.Types {
 		l.FeedbackEvents += e.Events()
 	}
 	names := kbNames()
-	if ps, err := s.store.Patterns(ctx, pr.ID, 10000); err == nil && hasExpected(l.Overrides) {
-		names = maps.Clone(names)
-		for _, p := range ps {
-			names[string(p.ID)] = p.Template
+	if hasExpected(l.Overrides) { // their targets are patterns: name them
+		if ps, err := s.store.Patterns(ctx, pr.ID, 10000); err == nil {
+			names = maps.Clone(names)
+			for _, p := range ps {
+				names[string(p.ID)] = p.Template
+			}
 		}
 	}
 	list := make([]learn.Override, len(l.Overrides))

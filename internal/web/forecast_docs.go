@@ -1,7 +1,9 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
+	"slices"
 	"sync"
 	"time"
 
@@ -14,10 +16,13 @@ import (
 // top-level fields, its actions apart (they are filtered per request by
 // the project's action statuses) and the narrative's findings.
 type forecastDoc struct {
-	fields   map[string]json.RawMessage // without "actions"
-	actions  []json.RawMessage
-	ids      []string // the actions' ids
-	findings narrate.Findings
+	fields    map[string]json.RawMessage // compact, without "actions"
+	keys      []string                   // fields' keys, sorted
+	size      int                        // the fields' bytes
+	actions   []json.RawMessage          // compact
+	ids       []string                   // the actions' ids
+	findings  narrate.Findings
+	narrative json.RawMessage // the deterministic narrative of findings
 }
 
 // docKey names one stored report: a new batch makes a new one.
@@ -51,6 +56,12 @@ func decodeForecast(body []byte) (*forecastDoc, error) {
 		}
 	}
 	delete(d.fields, "actions")
+	for k, v := range d.fields {
+		d.fields[k] = compactJSON(v)
+		d.keys = append(d.keys, k)
+		d.size += len(k) + len(d.fields[k]) + 4
+	}
+	slices.Sort(d.keys)
 	d.ids = make([]string, len(d.actions))
 	for i, a := range d.actions {
 		var id struct {
@@ -58,13 +69,29 @@ func decodeForecast(body []byte) (*forecastDoc, error) {
 		}
 		json.Unmarshal(a, &id)
 		d.ids[i] = id.ID
+		d.actions[i] = compactJSON(a)
+		d.size += len(d.actions[i]) + 1
 	}
 	var full engine.Report
 	if err := json.Unmarshal(body, &full); err != nil {
 		return nil, err
 	}
 	d.findings = narrate.FindingsOf(full)
+	d.narrative, _ = json.Marshal(narrate.Narrative{Text: narrate.Text(d.findings), Source: "deterministic"})
 	return d, nil
+}
+
+// compactJSON is v (valid JSON) without insignificant space, as
+// encoding/json writes a json.RawMessage.
+func compactJSON(v json.RawMessage) json.RawMessage {
+	if !slices.ContainsFunc(v, func(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' }) {
+		return v
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, v) != nil {
+		return v
+	}
+	return b.Bytes()
 }
 
 // get returns the decoded report of key, decoding body on a miss.

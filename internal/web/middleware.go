@@ -19,8 +19,16 @@ const reqInfoKey ctxKey = iota
 
 // reqInfo is per-request state the outer middleware reads after the handler.
 type reqInfo struct {
-	id    string
-	route string // the ServeMux pattern that matched
+	id     string
+	route  string // the ServeMux pattern that matched
+	ingest bool   // an ingest request: it does not flush the read cache
+}
+
+// markIngest notes that r is an ingest request (see flushAfterWrites).
+func markIngest(r *http.Request) {
+	if ri, ok := r.Context().Value(reqInfoKey).(*reqInfo); ok {
+		ri.ingest = true
+	}
 }
 
 func requestID(ctx context.Context) string {

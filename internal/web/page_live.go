@@ -33,6 +33,7 @@ func (s *Server) publishBatch(id cloudsage.ProjectID, b store.Batch) {
 
 // publishAction tells the project's open pages about feedback on an action.
 func (s *Server) publishAction(id cloudsage.ProjectID, action, status string) {
+	s.flushReads() // the event makes pages read the statuses again
 	s.pages.hub.Publish(ui.Event{Type: ui.EventAction, Project: id, At: s.now().UTC(), Action: action, Status: status})
 }
 

@@ -162,7 +162,7 @@ func (s *Server) pageCommentCreate(w http.ResponseWriter, r *http.Request) error
 
 // teamPanel fills the project page's comments and activity.
 func (s *Server) teamPanel(ctx context.Context, pr store.Project, pg *ui.ProjectPage) error {
-	cs, err := s.store.Comments(ctx, pr.ID, "", 0)
+	cs, err := read(s.reads, s.reads.comments, pr.ID, func() ([]store.Comment, error) { return s.store.Comments(ctx, pr.ID, "", 0) })
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func (s *Server) projectPage(ctx context.Context, pr store.Project, u store.User
 	})
 	g.Go(func() error {
 		var err error
-		statuses, err = s.store.ActionStatuses(gctx, pr.ID)
+		statuses, err = s.actionStatuses(gctx, pr.ID)
 		return err
 	})
 	if err := g.Wait(); err != nil {

@@ -104,7 +104,7 @@ func (s *Server) pageProject(r *http.Request, min store.Role) (store.Project, st
 	var u store.User
 	var uerr error
 	done := make(chan struct{})
-	go func() { defer close(done); u, uerr = s.store.UserByID(r.Context(), p.UserID) }()
+	go func() { defer close(done); u, uerr = s.userByID(r.Context(), p.UserID) }()
 	pr, _, err := s.access(r, min)
 	<-done
 	if store.IsNotFound(uerr) {

@@ -25,7 +25,7 @@ import (
 // startReplica runs a server on st with Redis at redisURL, as `serve`
 // wires it (the key namespace from the database's secret), with its
 // background work (Redis probe, live fan-out) running.
-func startReplica(t *testing.T, st store.Store, redisURL string, mod func(*config.Config)) *env {
+func startReplica(t testing.TB, st store.Store, redisURL string, mod func(*config.Config)) *env {
 	t.Helper()
 	cfg := config.Default()
 	if mod != nil {
@@ -346,4 +346,86 @@ func TestReplicasForecastCache(t *testing.T) {
 		t.Errorf("right after a batch stored on B, B's forecast counts %v events, want 69", n)
 	}
 	wantEvents(ann, 69, "a batch stored on B, read on A")
+}
+
+// TestReplicasReadCache: replica B serves sessions, memberships and action
+// statuses from memory, yet a sign-out, a revoked session or a removed
+// member made through A stops working on B as soon as A's flush crosses
+// Redis (polled, no sleep-and-hope), and the next reads on B see the new
+// state.
+func TestReplicasReadCache(t *testing.T) {
+	rs := testenv.StartRedis(t)
+	dsn := storetest.PostgresSchema(t)
+	open := func() store.Store { return openPostgresAt(t, dsn) }
+	a := startReplica(t, open(), rs.URL, nil)
+	b := startReplica(t, open(), rs.URL, nil)
+	ann := a.user("ann")
+	p := ann.project("shop")
+	want(t, "ingest on A", ann.text("/api/ingest/"+p, sampleLogs(30, "readcache")), 200)
+	bob := a.user("bob")
+	want(t, "bob joins", ann.send("PUT", "/api/projects/"+p+"/members", map[string]string{"email": "bob@example.com", "role": "viewer"}), 200)
+	ann2 := a.client()
+	want(t, "ann's second session", ann2.login("ann"), 200)
+	ann3 := a.client()
+	want(t, "ann's third session", ann3.login("ann"), 200)
+
+	// Warm B's cache: each reads the forecast (and the page) twice.
+	for _, c := range []*client{ann, bob, ann2, ann3} {
+		for range 2 {
+			want(t, "forecast on B", c.on(b).get("/api/forecast/"+p), 200)
+			want(t, "page on B", c.on(b).get("/projects/"+p), 200)
+		}
+	}
+	// until polls c's forecast on B until it answers code.
+	until := func(what string, c *client, code int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		r := c.on(b).get("/api/forecast/" + p)
+		for r.code != code && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+			r = c.on(b).get("/api/forecast/" + p)
+		}
+		if r.code != code {
+			t.Fatalf("%s: forecast on B answers %d, want %d: %.300s", what, r.code, code, r.body)
+		}
+	}
+
+	// A member removed on A loses the project on B.
+	var bobID string
+	for _, m := range ann.get("/api/projects/" + p + "/members").json(t)["members"].([]any) {
+		if m := m.(map[string]any); m["email"] == "bob@example.com" {
+			bobID = fmt.Sprint(m["user_id"])
+		}
+	}
+	want(t, "remove bob", ann.do("DELETE", "/api/projects/"+p+"/members/"+bobID, "", nil), 204)
+	until("removed member", bob, 404)
+
+	// A sign-out on A ends the session on B.
+	want(t, "ann2 logs out on A", ann2.do("POST", "/api/auth/logout", "", nil), 200)
+	until("signed-out session", ann2, 401)
+
+	// Revoking the other sessions on A ends them on B; the one kept works.
+	want(t, "revoke others on A", ann.send("POST", "/api/auth/sessions/revoke-others", nil), 200)
+	until("revoked session", ann3, 401)
+	want(t, "the kept session on B", ann.on(b).get("/api/forecast/"+p), 200)
+
+	// An action marked done on A leaves B's forecast.
+	f := ann.on(b).get("/api/forecast/" + p).json(t)
+	acts, _ := f["actions"].([]any)
+	if len(acts) == 0 {
+		t.Skip("the sample's report has no action to mark done")
+	}
+	id := fmt.Sprint(acts[0].(map[string]any)["id"])
+	want(t, "done on A", ann.send("POST", "/api/projects/"+p+"/actions/"+id, map[string]string{"status": "done"}), 200)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		f := ann.on(b).get("/api/forecast/" + p).json(t)
+		if f["hidden_actions"] == float64(1) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("10 s after an action was marked done on A, B's forecast hides %v actions, want 1", f["hidden_actions"])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

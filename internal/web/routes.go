@@ -116,5 +116,5 @@ func (s *Server) routes() http.Handler {
 	// Pages (issue 5): page_*.go.
 	s.pageRoutes(mux)
 
-	return s.observe(secureHeaders(s.cors(s.crossOrigin(s.esIndexBulk(mux)))))
+	return s.observe(secureHeaders(s.cors(s.crossOrigin(s.flushAfterWrites(s.esIndexBulk(mux))))))
 }

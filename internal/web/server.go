@@ -54,6 +54,7 @@ type Options struct {
 type Server struct {
 	calls       forecastCalls // what kept forecasts said, for their accuracy
 	docs        forecastDocs  // stored reports decoded for GET /api/forecast
+	reads       *readCache    // sessions, users, memberships, action statuses (readcache.go)
 	cfg         config.Config
 	store       store.Store
 	ingest      *ingest.Service
@@ -148,9 +149,15 @@ func New(o Options) (*Server, error) {
 	}
 	s.billing = billing.New(billing.Config{SecretKey: s.cfg.StripeSecretKey.Reveal(), WebhookSecret: s.cfg.StripeWebhookSecret.Reveal(),
 		PricePro: s.cfg.StripePricePro, APIURL: s.cfg.StripeAPIURL, BaseURL: s.publicURL()})
-	s.billing = billing.New(billing.Config{SecretKey: s.cfg.StripeSecretKey.Reveal(), WebhookSecret: s.cfg.StripeWebhookSecret.Reveal(),
-		PricePro: s.cfg.StripePricePro, APIURL: s.cfg.StripeAPIURL, BaseURL: s.publicURL()})
 	s.started = s.now()
+	switch r := s.redis; {
+	case s.store.Dialect() == "sqlite": // this process is the only writer
+		s.reads = newReadCache(func() (bool, time.Time) { return true, time.Time{} })
+	case r != nil: // other replicas' writes arrive as flushes through the hub
+		s.reads = newReadCache(func() (bool, time.Time) { st := r.Status(); return st.Status == "ok", st.Since })
+	default: // PostgreSQL without Redis: other replicas' writes go unseen
+		s.reads = newReadCache(nil)
+	}
 	s.handler = s.routes()
 	if s.redis != nil {
 		broker, ok := s.pages.hub.(*ui.Broker)
@@ -158,6 +165,7 @@ func New(o Options) (*Server, error) {
 			return nil, errors.New("web: live updates need the in-process broker under the Redis fan-out")
 		}
 		s.hub = cluster.NewHub(s.redis, broker, s.remoteEvent, s.log)
+		s.hub.OnFlush(s.reads.flush)
 		s.pages.hub = s.hub
 	}
 	switch r := s.redis; {

@@ -31,7 +31,7 @@ import (
 
 // env is a running server and its store.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	url    string
 	store  store.Store
 	srv    *web.Server
@@ -59,7 +59,7 @@ func openPostgres(t *testing.T) store.Store {
 }
 
 // openPostgresAt opens the PostgreSQL store at dsn, closed when the test ends.
-func openPostgresAt(t *testing.T, dsn string) store.Store {
+func openPostgresAt(t testing.TB, dsn string) store.Store {
 	t.Helper()
 	db, err := postgres.Open(context.Background(), dsn)
 	if err != nil {
@@ -121,7 +121,7 @@ type resp struct {
 	body []byte
 }
 
-func (r resp) json(t *testing.T) map[string]any {
+func (r resp) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {
@@ -170,7 +170,7 @@ func (c *client) text(path, body string) resp {
 	return c.do("POST", path, "text/plain", strings.NewReader(body))
 }
 
-func want(t *testing.T, what string, r resp, code int) {
+func want(t testing.TB, what string, r resp, code int) {
 	t.Helper()
 	if r.code != code {
 		t.Fatalf("%s: status %d, want %d: %.400s", what, r.code, code, r.body)

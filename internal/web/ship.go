@@ -68,6 +68,7 @@ func shipToken(r *http.Request) (string, error) {
 // project, which the token must allow to ingest. An X-Scope-OrgID header
 // (Loki's tenant) or a project query parameter, when sent, must name it.
 func (s *Server) shipProject(r *http.Request) (store.Project, error) {
+	markIngest(r)
 	tok, err := shipToken(r)
 	if err != nil {
 		return store.Project{}, err

@@ -36,12 +36,22 @@ func Migrations() ([]store.Migration, error) { return store.Migrations(migration
 // migrateLock is the advisory lock key that keeps replicas from migrating at once.
 const migrateLock = 0x636c6f7564 // "cloud"
 
+// Option changes how Open connects.
+type Option func(*pgx.ConnConfig)
+
+// WithTracer has every connection report its queries to t (the tests
+// count a request's database round trips with it).
+func WithTracer(t pgx.QueryTracer) Option { return func(c *pgx.ConnConfig) { c.Tracer = t } }
+
 // Open connects to the database at url (postgres://...) and migrates it.
 // A search_path parameter in the URL selects a schema.
-func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
+func Open(ctx context.Context, url string, opts ...Option) (*sqlstore.DB, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	for _, o := range opts {
+		o(cfg)
 	}
 	// Connections made once the schema is migrated are warmed before use;
 	// before that event_chunks may not exist yet.
