@@ -3,8 +3,10 @@ package series
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/cloudsage/cloudsage"
 )
@@ -90,6 +92,29 @@ func TestPatternSamples(t *testing.T) {
 	s.Add(&e)
 	if n := len(s.Pattern("q").Samples[0]); n != maxSampleLen {
 		t.Errorf("sample length = %d, want %d", n, maxSampleLen)
+	}
+}
+
+// A sample is a copy: a line handed in is a slice of its whole request
+// body, which a sample kept for minutes must not pin.
+func TestPatternSamplesDoNotPinTheBody(t *testing.T) {
+	s := New(DefaultConfig())
+	body := strings.Repeat("x", 1<<20) + "\nshort line one\nshort line two\n" + strings.Repeat("y", 1<<20)
+	lines := strings.Split(body, "\n")
+	lo, hi := uintptr(unsafe.Pointer(unsafe.StringData(body))), uintptr(unsafe.Pointer(unsafe.StringData(body)))+uintptr(len(body))
+	for i, l := range lines[1:3] {
+		e := ev(t0.Add(time.Duration(i*sampleEvery)*time.Minute), cloudsage.LevelInfo)
+		e.Pattern, e.Raw = "p", l
+		s.Add(&e)
+	}
+	got := s.Pattern("p").Samples
+	if len(got) != 2 {
+		t.Fatalf("Samples = %q, want both lines", got)
+	}
+	for _, g := range got {
+		if p := uintptr(unsafe.Pointer(unsafe.StringData(g))); p >= lo && p < hi {
+			t.Errorf("sample %q points into the body it came from", g)
+		}
 	}
 }
 
