@@ -158,9 +158,10 @@ const (
 
 // checkpoint runs passive WAL checkpoints off the write path: they copy
 // committed pages into the database file without blocking the writer.
-// When one has copied everything and the WAL file is large, it is
-// truncated, without waiting: a reader or writer in the way makes the
-// truncation give up until the next tick.
+// When one has copied everything and the WAL file is large, or nothing
+// was written since the last tick, it is truncated, without waiting: a
+// reader or writer in the way makes the truncation give up until the
+// next tick.
 //
 // With w (the writer pool, nil for a database without incremental
 // auto-vacuum), once nothing has been written for a tick and the file has
@@ -187,7 +188,11 @@ func checkpoint(ctx context.Context, r, w *sql.DB, walPath string, done chan<- s
 			}
 			idle := log == lastLog
 			lastLog = log
-			if st, err := os.Stat(walPath); err == nil && (st.Size() > WALTruncateAbove || vacuumed && st.Size() > 0) {
+			// Truncated when large, and once writes have stopped for a
+			// tick whatever its size: a WAL whose frames are all copied
+			// holds nothing the database file does not, and would
+			// otherwise stay on disk beside it until the next burst.
+			if st, err := os.Stat(walPath); err == nil && (st.Size() > WALTruncateAbove || (vacuumed || idle) && st.Size() > 0) {
 				if truncateWAL(ctx, r) {
 					vacuumed = false
 					lastLog = -1

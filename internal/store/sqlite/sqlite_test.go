@@ -185,6 +185,40 @@ func TestWALTruncatedWhenCheckpointed(t *testing.T) {
 	}
 }
 
+// TestWALTruncatedWhenIdle writes less than WALTruncateAbove and waits
+// for the checkpointer to truncate the WAL once writes have stopped.
+func TestWALTruncatedWhenIdle(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cloudsage.db")
+	db := openAt(t, path)
+	if _, err := db.W.ExecContext(ctx, `CREATE TABLE walfill (b BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.W.ExecContext(ctx, `INSERT INTO walfill VALUES (randomblob(1048576))`); err != nil {
+		t.Fatal(err)
+	}
+	size := func() int64 {
+		st, err := os.Stat(path + "-wal")
+		if err != nil {
+			return 0
+		}
+		return st.Size()
+	}
+	if s := size(); s == 0 || s > sqlite.WALTruncateAbove {
+		t.Fatalf("WAL %d bytes after the write, want some, under %d", s, sqlite.WALTruncateAbove)
+	}
+	for deadline := time.Now().Add(time.Minute); size() > 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("WAL still %d bytes a minute after the last write", size())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var n int
+	if err := db.R.QueryRowContext(ctx, `SELECT count(*) FROM walfill`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("after truncation: %d rows, %v", n, err)
+	}
+}
+
 // TestCompactionMovesDisjointChunks ingests batches in time order: their
 // full chunks overlap no other, so compaction moves them into its runs as
 // they are (a batch's chunk, with its batch id, in a compaction run)
