@@ -90,22 +90,30 @@ func (s *Server) pageOverrideDelete(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-// learningView is the project page's learning card: what feedback and
-// overrides changed, the forecasts' accuracy, similar past incidents and
-// the incidents remembered.
-func (s *Server) learningView(ctx context.Context, pr store.Project, rep *ui.Report) (ui.LearningView, error) {
-	var v ui.LearningView
-	// Three independent reads, at once.
-	var l learning
-	var acc accuracy
-	var incs []store.Incident
+// learningData is what the learning card reads.
+type learningData struct {
+	l    learning
+	acc  accuracy
+	incs []store.Incident
+}
+
+// learningReads makes the learning card's three independent reads at once.
+func (s *Server) learningReads(ctx context.Context, pr store.Project) (learningData, error) {
+	var d learningData
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { l, err = s.learned(gctx, pr); return err })
-	g.Go(func() (err error) { acc, err = s.accuracy(gctx, pr.ID); return err })
-	g.Go(func() (err error) { incs, err = s.store.Incidents(gctx, pr.ID, 10); return err })
-	if err := g.Wait(); err != nil {
-		return v, err
-	}
+	g.Go(func() (err error) { d.l, err = s.learned(gctx, pr); return err })
+	g.Go(func() (err error) { d.acc, err = s.accuracy(gctx, pr.ID); return err })
+	g.Go(func() (err error) { d.incs, err = s.store.Incidents(gctx, pr.ID, 10); return err })
+	return d, g.Wait()
+}
+
+// learningViewOf is the project page's learning card — what feedback and
+// overrides changed, the forecasts' accuracy, similar past incidents and
+// the incidents remembered — from d and the report rep (its similar past
+// incidents; nil: none yet).
+func learningViewOf(d learningData, rep *ui.Report) ui.LearningView {
+	var v ui.LearningView
+	l, acc, incs := d.l, d.acc, d.incs
 	v.FeedbackEvents = len(l.Feedback)
 	for _, c := range l.Changes {
 		v.Changes = append(v.Changes, c.Text)
@@ -128,7 +136,7 @@ func (s *Server) learningView(ctx context.Context, pr store.Project, rep *ui.Rep
 		v.Incidents = append(v.Incidents, ui.IncidentView{ID: int64(inc.ID), Opened: inc.OpenedAt, Closed: inc.ClosedAt, Peak: inc.PeakScore,
 			Title: inc.Title, RootCause: inc.RootCause, Fix: inc.Fix, Moved: moved})
 	}
-	return v, nil
+	return v
 }
 
 func pct(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }

@@ -160,28 +160,36 @@ func (s *Server) pageCommentCreate(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// teamPanel fills the project page's comments and activity.
-func (s *Server) teamPanel(ctx context.Context, pr store.Project, pg *ui.ProjectPage) error {
-	cs, err := read(s.reads, s.reads.comments, pr.ID, func() ([]store.Comment, error) { return s.store.Comments(ctx, pr.ID, "", 0) })
-	if err != nil {
-		return err
+// teamData is what the project page's team panel reads.
+type teamData struct {
+	comments   []store.Comment
+	activities []store.Activity
+}
+
+// teamReads reads the project's comments and recent activity.
+func (s *Server) teamReads(ctx context.Context, pr store.Project) (teamData, error) {
+	var d teamData
+	var err error
+	if d.comments, err = read(s.reads, s.reads.comments, pr.ID, func() ([]store.Comment, error) { return s.store.Comments(ctx, pr.ID, "", 0) }); err != nil {
+		return d, err
 	}
+	d.activities, err = s.store.Activities(ctx, store.ActivityQuery{Project: pr.ID, Limit: 15})
+	return d, err
+}
+
+// teamPanel fills the project page's comments and activity from d.
+func teamPanel(pr store.Project, pg *ui.ProjectPage, d teamData) {
 	byTarget := map[string][]store.Comment{}
-	for _, c := range cs {
+	for _, c := range d.comments {
 		byTarget[c.Target] = append(byTarget[c.Target], c)
-	}
-	as, err := s.store.Activities(ctx, store.ActivityQuery{Project: pr.ID, Limit: 15})
-	if err != nil {
-		return err
 	}
 	url := ui.ProjectURL(pr.ID, "comments")
 	pg.Team = ui.TeamPanel{ForecastComments: ui.NewComments(byTarget[store.CommentForecast]), CommentURL: url,
-		MembersURL: ui.ProjectURL(pr.ID, "members"), Activity: ui.NewActivityFeed(as)}
+		MembersURL: ui.ProjectURL(pr.ID, "members"), Activity: ui.NewActivityFeed(d.activities)}
 	for i := range pg.Actions {
 		a := &pg.Actions[i]
 		a.Comments, a.CommentURL = ui.NewComments(byTarget[store.CommentOnAction(a.ID)]), url
 	}
-	return nil
 }
 
 // inviteToken is the {token} of an invitation link.

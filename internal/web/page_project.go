@@ -18,12 +18,14 @@ import (
 // ingest service's cache).
 func (s *Server) projectPage(ctx context.Context, pr store.Project, u store.User, horizon int) (ui.ProjectPage, error) {
 	now := s.now()
-	// The store's reads run at once, in two rounds (the risk history's
-	// window depends on the report; the panels on the page), so the page
-	// waits for a few round trips rather than for a dozen in a row.
+	// Every read runs at once, so the page waits for its slowest chain
+	// (the report, then the risk history whose window depends on it)
+	// rather than for a dozen reads in a row, or for two rounds.
 	var rep *ui.Report
 	var statuses []store.ActionStatus
 	var hist []store.RiskPoint
+	var team teamData
+	var learning learningData
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		body, _, err := s.ingest.Report(gctx, pr, horizon)
@@ -50,23 +52,23 @@ func (s *Server) projectPage(ctx context.Context, pr store.Project, u store.User
 		statuses, err = s.actionStatuses(gctx, pr.ID)
 		return err
 	})
-	if err := g.Wait(); err != nil {
-		return ui.ProjectPage{}, err
-	}
-	pg := ui.NewProjectPage(pr, rep, statuses, hist, now)
-	pg.User = u.Email
-	g, gctx = errgroup.WithContext(ctx)
-	g.Go(func() error { return s.teamPanel(gctx, pr, &pg) }) // pg.Team and the actions' comments
-	var learning ui.LearningView
 	g.Go(func() error {
 		var err error
-		learning, err = s.learningView(gctx, pr, rep)
+		team, err = s.teamReads(gctx, pr)
+		return err
+	})
+	g.Go(func() error {
+		var err error
+		learning, err = s.learningReads(gctx, pr)
 		return err
 	})
 	if err := g.Wait(); err != nil {
 		return ui.ProjectPage{}, err
 	}
-	pg.Learning = learning
+	pg := ui.NewProjectPage(pr, rep, statuses, hist, now)
+	pg.User = u.Email
+	teamPanel(pr, &pg, team) // pg.Team and the actions' comments
+	pg.Learning = learningViewOf(learning, rep)
 	return pg, nil
 }
 
