@@ -349,14 +349,21 @@ func pickChunks(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]p
 // partitions are vacuumed whole, indexes included, when it ends.
 func (db *DB) compactProject(ctx context.Context, p cloudsage.ProjectID) error {
 	v, _ := db.D.(Vacuumer)
+	vacuum := func(maxTimes []int64, indexes bool) {
+		// Not fatal: the next vacuum does the work.
+		_ = v.Vacuum(ctx, db.W, maxTimes, indexes)
+		db.vacuumedAt.Store(time.Now().UnixNano())
+	}
 	for {
 		job, err := db.planCompaction(ctx, p)
 		if err != nil {
 			return err
 		}
 		if job == nil {
-			if v != nil {
-				_ = v.Vacuum(ctx, db.W, nil, false) // the batches' state rows
+			// The batches' state rows, at most every stateVacuumEvery:
+			// every VACUUM command ends by reading all of pg_class.
+			if v != nil && time.Since(time.Unix(0, db.vacuumedAt.Load())) >= stateVacuumEvery {
+				vacuum(nil, false)
 			}
 			return nil
 		}
@@ -369,7 +376,7 @@ func (db *DB) compactProject(ctx context.Context, p cloudsage.ProjectID) error {
 			if v != nil && len(job.touched) > 0 {
 				// The step's old chunks' space (TOAST above all), for
 				// the next step to write its chunks in.
-				_ = v.Vacuum(ctx, db.W, job.touched, false)
+				vacuum(job.touched, false)
 				all = append(all, job.touched...)
 				job.touched = job.touched[:0]
 			}
@@ -378,10 +385,14 @@ func (db *DB) compactProject(ctx context.Context, p cloudsage.ProjectID) error {
 			}
 		}
 		if v != nil && len(all) > 0 {
-			_ = v.Vacuum(ctx, db.W, all, true) // and the indexes' entries
+			vacuum(all, true) // and the indexes' entries
 		}
 	}
 }
+
+// stateVacuumEvery is the least time between two vacuums of the state
+// tables alone (a few old snapshots wait at most that long).
+const stateVacuumEvery = 2 * time.Second
 
 // compactor runs compaction in the background, one project at a time:
 // the projects that ingest touched, and every project once at start (to

@@ -62,6 +62,7 @@ type DB struct {
 	cache      *chunk.Cache
 	hostFrom   atomic.Int64 // hostKeysFrom, once read
 	compact    *compactor   // the background compactor, once started
+	vacuumedAt atomic.Int64 // when the compactor last vacuumed (Unix ns)
 	holds      holdLog      // write transactions' hold times
 	tokens     tokenState   // recent token uses and the token cache
 }
