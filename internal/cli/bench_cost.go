@@ -84,6 +84,9 @@ func printCost(w io.Writer, rep bench.PeerReport) {
 		for _, k := range bench.SearchKinds {
 			fmt.Fprintf(w, " %s %d", k, s.Hits[k])
 		}
+		if s.Note != "" {
+			fmt.Fprintf(w, "; %s", s.Note)
+		}
 		fmt.Fprintln(w)
 	}
 	for _, k := range bench.SearchKinds {
