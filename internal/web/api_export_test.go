@@ -187,7 +187,11 @@ func TestExportBoundedMemory(t *testing.T) {
 	}
 	growth := int64(peak) - int64(baseHeap)
 	t.Logf("exported %d events, %.1f MB; heap growth at most %.1f MB while streaming", lines, float64(bytesRead)/(1<<20), float64(growth)/(1<<20))
-	if growth > bytesRead/4 {
+	// A buffered export holds at least the whole response (59.5 MB here)
+	// in the heap; a streamed one about 10 MB. The heap is the process's,
+	// so in a whole-package run other tests' leftover goroutines add to it
+	// (16-23 MB seen): half the response still tells the two apart.
+	if growth > bytesRead/2 {
 		t.Errorf("heap grew by %d bytes while exporting %d bytes: the export is buffered, not streamed", growth, bytesRead)
 	}
 }
