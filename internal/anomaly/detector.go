@@ -347,11 +347,8 @@ func (d *Detector) UnmarshalBinary(b []byte) error {
 		dst *window
 		src []float64
 	}{{nd.level, s.Level}, {nd.diff, s.Diff}, {nd.recent, s.Recent}, {nd.seen, s.Seen}, {nd.alphas, s.Alphas}} {
-		if len(w.src) > cap(w.dst.ring) {
-			return fmt.Errorf("decode detector: %d values for a window of %d", len(w.src), cap(w.dst.ring))
-		}
-		for _, v := range w.src {
-			w.dst.push(v)
+		if !w.dst.restore(w.src) {
+			return fmt.Errorf("decode detector: %d values for a window of %d", len(w.src), w.dst.n)
 		}
 	}
 	if nd.shape != nil && !nd.shape.restore(s.ShapeLast, s.ShapeEmbs) {

@@ -170,14 +170,8 @@ func (s *seasonal) restore(st *seasonalState) bool {
 		copy(s.count[slot*seasonBuckets:], st.Counts[k*seasonBuckets:(k+1)*seasonBuckets])
 	}
 	for m := range s.res {
-		if len(st.Res[m]) > cap(s.res[m].ring) || len(st.Rec[m]) > cap(s.rec[m].ring) {
+		if !s.res[m].restore(st.Res[m]) || !s.rec[m].restore(st.Rec[m]) {
 			return false
-		}
-		for _, v := range st.Res[m] {
-			s.res[m].push(v)
-		}
-		for _, v := range st.Rec[m] {
-			s.rec[m].push(v)
 		}
 	}
 	return true

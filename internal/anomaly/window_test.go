@@ -46,3 +46,58 @@ func TestWindowQuantile(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowGrowth: a window's slices grow with its values and never past
+// its size, and behave as before once full.
+func TestWindowGrowth(t *testing.T) {
+	w := newWindow(100)
+	if cap(w.ring) != 0 || cap(w.sorted) != 0 {
+		t.Fatalf("an empty window holds %d+%d slots", cap(w.ring), cap(w.sorted))
+	}
+	for i := range 250 {
+		w.push(float64(i % 37))
+		if cap(w.ring) > 100 || cap(w.sorted) > 100 {
+			t.Fatalf("after %d pushes: capacity %d/%d past the window's 100", i+1, cap(w.ring), cap(w.sorted))
+		}
+		if want := min(i+1, 100); len(w.ring) != want || len(w.sorted) != want {
+			t.Fatalf("after %d pushes: %d/%d values, want %d", i+1, len(w.ring), len(w.sorted), want)
+		}
+	}
+}
+
+// TestWindowRestore: restoring values gives the window pushing them one by
+// one gives, and refuses more values than fit.
+func TestWindowRestore(t *testing.T) {
+	r := rand.New(rand.NewPCG(2, 2))
+	for _, n := range []int{0, 1, 7, 50} {
+		vs := make([]float64, n)
+		for i := range vs {
+			vs[i] = float64(r.IntN(20)) - 5
+		}
+		pushed, restored := newWindow(50), newWindow(50)
+		for _, v := range vs {
+			pushed.push(v)
+		}
+		if !restored.restore(vs) {
+			t.Fatalf("restore of %d values into a window of 50 refused", n)
+		}
+		if diff := cmp.Diff(pushed.values(), restored.values()); diff != "" {
+			t.Fatalf("n=%d values (-pushed +restored):\n%s", n, diff)
+		}
+		if diff := cmp.Diff(pushed.sorted, restored.sorted); diff != "" {
+			t.Fatalf("n=%d sorted (-pushed +restored):\n%s", n, diff)
+		}
+		// Both go on alike.
+		for i := range 60 {
+			v := float64(i % 9)
+			pushed.push(v)
+			restored.push(v)
+		}
+		if diff := cmp.Diff(pushed.values(), restored.values()); diff != "" {
+			t.Fatalf("n=%d after more pushes (-pushed +restored):\n%s", n, diff)
+		}
+	}
+	if newWindow(3).restore([]float64{1, 2, 3, 4}) {
+		t.Error("4 values restored into a window of 3")
+	}
+}
