@@ -156,21 +156,24 @@ func (b *Bucket) Merge(o *Bucket) {
 	}
 }
 
-// ring holds the last len(b) buckets of a fixed unit; slot i holds the bucket
+// ring holds the last n buckets of a fixed unit; slot i holds the bucket
 // whose index (time / unit) is stamp[i], so stale slots need no clearing.
+// Its slices grow with the span of indices written, up to n: a server holds
+// one series per project, and a young project's week of minute buckets
+// would otherwise be allocated whole (half a gigabyte for 1,000 projects).
+// The length only depends on that span, so a restored ring lays its
+// buckets out as the one that was saved.
 type ring struct {
 	unit   int64 // seconds
+	n      int   // buckets kept at most
 	stamp  []int64
 	b      []Bucket
 	latest int64 // highest index written; -1 when empty
+	low    int64 // lowest index written and still held, when latest >= 0
 }
 
 func newRing(n int, unit int64) ring {
-	st := make([]int64, n)
-	for i := range st {
-		st[i] = -1
-	}
-	return ring{unit: unit, stamp: st, b: make([]Bucket, n), latest: -1}
+	return ring{unit: unit, n: n, latest: -1}
 }
 
 func (r *ring) slot(idx int64) int {
@@ -178,13 +181,44 @@ func (r *ring) slot(idx int64) int {
 }
 
 // oldest returns the lowest index the ring can hold.
-func (r *ring) oldest() int64 { return r.latest - int64(len(r.b)) + 1 }
+func (r *ring) oldest() int64 { return r.latest - int64(r.n) + 1 }
+
+// reserve makes the ring's slices long enough to hold the indices lo..hi
+// beside what it holds (lo >= hi-n+1).
+func (r *ring) reserve(lo, hi int64) {
+	if r.latest >= 0 {
+		lo, hi = min(lo, r.low), max(hi, r.latest)
+	}
+	lo = max(lo, hi-int64(r.n)+1)
+	r.low = lo
+	span := hi - lo + 1
+	if span <= int64(len(r.b)) {
+		return
+	}
+	size := 8
+	for int64(size) < span && size < r.n {
+		size *= 2
+	}
+	size = min(size, r.n)
+	stamp, b := make([]int64, size), make([]Bucket, size)
+	for i := range stamp {
+		stamp[i] = -1
+	}
+	for i, idx := range r.stamp {
+		if idx >= lo {
+			s := int(idx % int64(size))
+			stamp[s], b[s] = idx, r.b[i]
+		}
+	}
+	r.stamp, r.b = stamp, b
+}
 
 // at returns the bucket for idx, creating it, or nil when idx is too old.
 func (r *ring) at(idx int64) *Bucket {
 	if r.latest >= 0 && idx < r.oldest() {
 		return nil
 	}
+	r.reserve(idx, idx)
 	if idx > r.latest {
 		r.latest = idx
 	}
@@ -445,7 +479,7 @@ func (s *Series) Hourly(from, to time.Time) []Agg {
 	if th <= fh {
 		return nil
 	}
-	if n := int64(len(s.hour.b)); th-fh > n {
+	if n := int64(s.hour.n); th-fh > n {
 		fh = th - n
 	}
 	out := make([]Agg, 0, th-fh)

@@ -2,6 +2,7 @@ package series
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -137,7 +138,7 @@ func TestBoundedMemory(t *testing.T) {
 	if st := s.Stats(); st.Untracked != 90000 {
 		t.Errorf("Untracked = %d, want 90000", st.Untracked)
 	}
-	if len(s.min.b) != 60 || len(s.hour.b) != 24 {
+	if len(s.min.b) > 60 || len(s.hour.b) > 24 || s.min.n != 60 || s.hour.n != 24 {
 		t.Errorf("rings grew: %d minutes, %d hours", len(s.min.b), len(s.hour.b))
 	}
 }
@@ -174,4 +175,67 @@ func BenchmarkSeriesAdd(b *testing.B) {
 		i++
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// TestRingGrowth: a ring that grows with the span of its indices answers
+// as a ring allocated whole would (a bucket is held while it is one of the
+// last n indices and was written), is small while its span is, and never
+// outgrows n.
+func TestRingGrowth(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	for round := range 200 {
+		n := 1 + r.IntN(300)
+		rg := newRing(n, 60)
+		written := map[int64]uint64{}
+		latest := int64(-1)
+		base := int64(r.IntN(1_000_000))
+		for i := range 400 {
+			var idx int64
+			switch r.IntN(4) {
+			case 0: // a jump ahead
+				idx = base + int64(r.IntN(2*n))
+			default: // around the latest
+				idx = max(0, max(latest, base)-int64(r.IntN(n+5))+int64(r.IntN(3)))
+			}
+			b := rg.at(idx)
+			tooOld := latest >= 0 && idx < latest-int64(n)+1
+			if (b == nil) != tooOld {
+				t.Fatalf("round %d step %d: at(%d) nil=%v, want nil=%v (latest %d, n %d)", round, i, idx, b == nil, tooOld, latest, n)
+			}
+			if b == nil {
+				continue
+			}
+			if idx > latest {
+				latest = idx
+			}
+			if idx > base {
+				base = idx
+			}
+			b.N++
+			written[idx]++
+			if len(rg.b) > n || len(rg.stamp) != len(rg.b) {
+				t.Fatalf("round %d: %d slots for a ring of %d", round, len(rg.b), n)
+			}
+			for w, c := range written {
+				got := rg.get(w)
+				held := w >= latest-int64(n)+1
+				switch {
+				case held && (got == nil || got.N != c):
+					t.Fatalf("round %d step %d: index %d written %d times, got %+v (latest %d, n %d)", round, i, w, c, got, latest, n)
+				case !held && got != nil:
+					t.Fatalf("round %d step %d: index %d is older than the ring but still read", round, i, w)
+				}
+				if !held {
+					delete(written, w)
+				}
+			}
+		}
+	}
+	young := newRing(10080, 60)
+	for i := range int64(30) {
+		young.at(1000 + i)
+	}
+	if len(young.b) > 64 {
+		t.Errorf("30 minutes of a week's ring take %d slots", len(young.b))
+	}
 }

@@ -189,20 +189,40 @@ func (w *writer) ring(rg *ring) {
 }
 
 func (r *reader) ring(rg *ring) {
-	rg.latest = r.i()
-	n := r.count(len(rg.b))
+	latest := r.i()
+	n := r.count(rg.n)
+	type kept struct {
+		idx int64
+		b   Bucket
+	}
+	var ks []kept
 	for range n {
 		idx := r.i()
 		b := r.bucket()
 		if r.err != nil {
 			return
 		}
-		if idx < 0 || idx > rg.latest || idx < rg.oldest() {
+		if idx < 0 || idx > latest || idx < latest-int64(rg.n)+1 {
 			continue // the ring was smaller when written
 		}
-		s := rg.slot(idx)
-		rg.stamp[s] = idx
-		rg.b[s] = b
+		ks = append(ks, kept{idx, b})
+	}
+	if len(ks) == 0 {
+		if latest >= 0 {
+			rg.reserve(latest, latest)
+		}
+		rg.latest = latest
+		return
+	}
+	lo := latest
+	for _, k := range ks {
+		lo = min(lo, k.idx)
+	}
+	rg.reserve(lo, latest)
+	rg.latest = latest
+	for _, k := range ks {
+		s := rg.slot(k.idx)
+		rg.stamp[s], rg.b[s] = k.idx, k.b
 	}
 }
 
