@@ -148,11 +148,7 @@ func (r *sseReader) report(id float64, d time.Duration) (map[string]any, bool) {
 // serving on its own limits and saying so, and its return is noticed.
 func TestReplicas(t *testing.T) {
 	rs := testenv.StartRedis(t)
-	dsn := storetest.PostgresSchema(t)
-	open := func() store.Store { return openPostgresAt(t, dsn) }
-	limit := func(c *config.Config) { c.RateLimit = 6 }
-	a := startReplica(t, open(), rs.URL, limit)
-	b := startReplica(t, open(), rs.URL, limit)
+	a, b := replicaPair(t, rs.URL, func(c *config.Config) { c.RateLimit = 6 })
 
 	ann := a.user("ann")
 	p := ann.project("shop")
@@ -301,11 +297,7 @@ func TestReplicas(t *testing.T) {
 // memory between reads; a batch stored on A reaches B's readers all the
 // same (the Redis fan-out drops B's copy), and so does one stored on B.
 func TestReplicasForecastCache(t *testing.T) {
-	rs := testenv.StartRedis(t)
-	dsn := storetest.PostgresSchema(t)
-	open := func() store.Store { return openPostgresAt(t, dsn) }
-	a := startReplica(t, open(), rs.URL, nil)
-	b := startReplica(t, open(), rs.URL, nil)
+	a, b := replicaPair(t, testenv.StartRedis(t).URL, nil)
 	ann := a.user("ann")
 	p := ann.project("shop")
 	annB := ann.on(b)
@@ -354,11 +346,7 @@ func TestReplicasForecastCache(t *testing.T) {
 // Redis (polled, no sleep-and-hope), and the next reads on B see the new
 // state.
 func TestReplicasReadCache(t *testing.T) {
-	rs := testenv.StartRedis(t)
-	dsn := storetest.PostgresSchema(t)
-	open := func() store.Store { return openPostgresAt(t, dsn) }
-	a := startReplica(t, open(), rs.URL, nil)
-	b := startReplica(t, open(), rs.URL, nil)
+	a, b := replicaPair(t, testenv.StartRedis(t).URL, nil)
 	ann := a.user("ann")
 	p := ann.project("shop")
 	want(t, "ingest on A", ann.text("/api/ingest/"+p, sampleLogs(30, "readcache")), 200)
@@ -428,4 +416,12 @@ func TestReplicasReadCache(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// replicaPair starts two replicas on one fresh PostgreSQL schema and the
+// Redis at redisURL.
+func replicaPair(t *testing.T, redisURL string, mod func(*config.Config)) (a, b *env) {
+	t.Helper()
+	dsn := storetest.PostgresSchema(t)
+	return startReplica(t, openPostgresAt(t, dsn), redisURL, mod), startReplica(t, openPostgresAt(t, dsn), redisURL, mod)
 }

@@ -95,19 +95,7 @@ func partitionNames(t *testing.T, db *sql.DB) []string {
 // same events after 0012 partitions its chunks, and takes new ones.
 func TestMigratePartitions(t *testing.T) {
 	ctx := context.Background()
-	url := storetest.PostgresSchema(t)
-	db := must(sql.Open("pgx", url))(t)
-	defer db.Close()
-	ms := must(Migrations())(t)
-	var before []store.Migration
-	for _, m := range ms {
-		if m.Version != 12 {
-			before = append(before, m)
-		}
-	}
-	conn := must(db.Conn(ctx))(t)
-	must(store.Migrate(ctx, conn, before, time.Now))(t)
-	conn.Close()
+	db, url := openMigrated(t, func(v int) bool { return v != 12 })
 
 	old := sqlstore.New(db, db, dialect{})
 	u := must(old.CreateUser(ctx, store.User{Email: "ann@example.com", PasswordHash: "h"}))(t)
@@ -306,4 +294,24 @@ func TestSearchPrunesPartitions(t *testing.T) {
 	if plan := must(s.ExplainEvents(ctx, store.EventQuery{Project: p.ID}))(t); !strings.Contains(plan, name(7)) {
 		t.Errorf("a search without a time range does not read day -7:\n%s", plan)
 	}
+}
+
+// openMigrated opens a fresh schema migrated with the migrations keep
+// selects (by version), closed when the test ends, and its URL: a
+// database as an older release left it, for the upgrade tests.
+func openMigrated(t *testing.T, keep func(version int) bool) (*sql.DB, string) {
+	t.Helper()
+	url := storetest.PostgresSchema(t)
+	db := must(sql.Open("pgx", url))(t)
+	t.Cleanup(func() { db.Close() })
+	var ms []store.Migration
+	for _, m := range must(Migrations())(t) {
+		if keep(m.Version) {
+			ms = append(ms, m)
+		}
+	}
+	conn := must(db.Conn(context.Background()))(t)
+	defer conn.Close()
+	must(store.Migrate(context.Background(), conn, ms, time.Now))(t)
+	return db, url
 }

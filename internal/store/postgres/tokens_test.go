@@ -59,19 +59,7 @@ func lz4(t *testing.T, db *sql.DB) bool {
 // their words, and a new day's partition gets the same settings.
 func TestMigrateTokensCompact(t *testing.T) {
 	ctx := context.Background()
-	url := storetest.PostgresSchema(t)
-	db := must(sql.Open("pgx", url))(t)
-	defer db.Close()
-	ms := must(Migrations())(t)
-	var before []store.Migration
-	for _, m := range ms {
-		if m.Version <= 14 {
-			before = append(before, m)
-		}
-	}
-	conn := must(db.Conn(ctx))(t)
-	must(store.Migrate(ctx, conn, before, time.Now))(t)
-	conn.Close()
+	db, url := openMigrated(t, func(v int) bool { return v <= 14 })
 
 	parts := &partitions{db: db, now: time.Now, known: map[int64]bool{}, failed: map[int64]time.Time{}}
 	old := sqlstore.New(db, db, dialect{parts: parts})

@@ -163,13 +163,7 @@ func TestWALTruncatedWhenCheckpointed(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	size := func() int64 {
-		st, err := os.Stat(path + "-wal")
-		if err != nil {
-			return 0
-		}
-		return st.Size()
-	}
+	size := func() int64 { return walSize(path) }
 	if s := size(); s <= sqlite.WALTruncateAbove {
 		t.Fatalf("WAL %d bytes after the writes, want more than %d", s, sqlite.WALTruncateAbove)
 	}
@@ -197,13 +191,7 @@ func TestWALTruncatedWhenIdle(t *testing.T) {
 	if _, err := db.W.ExecContext(ctx, `INSERT INTO walfill VALUES (randomblob(1048576))`); err != nil {
 		t.Fatal(err)
 	}
-	size := func() int64 {
-		st, err := os.Stat(path + "-wal")
-		if err != nil {
-			return 0
-		}
-		return st.Size()
-	}
+	size := func() int64 { return walSize(path) }
 	if s := size(); s == 0 || s > sqlite.WALTruncateAbove {
 		t.Fatalf("WAL %d bytes after the write, want some, under %d", s, sqlite.WALTruncateAbove)
 	}
@@ -372,4 +360,13 @@ func TestExistingDatabaseKeepsAutoVacuumMode(t *testing.T) {
 	if _, err := db.UserByEmail(ctx, "a@example.com"); err != nil {
 		t.Error(err)
 	}
+}
+
+// walSize is the size of the database at path's WAL file (0 when there is none).
+func walSize(path string) int64 {
+	st, err := os.Stat(path + "-wal")
+	if err != nil {
+		return 0
+	}
+	return st.Size()
 }
