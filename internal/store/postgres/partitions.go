@@ -175,7 +175,7 @@ func (ps *partitions) Maintain(ctx context.Context) error {
 	}
 	today := ps.now().Unix() / 86400
 	days := []int64{today - 1, today, today + 1, today + 2}
-	rows, err := queryInts(ctx, ps.db, `SELECT DISTINCT max_time / $1 FROM event_chunks_default WHERE max_time >= $2 AND max_time < $3`,
+	rows, err := queryColumn[int64](ctx, ps.db, `SELECT DISTINCT max_time / $1 FROM event_chunks_default WHERE max_time >= $2 AND max_time < $3`,
 		dayNS, (today-partitionsBack)*dayNS, (today+partitionsAhead+1)*dayNS)
 	if err != nil {
 		return fmt.Errorf("days in the default partition: %w", err)
@@ -242,7 +242,7 @@ func (d dialect) DropExpired(ctx context.Context, tx *sql.Tx, cuts map[cloudsage
 	// others no old day may go, and ingest should not wait for the look.
 	var candidates []int64
 	for _, day := range old {
-		ps, err := queryInts(ctx, tx, `SELECT DISTINCT project_id FROM `+partitionName(day))
+		ps, err := queryColumn[int64](ctx, tx, `SELECT DISTINCT project_id FROM `+partitionName(day))
 		if err != nil {
 			return nil, err
 		}
@@ -309,18 +309,18 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// queryInts runs q and returns its one integer column.
-func queryInts(ctx context.Context, db interface {
+// queryColumn runs q and returns its one column.
+func queryColumn[T any](ctx context.Context, db interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}, q string, args ...any) ([]int64, error) {
+}, q string, args ...any) ([]T, error) {
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []int64
+	var out []T
 	for rows.Next() {
-		var v int64
+		var v T
 		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
@@ -342,7 +342,7 @@ func (dialect) Vacuum(ctx context.Context, db *sql.DB, maxTimes []int64, indexes
 		for _, t := range maxTimes {
 			days[floorDiv(t, dayNS)] = true
 		}
-		names, err := queryStrings(ctx, db, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+		names, err := queryColumn[string](ctx, db, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
 			WHERE i.inhparent = 'event_chunks'::regclass`)
 		if err != nil {
 			return err
@@ -364,22 +364,4 @@ func (dialect) Vacuum(ctx context.Context, db *sql.DB, maxTimes []int64, indexes
 	}
 	_, err := db.ExecContext(ctx, `VACUUM (`+opts+`) `+strings.Join(tables, ", "))
 	return err
-}
-
-// queryStrings runs q and returns its one text column.
-func queryStrings(ctx context.Context, db *sql.DB, q string, args ...any) ([]string, error) {
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
 }
